@@ -1,0 +1,132 @@
+"""The HTTP front: a small ASGI application.
+
+Every API outcome, errors included, is HTTP 200 (COMPAT §1); only what is not an API call at
+all gets another status (404, 405, 413, 503 while stopping). An unexpected exception is logged
+and answered as error 110, never as a 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from pilotgate.errors import ApiError
+from pilotgate.gateway import Gateway
+from pilotgate.pipeline import metrics
+
+from . import api1, render, request
+
+log = logging.getLogger("pilotgate.api")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type.encode("latin-1")),
+                (b"content-length", str(len(body)).encode()),
+                (b"access-control-allow-origin", b"*"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class App:
+    """ASGI entry point: routes `/api.php`; later issues mount API-2 and the dashboard."""
+
+    def __init__(self, gateway: Gateway, *, max_body_bytes: int) -> None:
+        self.gateway = gateway
+        self.max_body_bytes = max_body_bytes
+        self.stopping = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path == "/metrics" and scope["method"] == "GET":
+            await _respond(send, 200, await self.gateway.metrics(), CONTENT_TYPE_LATEST)
+            return
+        if path not in ("/api.php", "/"):
+            await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
+            return
+        if scope["method"] not in ("GET", "POST", "HEAD"):
+            await _respond(send, 405, b"Method Not Allowed", "text/plain; charset=utf-8")
+            return
+        if self.stopping:
+            await _respond(send, 503, b"Shutting down", "text/plain; charset=utf-8")
+            return
+        try:
+            body = await _read_body(receive, self.max_body_bytes)
+        except BodyTooLargeError:
+            await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
+            return
+        answer = await self.api1(scope, body)
+        await _respond(send, 200, answer.body, answer.content_type)
+
+    async def api1(self, scope: Scope, body: bytes) -> render.Answer:
+        content_type = ""
+        for name, value in scope.get("headers", []):
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+        query: bytes = scope.get("query_string", b"")
+        fmt, lang, charset, command = "text", "en", "utf-8", "undecoded"
+        try:
+            fmt, lang, charset = request.peek_query(query)
+            params = request.decode(query, body, content_type)
+            fmt, lang, charset = params.format, params.lang, params.charset
+            client = scope.get("client") or ("", 0)
+            command = api1.command_of(params)
+            answer = await api1.dispatch(self.gateway, params, client[0])
+            metrics.API_REQUESTS.labels(command, "ok").inc()
+            return answer
+        except ApiError as exc:
+            metrics.API_REQUESTS.labels(command, str(exc.code)).inc()
+            return render.error(exc.code, fmt, lang, charset)
+        except Exception:  # the one place that turns a bug into error 110, never a 500
+            log.exception("unexpected error in /api.php")
+            return render.error(110, fmt, lang, charset)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.stopping = True
+                await send({"type": "lifespan.shutdown.complete"})
+                return

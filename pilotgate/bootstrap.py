@@ -1,0 +1,218 @@
+"""The composition root: Settings → Store, Connector, Gateway, Outbox, ASGI app, server.
+The only module that names concrete adapters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import secrets
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+
+from pilotgate.config import Settings
+from pilotgate.connectors.base import Connector
+from pilotgate.connectors.emulator import EmulatorConnector
+from pilotgate.domain import accounts, callbacks, money
+from pilotgate.domain.channels import Channel
+from pilotgate.domain.routing import ALL_CHANNELS, Route
+from pilotgate.domain.tariffs import Rate
+from pilotgate.errors import ConfigError
+from pilotgate.gateway import Gateway, Policy
+from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
+from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
+from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
+from pilotgate.storage.sqlite import SqliteStore
+
+log = logging.getLogger("pilotgate")
+
+#: The published test key of COMPAT §15: its account's messages always go to the emulator.
+DEMO_KEY = "XXXXXXXXXXXXYYYYYYYYYYYYZZZZZZZZXXXXXXXXXXXXYYYYYYYYYYYYZZZZZZZZ"
+DEMO_EMAIL = "demo@pilotgate.local"
+#: The built-in connector that test=1 and the demo account always use.
+EMULATOR = "emulator"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the published demo account, by design
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_callback_secret() -> str:
+    """The key of an account's X-PilotGate-Signature (HMAC-SHA256)."""
+    return secrets.token_hex(32)
+
+
+async def open_store(settings: Settings) -> Store:
+    """The store the database URL names, migrated to the latest schema."""
+    url = settings.database_url
+    store: Store
+    if url.startswith("sqlite:///"):
+        store = SqliteStore(url.removeprefix("sqlite:///"), synchronous=settings.sqlite_synchronous)
+    elif url.startswith(("postgresql://", "postgres://")):
+        from pilotgate.storage.postgres import PostgresStore
+
+        store = await PostgresStore.open(url)
+    else:
+        raise ConfigError(f"database_url must start with sqlite:/// or postgresql://: {url!r}")
+    await store.upgrade()
+    await ensure_defaults(store, settings)
+    return store
+
+
+def build_address_policy(settings: Settings) -> AddressPolicy:
+    try:
+        return AddressPolicy(settings.callback_allow_networks)
+    except ValueError as exc:
+        raise ConfigError(f"callback_allow_networks: {exc}") from exc
+
+
+def build_callback_worker(settings: Settings, store: Store) -> CallbackWorker:
+    return CallbackWorker(
+        store,
+        now,
+        build_address_policy(settings),
+        retry=callbacks.RetryPolicy(
+            first=timedelta(seconds=settings.callback_retry_first),
+            cap=timedelta(seconds=settings.callback_retry_cap),
+            give_up_after=timedelta(seconds=settings.callback_give_up_after),
+        ),
+        timeout=settings.callback_timeout,
+        concurrency=settings.callback_concurrency,
+        poll_interval=settings.poll_interval,
+    )
+
+
+def build_gateway(settings: Settings, store: Store) -> Gateway:
+    return Gateway(
+        store,
+        now,
+        Policy(
+            max_recipients=settings.max_recipients,
+            max_parts=settings.max_parts,
+            default_sender=settings.default_sender,
+            home_prefix=settings.home_prefix,
+            tariff_cache_seconds=settings.tariff_cache_seconds,
+            default_validity_seconds=settings.default_validity_seconds,
+            emulator_emails=frozenset({DEMO_EMAIL}),
+            emulator_route=EMULATOR,
+        ),
+        build_address_policy(settings).refusal,
+    )
+
+
+def connector_factory(settings: Settings) -> ConnectorFactory:
+    """name → class by kind (uvicorn's HTTP_PROTOCOLS style). The built-in "emulator" takes
+    its behaviour from the settings; other emulators from their own JSON settings."""
+
+    def make(info: ConnectorInfo) -> Connector | None:
+        if info.kind != "emulator":
+            return None  # SMPP and other kinds arrive with their issues
+        if info.name == EMULATOR:
+            return EmulatorConnector(
+                name=EMULATOR,
+                delay=settings.emulator_delay,
+                fail_suffixes=settings.emulator_fail_suffixes,
+                journal=settings.emulator_journal,
+            )
+        options = json.loads(info.settings or "{}")
+        return EmulatorConnector(
+            name=info.name,
+            delay=float(options.get("delay", settings.emulator_delay)),
+            fail_suffixes=str(options.get("fail_suffixes", "")),
+            journal=settings.emulator_journal,
+        )
+
+    return make
+
+
+def build_outbox(settings: Settings, store: Store) -> Outbox:
+    return Outbox(
+        store,
+        ConnectorPool(connector_factory(settings)),
+        now,
+        batch=settings.claim_batch,
+        lease_seconds=settings.lease_seconds,
+        poll_interval=settings.poll_interval,
+    )
+
+
+def parse_tariff_csv(text: str) -> list[Rate]:
+    """Rows of `prefix,channel,price,country,operator` (a header row is optional)."""
+    rates = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or row[0].strip().lower() == "prefix" or row[0].startswith("#"):
+            continue
+        try:
+            prefix, channel, price = row[0].strip(), row[1].strip().lower(), row[2].strip()
+            country = row[3].strip() if len(row) > 3 else ""
+            operator = row[4].strip() if len(row) > 4 else ""
+            rate = Rate(
+                prefix=prefix.lstrip("+"),
+                channel=Channel(channel).value,
+                price=money.parse(price),
+                country=country,
+                operator=operator,
+            )
+        except (IndexError, ValueError) as exc:
+            raise ConfigError(f"tariff line {number}: {exc}") from exc
+        if not rate.prefix.isdigit() or rate.price < 0:
+            raise ConfigError(f"tariff line {number}: bad prefix or price")
+        rates.append(rate)
+    return rates
+
+
+def default_rates() -> list[Rate]:
+    text = resources.files("pilotgate.data").joinpath("default_tariff.csv").read_text("utf-8")
+    return parse_tariff_csv(text)
+
+
+async def ensure_defaults(store: Store, settings: Settings) -> None:
+    """A fresh database gets the default tariff, the built-in emulator connector and one
+    route sending every number on every channel to it."""
+    if not any(t.id == settings.default_tariff for t in await store.tariffs()):
+        await store.replace_tariff(settings.default_tariff, "default", default_rates())
+    if not any(c.name == EMULATOR for c in await store.connectors()):
+        await store.save_connector(EMULATOR, "emulator", "{}", 0)
+        if not await store.routes():
+            await store.save_route(Route(prefix="", channel=ALL_CHANNELS, connectors=(EMULATOR,)))
+    await apply_config_routing(store, settings)
+
+
+async def apply_config_routing(store: Store, settings: Settings) -> None:
+    """The config file's [[connector]] and [[route]] tables, written over the database's."""
+    for spec in settings.connectors:
+        if spec.kind != "emulator":
+            raise ConfigError(f"connector {spec.name}: unknown kind {spec.kind!r}")
+        await store.save_connector(spec.name, spec.kind, json.dumps(dict(spec.options)), spec.mps)
+    known = {c.name for c in await store.connectors()}
+    for route in settings.routes:
+        unknown = [name for name in route.connectors if name not in known]
+        if unknown or route.channel not in {*(c.value for c in Channel), ALL_CHANNELS}:
+            raise ConfigError(f"route {route.prefix} {route.channel}: bad channel or {unknown}")
+        prefix = "" if route.prefix == "*" else route.prefix.lstrip("+")
+        await store.save_route(
+            Route(prefix=prefix, channel=route.channel, connectors=route.connectors)
+        )
+
+
+async def ensure_demo(gateway: Gateway, settings: Settings) -> int:
+    """The demo account with the published key and 1000.00 of credit, once."""
+    existing = await gateway.store.account_by_key(accounts.key_digest(DEMO_KEY))
+    if existing is not None:
+        return existing.id
+    account = await gateway.store.create_account(
+        NewAccount(
+            email=DEMO_EMAIL,
+            password_hash=gateway.hash_password(DEMO_PASSWORD),
+            key_digest=accounts.key_digest(DEMO_KEY),
+            tariff_id=settings.default_tariff,
+            name="Demo",
+            default_sender=settings.default_sender,
+            callback_secret=new_callback_secret(),
+        ),
+        now(),
+    )
+    await gateway.store.credit(account.id, 100_000, "topup", "demo credit", now())
+    return account.id

@@ -1,0 +1,178 @@
+"""Settings: one typed, frozen object, read once at startup from an optional TOML file and
+`PILOTGATE_*` environment variables (the environment wins). Nothing else reads either.
+
+    PILOTGATE_DATABASE_URL=postgresql://user@host/db pilotgate serve
+    pilotgate --config /etc/pilotgate.toml serve
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from pilotgate.errors import ConfigError
+
+PREFIX = "PILOTGATE_"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectorSpec:
+    """A `[[connector]]` table of the config file."""
+
+    name: str
+    kind: str
+    mps: int = 0
+    options: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteSpec:
+    """A `[[route]]` table of the config file: prefix ("*" = all), channel, connectors."""
+
+    prefix: str
+    channel: str
+    connectors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    #: `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or `postgresql://…`
+    database_url: str = "sqlite:///./data/pilotgate.db"
+    #: SQLite durability: NORMAL survives a process crash, FULL also a power cut.
+    sqlite_synchronous: str = "NORMAL"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: Largest accepted request body; larger ones get HTTP 413.
+    max_body_bytes: int = 4 * 1024 * 1024
+    #: Most recipients one API-1 send may name (more → error 240).
+    max_recipients: int = 10_000
+    #: Most parts one SMS may have (more → error 221).
+    max_parts: int = 10
+    #: The shared sender every account may use; also the default when an account has none.
+    default_sender: str = "INFORM"
+    #: Prefix whose one-part SMS price `balance=sms` divides by.
+    home_prefix: str = "7"
+    #: Tariff given to new accounts.
+    default_tariff: int = 1
+    #: Seconds a cached tariff is reused before it is read again.
+    tariff_cache_seconds: float = 5.0
+    #: Run the delivery pipeline inside `serve`.
+    pipeline: bool = True
+    #: Emulator: seconds from hand-over to the final status, and which numbers fail.
+    emulator_delay: float = 1.0
+    #: Numbers ending in one of these digits are not delivered (-1, error 601).
+    emulator_fail_suffixes: str = "0"
+    #: File the emulator appends every received server_id to ("" = none); for tests.
+    emulator_journal: str = ""
+    #: Outbox: how many messages one claim takes, lease length, idle poll interval.
+    claim_batch: int = 500
+    lease_seconds: float = 30.0
+    poll_interval: float = 0.2
+    #: Seconds a message without `ttl` may take to reach a final status before it expires
+    #: (-1, error 600): the connector's default validity.
+    default_validity_seconds: float = 86400.0
+    #: Networks callbacks may reach although they are internal, e.g. "127.0.0.0/8"; by
+    #: default loopback, private, link-local and metadata addresses are refused.
+    callback_allow_networks: str = ""
+    #: Seconds one callback attempt may take; attempts running at once.
+    callback_timeout: float = 30.0
+    callback_concurrency: int = 50
+    #: Retry schedule: first delay, doubling up to the cap, given up after this many seconds.
+    callback_retry_first: float = 10.0
+    callback_retry_cap: float = 3600.0
+    callback_give_up_after: float = 90000.0
+    #: Seconds a graceful stop waits for in-flight requests.
+    shutdown_timeout: float = 10.0
+    #: Connectors and routes from the config file, applied at start (they replace what the
+    #: CLI set for the same names and prefixes):
+    #:     [[connector]]                      [[route]]
+    #:     name = "backup"                    prefix = "7916"
+    #:     kind = "emulator"                  channel = "sms"
+    #:     mps = 50                           connectors = ["emulator", "backup"]
+    connectors: tuple[ConnectorSpec, ...] = ()
+    routes: tuple[RouteSpec, ...] = ()
+    log_level: str = "info"
+    #: "text" for people, "json" for one JSON object per line.
+    log_format: str = "text"
+
+
+def _coerce(name: str, kind: Any, raw: Any) -> Any:
+    try:
+        if kind in (bool, "bool"):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return text in ("1", "true", "yes", "on")
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"setting {name!r} has a malformed value: {raw!r}") from None
+
+
+def load(environ: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
+    """Build Settings from the TOML file at `path` (or $PILOTGATE_CONFIG) and `environ`."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get(PREFIX + "CONFIG")
+    values: dict[str, Any] = {}
+    known = {field.name: field.type for field in fields(Settings)}
+    if path:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+        values["connectors"] = _tables(data.pop("connector", []), _connector, path)
+        values["routes"] = _tables(data.pop("route", []), _route, path)
+        for key, raw in data.items():
+            if key not in known or key in ("connectors", "routes"):
+                raise ConfigError(f"unknown setting {key!r} in {path}")
+            values[key] = _coerce(key, known[key], raw)
+    for key, kind in known.items():
+        raw = environ.get(PREFIX + key.upper())
+        if raw is not None:
+            values[key] = _coerce(key, kind, raw)
+    return Settings(**values)
+
+
+def _tables(raw: Any, parse: Any, path: str | Path) -> tuple[Any, ...]:
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ConfigError(f"{path}: [[connector]] and [[route]] must be tables")
+    try:
+        return tuple(parse(item) for item in raw)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: malformed [[connector]] or [[route]]: {exc!r}") from None
+
+
+def _connector(item: dict[str, Any]) -> ConnectorSpec:
+    extra = {k: v for k, v in item.items() if k not in ("name", "kind", "mps")}
+    return ConnectorSpec(
+        name=str(item["name"]),
+        kind=str(item["kind"]),
+        mps=int(item.get("mps", 0)),
+        options=tuple(sorted((str(k), str(v)) for k, v in extra.items())),
+    )
+
+
+def _route(item: dict[str, Any]) -> RouteSpec:
+    connectors = item["connectors"]
+    if isinstance(connectors, str):
+        connectors = connectors.split(",")
+    return RouteSpec(
+        prefix=str(item.get("prefix", "*")),
+        channel=str(item.get("channel", "all")),
+        connectors=tuple(str(name).strip() for name in connectors),
+    )
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    """A copy of `settings` with some values changed (CLI flags)."""
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,1 @@
+"""Connectors: how messages leave the gateway. `base.Connector` is the interface."""

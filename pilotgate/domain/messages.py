@@ -1,0 +1,101 @@
+"""Message statuses and the only moves between them (COMPAT §6).
+
+    3 scheduled ──> 0 accepted ──> 1 handed over ──> 2 delivered
+                        │                 └────────> -1 not delivered
+                        └──> -2 error (never charged)
+    any non-final ──> -1 when the ttl runs out
+
+A final status never changes. Every status change in PilotGate goes through `move`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Status(enum.IntEnum):
+    ERROR = -2  #: not accepted / not sent; not charged
+    UNDELIVERED = -1  #: expired, undeliverable, rejected; HLR not served; PING offline
+    ACCEPTED = 0  #: in our queue
+    HANDED_OVER = 1  #: given to the operator (connector)
+    DELIVERED = 2  #: delivered; voice answered; HLR served; PING online
+    SCHEDULED = 3  #: waiting for send_datetime
+
+
+FINAL: frozenset[Status] = frozenset({Status.ERROR, Status.UNDELIVERED, Status.DELIVERED})
+
+ALLOWED: dict[Status, frozenset[Status]] = {
+    Status.SCHEDULED: frozenset({Status.ACCEPTED, Status.UNDELIVERED}),
+    Status.ACCEPTED: frozenset({Status.HANDED_OVER, Status.ERROR, Status.UNDELIVERED}),
+    Status.HANDED_OVER: frozenset({Status.DELIVERED, Status.UNDELIVERED}),
+    Status.DELIVERED: frozenset(),
+    Status.UNDELIVERED: frozenset(),
+    Status.ERROR: frozenset(),
+}
+
+
+class IllegalMoveError(ValueError):
+    """A status change the table above does not allow."""
+
+
+def move(current: Status, new: Status) -> Status:
+    """Return `new` if the move is allowed, else raise IllegalMoveError."""
+    if new not in ALLOWED[current]:
+        raise IllegalMoveError(f"status {current.value} cannot become {new.value}")
+    return new
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Draft:
+    """One message as the gateway decided it, before storage gives it a server_id."""
+
+    phone: str
+    sender: str
+    text: str
+    parts: int
+    channel: str
+    price: int  # kopecks, 0 for errors
+    status: Status
+    error: int
+    send_datetime: datetime | None
+    ttl: int | None  # minutes
+    callback: str | None
+    callback_method: str | None
+    country: str
+    operator: str
+    test: bool
+    sender_orig: str = ""
+    #: When the message becomes -1/600 if it has not reached a final status by then.
+    expires_at: datetime | None = None
+    #: Connectors that may carry it, in order of preference (comma-separated names).
+    route: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A stored message, as `check` and callbacks see it."""
+
+    server_id: int
+    packet_id: int
+    account_id: int
+    phone: str
+    sender: str
+    sender_orig: str
+    text: str
+    parts: int
+    channel: str
+    price: int
+    status: Status
+    error: int
+    send_datetime: datetime | None
+    ttl: int | None
+    callback: str | None
+    callback_method: str | None
+    created: datetime
+    modified: datetime
+    country: str
+    operator: str
+    test: bool
+    route: str = ""

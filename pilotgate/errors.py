@@ -1,0 +1,57 @@
+"""The one exception tree of PilotGate.
+
+    GatewayError
+      x ApiError                 an outcome the API answers with a catalogue code (COMPAT §16);
+      |                          the api package renders it, everything below raises it
+      x StorageError             the database failed; drivers' errors are translated to it
+      |  + InsufficientFundsError  the debit would take the balance below zero (code 112)
+      |  + ConflictError         a unique value is already taken (e-mail, API key, sender)
+      |  + NotFoundError         the row the caller named does not exist
+      x ConfigError              a setting is missing or malformed; raised at startup only
+      x ConnectorError           a connector could not take a message (retried by the pipeline)
+
+This module imports nothing from pilotgate, so every layer may raise these.
+"""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error PilotGate raises on purpose."""
+
+
+class ApiError(GatewayError):
+    """A request outcome with an error code from the catalogue.
+
+    `code` is the catalogue number; `phone` is set when the error belongs to one recipient.
+    """
+
+    def __init__(self, code: int, *, phone: str | None = None, detail: str = "") -> None:
+        super().__init__(f"API error {code}{': ' + detail if detail else ''}")
+        self.code = code
+        self.phone = phone
+        self.detail = detail
+
+
+class StorageError(GatewayError):
+    """The database failed in a way the caller cannot fix."""
+
+
+class InsufficientFundsError(StorageError):
+    """The balance does not cover the debit; nothing was written."""
+
+
+class ConflictError(StorageError):
+    """A value that must be unique is already present."""
+
+
+class NotFoundError(StorageError):
+    """The named row does not exist."""
+
+
+class ConfigError(GatewayError):
+    """A setting is missing or malformed."""
+
+
+class ConnectorError(GatewayError):
+    """A connector could not take a message now; the pipeline retries it."""

@@ -1,0 +1,267 @@
+"""Delivering callbacks: the jobs the database wrote with each status change (or inbound SMS)
+are leased, turned into HTTP requests (`domain.callbacks`) and sent; each result is recorded.
+
+At-least-once: a job is finished only after a 2xx answer; a crash before that leaves the
+job to be leased again. Each attempt is bounded (`timeout`), redirects are never followed
+(a 3xx is a failed attempt), and only small answers are read, so a receiver that sends
+100 MB or never closes costs one connection for at most `timeout`, not memory. The host is
+resolved and checked against the address policy right before each attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import aiohttp
+import yarl
+
+from pilotgate.domain import addresses, callbacks
+from pilotgate.errors import GatewayError
+from pilotgate.storage.base import CallbackJob, CallbackResult, Store
+
+from . import metrics
+
+log = logging.getLogger("pilotgate.callbacks")
+
+#: Answers up to this size (with a Content-Length) are read to keep the connection.
+_SMALL_ANSWER = 64 * 1024
+
+
+class Unresolved(Exception):
+    """The host of a callback URL did not resolve (now); the attempt may be retried."""
+
+
+class AddressPolicy:
+    """Decides whether a callback URL may be called, by resolving its host."""
+
+    def __init__(self, allowed: str = "") -> None:
+        self.allowed = addresses.networks(allowed)
+
+    async def refusal(self, url: str) -> str | None:
+        """Why the URL must not be called, or None. A host that does not resolve is not
+        refused here (DNS can be down for a while); `attempt_refusal` retries it later."""
+        try:
+            return await self.attempt_refusal(url)
+        except Unresolved:
+            return None
+
+    async def attempt_refusal(self, url: str) -> str | None:
+        """Like `refusal`, but raises Unresolved when the host does not resolve."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            return "malformed URL"
+        if parts.scheme not in ("http", "https") or not host:
+            return "not an http(s) URL"
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port or (443 if parts.scheme == "https" else 80)
+            )
+        except OSError as exc:
+            raise Unresolved(f"cannot resolve {host}: {exc}") from exc
+        bad = sorted(
+            {
+                str(info[4][0])
+                for info in infos
+                if addresses.forbidden(str(info[4][0]), self.allowed)
+            }
+        )
+        return f"{host} resolves to a forbidden address {', '.join(bad)}" if bad else None
+
+
+class CallbackWorker:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        policy: AddressPolicy,
+        *,
+        retry: callbacks.RetryPolicy | None = None,
+        timeout: float = 30.0,
+        concurrency: int = 50,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+        self._retry = retry or callbacks.RetryPolicy()
+        self._timeout = timeout
+        self._concurrency = concurrency
+        self._poll = poll_interval
+        self._session: aiohttp.ClientSession | None = None
+        self.owner = f"callbacks-{uuid.uuid4().hex[:12]}"
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._finished: list[CallbackResult] = []
+
+    async def _claim_and_start(self, tasks: set[asyncio.Task[None]]) -> int:
+        """Lease as many due jobs as there is room for and start an attempt for each."""
+        room = self._concurrency - len(tasks)
+        if room <= 0:
+            return 0
+        now = self._clock()
+        lease = timedelta(seconds=self._timeout * 2 + 10)
+        jobs = await self._store.claim_callbacks(self.owner, now, now + lease, room)
+        requests = await self._requests(jobs) if jobs else {}
+        for job in jobs:
+            task = asyncio.create_task(self._complete(job, requests.get(job.id)))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        return len(jobs)
+
+    async def _complete(self, job: CallbackJob, request: callbacks.HttpRequest | None) -> None:
+        # Await first: `self._finished` is swapped by `_flush` meanwhile, and the append must
+        # go to the list that is current when the result is in.
+        result = await self._attempt(job, request)
+        self._finished.append(result)
+        self._wake.set()
+
+    async def _flush(self) -> None:
+        if self._finished:
+            done, self._finished = self._finished, []
+            await self._store.finish_callbacks(self.owner, done, self._clock())
+
+    async def _requests(self, jobs: Sequence[CallbackJob]) -> dict[int, callbacks.HttpRequest]:
+        """The HTTP request of each job whose subject still exists."""
+        messages = {
+            m.server_id: m
+            for m in await self._store.messages_by_ids([j.ref for j in jobs if j.kind == "status"])
+        }
+        inbound = {
+            i.id: i
+            for i in await self._store.inbound_by_ids([j.ref for j in jobs if j.kind == "inbound"])
+        }
+        secrets: dict[int, str] = {}
+        for account_id in {j.account_id for j in jobs}:
+            account = await self._store.account(account_id)
+            secrets[account_id] = account.callback_secret if account else ""
+        built = {}
+        for job in jobs:
+            if job.kind == "status" and job.ref in messages:
+                params = callbacks.status_params(
+                    messages[job.ref], job.status or 0, job.error, callbacks.extra_fields(job.url)
+                )
+            elif job.kind == "inbound" and job.ref in inbound:
+                item = inbound[job.ref]
+                params = callbacks.inbound_params(
+                    item.id, item.phone, item.num, item.text, item.created, item.server_id
+                )
+            else:
+                continue
+            built[job.id] = callbacks.build(job.url, job.method, params, secrets[job.account_id])
+        return built
+
+    async def _attempt(
+        self, job: CallbackJob, request: callbacks.HttpRequest | None
+    ) -> CallbackResult:
+        if request is None:
+            metrics.CALLBACKS.labels("given_up").inc()
+            return CallbackResult(job_id=job.id, acknowledged=False, error="subject is gone")
+        try:
+            refusal = await self._policy.attempt_refusal(job.url)
+        except Unresolved as exc:
+            error: str | None = str(exc)
+        else:
+            if refusal is not None:
+                # Never retried: the operator has not allowed this address.
+                log.warning("callback %d refused: %s", job.id, refusal)
+                metrics.CALLBACKS.labels("given_up").inc()
+                return CallbackResult(job_id=job.id, acknowledged=False, error=refusal)
+            error = await self._send(request)
+        if error is None:
+            metrics.CALLBACKS.labels("acknowledged").inc()
+            return CallbackResult(job_id=job.id, acknowledged=True)
+        retry_at = callbacks.next_attempt(job.attempts + 1, job.created, self._clock(), self._retry)
+        metrics.CALLBACKS.labels("retry" if retry_at else "given_up").inc()
+        log.info(
+            "callback %d for %s %d failed (%s); %s",
+            job.id,
+            job.kind,
+            job.ref,
+            error,
+            f"retry at {retry_at:%H:%M:%S}" if retry_at else "giving up",
+            extra={"callback_id": job.id, "account_id": job.account_id}
+            | ({"server_id": job.ref} if job.kind == "status" else {}),
+        )
+        return CallbackResult(job_id=job.id, acknowledged=False, error=error, retry_at=retry_at)
+
+    def _client(self) -> aiohttp.ClientSession:
+        """One session (and connection pool) for all attempts, made inside the event loop."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                # Keep every connection we may use alive: reopening costs more than a request.
+                connector=aiohttp.TCPConnector(limit=self._concurrency, limit_per_host=0),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                trust_env=False,  # a proxy from the environment must not bypass the policy
+                auto_decompress=False,
+            )
+        return self._session
+
+    async def _send(self, request: callbacks.HttpRequest) -> str | None:
+        """None when acknowledged (2xx), else why not. Only a small answer of known length
+        is read (so the connection can be reused); any other is dropped unread, and once the
+        status is in, a failure reading the rest changes nothing."""
+        status: int | None = None
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._client().request(
+                    request.method,
+                    # encoded=True: send the query exactly as signed.
+                    yarl.URL(request.url, encoded=True),
+                    data=request.body or None,
+                    headers=request.headers,
+                    allow_redirects=False,
+                ) as response:
+                    status = response.status
+                    length = response.content_length
+                    if length is not None and length <= _SMALL_ANSWER:
+                        await response.read()
+                    else:
+                        response.close()
+        except TimeoutError:
+            if status is None:
+                return f"no answer within {self._timeout:g} s"
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            if status is None:
+                return f"{type(exc).__name__}: {exc}"[:500]
+        assert status is not None
+        return None if 200 <= status < 300 else f"HTTP {status}"
+
+    async def run(self) -> None:
+        """Attempt jobs until `stop()`; a slow receiver holds one slot, never the others.
+        On stop, attempts in flight are abandoned: their leases run out and they are tried
+        again (at-least-once)."""
+        log.info("callback worker %s started", self.owner)
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                try:
+                    await self._flush()
+                    started = await self._claim_and_start(tasks)
+                except GatewayError:
+                    log.exception("callback round failed")  # leases run out; retried later
+                    started = 0
+                if not started:
+                    # Sleep until an attempt ends, a stop, or the next poll.
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self._poll)
+                    except TimeoutError:
+                        pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._flush()
+            if self._session is not None:
+                await self._session.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()

@@ -1,0 +1,67 @@
+"""Prometheus metrics of this process, and the queue gauges read from the database at scrape
+time (so those are the same whichever process answers `/metrics`).
+
+Counters are per process: with `serve --workers N` each scrape sees the process that answered
+it; the queue gauges are global because they come from the database.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+from pilotgate.storage.base import QueueStats
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+API_REQUESTS = Counter(
+    "pilotgate_api_requests",
+    "API requests by command and result (ok, or the error code).",
+    ["command", "result"],
+    registry=REGISTRY,
+)
+MESSAGES_ACCEPTED = Counter(
+    "pilotgate_messages_accepted",
+    "Messages stored by send, by channel and initial status.",
+    ["channel", "status"],
+    registry=REGISTRY,
+)
+HANDOVERS = Counter(
+    "pilotgate_handovers",
+    "Messages handed to a connector.",
+    ["connector"],
+    registry=REGISTRY,
+)
+CALLBACKS = Counter(
+    "pilotgate_callbacks",
+    "Callback attempts by outcome (acknowledged, retry, given_up).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+QUEUE = Gauge(
+    "pilotgate_queue_messages",
+    "Messages not yet final, by status (0 accepted, 1 handed over, 3 scheduled).",
+    ["status"],
+    registry=REGISTRY,
+)
+OLDEST_DUE = Gauge(
+    "pilotgate_queue_oldest_due_seconds",
+    "Age of the oldest accepted message that is due and not yet handed over.",
+    registry=REGISTRY,
+)
+CALLBACK_BACKLOG = Gauge(
+    "pilotgate_callback_backlog",
+    "Callback jobs not yet acknowledged or given up (all, and those already due).",
+    ["due"],
+    registry=REGISTRY,
+)
+
+
+def exposition(stats: QueueStats) -> bytes:
+    """The text exposition format, with the queue gauges set from `stats`."""
+    QUEUE.labels("0").set(stats.accepted)
+    QUEUE.labels("1").set(stats.handed_over)
+    QUEUE.labels("3").set(stats.scheduled)
+    OLDEST_DUE.set(stats.oldest_due_seconds)
+    CALLBACK_BACKLOG.labels("all").set(stats.callbacks_pending)
+    CALLBACK_BACKLOG.labels("due").set(stats.callbacks_due)
+    return generate_latest(REGISTRY)

@@ -1,0 +1,175 @@
+"""The outbox worker: the durable queue is the messages table itself.
+
+Each round it releases scheduled messages whose time has come, expires the ones past their
+validity, claims a batch of accepted ones (so a second worker process never takes the same
+rows), hands each to the first usable connector of its route within that connector's rate
+(the rest go back to the queue), records the hand-over (0 → 1), and applies outcomes that
+have come due. A claimed message is marked as being handed over in the same statement: if
+this worker dies before recording the hand-over, nobody knows whether the connector got it,
+so it is never handed over again (at most once) and ends by expiry (-1, error 600).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from pilotgate.connectors.base import Connector
+from pilotgate.domain import routing
+from pilotgate.domain.messages import Message
+from pilotgate.errors import ConnectorError, GatewayError
+from pilotgate.storage.base import ConnectorInfo, Handover, Store
+
+from . import metrics
+
+log = logging.getLogger("pilotgate.outbox")
+
+
+#: Builds the connector a configuration names, or None for a kind this process cannot run.
+ConnectorFactory = Callable[[ConnectorInfo], Connector | None]
+
+#: Messages stored before routing existed carry no route: they go to the emulator.
+DEFAULT_ROUTE = ("emulator",)
+
+
+class ConnectorPool:
+    """The connectors this process can hand messages to, kept in step with the database
+    (added, enabled or disabled from the CLI). It is read every round, one small query, so
+    a connector disabled from the CLI takes no message claimed after that."""
+
+    def __init__(self, factory: ConnectorFactory) -> None:
+        self._factory = factory
+        self.live: dict[str, Connector] = {}
+        self.usable: set[str] = set()
+        self.limited: set[str] = set()  # connectors with a messages-per-second limit
+
+    async def refresh(self, store: Store) -> None:
+        usable, limited = set(), set()
+        for info in await store.connectors():
+            if info.name not in self.live:
+                made = self._factory(info)
+                if made is None:
+                    continue
+                self.live[info.name] = made
+            if info.enabled:
+                usable.add(info.name)
+            if info.mps > 0:
+                limited.add(info.name)
+        self.usable, self.limited = usable, limited
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        connectors: ConnectorPool,
+        clock: Callable[[], datetime],
+        *,
+        batch: int = 500,
+        lease_seconds: float = 30.0,
+        poll_interval: float = 0.2,
+    ) -> None:
+        self._store = store
+        self._pool = connectors
+        self._clock = clock
+        self._batch = batch
+        self._lease = timedelta(seconds=lease_seconds)
+        self._poll = poll_interval
+        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self._stopping = asyncio.Event()
+        self._poll_delta = timedelta(seconds=poll_interval)
+        self._released_at: datetime | None = None
+
+    async def run_once(self) -> int:
+        """One round; returns how many messages it moved (0 means idle)."""
+        now = self._clock()
+        moved = 0
+        # Schedules and expiry are due to the second; checking once per poll interval is enough
+        # and keeps busy rounds (one per claimed batch) cheap.
+        if self._released_at is None or now - self._released_at >= self._poll_delta:
+            moved += await self._store.release_scheduled(now)
+            moved += await self._store.expire(now, self._batch)
+            self._released_at = now
+        await self._pool.refresh(self._store)
+        claimed = await self._store.claim(self.owner, now, now + self._lease, self._batch)
+        groups: dict[str, list[Message]] = defaultdict(list)
+        waiting: list[int] = []
+        for message in claimed:
+            route = routing.parse_connectors(message.route) or DEFAULT_ROUTE
+            name = routing.choose(route, self._pool.usable)
+            if name is None:
+                waiting.append(message.server_id)  # every connector of its route is off
+            else:
+                groups[name].append(message)
+        for name, messages in groups.items():
+            moved += await self._hand_over(name, messages, waiting)
+        if waiting:
+            # Back to the queue: they go when a connector comes back, or expire.
+            await self._store.release_leases(self.owner, waiting)
+        moved += await self._store.apply_due_outcomes(self._clock(), self._batch)
+        return moved
+
+    async def _hand_over(self, name: str, messages: list[Message], waiting: list[int]) -> int:
+        """Give `messages` to connector `name` within its rate; the rest wait in `waiting`."""
+        granted = len(messages)
+        if name in self._pool.limited:  # unlimited ones need no shared bucket
+            granted = await self._store.take_tokens(name, granted, self._clock())
+        waiting += [m.server_id for m in messages[granted:]]
+        messages = messages[:granted]
+        if not messages:
+            return 0
+        connector = self._pool.live[name]
+        try:
+            accepted = await connector.submit(messages, self._clock())
+        except ConnectorError as exc:
+            # The connector took none of them: they may be claimed again at once.
+            log.warning("connector %s refused a batch: %s", name, exc)
+            waiting += [m.server_id for m in messages]
+            return 0
+        handed = await self._store.record_handover(
+            self.owner,
+            [
+                Handover(
+                    server_id=a.server_id,
+                    connector=name,
+                    remote_id=a.remote_id,
+                    outcome_status=a.outcome_status,
+                    outcome_error=a.outcome_error,
+                    outcome_at=a.outcome_at,
+                )
+                for a in accepted
+            ],
+            self._clock(),
+        )
+        await self._store.count_handover(name, handed, self._clock())
+        metrics.HANDOVERS.labels(name).inc(handed)
+        return handed
+
+    async def run(self) -> None:
+        """Work until `stop()`; then give back the leases still held."""
+        log.info("outbox worker %s started", self.owner)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    moved = await self.run_once()
+                except GatewayError:
+                    # A failed round changes nothing durable; the next round retries it.
+                    log.exception("outbox round failed")
+                    moved = 0
+                if moved == 0:
+                    try:
+                        await asyncio.wait_for(self._stopping.wait(), self._poll)
+                    except TimeoutError:
+                        pass
+                else:
+                    await asyncio.sleep(0)  # let API requests in between busy rounds
+        finally:
+            released = await self._store.release_leases(self.owner)
+            log.info("outbox worker %s stopped, %d leases released", self.owner, released)
+
+    def stop(self) -> None:
+        self._stopping.set()

@@ -1,0 +1,199 @@
+"""Running PilotGate: one process, or a supervisor with N worker processes sharing one
+listening socket (`pilotgate serve --workers N`).
+
+Stop order (SIGINT or SIGTERM), in every worker:
+  1. stop accepting API requests and finish the ones in flight (uvicorn drains them);
+  2. stop claiming messages; the outbox gives back the leases it still holds;
+  3. stop the callback worker: results already in are recorded, attempts in flight are
+     abandoned and tried again later (their leases run out);
+  4. close the database, which everything above may still write to.
+The supervisor forwards the signal to its workers and waits for them; a worker that dies
+while the supervisor is not stopping is started again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from typing import Any
+
+import uvicorn
+
+from pilotgate import bootstrap
+from pilotgate.api.app import App
+from pilotgate.config import Settings
+
+log = logging.getLogger("pilotgate")
+
+Banner = Callable[[str], Iterable[str]]
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: `run` below decides the order of the stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before any worker starts (so port 0 works with N)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _announce(lines: Iterable[str]) -> None:
+    for line in lines:
+        print(line, flush=True)  # the CLI's startup banner, read by people and tests
+
+
+async def run(
+    settings: Settings, sock: socket.socket | None, *, pipeline: bool, announce: Iterable[str] = ()
+) -> None:
+    """One worker: the API on `sock` (if any) and the outbox (if `pipeline`), until a signal."""
+    store = await bootstrap.open_store(settings)
+    gateway = bootstrap.build_gateway(settings, store)
+    outbox = bootstrap.build_outbox(settings, store) if pipeline else None
+    notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
+    app = App(gateway, max_body_bytes=settings.max_body_bytes)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = (
+        _Server(
+            uvicorn.Config(
+                app,
+                log_level=settings.log_level,
+                access_log=False,
+                http="httptools",
+                lifespan="on",
+                loop="none",
+                timeout_graceful_shutdown=int(settings.shutdown_timeout),
+                proxy_headers=False,
+                server_header=False,
+                date_header=False,
+            )
+        )
+        if sock is not None
+        else None
+    )
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            if outbox is not None:
+                tasks.create_task(outbox.run())
+            if notifier is not None:
+                tasks.create_task(notifier.run())
+            if server is not None:
+                serving = tasks.create_task(server.serve(sockets=[sock] if sock else None))
+                # uvicorn has no started event, only a flag; startup takes milliseconds.
+                while not server.started and not serving.done():  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+            _announce(announce)
+            await stop.wait()
+            if server is not None:  # 1.
+                app.stopping = True
+                server.should_exit = True
+            if outbox is not None:  # 2.
+                outbox.stop()
+            if notifier is not None:  # 3.
+                notifier.stop()
+    finally:
+        await store.close()  # 4.
+
+
+def _event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; asyncio still works
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
+
+
+def serve(
+    settings: Settings,
+    *,
+    workers: int = 1,
+    api: bool = True,
+    pipeline: bool | None = None,
+    banner: Banner = lambda url: (),
+) -> None:
+    """Run the gateway in the foreground until SIGINT/SIGTERM.
+
+    Prints "PilotGate listening on <url>" once the API accepts connections (the url of the
+    bound socket, so port 0 works), followed by `banner(url)`.
+    """
+    with_pipeline = settings.pipeline if pipeline is None else pipeline
+
+    # Migrations run once here, before any worker opens the database.
+    async def migrate() -> None:
+        store = await bootstrap.open_store(settings)
+        await store.close()
+
+    _event_loop(migrate)
+    sock = listen(settings.host, settings.port) if api else None
+    lines = (
+        [f"PilotGate listening on {url_of(sock)}", *banner(url_of(sock))]
+        if sock
+        else ["PilotGate worker running"]
+    )
+    if workers <= 1:
+        _event_loop(lambda: run(settings, sock, pipeline=with_pipeline, announce=lines))
+        return
+    _supervise(settings, sock, workers, with_pipeline, lines)
+
+
+def _supervise(
+    settings: Settings, sock: socket.socket | None, workers: int, pipeline: bool, lines: list[str]
+) -> None:
+    stopping = False
+
+    def start(index: int) -> int:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                _event_loop(lambda: run(settings, sock, pipeline=pipeline))
+            except BaseException:  # a worker must report and exit, never return to the loop
+                log.exception("worker %d failed", index)
+                code = 1
+            os._exit(code)
+        return pid
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    children = {start(index): index for index in range(workers)}
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    _announce(lines)
+    while children:
+        pid, status = os.wait()
+        index = children.pop(pid, None)
+        if index is None:
+            continue
+        if not stopping:
+            log.error("worker %d exited (status %d); starting it again", index, status)
+            time.sleep(0.5)  # a worker that dies at once must not spin the supervisor
+            children[start(index)] = index

@@ -1,0 +1,341 @@
+"""The Store interface: what the gateway and the pipeline need, in domain terms.
+
+Every method is one transaction. Implementations translate their driver's exceptions into
+`pilotgate.errors.StorageError` (and its subclasses) at this boundary, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from typing import Protocol
+
+from pilotgate.domain.accounts import Account, AccountState
+from pilotgate.domain.messages import Draft, Message, Status
+from pilotgate.domain.routing import Route
+from pilotgate.domain.senders import SenderState
+from pilotgate.domain.tariffs import Rate
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewAccount:
+    email: str
+    password_hash: str
+    key_digest: str
+    tariff_id: int
+    name: str = ""
+    phone: str = ""
+    default_sender: str = ""
+    any_sender: bool = False
+    allow_ip: str = ""
+    callback_secret: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountChanges:
+    """Account settings to change; None leaves a setting as it is."""
+
+    name: str | None = None
+    phone: str | None = None
+    tariff_id: int | None = None
+    default_sender: str | None = None
+    any_sender: bool | None = None
+    allow_ip: str | None = None
+    status_url: str | None = None
+    status_method: str | None = None
+    inbound_url: str | None = None
+    callback_secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sender:
+    id: int
+    account_id: int
+    name: str
+    state: SenderState
+    description: str
+    callback: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Submitted:
+    """What `submit` committed: one server_id per draft (in order) and the new balance."""
+
+    server_ids: list[int]
+    balance: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Handover:
+    """The pipeline's record that a connector took a message, with its outcome when the
+    connector already knows it (the emulator does): the final status applies at `outcome_at`."""
+
+    server_id: int
+    connector: str
+    remote_id: str
+    outcome_status: Status | None = None
+    outcome_error: int = 0
+    outcome_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inbound:
+    id: int
+    account_id: int
+    phone: str
+    num: str
+    text: str
+    created: datetime
+    server_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackJob:
+    """One HTTP call owed to a customer: a status change of a message (kind "status", `ref`
+    the server_id) or an inbound SMS (kind "inbound", `ref` the inbound id)."""
+
+    id: int
+    kind: str
+    account_id: int
+    ref: int
+    url: str
+    method: str
+    status: int | None
+    error: int
+    attempts: int
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackResult:
+    """What one delivery attempt came to: acknowledged, retry at `retry_at`, or given up
+    (not acknowledged and no `retry_at`)."""
+
+    job_id: int
+    acknowledged: bool
+    error: str = ""
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectorInfo:
+    """A configured connector and its shared counters."""
+
+    name: str
+    kind: str
+    settings: str  # JSON object, read by the connector kind
+    enabled: bool
+    mps: int  # messages per second for all processes together; 0 = unlimited
+    handed: int  # messages handed over through it, ever
+    heartbeat: datetime | None  # the last hand-over
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueStats:
+    """The state of the queue, for monitoring."""
+
+    accepted: int
+    handed_over: int
+    scheduled: int
+    oldest_due_seconds: float
+    callbacks_pending: int
+    callbacks_due: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TariffInfo:
+    id: int
+    name: str
+    rates: int
+
+
+class Store(Protocol):
+    """Persistence for PilotGate. One implementation per database (sqlite, postgres)."""
+
+    async def upgrade(self) -> list[str]:
+        """Apply the migrations not yet applied; return their names."""
+
+    async def close(self) -> None: ...
+
+    # accounts and money ------------------------------------------------------------------
+    async def create_account(self, new: NewAccount, now: datetime) -> Account:
+        """Raises ConflictError when the e-mail or key is taken."""
+
+    async def account(self, account_id: int) -> Account | None: ...
+
+    async def account_by_key(self, digest: str) -> Account | None: ...
+
+    async def account_by_email(self, email: str) -> Account | None: ...
+
+    async def accounts(self) -> list[Account]: ...
+
+    async def set_account_state(self, account_id: int, state: AccountState) -> None:
+        """Raises NotFoundError for an unknown account."""
+
+    async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
+        """Apply `changes`; raises NotFoundError for an unknown account."""
+
+    async def add_api_key(self, account_id: int, digest: str, now: datetime) -> None:
+        """Raises ConflictError when the key is taken."""
+
+    async def credit(
+        self, account_id: int, amount: int, kind: str, note: str, now: datetime
+    ) -> int:
+        """Write a ledger row of `amount` kopecks (negative debits) and return the new
+        balance. Raises InsufficientFundsError if the balance would go below zero."""
+
+    async def ledger_sum(self, account_id: int) -> int:
+        """The sum of the account's ledger rows (equals its balance, always)."""
+
+    # senders -------------------------------------------------------------------------------
+    async def add_sender(
+        self,
+        account_id: int,
+        name: str,
+        description: str,
+        callback: str,
+        state: SenderState,
+        now: datetime,
+    ) -> Sender:
+        """Raises ConflictError when the account already has that name."""
+
+    async def set_sender_state(self, sender_id: int, state: SenderState) -> Sender:
+        """Raises NotFoundError for an unknown sender id."""
+
+    async def senders(self, account_id: int) -> list[Sender]: ...
+
+    # tariffs -------------------------------------------------------------------------------
+    async def replace_tariff(self, tariff_id: int, name: str, rates: Sequence[Rate]) -> None:
+        """Create or replace the whole tariff with these rates."""
+
+    async def tariff_rates(self, tariff_id: int) -> list[Rate]: ...
+
+    async def tariffs(self) -> list[TariffInfo]: ...
+
+    # messages ------------------------------------------------------------------------------
+    async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
+        """Store the drafts and debit their total price in one transaction. The first
+        server_id is the packet id. Raises InsufficientFundsError (nothing stored)."""
+
+    async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
+        """The account's own messages among `ids` (others' ids are simply absent)."""
+
+    async def find_messages(
+        self,
+        account_id: int,
+        *,
+        since: datetime | None = None,
+        packet_id: int | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[Message]:
+        """The account's messages, newest first, optionally created after `since` or in one
+        packet."""
+
+    # the outbox ----------------------------------------------------------------------------
+    async def release_scheduled(self, now: datetime) -> int:
+        """Scheduled messages whose time has come become accepted (3 → 0)."""
+
+    async def claim(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Message]:
+        """Lease up to `limit` due accepted messages to `owner` and mark them as being handed
+        over. Two owners never get the same message. If `owner` dies before recording the
+        hand-over (or releasing them), the messages stay in doubt and are never claimed
+        again: at most one hand-over per message; expiry ends them."""
+
+    async def record_handover(
+        self, owner: str, handovers: Sequence[Handover], now: datetime
+    ) -> int:
+        """0 → 1 for messages `owner` still leases; returns how many moved."""
+
+    async def apply_due_outcomes(self, now: datetime, limit: int) -> int:
+        """Handed-over messages whose known outcome is due take their final status."""
+
+    async def release_leases(self, owner: str, ids: Sequence[int] | None = None) -> int:
+        """Give back every message `owner` holds and has not handed over (graceful stop, or a
+        connector that refused the whole batch), or only those among `ids`: they can be
+        claimed again at once."""
+
+    async def expire(self, now: datetime, limit: int) -> int:
+        """Messages past their `expires_at` without a final status become -1, error 600."""
+
+    # connectors and routes ----------------------------------------------------------------
+    async def save_connector(
+        self, name: str, kind: str, settings: str, mps: int, enabled: bool = True
+    ) -> None:
+        """Create or replace a connector's configuration (its counters are kept)."""
+
+    async def connectors(self) -> list[ConnectorInfo]: ...
+
+    async def set_connector_enabled(self, name: str, enabled: bool) -> None:
+        """Raises NotFoundError for an unknown connector."""
+
+    async def take_tokens(self, name: str, want: int, now: datetime) -> int:
+        """How many of `want` messages the connector may take now under its messages-per-
+        second limit, taken atomically for all processes."""
+
+    async def count_handover(self, name: str, count: int, now: datetime) -> None:
+        """Add to the connector's hand-over counter and heartbeat."""
+
+    async def routes(self) -> list[Route]: ...
+
+    async def save_route(self, route: Route) -> None:
+        """Create or replace the route of (prefix, channel)."""
+
+    async def remove_route(self, prefix: str, channel: str) -> bool: ...
+
+    # callbacks (jobs are written by the database itself, with the change they report) ------
+    async def claim_callbacks(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[CallbackJob]:
+        """Lease due callback jobs. A job waits while an earlier job of the same message (or
+        inbound SMS) is still pending, so one message's callbacks go out in status order."""
+
+    async def finish_callbacks(
+        self, owner: str, results: Sequence[CallbackResult], now: datetime
+    ) -> int:
+        """Record delivery attempts of jobs `owner` leases; returns how many were recorded."""
+
+    async def messages_by_ids(self, ids: Sequence[int]) -> list[Message]:
+        """Messages by server_id, whatever their account (for the pipeline only)."""
+
+    async def inbound_by_ids(self, ids: Sequence[int]) -> list[Inbound]:
+        """Inbound SMS by id, whatever their account (for the pipeline only)."""
+
+    async def callback_backlog(self, now: datetime) -> tuple[int, int]:
+        """(pending jobs, pending jobs already due)."""
+
+    async def queue_stats(self, now: datetime) -> QueueStats:
+        """Queue depth by status, the oldest due message's age and the callback backlog
+        (cheap: every count runs on a partial index)."""
+
+    # inbound -------------------------------------------------------------------------------
+    async def add_inbound(
+        self,
+        account_id: int,
+        phone: str,
+        num: str,
+        text: str,
+        now: datetime,
+        server_id: int | None = None,
+    ) -> int: ...
+
+    async def inbound(
+        self, account_id: int, *, since: datetime | None = None, only_new: bool = False
+    ) -> list[Inbound]:
+        """Newest first. `only_new` returns the ones not fetched yet and marks them."""
+
+
+def migration_scripts(dialect: str) -> list[tuple[str, str]]:
+    """(name, sql) of every migration of `dialect`, in order. Migrations are the schema."""
+    folder = resources.files("pilotgate.storage.migrations").joinpath(dialect)
+    scripts = sorted(
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    )
+    return scripts
