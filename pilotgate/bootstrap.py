@@ -21,6 +21,7 @@ from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
 from pilotgate.gateway import Gateway, Policy
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
+from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
 from pilotgate.storage.sqlite import SqliteStore
@@ -135,6 +136,13 @@ def build_outbox(settings: Settings, store: Store) -> Outbox:
         batch=settings.claim_batch,
         lease_seconds=settings.lease_seconds,
         poll_interval=settings.poll_interval,
+    )
+
+
+def build_link_keeper(settings: Settings, store: Store, outbox: Outbox) -> LinkKeeper:
+    """The holder of this process's long-lived links; it shares the outbox's connectors."""
+    return LinkKeeper(
+        store, outbox.pool, now, outbox.owner, lease_seconds=settings.link_lease_seconds
     )
 
 

@@ -505,7 +505,7 @@ def connector() -> None:
 
 
 @connector.command("add")
-@click.argument("kind", type=click.Choice(["emulator"]))
+@click.argument("kind", type=click.Choice(["emulator", "smpp"]))
 @click.argument("name")
 @click.option(
     "--mps",
@@ -516,6 +516,29 @@ def connector() -> None:
 )
 @click.option("--delay", type=float, default=None, help="emulator: seconds to the outcome.")
 @click.option("--fail-suffixes", default="", help="emulator: final digits not delivered.")
+@click.option("--host", default=None, help="smpp: the SMSC's host.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="smpp: its port.")
+@click.option("--system-id", default=None, help="smpp: the bind's system_id.")
+@click.option("--password", default=None, help="smpp: the bind's password.")
+@click.option("--system-type", default=None, help="smpp: the bind's system_type.")
+@click.option(
+    "--window", type=click.IntRange(1, 1000), default=None, help="smpp: submits in flight."
+)
+@click.option("--bind", "bind_mode", type=click.Choice(["trx", "tx+rx"]), default=None)
+@click.option(
+    "--concat",
+    type=click.Choice(["udh", "udh16", "sar", "payload"]),
+    default=None,
+    help="smpp: how long messages are split (UDH 8/16-bit reference, SAR TLVs, one payload).",
+)
+@click.option("--gsm-packed/--gsm-unpacked", default=None, help="smpp: pack GSM 7-bit text.")
+@click.option(
+    "--set",
+    "extra",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any other setting of the kind (repeatable), e.g. --set enquire_link=30.",
+)
 @with_store
 async def connector_add(
     settings: config.Settings,
@@ -525,26 +548,80 @@ async def connector_add(
     mps: int,
     delay: float | None,
     fail_suffixes: str,
+    host: str | None,
+    port: int | None,
+    system_id: str | None,
+    password: str | None,
+    system_type: str | None,
+    window: int | None,
+    bind_mode: str | None,
+    concat: str | None,
+    gsm_packed: bool | None,
+    extra: tuple[str, ...],
 ) -> None:
-    """Add (or reconfigure) a connector. SMPP and others arrive with their issues."""
-    options: dict[str, object] = {"fail_suffixes": fail_suffixes}
-    if delay is not None:
-        options["delay"] = delay
+    """Add (or reconfigure) a connector: `emulator` (built in) or `smpp` (a bind to an
+    operator's SMSC; one process holds it, another takes over if that one dies)."""
+    options: dict[str, object] = {}
+    if kind == "emulator":
+        options["fail_suffixes"] = fail_suffixes
+        if delay is not None:
+            options["delay"] = delay
+    else:
+        if not (host and port and system_id):
+            raise click.UsageError("smpp needs --host, --port and --system-id")
+        given = {
+            "host": host,
+            "port": port,
+            "system_id": system_id,
+            "password": password,
+            "system_type": system_type,
+            "window": window,
+            "bind": bind_mode,
+            "concat": concat,
+            "gsm_packed": gsm_packed,
+        }
+        options.update({key: value for key, value in given.items() if value is not None})
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"--set wants KEY=VALUE, not {item!r}")
+        options[key.strip()] = _setting_value(value.strip())
     await store.save_connector(name, kind, json.dumps(options), mps)
     click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
+
+
+def _setting_value(text: str) -> object:
+    """`--set` values: JSON when they parse (numbers, true/false), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 @connector.command("list")
 @with_store
 async def connector_list(settings: config.Settings, store: Store) -> None:
-    """Connectors with their state: enabled, limit, messages handed over, last hand-over."""
+    """Connectors with their state: enabled, limit, messages handed over, last hand-over;
+    for links also who holds them, bound or not, window use and counters."""
     now = bootstrap.now()
+    leases = {lease.name: lease for lease in await store.link_leases()}
     for item in await store.connectors():
         seen = f"{(now - item.heartbeat).total_seconds():.0f}s ago" if item.heartbeat else "never"
-        click.echo(
+        line = (
             f"{item.name}\t{item.kind}\t{'enabled' if item.enabled else 'disabled'}"
             f"\tmps={item.mps or 'unlimited'}\thanded={item.handed}\tlast={seen}"
         )
+        lease = leases.get(item.name)
+        if item.state and lease is not None and lease.until > now:
+            state = json.loads(item.state)
+            line += "\t" + " ".join(
+                f"{key}={state[key]}"
+                for key in ("bound", "window", "submitted", "receipts", "errors", "owner")
+                if key in state
+            )
+        elif item.kind != "emulator":
+            line += "\tnot held by any process"
+        click.echo(line)
 
 
 @connector.command("enable")
@@ -630,11 +707,28 @@ def inbound() -> None:
 async def inbound_add(
     settings: config.Settings, store: Store, account_id: int, phone: str, num: str, text: str
 ) -> None:
-    """Record an inbound SMS by hand (until an SMPP link brings real ones)."""
+    """Record an inbound SMS by hand (SMPP links record the real ones)."""
     item_id = await store.add_inbound(
         account_id, phones.clean(phone), phones.clean(num), text, bootstrap.now()
     )
     click.echo(f"inbound {item_id}")
+
+
+@main.group()
+def number() -> None:
+    """Our service numbers: an inbound SMS sent to one goes to the account that has it."""
+
+
+@number.command("add")
+@click.argument("num")
+@click.argument("account_id", type=int)
+@with_store
+async def number_add(settings: config.Settings, store: Store, num: str, account_id: int) -> None:
+    """Give number NUM to an account (moving it from another if it had it)."""
+    if await store.account(account_id) is None:
+        raise click.ClickException(f"no account {account_id}")
+    await store.save_number(phones.clean(num), account_id, bootstrap.now())
+    click.echo(f"number {phones.clean(num)} -> account {account_id}")
 
 
 if __name__ == "__main__":  # pragma: no cover

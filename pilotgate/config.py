@@ -73,6 +73,9 @@ class Settings:
     claim_batch: int = 500
     lease_seconds: float = 30.0
     poll_interval: float = 0.2
+    #: Seconds a process holds a link (SMPP bind) without renewing before another process
+    #: takes it over; renewed every third of that.
+    link_lease_seconds: float = 15.0
     #: Seconds a message without `ttl` may take to reach a final status before it expires
     #: (-1, error 600): the connector's default validity.
     default_validity_seconds: float = 86400.0

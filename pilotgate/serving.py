@@ -3,10 +3,13 @@ listening socket (`pilotgate serve --workers N`).
 
 Stop order (SIGINT or SIGTERM), in every worker:
   1. stop accepting API requests and finish the ones in flight (uvicorn drains them);
-  2. stop claiming messages; the outbox gives back the leases it still holds;
-  3. stop the callback worker: results already in are recorded, attempts in flight are
+  2. stop claiming messages; the outbox finishes the batch in hand and gives back the
+     leases it still holds;
+  3. stop the links this process holds (SMPP: wait for the window of outstanding submits,
+     take the last receipts, unbind) and give their leases back so another process binds;
+  4. stop the callback worker: results already in are recorded, attempts in flight are
      abandoned and tried again later (their leases run out);
-  4. close the database, which everything above may still write to.
+  5. close the database, which everything above may still write to.
 The supervisor forwards the signal to its workers and waits for them; a worker that dies
 while the supervisor is not stopping is started again.
 """
@@ -70,6 +73,7 @@ async def run(
     store = await bootstrap.open_store(settings)
     gateway = bootstrap.build_gateway(settings, store)
     outbox = bootstrap.build_outbox(settings, store) if pipeline else None
+    keeper = bootstrap.build_link_keeper(settings, store, outbox) if outbox else None
     notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
     app = App(gateway, max_body_bytes=settings.max_body_bytes)
     stop = asyncio.Event()
@@ -97,7 +101,9 @@ async def run(
     try:
         async with asyncio.TaskGroup() as tasks:
             if outbox is not None:
-                tasks.create_task(outbox.run())
+                outbox_done = tasks.create_task(outbox.run())
+            if keeper is not None:
+                tasks.create_task(keeper.run())
             if notifier is not None:
                 tasks.create_task(notifier.run())
             if server is not None:
@@ -112,10 +118,13 @@ async def run(
                 server.should_exit = True
             if outbox is not None:  # 2.
                 outbox.stop()
-            if notifier is not None:  # 3.
+                await outbox_done
+            if keeper is not None:  # 3.
+                keeper.stop()
+            if notifier is not None:  # 4.
                 notifier.stop()
     finally:
-        await store.close()  # 4.
+        await store.close()  # 5.
 
 
 def _event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:

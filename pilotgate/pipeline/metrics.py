@@ -37,6 +37,30 @@ CALLBACKS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+REFUSALS = Counter(
+    "pilotgate_refusals",
+    "Messages a connector refused, for good (final) or for now (retry).",
+    ["connector", "kind"],
+    registry=REGISTRY,
+)
+RECEIPTS = Counter(
+    "pilotgate_receipts",
+    "Final part receipts from links: matched to a message, or kept until one is known.",
+    ["connector", "result"],
+    registry=REGISTRY,
+)
+INBOUND = Counter(
+    "pilotgate_inbound",
+    "Inbound SMS from links: stored, or dropped for an unknown destination number.",
+    ["connector", "result"],
+    registry=REGISTRY,
+)
+LINK_BOUND = Gauge(
+    "pilotgate_link_bound",
+    "1 while this process holds the link and it is bound.",
+    ["connector"],
+    registry=REGISTRY,
+)
 QUEUE = Gauge(
     "pilotgate_queue_messages",
     "Messages not yet final, by status (0 accepted, 1 handed over, 3 scheduled).",

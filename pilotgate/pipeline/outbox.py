@@ -18,11 +18,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pilotgate.connectors.base import Connector
+from pilotgate.connectors.base import Accepted, Connector, Link, Rejected
 from pilotgate.domain import routing
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
-from pilotgate.storage.base import ConnectorInfo, Handover, Store
+from pilotgate.storage.base import ConnectorInfo, Handover, Refusal, Store
 
 from . import metrics
 
@@ -44,11 +44,13 @@ class ConnectorPool:
     def __init__(self, factory: ConnectorFactory) -> None:
         self._factory = factory
         self.live: dict[str, Connector] = {}
-        self.usable: set[str] = set()
+        self.enabled: set[str] = set()
+        self.usable: set[str] = set()  # enabled, and for links: held here and bound
         self.limited: set[str] = set()  # connectors with a messages-per-second limit
+        self.held: set[str] = set()  # links this process holds and has bound (LinkKeeper)
 
     async def refresh(self, store: Store) -> None:
-        usable, limited = set(), set()
+        enabled, limited = set(), set()
         for info in await store.connectors():
             if info.name not in self.live:
                 made = self._factory(info)
@@ -56,10 +58,18 @@ class ConnectorPool:
                     continue
                 self.live[info.name] = made
             if info.enabled:
-                usable.add(info.name)
+                enabled.add(info.name)
             if info.mps > 0:
                 limited.add(info.name)
-        self.usable, self.limited = usable, limited
+        self.enabled, self.limited = enabled, limited
+        self.usable = {
+            name for name in enabled if not isinstance(self.live[name], Link) or name in self.held
+        }
+
+    def claim_filter(self) -> list[str] | None:
+        """None when this process can carry every enabled connector; else the ones it can,
+        so it leaves messages for links held elsewhere to the process that holds them."""
+        return None if self.usable >= self.enabled else sorted(self.usable)
 
 
 class Outbox:
@@ -84,6 +94,11 @@ class Outbox:
         self._poll_delta = timedelta(seconds=poll_interval)
         self._released_at: datetime | None = None
 
+    @property
+    def pool(self) -> ConnectorPool:
+        """The connectors this worker hands messages to (shared with its LinkKeeper)."""
+        return self._pool
+
     async def run_once(self) -> int:
         """One round; returns how many messages it moved (0 means idle)."""
         now = self._clock()
@@ -95,7 +110,9 @@ class Outbox:
             moved += await self._store.expire(now, self._batch)
             self._released_at = now
         await self._pool.refresh(self._store)
-        claimed = await self._store.claim(self.owner, now, now + self._lease, self._batch)
+        claimed = await self._store.claim(
+            self.owner, now, now + self._lease, self._batch, self._pool.claim_filter()
+        )
         groups: dict[str, list[Message]] = defaultdict(list)
         waiting: list[int] = []
         for message in claimed:
@@ -124,12 +141,16 @@ class Outbox:
             return 0
         connector = self._pool.live[name]
         try:
-            accepted = await connector.submit(messages, self._clock())
+            outcomes = await connector.submit(messages, self._clock())
         except ConnectorError as exc:
             # The connector took none of them: they may be claimed again at once.
             log.warning("connector %s refused a batch: %s", name, exc)
             waiting += [m.server_id for m in messages]
             return 0
+        accepted = [o for o in outcomes if isinstance(o, Accepted)]
+        refused = [o for o in outcomes if isinstance(o, Rejected)]
+        answered = {o.server_id for o in outcomes}
+        waiting += [m.server_id for m in messages if m.server_id not in answered]
         handed = await self._store.record_handover(
             self.owner,
             [
@@ -137,6 +158,7 @@ class Outbox:
                     server_id=a.server_id,
                     connector=name,
                     remote_id=a.remote_id,
+                    remote_ids=a.remote_ids,
                     outcome_status=a.outcome_status,
                     outcome_error=a.outcome_error,
                     outcome_at=a.outcome_at,
@@ -147,7 +169,35 @@ class Outbox:
         )
         await self._store.count_handover(name, handed, self._clock())
         metrics.HANDOVERS.labels(name).inc(handed)
-        return handed
+        if refused:
+            await self._refuse(name, refused)
+        return handed + len(refused)
+
+    async def _refuse(self, name: str, refused: list[Rejected]) -> None:
+        now = self._clock()
+        for r in refused:
+            log.info(
+                "connector %s refused server_id=%d (%s, error %d%s)",
+                name,
+                r.server_id,
+                "final" if r.final else "retry",
+                r.error,
+                f": {r.reason}" if r.reason else "",
+            )
+            metrics.REFUSALS.labels(name, "final" if r.final else "retry").inc()
+        await self._store.refuse(
+            self.owner,
+            [
+                Refusal(
+                    server_id=r.server_id,
+                    error=r.error,
+                    final=r.final,
+                    retry_at=now + timedelta(seconds=r.retry_after),
+                )
+                for r in refused
+            ],
+            now,
+        )
 
     async def run(self) -> None:
         """Work until `stop()`; then give back the leases still held."""

@@ -76,9 +76,39 @@ class Handover:
     server_id: int
     connector: str
     remote_id: str
+    #: Every part's id, in part order, when the outcome comes later by receipt (SMPP); a
+    #: message with no outcome and no ids here is tracked by `remote_id` alone.
+    remote_ids: tuple[str, ...] = ()
     outcome_status: Status | None = None
     outcome_error: int = 0
     outcome_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refusal:
+    """A connector did not take a claimed message: `final` ends it -2 with `error` and gives
+    its price back; otherwise it returns to the queue, due again at `retry_at`."""
+
+    server_id: int
+    error: int
+    final: bool
+    retry_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartReceipt:
+    """A final delivery report for the part a connector knows as `remote_id`."""
+
+    remote_id: str
+    status: Status
+    error: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkLease:
+    name: str
+    owner: str
+    until: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +161,7 @@ class ConnectorInfo:
     mps: int  # messages per second for all processes together; 0 = unlimited
     handed: int  # messages handed over through it, ever
     heartbeat: datetime | None  # the last hand-over
+    state: str = ""  # what the link's owner last reported (JSON), for `connector list`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,10 +271,17 @@ class Store(Protocol):
         """Scheduled messages whose time has come become accepted (3 → 0)."""
 
     async def claim(
-        self, owner: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        only: Sequence[str] | None = None,
     ) -> list[Message]:
         """Lease up to `limit` due accepted messages to `owner` and mark them as being handed
-        over. Two owners never get the same message. If `owner` dies before recording the
+        over; with `only`, just messages whose route names one of those connectors (a process
+        that does not hold a link leaves its messages to the one that does).
+        Two owners never get the same message. If `owner` dies before recording the
         hand-over (or releasing them), the messages stay in doubt and are never claimed
         again: at most one hand-over per message; expiry ends them."""
 
@@ -312,6 +350,34 @@ class Store(Protocol):
     async def queue_stats(self, now: datetime) -> QueueStats:
         """Queue depth by status, the oldest due message's age and the callback backlog
         (cheap: every count runs on a partial index)."""
+
+    # links: refusals, receipts, numbers, ownership ------------------------------------------
+    async def refuse(self, owner: str, refusals: Sequence[Refusal], now: datetime) -> int:
+        """Apply connectors' refusals of messages `owner` claimed; returns how many applied."""
+
+    async def record_receipts(
+        self, connector: str, receipts: Sequence[PartReceipt], now: datetime
+    ) -> int:
+        """Apply final part receipts; returns how many matched a part. A receipt for an id no
+        hand-over names yet is kept and applied when one does (duplicates change nothing)."""
+
+    async def purge_early_receipts(self, before: datetime) -> int:
+        """Forget receipts received before `before` that never matched a message."""
+
+    async def save_number(self, number: str, account_id: int, now: datetime) -> None:
+        """Give our number `number` (inbound destination) to an account."""
+
+    async def number_owner(self, number: str) -> int | None: ...
+
+    async def hold_link(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Take or renew the lease on link `name`; False while another owner's lease runs."""
+
+    async def release_link(self, name: str, owner: str) -> None: ...
+
+    async def link_leases(self) -> list[LinkLease]: ...
+
+    async def save_link_state(self, name: str, state: str) -> None:
+        """Record what the link's owner sees (JSON), for `connector list`."""
 
     # inbound -------------------------------------------------------------------------------
     async def add_inbound(

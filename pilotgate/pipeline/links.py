@@ -1,0 +1,136 @@
+"""Long-lived links (SMPP binds): which process holds each, and what they report back.
+
+Exactly one process holds a link at a time, by a lease in the database that its holder
+renews every few seconds. When the holder dies its lease runs out and another process takes
+the link over: that is the failover. The keeper is also the `Events` sink its links report
+to: part receipts and inbound SMS are committed before the call returns, so a link that
+acknowledges a deliver_sm afterwards never loses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from pilotgate.connectors.base import Link, MobileOriginated, Receipt
+from pilotgate.domain.messages import FINAL
+from pilotgate.errors import GatewayError
+from pilotgate.storage.base import PartReceipt, Store
+
+from . import metrics
+from .outbox import ConnectorPool
+
+log = logging.getLogger("pilotgate.links")
+
+#: Receipts for ids no hand-over names are kept this long, then forgotten.
+EARLY_RECEIPT_HOURS = 24
+
+
+class LinkKeeper:
+    def __init__(
+        self,
+        store: Store,
+        pool: ConnectorPool,
+        clock: Callable[[], datetime],
+        owner: str,
+        *,
+        lease_seconds: float = 15.0,
+    ) -> None:
+        self._store = store
+        self._pool = pool
+        self._clock = clock
+        self.owner = owner
+        self._lease = timedelta(seconds=lease_seconds)
+        self._renew = lease_seconds / 3
+        self._started: dict[str, Link] = {}
+        self._stopping = asyncio.Event()
+
+    # Events ---------------------------------------------------------------------------------
+    async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None:
+        final = [
+            PartReceipt(remote_id=r.remote_id, status=r.status, error=r.error)
+            for r in receipts
+            if r.status in FINAL
+        ]
+        if final:
+            matched = await self._store.record_receipts(connector, final, self._clock())
+            metrics.RECEIPTS.labels(connector, "matched").inc(matched)
+            metrics.RECEIPTS.labels(connector, "early").inc(len(final) - matched)
+
+    async def inbound(self, connector: str, messages: Sequence[MobileOriginated]) -> None:
+        for mo in messages:
+            account = await self._store.number_owner(mo.number)
+            if account is None:
+                # Nobody to give it to: logged, counted, and acknowledged to the SMSC (which
+                # would otherwise send it again and again).
+                log.warning("inbound SMS from %s to unknown number %s dropped", mo.phone, mo.number)
+                metrics.INBOUND.labels(connector, "unknown_number").inc()
+                continue
+            await self._store.add_inbound(account, mo.phone, mo.number, mo.text, mo.received)
+            metrics.INBOUND.labels(connector, "stored").inc()
+
+    # ownership ------------------------------------------------------------------------------
+    async def run_once(self) -> None:
+        """Take, renew or give up each link's lease, start or stop links to match, publish
+        their state, and forget stale early receipts."""
+        now = self._clock()
+        await self._pool.refresh(self._store)
+        for name, connector in self._pool.live.items():
+            if not isinstance(connector, Link):
+                continue
+            wanted = name in self._pool.enabled
+            held = wanted and await self._store.hold_link(name, self.owner, now, now + self._lease)
+            if held and name not in self._started:
+                log.info("link %s: taking it (%s)", name, self.owner)
+                await connector.start(self)
+                self._started[name] = connector
+            elif not held and name in self._started:
+                log.info("link %s: giving it up", name)
+                await self._started.pop(name).stop()
+                await self._store.release_link(name, self.owner)
+            if name in self._started:
+                state = connector.state()
+                metrics.LINK_BOUND.labels(name).set(int(state.bound))
+                await self._store.save_link_state(
+                    name,
+                    json.dumps(
+                        {
+                            "owner": self.owner,
+                            "bound": state.bound,
+                            "window": f"{state.window_used}/{state.window}",
+                            "submitted": state.submitted,
+                            "receipts": state.receipts,
+                            "errors": state.errors,
+                            "at": now.isoformat(timespec="seconds"),
+                            **state.detail,
+                        }
+                    ),
+                )
+        self._pool.held = {name for name, link in self._started.items() if link.state().bound}
+        await self._store.purge_early_receipts(now - timedelta(hours=EARLY_RECEIPT_HOURS))
+
+    async def run(self) -> None:
+        """Keep leases until `stop()`; then stop every held link (each drains its window and
+        unbinds) and give the leases back so another process takes over at once."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self.run_once()
+                except GatewayError:
+                    log.exception("link keeper round failed")
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), self._renew)
+                except TimeoutError:
+                    pass
+        finally:
+            self._pool.held = set()
+            for name, link in self._started.items():
+                await link.stop()
+                await self._store.release_link(name, self.owner)
+            self._started.clear()
+
+    def stop(self) -> None:
+        self._stopping.set()

@@ -1,0 +1,22 @@
+"""PostgreSQL store: psycopg 3 with an async connection pool, for several gateway processes.
+
+Connections run in autocommit mode: a method that is one statement is one transaction without
+BEGIN/COMMIT round trips, and a method that writes several statements opens
+`conn.transaction()` explicitly. Outbox work (`claim`, `apply_due_outcomes`) locks rows with
+`FOR UPDATE SKIP LOCKED`, so any number of pipeline processes can share the table without
+waiting on each other or taking the same message twice.
+"""
+
+from __future__ import annotations
+
+from .accounts import Accounts
+from .callbacks import Callbacks
+from .messages import Messages
+from .queue import Queue
+
+
+class PostgresStore(Accounts, Messages, Queue, Callbacks):
+    """The whole `Store` for this database, assembled from its parts."""
+
+
+__all__ = ["PostgresStore"]

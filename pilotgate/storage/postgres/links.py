@@ -1,0 +1,181 @@
+"""PostgresStore: what long-lived links report back (refusals, part receipts, inbound
+numbers) and which process owns each link. Receipts are applied set-wise (arrays unnested
+server-side) so a burst of deliver_sm costs a few statements, not one per receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from ..base import Handover, LinkLease, PartReceipt, Refusal
+from .core import Connection, Core
+
+# Settle messages from their parts: not delivered as soon as one part finally fails (the
+# first failing part's error), delivered once every part is. Only messages still handed over
+# (1) move, so a late or duplicated receipt never changes a final status.
+_SETTLE = (
+    "UPDATE messages m SET modified = %s, "
+    "status = CASE WHEN p.failed THEN -1 ELSE 2 END, "
+    "error = CASE WHEN p.failed THEN p.err ELSE 0 END "
+    "FROM (SELECT server_id, bool_or(status = -1) AS failed, "
+    "bool_and(status IS NOT NULL AND status = 2) AS done, "
+    "min(error) FILTER (WHERE status = -1) AS err "
+    "FROM message_parts WHERE server_id = ANY(%s) GROUP BY server_id) AS p "
+    "WHERE m.id = p.server_id AND m.status = 1 AND (p.failed OR p.done)"
+)
+_APPLY = (
+    "UPDATE message_parts p SET status = v.status, error = v.error "
+    "FROM unnest(%s::text[], %s::int[], %s::int[]) AS v(remote_id, status, error) "
+    "WHERE p.connector = %s AND p.remote_id = v.remote_id AND p.status IS NULL "
+    "RETURNING p.server_id, p.remote_id"
+)
+
+
+async def _apply(
+    conn: Connection, connector: str, items: Sequence[tuple[str, int, int]], now: datetime
+) -> set[str]:
+    """Record parts' outcomes and settle their messages; returns the ids that were applied."""
+    if not items:
+        return set()
+    ids, statuses, errors = (list(column) for column in zip(*items, strict=True))
+    cursor = await conn.execute(_APPLY, (ids, statuses, errors, connector))
+    rows = await cursor.fetchall()
+    if rows:
+        await conn.execute(_SETTLE, (now, sorted({row[0] for row in rows})))
+    return {row[1] for row in rows}
+
+
+class Links(Core):
+    async def refuse(self, owner: str, refusals: Sequence[Refusal], now: datetime) -> int:
+        applied = 0
+        async with self._tx() as conn:
+            for r in refusals:
+                if not r.final:
+                    cursor = await conn.execute(
+                        "UPDATE messages SET lease_owner = NULL, lease_until = NULL, "
+                        "handing = false, due_at = %s "
+                        "WHERE id = %s AND status = 0 AND lease_owner = %s",
+                        (r.retry_at, r.server_id, owner),
+                    )
+                    applied += cursor.rowcount
+                    continue
+                cursor = await conn.execute(
+                    "UPDATE messages SET status = -2, error = %s, modified = %s, "
+                    "lease_owner = NULL, lease_until = NULL, handing = false "
+                    "WHERE id = %s AND status = 0 AND lease_owner = %s "
+                    "RETURNING account_id, price",
+                    (r.error, now, r.server_id, owner),
+                )
+                row = await cursor.fetchone()
+                if row is None:
+                    continue
+                applied += 1
+                if row[1]:  # an error is never charged (COMPAT §6): the price goes back
+                    await conn.execute(
+                        "UPDATE accounts SET balance = balance + %s WHERE id = %s",
+                        (row[1], row[0]),
+                    )
+                    await conn.execute(
+                        "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
+                        "VALUES (%s, %s, 'refund', %s, %s, %s)",
+                        (row[0], row[1], r.server_id, f"error {r.error}", now),
+                    )
+        return applied
+
+    async def _track_parts(
+        self, conn: Connection, handovers: Iterable[Handover], now: datetime
+    ) -> None:
+        """Inside record_handover's transaction: remember every part's id of the messages
+        whose outcome a receipt will tell, and apply receipts that came before."""
+        rows = [
+            (h.connector, remote_id, h.server_id, part)
+            for h in handovers
+            if h.outcome_status is None
+            for part, remote_id in enumerate(h.remote_ids or (h.remote_id,), start=1)
+        ]
+        if not rows:
+            return
+        connectors, remote_ids, server_ids, parts = (list(c) for c in zip(*rows, strict=True))
+        await conn.execute(
+            "INSERT INTO message_parts (connector, remote_id, server_id, part) "
+            "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::int[]) "
+            "ON CONFLICT (connector, remote_id) DO UPDATE SET server_id = excluded.server_id, "
+            "part = excluded.part, status = NULL, error = 0",
+            (connectors, remote_ids, server_ids, parts),
+        )
+        cursor = await conn.execute(
+            "DELETE FROM early_receipts e USING unnest(%s::text[], %s::text[]) AS v(c, r) "
+            "WHERE e.connector = v.c AND e.remote_id = v.r "
+            "RETURNING e.connector, e.remote_id, e.status, e.error",
+            (connectors, remote_ids),
+        )
+        early: dict[str, list[tuple[str, int, int]]] = {}
+        for connector, remote_id, status, error in await cursor.fetchall():
+            early.setdefault(connector, []).append((remote_id, status, error))
+        for connector, items in early.items():
+            await _apply(conn, connector, items, now)
+
+    async def record_receipts(
+        self, connector: str, receipts: Sequence[PartReceipt], now: datetime
+    ) -> int:
+        if not receipts:
+            return 0
+        items = [(r.remote_id, int(r.status), r.error) for r in receipts]
+        async with self._tx() as conn:
+            applied = await _apply(conn, connector, items, now)
+            rest = [item for item in items if item[0] not in applied]
+            if not rest:
+                return len(items)
+            cursor = await conn.execute(
+                "SELECT remote_id FROM message_parts WHERE connector = %s AND remote_id = ANY(%s)",
+                (connector, [item[0] for item in rest]),
+            )
+            known = {row[0] for row in await cursor.fetchall()}  # duplicates: already applied
+            early = [item for item in rest if item[0] not in known]
+            if early:
+                ids, statuses, errors = (list(c) for c in zip(*early, strict=True))
+                await conn.execute(
+                    "INSERT INTO early_receipts (connector, remote_id, status, error, received) "
+                    "SELECT %s, v.r, v.s, v.e, %s "
+                    "FROM unnest(%s::text[], %s::int[], %s::int[]) AS v(r, s, e) "
+                    "ON CONFLICT DO NOTHING",
+                    (connector, now, ids, statuses, errors),
+                )
+            return len(items) - len(early)
+
+    async def purge_early_receipts(self, before: datetime) -> int:
+        return await self._count("DELETE FROM early_receipts WHERE received < %s", (before,))
+
+    async def save_number(self, number: str, account_id: int, now: datetime) -> None:
+        await self._count(
+            "INSERT INTO numbers VALUES (%s, %s, %s) ON CONFLICT (number) "
+            "DO UPDATE SET account_id = excluded.account_id",
+            (number, account_id, now),
+        )
+
+    async def number_owner(self, number: str) -> int | None:
+        rows = await self._rows("SELECT account_id FROM numbers WHERE number = %s", (number,))
+        return int(rows[0][0]) if rows else None
+
+    async def hold_link(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        return (
+            await self._count(
+                "INSERT INTO link_leases VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE "
+                "SET owner = excluded.owner, until = excluded.until "
+                "WHERE link_leases.owner = excluded.owner OR link_leases.until < %s",
+                (name, owner, until, now),
+            )
+            > 0
+        )
+
+    async def release_link(self, name: str, owner: str) -> None:
+        await self._count("DELETE FROM link_leases WHERE name = %s AND owner = %s", (name, owner))
+
+    async def link_leases(self) -> list[LinkLease]:
+        return [
+            LinkLease(name=row[0], owner=row[1], until=row[2])
+            for row in await self._rows("SELECT name, owner, until FROM link_leases ORDER BY name")
+        ]
+
+    async def save_link_state(self, name: str, state: str) -> None:
+        await self._count("UPDATE connectors SET state = %s WHERE name = %s", (state, name))
