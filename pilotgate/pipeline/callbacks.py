@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ log = logging.getLogger("pilotgate.callbacks")
 
 #: Answers up to this size (with a Content-Length) are read to keep the connection.
 _SMALL_ANSWER = 64 * 1024
+#: Seconds a finished attempt waits at most before its result is recorded.
+FLUSH_AFTER = 0.05
 
 
 class Unresolved(Exception):
@@ -99,11 +102,16 @@ class CallbackWorker:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._finished: list[CallbackResult] = []
+        self._first_finished = 0.0  # time.monotonic() of the oldest unrecorded result
 
     async def _claim_and_start(self, tasks: set[asyncio.Task[None]]) -> int:
-        """Lease as many due jobs as there is room for and start an attempt for each."""
+        """Lease as many due jobs as there is room for and start an attempt for each.
+
+        Only once a quarter of the slots is free (or none is busy): each round costs the
+        same few queries whether it claims one job or fifty, so claiming in step with every
+        finished attempt would spend the database on rounds instead of callbacks."""
         room = self._concurrency - len(tasks)
-        if room <= 0:
+        if room <= 0 or (tasks and room < max(1, self._concurrency // 4)):
             return 0
         now = self._clock()
         lease = timedelta(seconds=self._timeout * 2 + 10)
@@ -119,6 +127,8 @@ class CallbackWorker:
         # Await first: `self._finished` is swapped by `_flush` meanwhile, and the append must
         # go to the list that is current when the result is in.
         result = await self._attempt(job, request)
+        if not self._finished:
+            self._first_finished = time.monotonic()
         self._finished.append(result)
         self._wake.set()
 
@@ -239,19 +249,25 @@ class CallbackWorker:
         again (at-least-once)."""
         log.info("callback worker %s started", self.owner)
         tasks: set[asyncio.Task[None]] = set()
+        # Results are recorded in batches: a quarter of the slots' worth, or whatever is in
+        # after FLUSH_AFTER seconds, or everything when no attempt is in flight. Recording
+        # each as it came cost a transaction per one or two results.
+        batch = max(1, self._concurrency // 4)
         try:
             while not self._stopping.is_set():
                 self._wake.clear()
                 try:
-                    await self._flush()
+                    if len(self._finished) >= batch or not tasks or self._flush_due():
+                        await self._flush()
                     started = await self._claim_and_start(tasks)
                 except GatewayError:
                     log.exception("callback round failed")  # leases run out; retried later
                     started = 0
                 if not started:
-                    # Sleep until an attempt ends, a stop, or the next poll.
+                    # Sleep until an attempt ends, a stop, or the next poll (or flush).
+                    wait = FLUSH_AFTER if self._finished else self._poll
                     try:
-                        await asyncio.wait_for(self._wake.wait(), self._poll)
+                        await asyncio.wait_for(self._wake.wait(), wait)
                     except TimeoutError:
                         pass
         finally:
@@ -261,6 +277,9 @@ class CallbackWorker:
             await self._flush()
             if self._session is not None:
                 await self._session.close()
+
+    def _flush_due(self) -> bool:
+        return bool(self._finished) and time.monotonic() - self._first_finished >= FLUSH_AFTER
 
     def stop(self) -> None:
         self._stopping.set()

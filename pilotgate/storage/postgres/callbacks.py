@@ -32,16 +32,17 @@ class Callbacks(Core):
     async def claim_callbacks(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[CallbackJob]:
-        rows = await self._rows(
+        rows = await self._queue_rows(
             sql.SQL(
                 "UPDATE callbacks SET lease_owner = %s, lease_until = %s WHERE id IN ("
                 "SELECT c.id FROM callbacks c WHERE c.done_at IS NULL AND c.due_at <= %s "
                 "AND (c.lease_until IS NULL OR c.lease_until < %s) AND NOT EXISTS ("
                 "SELECT 1 FROM callbacks p WHERE p.kind = c.kind AND p.ref = c.ref "
-                "AND p.id < c.id AND p.done_at IS NULL) ORDER BY c.due_at, c.id LIMIT %s "
+                "AND p.id < c.id AND p.done_at IS NULL) ORDER BY c.id LIMIT %s "
                 "FOR UPDATE SKIP LOCKED) RETURNING {}"
             ).format(_CALLBACK_COLUMNS),
             (owner, lease_until, now, now, limit),
+            durable=False,
         )
         return sorted((_callback(row) for row in rows), key=lambda job: job.id)
 
@@ -51,6 +52,8 @@ class Callbacks(Core):
         if not results:
             return 0
         async with self._tx() as conn, conn.cursor() as cur:
+            # Safe to lose in a crash of the database server: the job is sent again.
+            await cur.execute("SET LOCAL synchronous_commit = off")
             await cur.executemany(
                 "UPDATE callbacks SET attempts = attempts + 1, last_error = %s, "
                 "done_at = CASE WHEN %s::timestamptz IS NULL THEN %s ELSE NULL END, "

@@ -102,6 +102,12 @@ _CLAIM_ROUTED = sql.SQL(
 ).format(_MESSAGE_COLUMNS)
 
 
+_QUEUE_PLAN: LiteralString = (
+    "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off"
+)
+_QUEUE_PLAN_ASYNC: LiteralString = _QUEUE_PLAN + "; SET LOCAL synchronous_commit = off"
+
+
 def _account(row: TupleRow) -> Account:
     return Account(
         id=row[0],
@@ -295,6 +301,33 @@ class Core:
 
     async def _count(self, query: Query, args: Sequence[Any] = ()) -> int:
         async with self._conn() as conn:
+            return (await conn.execute(query, args)).rowcount
+
+    async def _queue_rows(
+        self, query: Query, args: Sequence[Any] = (), *, durable: bool = True
+    ) -> list[TupleRow]:
+        """A queue poll (claim, apply outcomes, expire), planned as an ordered walk of its
+        partial index whatever the statistics say. A queue table changes faster than
+        autovacuum analyses it: right after a burst the planner still believes it holds a
+        few dozen rows, and measured 90 ms per claim (bitmap scan of 36,000 rows, then a sort)
+        instead of 0.4 ms (index walk stopping at LIMIT). The settings last for this
+        transaction only.
+
+        `durable=False` commits without waiting for the WAL flush, for bookkeeping that is
+        safe to redo: if the database server itself crashes, such a change may be lost and
+        is simply done again (a lease taken again, an outcome applied again, a callback sent
+        again, which at-least-once allows). Measured: a third of the time was fsync wait."""
+        async with self._tx() as conn:
+            await conn.execute(_QUEUE_PLAN if durable else _QUEUE_PLAN_ASYNC)
+            cursor = await conn.execute(query, args)
+            return await cursor.fetchall() if cursor.description else []
+
+    async def _queue_count(
+        self, query: Query, args: Sequence[Any] = (), *, durable: bool = True
+    ) -> int:
+        """`_queue_rows` for a statement that returns no rows: how many it changed."""
+        async with self._tx() as conn:
+            await conn.execute(_QUEUE_PLAN if durable else _QUEUE_PLAN_ASYNC)
             return (await conn.execute(query, args)).rowcount
 
     async def upgrade(self) -> list[str]:

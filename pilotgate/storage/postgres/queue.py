@@ -26,9 +26,10 @@ from .links import Links
 class Queue(Links):
     # the outbox --------------------------------------------------------------------------------
     async def release_scheduled(self, now: datetime) -> int:
-        return await self._count(
+        return await self._queue_count(
             "UPDATE messages SET status = 0, modified = %s WHERE status = 3 AND due_at <= %s",
             (now, now),
+            durable=False,
         )
 
     async def claim(
@@ -40,9 +41,9 @@ class Queue(Links):
         only: Sequence[str] | None = None,
     ) -> list[Message]:
         if only is None:
-            rows = await self._rows(_CLAIM, (owner, lease_until, now, now, limit))
+            rows = await self._queue_rows(_CLAIM, (owner, lease_until, now, now, limit))
         else:
-            rows = await self._rows(
+            rows = await self._queue_rows(
                 _CLAIM_ROUTED, (owner, lease_until, now, now, list(only), limit)
             )
         return sorted((_message(row) for row in rows), key=lambda m: m.server_id)
@@ -78,13 +79,14 @@ class Queue(Links):
             return handed
 
     async def apply_due_outcomes(self, now: datetime, limit: int) -> int:
-        return await self._count(
+        return await self._queue_count(
             (
                 "UPDATE messages SET status = outcome_status, error = outcome_error, "
                 "modified = %s WHERE id IN (SELECT id FROM messages WHERE status = 1 AND "
                 "outcome_at <= %s ORDER BY outcome_at LIMIT %s FOR UPDATE SKIP LOCKED)"
             ),
             (now, now, limit),
+            durable=False,
         )
 
     async def release_leases(self, owner: str, ids: Sequence[int] | None = None) -> int:
@@ -185,9 +187,10 @@ class Queue(Links):
         )
 
     async def expire(self, now: datetime, limit: int) -> int:
-        return await self._count(
+        return await self._queue_count(
             "UPDATE messages SET status = -1, error = 600, modified = %s, lease_owner = NULL, "
             "lease_until = NULL WHERE id IN (SELECT id FROM messages WHERE status IN (0, 1, 3) "
             "AND expires_at <= %s ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)",
             (now, now, limit),
+            durable=False,
         )

@@ -37,7 +37,7 @@ class Callbacks(Core):
                 "SELECT c.id FROM callbacks c WHERE c.done_at IS NULL AND c.due_at <= ? "
                 "AND (c.lease_until IS NULL OR c.lease_until < ?) AND NOT EXISTS ("
                 "SELECT 1 FROM callbacks p WHERE p.kind = c.kind AND p.ref = c.ref "
-                "AND p.id < c.id AND p.done_at IS NULL) ORDER BY c.due_at, c.id LIMIT ?) "
+                "AND p.id < c.id AND p.done_at IS NULL) ORDER BY c.id LIMIT ?) "
                 f"RETURNING {_CALLBACK_COLUMNS}",
                 (owner, _us(lease_until), _us(now), _us(now), limit),
             ).fetchall()
