@@ -14,6 +14,7 @@ from importlib import resources
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
+from pilotgate.connectors.smpp import SmppConnector, SmppSettings
 from pilotgate.domain import accounts, callbacks, money
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS, Route
@@ -108,8 +109,16 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
     its behaviour from the settings; other emulators from their own JSON settings."""
 
     def make(info: ConnectorInfo) -> Connector | None:
+        if info.kind == "smpp":
+            try:
+                return SmppConnector(SmppSettings.from_json(info.name, info.settings, info.mps))
+            except ConfigError as exc:
+                # One misconfigured link must not stop the others (nor the API); it stays
+                # unusable, its routes fail over, and `connector list` shows it unheld.
+                log.error("%s", exc)
+                return None
         if info.kind != "emulator":
-            return None  # SMPP and other kinds arrive with their issues
+            return None  # kinds of later issues
         if info.name == EMULATOR:
             return EmulatorConnector(
                 name=EMULATOR,

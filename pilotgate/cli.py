@@ -13,12 +13,13 @@ from typing import Any, TypeVar
 import click
 
 from pilotgate import __version__, bootstrap, config, logs, serving
+from pilotgate.connectors.smpp import SmppSettings
 from pilotgate.domain import accounts, money, params, phones, routing
 from pilotgate.domain.accounts import AccountState
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS
 from pilotgate.domain.senders import SenderState
-from pilotgate.errors import ApiError, GatewayError
+from pilotgate.errors import ApiError, ConfigError, GatewayError
 from pilotgate.storage.base import AccountChanges, NewAccount, Store
 
 T = TypeVar("T")
@@ -586,6 +587,11 @@ async def connector_add(
         if not sep or not key:
             raise click.UsageError(f"--set wants KEY=VALUE, not {item!r}")
         options[key.strip()] = _setting_value(value.strip())
+    if kind == "smpp":
+        try:  # refuse a link that could not start, naming the setting that is wrong
+            SmppSettings.from_json(name, json.dumps(options), mps)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
     await store.save_connector(name, kind, json.dumps(options), mps)
     click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
 
@@ -729,6 +735,34 @@ async def number_add(settings: config.Settings, store: Store, num: str, account_
         raise click.ClickException(f"no account {account_id}")
     await store.save_number(phones.clean(num), account_id, bootstrap.now())
     click.echo(f"number {phones.clean(num)} -> account {account_id}")
+
+
+@main.command("smsc-sim")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=2775, show_default=True, help="0 picks a free one.")
+@click.option("--behaviour", default="happy", show_default=True, help="happy, throttling, …")
+@click.option("--receipt-delay", type=float, default=1.0, show_default=True, help="Seconds.")
+def smsc_sim(host: str, port: int, behaviour: str, receipt_delay: float) -> None:
+    """Run the SMSC simulator the tests use (behaviours: pilotgate/testing/smsc/server.py)."""
+    # Imported here: only this command needs the test doubles.
+    from pilotgate.testing.smsc import Behaviour, SmscSimulator
+
+    try:
+        chosen = Behaviour(behaviour)
+    except ValueError:
+        names = ", ".join(b.value for b in Behaviour)
+        raise click.BadParameter(f"{behaviour!r} is not one of {names}") from None
+
+    async def run() -> None:
+        simulator = SmscSimulator(chosen, host=host, port=port, receipt_delay=receipt_delay)
+        async with simulator:
+            click.echo(f"SMSC simulator on {host}:{simulator.port}, behaviour {chosen}")
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how it stops
 
 
 if __name__ == "__main__":  # pragma: no cover

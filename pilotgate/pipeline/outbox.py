@@ -59,7 +59,9 @@ class ConnectorPool:
                 self.live[info.name] = made
             if info.enabled:
                 enabled.add(info.name)
-            if info.mps > 0:
+            if info.mps > 0 and not isinstance(self.live[info.name], Link):
+                # A link paces itself (one process holds it); others share a bucket in the
+                # database so the limit holds across processes.
                 limited.add(info.name)
         self.enabled, self.limited = enabled, limited
         self.usable = {

@@ -1,0 +1,9 @@
+"""The SMPP 3.4 connector (docs/smpp.md): `SmppConnector(SmppSettings.from_json(...))`."""
+
+from __future__ import annotations
+
+from . import policy, wire
+from .link import SmppConnector
+from .settings import SmppSettings
+
+__all__ = ["SmppConnector", "SmppSettings", "policy", "wire"]

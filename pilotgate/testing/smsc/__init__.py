@@ -1,0 +1,8 @@
+"""A simulated SMSC for tests, benches and `pilotgate smsc-sim` (see `server`)."""
+
+from __future__ import annotations
+
+from .codec import SubmitSm
+from .server import Behaviour, SmscSimulator
+
+__all__ = ["Behaviour", "SmscSimulator", "SubmitSm"]

@@ -1,0 +1,335 @@
+"""An SMSC on 127.0.0.1 that can misbehave on purpose, for tests, benches and demos::
+
+    async with SmscSimulator(behaviour="throttling") as smsc:      # listens on smsc.port
+        ...                                                       # bind a link to it, submit
+        await smsc.wait_submits(10)                               # 10 accepted submit_sm
+        assert smsc.submits[0].short_message == b"Hello"
+        await smsc.inject_mo("79990000001", "1000", "Привет")      # returns once answered
+
+Behaviours (`Behaviour`; settable at any time): happy (receipts after `receipt_delay`),
+throttling / queue_full (every third submit_sm answered ESME_RTHROTTLED / ESME_RMSGQFUL),
+no_resp (submit_sm never answered), generic_nack (every submit_sm nacked), unbind_mid_window /
+drop_tcp (the third submit_sm of a connection is answered by an unbind / a closed socket),
+receipts_early (the receipt goes before the submit_sm_resp), receipts_duplicated,
+receipts_never, receipts_hex_ids (ids decimal in submit_sm_resp, hex in receipts), undeliv,
+expired, mo_single / mo_multipart (an MO right after each bind).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+
+from . import codec
+
+ESME_RINVCMDLEN, ESME_RINVBNDSTS, ESME_RMSGQFUL, ESME_RTHROTTLED = 0x02, 0x04, 0x14, 0x58
+
+
+class Behaviour(enum.StrEnum):
+    HAPPY = "happy"
+    THROTTLING = "throttling"
+    QUEUE_FULL = "queue_full"
+    NO_RESP = "no_resp"
+    GENERIC_NACK = "generic_nack"
+    UNBIND_MID_WINDOW = "unbind_mid_window"
+    DROP_TCP = "drop_tcp"
+    RECEIPTS_EARLY = "receipts_early"
+    RECEIPTS_DUPLICATED = "receipts_duplicated"
+    RECEIPTS_NEVER = "receipts_never"
+    RECEIPTS_HEX_IDS = "receipts_hex_ids"
+    UNDELIV = "undeliv"
+    EXPIRED = "expired"
+    MO_SINGLE = "mo_single"
+    MO_MULTIPART = "mo_multipart"
+
+
+_STATES = {Behaviour.UNDELIV: ("UNDELIV", 5), Behaviour.EXPIRED: ("EXPIRED", 3)}
+
+
+class _Peer:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.receives = False  # bound as receiver or transceiver
+        self.submits = 0
+        self.unbinding = False  # we sent unbind: submit_sm get ESME_RINVBNDSTS from now on
+
+    def send(self, data: bytes) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(data)
+
+
+class SmscSimulator:
+    """See the module docstring. Every submit_sm is kept in `received` (in arrival order,
+    with what was answered), the accepted ones also in `submits`."""
+
+    def __init__(
+        self,
+        behaviour: Behaviour | str = Behaviour.HAPPY,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        receipt_delay: float = 0.0,
+        password: str | None = None,
+    ) -> None:
+        self.behaviour = Behaviour(behaviour)
+        self.receipt_delay = receipt_delay
+        self.port = port
+        self._host, self._password = host, password
+        self._server: asyncio.Server | None = None
+        self._peers: list[_Peer] = []
+        self._ids = itertools.count(1)
+        self._sequence = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._waiting: dict[int, asyncio.Future[int]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._handlers: set[asyncio.Task[object]] = set()
+        self.received: list[codec.SubmitSm] = []
+        self.submits: list[codec.SubmitSm] = []
+        self.binds = 0
+        self.deliver_answers: list[int] = []  #: command_status of each deliver_sm_resp
+        self.commands: list[int] = []  #: command_id of every PDU received, in order
+
+    async def __aenter__(self) -> SmscSimulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, self._host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for peer in self._peers:
+            peer.writer.transport.abort()
+        for task in self._tasks:
+            task.cancel()
+        # Let every connection handler see its socket closed and end on its own.
+        await asyncio.gather(*self._handlers, *self._tasks, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, what: str, count: int, within: float = 10.0) -> None:
+        """Wait until len(getattr(self, what)) >= count (or `binds` >= count)."""
+
+        def enough() -> bool:
+            value = getattr(self, what)
+            return (value if isinstance(value, int) else len(value)) >= count
+
+        await self.wait_until(enough, within)
+
+    async def wait_until(self, predicate: Callable[[], bool], within: float = 10.0) -> None:
+        """Wait until `predicate()` holds; it is checked after every PDU received."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(predicate)
+
+    async def wait_submits(self, count: int, within: float = 10.0) -> None:
+        await self.wait_for("submits", count, within)
+
+    def drop(self) -> None:
+        """Close every connection at once, as a crashed SMSC would."""
+        for peer in self._peers:
+            peer.writer.transport.abort()
+
+    def send_raw(self, data: bytes) -> None:
+        """Write `data` as is to every bound peer (malformed PDUs for robustness tests)."""
+        for peer in self._peers:
+            peer.send(data)
+
+    async def inject_mo(
+        self,
+        source: str,
+        destination: str,
+        short_message: bytes,
+        *,
+        esm_class: int = 0,
+        data_coding: int = 0,
+        tlvs: dict[int, bytes] | None = None,
+        within: float = 10.0,
+    ) -> int:
+        """Send one deliver_sm to a receiving peer; returns its deliver_sm_resp status."""
+        peer = next(p for p in self._peers if p.receives)
+        sequence = next(self._sequence)
+        answered: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting[sequence] = answered
+        peer.send(
+            codec.deliver_sm(
+                sequence,
+                source=source,
+                destination=destination,
+                short_message=short_message,
+                esm_class=esm_class,
+                data_coding=data_coding,
+                tlvs=tlvs,
+            )
+        )
+        async with asyncio.timeout(within):
+            return await answered
+
+    # -- one connection -------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = _Peer(writer)
+        self._peers.append(peer)
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
+        buffer = b""
+        try:
+            while data := await reader.read(65536):
+                buffer += data
+                while len(buffer) >= 16:
+                    length, command_id, status, sequence = codec.HEADER.unpack_from(buffer)
+                    if len(buffer) < length:
+                        break
+                    body, buffer = buffer[16:length], buffer[length:]
+                    if writer.is_closing():
+                        return  # dropped on purpose: what was still buffered never arrived
+                    self.commands.append(command_id)
+                    await self._handle(peer, command_id, status, sequence, body)
+                    await self._notify()
+        except (ConnectionError, OSError):
+            pass  # the client went away: that is its right
+        finally:
+            self._peers.remove(peer)
+            self._handlers.discard(handler)
+            writer.close()
+
+    async def _handle(
+        self, peer: _Peer, command_id: int, status: int, sequence: int, body: bytes
+    ) -> None:
+        if command_id in (codec.BIND_TRANSCEIVER, codec.BIND_RECEIVER, codec.BIND_TRANSMITTER):
+            password = body.split(b"\x00")[1].decode("latin-1")
+            if self._password is not None and password != self._password:
+                peer.send(codec.pdu(command_id | codec.RESP, sequence, status=0x0E))
+                return
+            peer.receives = command_id != codec.BIND_TRANSMITTER
+            peer.send(codec.pdu(command_id | codec.RESP, sequence, codec.cstring("SIM")))
+            self.binds += 1
+            await self._notify()
+            if peer.receives and self.behaviour in (Behaviour.MO_SINGLE, Behaviour.MO_MULTIPART):
+                self._spawn(self._bind_mo(peer))
+        elif command_id == codec.ENQUIRE_LINK:
+            peer.send(codec.pdu(codec.ENQUIRE_LINK | codec.RESP, sequence))
+        elif command_id == codec.UNBIND:
+            peer.send(codec.pdu(codec.UNBIND | codec.RESP, sequence))
+        elif command_id == codec.DELIVER_SM | codec.RESP:
+            self.deliver_answers.append(status)
+            waiting = self._waiting.pop(sequence, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(status)
+            await self._notify()
+        elif command_id == codec.SUBMIT_SM:
+            await self._submit(peer, sequence, body)
+        elif not command_id & codec.RESP:
+            peer.send(codec.pdu(codec.GENERIC_NACK, sequence, status=0x03))
+
+    async def _submit(self, peer: _Peer, sequence: int, body: bytes) -> None:
+        try:
+            submit = codec.parse_submit(sequence, body)
+        except ValueError:
+            peer.send(codec.pdu(codec.GENERIC_NACK, sequence, status=ESME_RINVCMDLEN))
+            return
+        peer.submits += 1
+        behaviour = self.behaviour
+        if peer.unbinding:
+            self.received.append(submit)
+            peer.send(codec.pdu(codec.SUBMIT_SM | codec.RESP, sequence, status=ESME_RINVBNDSTS))
+        elif behaviour is Behaviour.NO_RESP:
+            self.received.append(submit)
+        elif behaviour is Behaviour.GENERIC_NACK:
+            self.received.append(submit)
+            peer.send(codec.pdu(codec.GENERIC_NACK, sequence, status=ESME_RINVCMDLEN))
+        elif behaviour in (Behaviour.UNBIND_MID_WINDOW, Behaviour.DROP_TCP) and peer.submits == 3:
+            self.received.append(submit)
+            if behaviour is Behaviour.DROP_TCP:
+                peer.writer.transport.abort()
+            else:
+                peer.unbinding = True
+                peer.send(codec.pdu(codec.UNBIND, next(self._sequence)))
+        elif behaviour in (Behaviour.THROTTLING, Behaviour.QUEUE_FULL) and peer.submits % 3 == 0:
+            self.received.append(submit)
+            refusal = ESME_RTHROTTLED if behaviour is Behaviour.THROTTLING else ESME_RMSGQFUL
+            peer.send(codec.pdu(codec.SUBMIT_SM | codec.RESP, sequence, status=refusal))
+        else:
+            self._accept(peer, submit)
+        await self._notify()
+
+    def _accept(self, peer: _Peer, submit: codec.SubmitSm) -> None:
+        number = next(self._ids)
+        hex_ids = self.behaviour is Behaviour.RECEIPTS_HEX_IDS
+        message_id = f"{number:06d}" if hex_ids else f"m{number}"
+        accepted = dataclasses.replace(submit, message_id=message_id)
+        self.received.append(accepted)
+        self.submits.append(accepted)
+        resp = codec.pdu(codec.SUBMIT_SM | codec.RESP, submit.sequence, codec.cstring(message_id))
+        if self.behaviour is Behaviour.RECEIPTS_NEVER or not submit.registered_delivery & 1:
+            peer.send(resp)
+            return
+        receipt_id = f"{number:X}" if hex_ids else message_id
+        if self.behaviour is Behaviour.RECEIPTS_EARLY:
+            self._send_receipt(submit, receipt_id)
+            peer.send(resp)
+            return
+        peer.send(resp)
+        self._spawn(self._receipt_later(submit, receipt_id))
+
+    async def _receipt_later(self, submit: codec.SubmitSm, receipt_id: str) -> None:
+        if self.receipt_delay:
+            await asyncio.sleep(self.receipt_delay)
+        self._send_receipt(submit, receipt_id)
+        if self.behaviour is Behaviour.RECEIPTS_DUPLICATED:
+            self._send_receipt(submit, receipt_id)
+
+    def _send_receipt(self, submit: codec.SubmitSm, receipt_id: str) -> None:
+        stat, state = _STATES.get(self.behaviour, ("DELIVRD", 2))
+        stamp = datetime.now(UTC).strftime("%y%m%d%H%M")
+        text = (
+            f"id:{receipt_id} sub:001 dlvrd:{'001' if state == 2 else '000'} "
+            f"submit date:{stamp} done date:{stamp} stat:{stat} err:000 text:"
+        )
+        # The failure cases carry TLVs too, so both receipt forms are exercised.
+        tlvs = {0x001E: codec.cstring(receipt_id), 0x0427: bytes([state])}
+        peers = [p for p in self._peers if p.receives]
+        if peers:
+            peers[0].send(
+                codec.deliver_sm(
+                    next(self._sequence),
+                    source=submit.destination,
+                    destination=submit.source,
+                    short_message=text.encode("ascii"),
+                    esm_class=0x04,
+                    tlvs=tlvs if state != 2 else None,
+                )
+            )
+
+    async def _bind_mo(self, peer: _Peer) -> None:
+        if self.behaviour is Behaviour.MO_SINGLE:
+            await self.inject_mo("79990000001", "1000", "Привет".encode("utf-16-be"), data_coding=8)
+            return
+        parts = [b"Hello, ", b"long ", b"world"]
+        for seq, part in enumerate(parts, start=1):
+            udh = bytes([5, 0, 3, 0x42, len(parts), seq])
+            await self.inject_mo("79990000001", "1000", udh + part, esm_class=0x40)
+
+    def _spawn(self, coroutine: object) -> None:
+        task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
