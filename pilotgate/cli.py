@@ -622,7 +622,15 @@ async def connector_list(settings: config.Settings, store: Store) -> None:
             state = json.loads(item.state)
             line += "\t" + " ".join(
                 f"{key}={state[key]}"
-                for key in ("bound", "window", "submitted", "receipts", "errors", "owner")
+                for key in (
+                    "bound",
+                    "window",
+                    "per_second",
+                    "submitted",
+                    "receipts",
+                    "errors",
+                    "owner",
+                )
                 if key in state
             )
         elif item.kind != "emulator":

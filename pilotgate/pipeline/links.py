@@ -44,7 +44,9 @@ class LinkKeeper:
         self._clock = clock
         self.owner = owner
         self._lease = timedelta(seconds=lease_seconds)
-        self._renew = lease_seconds / 3
+        # Renewed well before it runs out; at least every second so `connector list` shows
+        # a bind, a drop or the counters within a second.
+        self._renew = min(lease_seconds / 3, 1.0)
         self._started: dict[str, Link] = {}
         self._stopping = asyncio.Event()
 
@@ -78,6 +80,10 @@ class LinkKeeper:
         their state, and forget stale early receipts."""
         now = self._clock()
         await self._pool.refresh(self._store)
+        current: dict[str, object] = dict(self._pool.live)
+        for name in [n for n, link in self._started.items() if current.get(n) is not link]:
+            log.info("link %s: reconfigured or removed, stopping the old one", name)
+            await self._started.pop(name).stop()
         for name, connector in self._pool.live.items():
             if not isinstance(connector, Link):
                 continue
@@ -98,6 +104,7 @@ class LinkKeeper:
                     name,
                     json.dumps(
                         {
+                            **state.detail,
                             "owner": self.owner,
                             "bound": state.bound,
                             "window": f"{state.window_used}/{state.window}",
@@ -105,11 +112,10 @@ class LinkKeeper:
                             "receipts": state.receipts,
                             "errors": state.errors,
                             "at": now.isoformat(timespec="seconds"),
-                            **state.detail,
                         }
                     ),
                 )
-        self._pool.held = {name for name, link in self._started.items() if link.state().bound}
+        self._pool.held = set(self._started)
         await self._store.purge_early_receipts(now - timedelta(hours=EARLY_RECEIPT_HOURS))
 
     async def run(self) -> None:

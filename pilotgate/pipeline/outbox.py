@@ -47,16 +47,24 @@ class ConnectorPool:
         self.enabled: set[str] = set()
         self.usable: set[str] = set()  # enabled, and for links: held here and bound
         self.limited: set[str] = set()  # connectors with a messages-per-second limit
-        self.held: set[str] = set()  # links this process holds and has bound (LinkKeeper)
+        self.held: set[str] = set()  # links this process holds (LinkKeeper)
+        self._made_from: dict[str, tuple[str, str, int]] = {}  # name → (kind, settings, mps)
 
     async def refresh(self, store: Store) -> None:
         enabled, limited = set(), set()
         for info in await store.connectors():
-            if info.name not in self.live:
+            recipe = (info.kind, info.settings, info.mps)
+            if self._made_from.get(info.name) != recipe:
+                # New, or reconfigured from the CLI: built again (a LinkKeeper notices the
+                # new object, stops the old link and starts this one).
+                self._made_from[info.name] = recipe
                 made = self._factory(info)
                 if made is None:
+                    self.live.pop(info.name, None)
                     continue
                 self.live[info.name] = made
+            if info.name not in self.live:
+                continue
             if info.enabled:
                 enabled.add(info.name)
             if info.mps > 0 and not isinstance(self.live[info.name], Link):
@@ -64,9 +72,14 @@ class ConnectorPool:
                 # database so the limit holds across processes.
                 limited.add(info.name)
         self.enabled, self.limited = enabled, limited
-        self.usable = {
-            name for name in enabled if not isinstance(self.live[name], Link) or name in self.held
-        }
+        self.usable = {name for name in enabled if self._ready(self.live[name])}
+
+    def _ready(self, connector: Connector) -> bool:
+        # A link takes messages only in the process that holds it, and only while bound
+        # (read every round, so a fresh bind is used at once and a lost one at once not).
+        if isinstance(connector, Link):
+            return connector.name in self.held and connector.state().bound
+        return True
 
     def claim_filter(self) -> list[str] | None:
         """None when this process can carry every enabled connector; else the ones it can,
