@@ -314,9 +314,14 @@ def report(
     last_final = max((arrived[i] for i in accepted & arrived.keys()), default=send_done)
     send_s = send_done - started
     e2e_s = (last_final if not missing else waited_until) - started
+    channel = (
+        f"SMPP link (window {args.window}) to smsc-sim, receipts after"
+        if args.smpp
+        else "emulator delay"
+    )
     print(
         f"e2e pipeline: {backend}, {args.workers} worker(s), batch {args.batch}, "
-        f"{args.concurrency} concurrent requests, emulator delay {args.emulator_delay:g} s, "
+        f"{args.concurrency} concurrent requests, {channel} {args.emulator_delay:g} s, "
         f"callbacks by {args.method.upper()}"
     )
     print(
@@ -349,6 +354,28 @@ def report(
     return 1 if missing or duplicates or unknown or not accepted else 0
 
 
+def start_smsc(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[str]:
+    """`pilotgate smsc-sim` on a free port, and a connector + route to it for every number."""
+    smsc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "pilotgate", "smsc-sim", "--port", "0"),
+            *("--receipt-delay", str(args.emulator_delay)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert smsc.stdout is not None
+    banner = smsc.stdout.readline()  # "SMSC simulator on 127.0.0.1:PORT, behaviour happy"
+    port = banner.split(":")[1].split(",")[0]
+    pilotgate(
+        env, "connector", "add", "smpp", "sim", "--host", "127.0.0.1", "--port", port,
+        "--system-id", "bench", "--password", "bench", "--window", str(args.window),
+    )  # fmt: skip
+    pilotgate(env, "route", "add", "*", "sms", "sim")
+    return smsc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", help="database URL (default: SQLite in a temp folder)")
@@ -358,6 +385,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64, help="concurrent API requests")
     parser.add_argument("--emulator-delay", type=float, default=0.2, help="seconds to status 2")
     parser.add_argument("--method", choices=["get", "post"], default="post")
+    parser.add_argument(
+        "--smpp",
+        action="store_true",
+        help="deliver through an SMPP link to `pilotgate smsc-sim` (receipts after the delay)",
+    )
+    parser.add_argument("--window", type=int, default=10, help="SMPP window (with --smpp)")
     parser.add_argument(
         "--deadline", type=float, default=120, help="seconds to wait for finals after sends"
     )
@@ -382,11 +415,14 @@ def main() -> None:
     )
     receiver.start()
     proc: subprocess.Popen[str] | None = None
+    smsc: subprocess.Popen[str] | None = None
     status = 1
     try:
         if not replies.poll(30):
             raise SystemExit("the receiver did not start")
         port = replies.recv()
+        if args.smpp:
+            smsc = start_smsc(env, args)
         created = pilotgate(
             env,
             "account",
@@ -415,6 +451,7 @@ def main() -> None:
         httpx.get(f"{url}/api.php", params={"apikey": key}).raise_for_status()
         assert receiver.pid is not None
         cpu_before = (cpu_seconds(proc.pid), cpu_seconds(receiver.pid), time.process_time())
+        smsc_before = cpu_seconds(smsc.pid) if smsc else 0.0
 
         quiet_sniffio()
         sent = run_loop(send_all(url, key, args.messages, args.batch, args.concurrency))
@@ -428,11 +465,16 @@ def main() -> None:
             "receiver": cpu_seconds(receiver.pid) - cpu_before[1],
             "load generator": load_cpu,
         }
+        if smsc is not None:
+            cpu["SMSC simulator"] = cpu_seconds(smsc.pid) - smsc_before
         got = ask(commands, replies, "report")
         status = report(args, backend, sent, got, (started, send_done, waited_until), cpu)
     finally:
         if proc is not None:
             stop_server(proc)
+        if smsc is not None:
+            smsc.send_signal(signal.SIGINT)
+            smsc.wait(10)
         if receiver.is_alive():
             commands.send("stop")
             receiver.join(10)
