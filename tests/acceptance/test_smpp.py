@@ -232,3 +232,45 @@ def test_the_link_fails_over_when_the_process_holding_it_dies(tmp_path: Path) ->
                         worker.wait(20)
                     assert worker.stdout is not None
                     worker.stdout.close()
+
+
+#: behaviour → (extra connector options, the final status and error every message must end
+#: with). Expiry cases run with a default validity of 3 s.
+BEHAVIOURS = {
+    "throttling": ((), ("2", "0")),
+    "queue_full": ((), ("2", "0")),
+    "receipts_early": ((), ("2", "0")),
+    "receipts_duplicated": ((), ("2", "0")),
+    "receipts_hex_ids": (("--set", "resp_id=dec", "--set", "receipt_id=hex"), ("2", "0")),
+    "drop_tcp": (("--set", "reconnect_base=0.1"), ("2", "0")),
+    "unbind_mid_window": (("--set", "reconnect_base=0.1"), ("2", "0")),
+    "expired": ((), ("-1", "600")),
+    "receipts_never": ((), ("-1", "600")),
+    "no_resp": (("--set", "response_timeout=0.5"), ("-1", "600")),
+}
+
+
+@pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))
+def test_every_message_ends_once_and_is_charged_whatever_the_smsc_does(
+    tmp_path: Path, behaviour: str
+) -> None:
+    options, (status, error) = BEHAVIOURS[behaviour]
+    validity = "3" if error == "600" else "86400"
+    settings = _settings(
+        f"sqlite:///{tmp_path / 'gate.db'}", PILOTGATE_DEFAULT_VALIDITY_SECONDS=validity
+    )
+    with simulator(behaviour) as port, ReceiverThread() as receiver:
+        server = Server(tmp_path, "serve", settings=settings)
+        with running(server), httpx.Client(timeout=30) as http:
+            _add_link(server, port, *options)
+            account = server.create_account(balance="100.00")
+            client = _client(server, account, http)
+            phones = ",".join(f"7916123{n:04d}" for n in range(12))
+            answer = client.json(send=LATIN, to=phones, callback=receiver.url)
+            ids = [item["server_id"] for item in answer["send"]]
+            finals = [client.wait_status(sid, timeout=20) for sid in ids]
+            assert {(f["status"], f["error"]) for f in finals} == {(status, error)}
+            # Charged once per message, as answered (an undelivered SMS is still charged).
+            assert client.balance() == Decimal("100.00") - Decimal(answer["cost"])
+            _wait(lambda: set(receiver.final_reports()) >= set(ids), 15, "final callbacks")
+            assert all(count == 1 for count in receiver.final_reports().values())

@@ -28,6 +28,7 @@ from types import TracebackType
 from . import codec
 
 ESME_RINVCMDLEN, ESME_RINVBNDSTS, ESME_RMSGQFUL, ESME_RTHROTTLED = 0x02, 0x04, 0x14, 0x58
+ESME_RX_T_APPN = 0x64
 
 
 class Behaviour(enum.StrEnum):
@@ -92,6 +93,10 @@ class SmscSimulator:
         self.submits: list[codec.SubmitSm] = []
         self.binds = 0
         self.deliver_answers: list[int] = []  #: command_status of each deliver_sm_resp
+        # Receipts not acknowledged yet, by deliver_sm sequence: like a real SMSC we keep
+        # them and send them again to the next receiver that binds (a dropped connection
+        # must not lose them).
+        self._unacked: dict[int, tuple[codec.SubmitSm, str]] = {}
         self.commands: list[int] = []  #: command_id of every PDU received, in order
 
     async def __aenter__(self) -> SmscSimulator:
@@ -216,22 +221,15 @@ class SmscSimulator:
         self, peer: _Peer, command_id: int, status: int, sequence: int, body: bytes
     ) -> None:
         if command_id in (codec.BIND_TRANSCEIVER, codec.BIND_RECEIVER, codec.BIND_TRANSMITTER):
-            password = body.split(b"\x00")[1].decode("latin-1")
-            if self._password is not None and password != self._password:
-                peer.send(codec.pdu(command_id | codec.RESP, sequence, status=0x0E))
-                return
-            peer.receives = command_id != codec.BIND_TRANSMITTER
-            peer.send(codec.pdu(command_id | codec.RESP, sequence, codec.cstring("SIM")))
-            self.binds += 1
-            await self._notify()
-            if peer.receives and self.behaviour in (Behaviour.MO_SINGLE, Behaviour.MO_MULTIPART):
-                self._spawn(self._bind_mo(peer))
+            await self._bind(peer, command_id, sequence, body)
         elif command_id == codec.ENQUIRE_LINK:
             peer.send(codec.pdu(codec.ENQUIRE_LINK | codec.RESP, sequence))
         elif command_id == codec.UNBIND:
             peer.send(codec.pdu(codec.UNBIND | codec.RESP, sequence))
         elif command_id == codec.DELIVER_SM | codec.RESP:
             self.deliver_answers.append(status)
+            if status != ESME_RX_T_APPN:  # "try again later" keeps it for the next bind
+                self._unacked.pop(sequence, None)
             waiting = self._waiting.pop(sequence, None)
             if waiting is not None and not waiting.done():
                 waiting.set_result(status)
@@ -240,6 +238,22 @@ class SmscSimulator:
             await self._submit(peer, sequence, body)
         elif not command_id & codec.RESP:
             peer.send(codec.pdu(codec.GENERIC_NACK, sequence, status=0x03))
+
+    async def _bind(self, peer: _Peer, command_id: int, sequence: int, body: bytes) -> None:
+        password = body.split(b"\x00")[1].decode("latin-1")
+        if self._password is not None and password != self._password:
+            peer.send(codec.pdu(command_id | codec.RESP, sequence, status=0x0E))
+            return
+        peer.receives = command_id != codec.BIND_TRANSMITTER
+        peer.send(codec.pdu(command_id | codec.RESP, sequence, codec.cstring("SIM")))
+        self.binds += 1
+        if peer.receives and self._unacked:
+            pending, self._unacked = list(self._unacked.values()), {}
+            for submit, receipt_id in pending:
+                self._send_receipt(submit, receipt_id, peer)
+        await self._notify()
+        if peer.receives and self.behaviour in (Behaviour.MO_SINGLE, Behaviour.MO_MULTIPART):
+            self._spawn(self._bind_mo(peer))
 
     async def _submit(self, peer: _Peer, sequence: int, body: bytes) -> None:
         try:
@@ -298,7 +312,9 @@ class SmscSimulator:
         if self.behaviour is Behaviour.RECEIPTS_DUPLICATED:
             self._send_receipt(submit, receipt_id)
 
-    def _send_receipt(self, submit: codec.SubmitSm, receipt_id: str) -> None:
+    def _send_receipt(
+        self, submit: codec.SubmitSm, receipt_id: str, to: _Peer | None = None
+    ) -> None:
         stat, state = _STATES.get(self.behaviour, ("DELIVRD", 2))
         stamp = datetime.now(UTC).strftime("%y%m%d%H%M")
         text = (
@@ -307,11 +323,13 @@ class SmscSimulator:
         )
         # The failure cases carry TLVs too, so both receipt forms are exercised.
         tlvs = {0x001E: codec.cstring(receipt_id), 0x0427: bytes([state])}
-        peers = [p for p in self._peers if p.receives]
+        sequence = next(self._sequence)
+        self._unacked[sequence] = (submit, receipt_id)
+        peers = [to] if to else [p for p in self._peers if p.receives and not p.unbinding]
         if peers:
             peers[0].send(
                 codec.deliver_sm(
-                    next(self._sequence),
+                    sequence,
                     source=submit.destination,
                     destination=submit.source,
                     short_message=text.encode("ascii"),
