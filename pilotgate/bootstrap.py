@@ -14,14 +14,16 @@ from importlib import resources
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
+from pilotgate.connectors.hlr import HlrConnector
 from pilotgate.connectors.smpp import SmppConnector, SmppSettings
-from pilotgate.domain import accounts, callbacks, money
+from pilotgate.domain import accounts, callbacks, money, stoplist
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
 from pilotgate.gateway import Gateway, Policy
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
+from pilotgate.pipeline.debugmail import DebugMailer, Relay
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
@@ -99,9 +101,24 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             default_validity_seconds=settings.default_validity_seconds,
             emulator_emails=frozenset({DEMO_EMAIL}),
             emulator_route=EMULATOR,
+            loop_window_seconds=settings.loop_window_seconds,
+            referral_percent=settings.referral_percent,
         ),
         build_address_policy(settings).refusal,
     )
+
+
+def build_debug_mailer(settings: Settings) -> DebugMailer | None:
+    """The sender of `debug=` mails, or None when no SMTP relay is configured."""
+    if not settings.smtp_host:
+        return None
+    relay = Relay(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        timeout=settings.smtp_timeout,
+    )
+    return DebugMailer(relay, now, per_hour=settings.debug_mail_per_hour)
 
 
 def connector_factory(settings: Settings) -> ConnectorFactory:
@@ -115,6 +132,12 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
             except ConfigError as exc:
                 # One misconfigured link must not stop the others (nor the API); it stays
                 # unusable, its routes fail over, and `connector list` shows it unheld.
+                log.error("%s", exc)
+                return None
+        if info.kind == "hlr":
+            try:
+                return HlrConnector.from_json(info.name, info.settings, settings.emulator_delay)
+            except ConfigError as exc:
                 log.error("%s", exc)
                 return None
         if info.kind != "emulator":
@@ -151,7 +174,12 @@ def build_outbox(settings: Settings, store: Store) -> Outbox:
 def build_link_keeper(settings: Settings, store: Store, outbox: Outbox) -> LinkKeeper:
     """The holder of this process's long-lived links; it shares the outbox's connectors."""
     return LinkKeeper(
-        store, outbox.pool, now, outbox.owner, lease_seconds=settings.link_lease_seconds
+        store,
+        outbox.pool,
+        now,
+        outbox.owner,
+        lease_seconds=settings.link_lease_seconds,
+        stop_words=stoplist.parse_words(settings.stop_words),
     )
 
 
@@ -200,7 +228,7 @@ async def ensure_defaults(store: Store, settings: Settings) -> None:
 async def apply_config_routing(store: Store, settings: Settings) -> None:
     """The config file's [[connector]] and [[route]] tables, written over the database's."""
     for spec in settings.connectors:
-        if spec.kind != "emulator":
+        if spec.kind not in ("emulator", "hlr"):
             raise ConfigError(f"connector {spec.name}: unknown kind {spec.kind!r}")
         await store.save_connector(spec.name, spec.kind, json.dumps(dict(spec.options)), spec.mps)
     known = {c.name for c in await store.connectors()}
@@ -210,7 +238,12 @@ async def apply_config_routing(store: Store, settings: Settings) -> None:
             raise ConfigError(f"route {route.prefix} {route.channel}: bad channel or {unknown}")
         prefix = "" if route.prefix == "*" else route.prefix.lstrip("+")
         await store.save_route(
-            Route(prefix=prefix, channel=route.channel, connectors=route.connectors)
+            Route(
+                prefix=prefix,
+                channel=route.channel,
+                connectors=route.connectors,
+                hlr_unreliable=route.hlr_unreliable,
+            )
         )
 
 

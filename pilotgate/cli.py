@@ -14,7 +14,7 @@ import click
 
 from pilotgate import __version__, bootstrap, config, logs, serving
 from pilotgate.connectors.smpp import SmppSettings
-from pilotgate.domain import accounts, money, params, phones, routing
+from pilotgate.domain import accounts, money, params, phones, routing, stoplist
 from pilotgate.domain.accounts import AccountState
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS
@@ -506,7 +506,7 @@ def connector() -> None:
 
 
 @connector.command("add")
-@click.argument("kind", type=click.Choice(["emulator", "smpp"]))
+@click.argument("kind", type=click.Choice(["emulator", "smpp", "hlr"]))
 @click.argument("name")
 @click.option(
     "--mps",
@@ -515,7 +515,7 @@ def connector() -> None:
     show_default=True,
     help="Messages per second for all processes together (0 = no limit).",
 )
-@click.option("--delay", type=float, default=None, help="emulator: seconds to the outcome.")
+@click.option("--delay", type=float, default=None, help="emulator, hlr: seconds to the outcome.")
 @click.option("--fail-suffixes", default="", help="emulator: final digits not delivered.")
 @click.option("--host", default=None, help="smpp: the SMSC's host.")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="smpp: its port.")
@@ -560,11 +560,13 @@ async def connector_add(
     gsm_packed: bool | None,
     extra: tuple[str, ...],
 ) -> None:
-    """Add (or reconfigure) a connector: `emulator` (built in) or `smpp` (a bind to an
-    operator's SMSC; one process holds it, another takes over if that one dies)."""
+    """Add (or reconfigure) a connector: `emulator` (built in), `smpp` (a bind to an
+    operator's SMSC; one process holds it, another takes over if that one dies) or `hlr` (an
+    HLR/PING emulator: --set unserved_suffixes=0 --set offline_suffixes=9)."""
     options: dict[str, object] = {}
-    if kind == "emulator":
-        options["fail_suffixes"] = fail_suffixes
+    if kind in ("emulator", "hlr"):
+        if kind == "emulator":
+            options["fail_suffixes"] = fail_suffixes
         if delay is not None:
             options["delay"] = delay
     else:
@@ -633,7 +635,7 @@ async def connector_list(settings: config.Settings, store: Store) -> None:
                 )
                 if key in state
             )
-        elif item.kind != "emulator":
+        elif item.kind not in ("emulator", "hlr"):
             line += "\tnot held by any process"
         click.echo(line)
 
@@ -672,9 +674,19 @@ def _prefix(value: str) -> str:
 @click.argument("prefix")
 @click.argument("channel", type=click.Choice([*(c.value for c in Channel), ALL_CHANNELS]))
 @click.argument("connectors")
+@click.option(
+    "--hlr-unreliable",
+    is_flag=True,
+    help="HLR answers for these numbers are unreliable: HLRVIP checks also send a PING.",
+)
 @with_store
 async def route_add(
-    settings: config.Settings, store: Store, prefix: str, channel: str, connectors: str
+    settings: config.Settings,
+    store: Store,
+    prefix: str,
+    channel: str,
+    connectors: str,
+    hlr_unreliable: bool,
 ) -> None:
     """Route PREFIX (* = every number) on CHANNEL to CONNECTORS (comma list, first healthy
     wins). Replaces the route of that prefix and channel."""
@@ -683,8 +695,16 @@ async def route_add(
     unknown = [name for name in names if name not in known]
     if not names or unknown:
         raise click.BadParameter(f"unknown connectors: {unknown}", param_hint="CONNECTORS")
-    await store.save_route(routing.Route(prefix=_prefix(prefix), channel=channel, connectors=names))
-    click.echo(f"route {prefix or '*'} {channel} -> {','.join(names)}")
+    await store.save_route(
+        routing.Route(
+            prefix=_prefix(prefix),
+            channel=channel,
+            connectors=names,
+            hlr_unreliable=hlr_unreliable,
+        )
+    )
+    flag = " (hlr unreliable)" if hlr_unreliable else ""
+    click.echo(f"route {prefix or '*'} {channel} -> {','.join(names)}{flag}")
 
 
 @route.command("list")
@@ -692,7 +712,8 @@ async def route_add(
 async def route_list(settings: config.Settings, store: Store) -> None:
     """The routing table."""
     for item in await store.routes():
-        click.echo(f"{item.prefix or '*'}\t{item.channel}\t{','.join(item.connectors)}")
+        flag = "\thlr-unreliable" if item.hlr_unreliable else ""
+        click.echo(f"{item.prefix or '*'}\t{item.channel}\t{','.join(item.connectors)}{flag}")
 
 
 @route.command("remove")
@@ -721,9 +742,11 @@ def inbound() -> None:
 async def inbound_add(
     settings: config.Settings, store: Store, account_id: int, phone: str, num: str, text: str
 ) -> None:
-    """Record an inbound SMS by hand (SMPP links record the real ones)."""
+    """Record an inbound SMS by hand (SMPP links record the real ones). A stop word puts
+    the phone on the account's stop list, as for SMS that links receive."""
+    stop = stoplist.is_stop_word(text, stoplist.parse_words(settings.stop_words))
     item_id = await store.add_inbound(
-        account_id, phones.clean(phone), phones.clean(num), text, bootstrap.now()
+        account_id, phones.clean(phone), phones.clean(num), text, bootstrap.now(), stop=stop
     )
     click.echo(f"inbound {item_id}")
 
@@ -743,6 +766,114 @@ async def number_add(settings: config.Settings, store: Store, num: str, account_
         raise click.ClickException(f"no account {account_id}")
     await store.save_number(phones.clean(num), account_id, bootstrap.now())
     click.echo(f"number {phones.clean(num)} -> account {account_id}")
+
+
+# stop lists, loop protection, referrals ------------------------------------------------------
+@main.group()
+def stop() -> None:
+    """Stop lists: sends to a listed phone get error 212 (per account, or global)."""
+
+
+_stop_scope = [
+    click.option("--account", "account_id", type=int, default=None, help="The account's list."),
+    click.option("--global", "global_", is_flag=True, help="The list every account obeys."),
+]
+
+
+def _scope(account_id: int | None, global_: bool) -> int | None:
+    if (account_id is None) == (not global_):
+        raise click.UsageError("give exactly one of --account ID and --global")
+    return account_id
+
+
+def _stop_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_stop_scope):
+        func = option(func)
+    return func
+
+
+@stop.command("add")
+@click.argument("phones_", metavar="PHONE...", nargs=-1, required=True)
+@_stop_options
+@click.option("--reason", default="operator", show_default=True, help="Why, for the list.")
+@with_store
+async def stop_add(
+    settings: config.Settings,
+    store: Store,
+    phones_: tuple[str, ...],
+    account_id: int | None,
+    global_: bool,
+    reason: str,
+) -> None:
+    """Put phones on a stop list."""
+    scope = _scope(account_id, global_)
+    if scope is not None and await store.account(scope) is None:
+        raise click.ClickException(f"no account {scope}")
+    cleaned = [phones.clean(p) for p in phones_]
+    added = await store.add_stops(scope, cleaned, reason, bootstrap.now())
+    click.echo(f"added {added} of {len(cleaned)}")
+
+
+@stop.command("remove")
+@click.argument("phone")
+@_stop_options
+@with_store
+async def stop_remove(
+    settings: config.Settings, store: Store, phone: str, account_id: int | None, global_: bool
+) -> None:
+    """Take a phone off a stop list."""
+    if not await store.remove_stop(_scope(account_id, global_), phones.clean(phone)):
+        raise click.ClickException(f"{phones.clean(phone)} is not on that list")
+    click.echo(f"removed {phones.clean(phone)}")
+
+
+@stop.command("list")
+@_stop_options
+@with_store
+async def stop_list(
+    settings: config.Settings, store: Store, account_id: int | None, global_: bool
+) -> None:
+    """The phones on a stop list, with why and since when."""
+    for entry in await store.stop_entries(_scope(account_id, global_)):
+        click.echo(f"{entry.phone}\t{entry.created:%Y-%m-%d %H:%M:%S}\t{entry.reason}")
+
+
+@main.group()
+def loop() -> None:
+    """Loop protection: the same text to the same phone within a window gets error 243."""
+
+
+@loop.command("set")
+@click.argument("account_id", type=int)
+@click.argument("seconds")
+@with_store
+async def loop_set(settings: config.Settings, store: Store, account_id: int, seconds: str) -> None:
+    """Set an account's window: SECONDS (0 = off) or "default" (loop_window_seconds)."""
+    if seconds == "default":
+        window = None
+    elif seconds.isascii() and seconds.isdigit() and int(seconds) <= 366 * 86400:
+        window = int(seconds)
+    else:
+        raise click.BadParameter("whole seconds up to a year, or 'default'", param_hint="SECONDS")
+    await store.set_loop_window(account_id, window)
+    shown = f"default ({settings.loop_window_seconds} s)" if window is None else f"{window} s"
+    click.echo(f"account {account_id}: loop window {shown}")
+
+
+@main.group()
+def referral() -> None:
+    """Referrals (r=): who brought whom, and the commission earned."""
+
+
+@referral.command("list")
+@click.argument("referrer_id", type=int)
+@with_store
+async def referral_list(settings: config.Settings, store: Store, referrer_id: int) -> None:
+    """The accounts REFERRER_ID referred, their share and the commission so far."""
+    for item in await store.referrals(referrer_id):
+        click.echo(
+            f"{item.account_id}\t{item.email}\t{item.percent}%\t{money.format(item.commission)}"
+        )
 
 
 @main.command("smsc-sim")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from pilotgate.domain import stoplist
 from pilotgate.errors import ConfigError
 
 PREFIX = "PILOTGATE_"
@@ -37,6 +38,8 @@ class RouteSpec:
     prefix: str
     channel: str
     connectors: tuple[str, ...]
+    #: `hlr_unreliable = true`: HLRVIP checks to these numbers also send a PING.
+    hlr_unreliable: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +105,21 @@ class Settings:
     log_level: str = "info"
     #: "text" for people, "json" for one JSON object per line.
     log_format: str = "text"
+    #: Inbound texts (whole, case-insensitive) that put their sender on the account's stop
+    #: list (error 212 when sent to); comma-separated.
+    stop_words: str = stoplist.DEFAULT_STOP_WORDS
+    #: Loop protection (243): seconds in which the same text to the same phone is refused,
+    #: for accounts without their own window (`account set --loop-window`); 0 = off.
+    loop_window_seconds: int = 0
+    #: A referrer's share of what the accounts it referred spend (`r=`), in whole percent.
+    referral_percent: int = 10
+    #: SMTP relay for debug mail (`debug=`); "" = debug mail is not sent.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "pilotgate@localhost"
+    smtp_timeout: float = 30.0
+    #: Debug mails one account may have per hour (per process); more are dropped.
+    debug_mail_per_hour: int = 20
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:
@@ -173,6 +191,7 @@ def _route(item: dict[str, Any]) -> RouteSpec:
         prefix=str(item.get("prefix", "*")),
         channel=str(item.get("channel", "all")),
         connectors=tuple(str(name).strip() for name in connectors),
+        hlr_unreliable=item.get("hlr_unreliable", False) is True,
     )
 
 

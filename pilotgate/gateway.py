@@ -8,19 +8,24 @@ layer renders it. Nothing here knows about HTTP or SQL.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import argon2
 
 from pilotgate.domain import (
     accounts,
+    checks,
     params,
     phones,
+    referrals,
     routing,
     senders as sender_rules,
+    stoplist,
     text as texts,
 )
 from pilotgate.domain.accounts import Account
@@ -30,7 +35,7 @@ from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError, ConflictError, InsufficientFundsError
 from pilotgate.pipeline import metrics
-from pilotgate.storage.base import Inbound, Sender, Store
+from pilotgate.storage.base import Inbound, Sender, Store, Submitted
 
 #: Characters a voice text may have; longer ones are refused with 221 before a call is made.
 VOICE_MAX_CHARS = 1000
@@ -50,6 +55,10 @@ class Policy:
     emulator_emails: frozenset[str] = frozenset()
     #: The connector test=1 messages and those accounts use.
     emulator_route: str = "emulator"
+    #: Loop protection (243) window in seconds for accounts without their own; 0 = off.
+    loop_window_seconds: int = 0
+    #: The referrer's share of a referred account's spending, in percent (COMPAT §14).
+    referral_percent: int = 10
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).
@@ -92,6 +101,39 @@ class SendResult:
     packet_id: int
     #: When the messages were stored (their `created`/`modified`); None for cost_only.
     created: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacketResult:
+    """One item per request of an API-2 packet, in order: `(server_id, draft)` when accepted
+    (server_id 0 for cost_only), else the request's error code."""
+
+    items: list[tuple[int, Draft] | int]
+    cost: int
+    balance: int
+    packet_id: int
+    created: datetime | None = None
+
+
+def _origin(url: str) -> str:
+    """`scheme://user@host:port/` of a URL that `params.callback_url` accepted."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+class _SenderNames:
+    """The account's approved sender names, read at most once per request: a packet of
+    10,000 items from one registered name must not read them 10,000 times."""
+
+    def __init__(self, store: Store, account: Account) -> None:
+        self._store, self._account = store, account
+        self._names: frozenset[str] | None = None
+
+    async def approved(self) -> frozenset[str]:
+        if self._names is None:
+            senders = await self._store.senders(self._account.id)
+            self._names = frozenset(s.name for s in senders if s.state is SenderState.APPROVED)
+        return self._names
 
 
 class Gateway:
@@ -158,14 +200,7 @@ class Gateway:
     async def send(self, account: Account, request: SendRequest) -> SendResult:
         """Validate, price, store and debit one API-1 send (COMPAT §5)."""
         now = self.clock()
-        channel, sender = await self._sender_and_channel(account, request)
-        text = request.text
-        parts = self._parts(text, channel)
-        when = params.send_datetime(request.send_datetime, now) if request.send_datetime else None
-        ttl = params.ttl(request.ttl) if request.ttl else None
-        callback = params.callback_url(request.callback) if request.callback else None
-        method = params.callback_method(request.callback_method or "")
-        own_callback = callback is not None
+        template = await self._template(account, request, now, _SenderNames(self.store, account))
         if not request.to:
             raise ApiError(108)
         raw = phones.split_list(request.to)
@@ -173,15 +208,117 @@ class Gateway:
             raise ApiError(108)
         if len(raw) > self.policy.max_recipients:
             raise ApiError(240, detail=f"more than {self.policy.max_recipients} recipients")
+        if template.channel in checks.CHECK_CHANNELS and len(raw) > checks.MAX_NUMBERS:
+            raise ApiError(240, detail=f"more than {checks.MAX_NUMBERS} numbers to check")
+        tariff = await self.tariff(account.tariff_id)
+        table = await self._table(account, request.test)
+        drafts = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
+            self._per_recipient(raw, template, tariff, table, self.policy.emulator_route),
+            tariff,
+            table,
+        )
+        drafts = await self._screen(account, drafts, now, within_request=False)
+        failed = [draft for draft in drafts if draft.error]
+        # The whole-request rule (COMPAT §5.4): more failures than successes fail it all.
+        if failed and len(failed) > len(drafts) - len(failed):
+            raise ApiError(failed[0].error, phone=failed[0].phone)
+        # Checked last: it resolves the host, which no request that fails otherwise should wait
+        # for. Where callbacks may go is the operator's rule (docs/decisions.md).
+        if template.callback and await self.callback_check(template.callback) is not None:
+            raise ApiError(260)
+        drafts = self._default_callback(account, drafts)
+        cost = sum(draft.price for draft in drafts)
+        if request.cost_only:
+            return SendResult(
+                items=[(0, d) for d in drafts], cost=cost, balance=account.balance, packet_id=0
+            )
+        stored = await self._submit(account, drafts, now)
+        return SendResult(
+            items=list(zip(stored.server_ids, drafts, strict=True)),
+            cost=cost,
+            balance=stored.balance,
+            packet_id=stored.server_ids[0],
+            created=now,
+        )
+
+    async def send_packet(
+        self, account: Account, requests: Sequence[SendRequest], *, cost_only: bool = False
+    ) -> PacketResult:
+        """Validate, price, store and debit an API-2 packet of different messages (COMPAT §12).
+
+        Each request names one recipient and is judged alone, by the same rules as an API-1
+        send: a failing one becomes its error code in `items`, never an exception. The valid
+        ones are stored and debited in one transaction, all or none (112: none).
+        """
+        now = self.clock()
+        names = _SenderNames(self.store, account)
+        tariff = await self.tariff(account.tariff_id)
+        table = await self._table(account, test=False)
+        outcomes: list[Draft | int] = []
+        for request in requests:
+            try:
+                template = await self._template(account, request, now, names)
+                if not (request.to or "").strip():
+                    raise ApiError(108)
+                (draft,) = self._per_recipient(
+                    [request.to or ""],
+                    template,
+                    tariff,
+                    None if request.test else table,
+                    self.policy.emulator_route,
+                )
+            except ApiError as exc:
+                outcomes.append(exc.code)
+            else:
+                outcomes.append(draft.error or draft)
+        screened = iter(
+            await self._screen(account, [o for o in outcomes if isinstance(o, Draft)], now)
+        )
+        outcomes = [o if isinstance(o, int) else next(screened) for o in outcomes]
+        outcomes = [o.error or o if isinstance(o, Draft) else o for o in outcomes]
+        refused = await self._refused_origins(
+            o.callback for o in outcomes if isinstance(o, Draft) and o.callback
+        )
+        if refused:
+            outcomes = [
+                260 if isinstance(o, Draft) and _origin(o.callback or "") in refused else o
+                for o in outcomes
+            ]
+        valid = self._default_callback(account, [o for o in outcomes if isinstance(o, Draft)])
+        cost = sum(draft.price for draft in valid)
+        if cost_only or not valid:
+            items = [(0, o) if isinstance(o, Draft) else o for o in outcomes]
+            return PacketResult(items=items, cost=cost, balance=account.balance, packet_id=0)
+        stored = await self._submit(account, valid, now)
+        accepted = iter(zip(stored.server_ids, valid, strict=True))
+        return PacketResult(
+            items=[next(accepted) if isinstance(o, Draft) else o for o in outcomes],
+            cost=cost,
+            balance=stored.balance,
+            packet_id=stored.server_ids[0],
+            created=now,
+        )
+
+    async def _template(
+        self, account: Account, request: SendRequest, now: datetime, names: _SenderNames
+    ) -> Draft:
+        """What one text decides whatever its recipients: channel, sender, parts, schedule,
+        ttl and callback; errors in the order API-1 has always checked them."""
+        channel, sender = await self._sender_and_channel(account, request, names)
+        parts = self._parts(request.text, channel)
+        when = params.send_datetime(request.send_datetime, now) if request.send_datetime else None
+        ttl = params.ttl(request.ttl) if request.ttl else None
+        callback = params.callback_url(request.callback) if request.callback else None
+        method = params.callback_method(request.callback_method or "")
         validity = (
             timedelta(minutes=ttl)
             if ttl
             else timedelta(seconds=self.policy.default_validity_seconds)
         )
-        template = Draft(
+        return Draft(
             phone="",
             sender=sender,
-            text=text,
+            text=request.text,
             parts=parts,
             channel=channel,
             price=0,
@@ -196,50 +333,77 @@ class Gateway:
             test=request.test,
             expires_at=(when or now) + validity,
         )
-        # test=1 and the demo account never leave the gateway: the emulator carries them.
-        forced = request.test or account.email in self.policy.emulator_emails
-        drafts = self._per_recipient(
-            raw,
-            template,
-            await self.tariff(account.tariff_id),
-            None if forced else await self.routing(),
-            self.policy.emulator_route,
+
+    async def _screen(
+        self, account: Account, drafts: list[Draft], now: datetime, *, within_request: bool = True
+    ) -> list[Draft]:
+        """Stop lists (212) and loop protection (243), per recipient (COMPAT §5.4): one query
+        for the stop lists and, when the account's window is on, one for its recent texts,
+        whatever the number of recipients."""
+        phones_ = [d.phone for d in drafts if not d.error]
+        if not phones_:
+            return drafts
+        stopped = await self.store.stopped(account.id, phones_)
+        window = account.loop_window
+        if window is None:
+            window = self.policy.loop_window_seconds
+        recent: set[tuple[str, str]] = set()
+        if window > 0:
+            since = now - timedelta(seconds=window)
+            recent = await self.store.recent_texts(account.id, phones_, since)
+        return stoplist.screen(
+            drafts, stopped, recent, loop_protection=window > 0, within_request=within_request
         )
-        failed = [draft for draft in drafts if draft.error]
-        # The whole-request rule (COMPAT §5.4): more failures than successes fail it all.
-        if failed and len(failed) > len(drafts) - len(failed):
-            raise ApiError(failed[0].error, phone=failed[0].phone)
-        # Checked last: it resolves the host, which no request that fails otherwise should wait
-        # for. Where callbacks may go is the operator's rule (docs/decisions.md).
-        if own_callback and await self.callback_check(callback or "") is not None:
-            raise ApiError(260)
-        if not own_callback and account.status_url:
-            # The account's default status URL is fixed into the message when it is sent, so
-            # the database writes a callback job only for messages that have a URL.
-            drafts = [
-                dataclasses.replace(
-                    d, callback=account.status_url, callback_method=account.status_method
-                )
-                for d in drafts
-            ]
-        cost = sum(draft.price for draft in drafts)
-        if request.cost_only:
-            return SendResult(
-                items=[(0, d) for d in drafts], cost=cost, balance=account.balance, packet_id=0
+
+    async def link_referrer(self, account: Account, raw: str | None) -> bool:
+        """Record the `r=` of a request as the account's referrer, once (COMPAT §14): never
+        itself, never changed later; a value naming no account is ignored."""
+        referrer = referrals.referrer_id(raw, account.id, account.referrer_id)
+        if referrer is None:
+            return False
+        return await self.store.link_referrer(account.id, referrer, self.policy.referral_percent)
+
+    async def _refused_origins(self, urls: Iterable[str]) -> set[str]:
+        """The origins among `urls` that callbacks may not reach. Where a callback may go
+        depends on its scheme, host and port only, and a packet's callback URLs usually
+        differ in their query alone: each origin is resolved once, all of them at once."""
+        origins = list({_origin(url) for url in urls})
+        verdicts = await asyncio.gather(*(self.callback_check(o) for o in origins))
+        return {origin for origin, why in zip(origins, verdicts, strict=True) if why is not None}
+
+    async def _table(self, account: Account, test: bool) -> routing.RoutingTable | None:
+        """The routing table, or None when everything goes to the emulator: test=1 and the
+        demo account never leave the gateway."""
+        if test or account.email in self.policy.emulator_emails:
+            return None
+        return await self.routing()
+
+    @staticmethod
+    def _default_callback(account: Account, drafts: list[Draft]) -> list[Draft]:
+        """The account's default status URL, fixed into each message without its own when it
+        is sent, so the database writes a callback job only for messages that have a URL."""
+        if not account.status_url:
+            return drafts
+        return [
+            d
+            if d.callback
+            else dataclasses.replace(
+                d, callback=account.status_url, callback_method=account.status_method
             )
+            for d in drafts
+        ]
+
+    async def _submit(self, account: Account, drafts: list[Draft], now: datetime) -> Submitted:
         try:
             stored = await self.store.submit(account.id, drafts, now)
         except InsufficientFundsError:
             raise ApiError(112) from None
-        for draft in drafts:
-            metrics.MESSAGES_ACCEPTED.labels(draft.channel, str(int(draft.status))).inc()
-        return SendResult(
-            items=list(zip(stored.server_ids, drafts, strict=True)),
-            cost=cost,
-            balance=stored.balance,
-            packet_id=stored.server_ids[0],
-            created=now,
-        )
+        # Counted per kind, not per message: a label lookup per message of a 10,000-item
+        # packet would cost more than the rest of its bookkeeping.
+        kinds = collections.Counter((draft.channel, str(int(draft.status))) for draft in drafts)
+        for (channel, status), count in kinds.items():
+            metrics.MESSAGES_ACCEPTED.labels(channel, status).inc(count)
+        return stored
 
     @staticmethod
     def _per_recipient(
@@ -282,7 +446,7 @@ class Gateway:
         return drafts
 
     async def _sender_and_channel(
-        self, account: Account, request: SendRequest
+        self, account: Account, request: SendRequest, names: _SenderNames
     ) -> tuple[Channel, str]:
         check_channel = CHECK_TEXTS.get(request.text.strip().upper())
         if check_channel is not None:
@@ -294,12 +458,7 @@ class Gateway:
         if not sender_rules.is_valid(sender):
             raise ApiError(115)
         if sender != self.policy.default_sender and not account.any_sender:
-            approved = {
-                s.name
-                for s in await self.store.senders(account.id)
-                if s.state is SenderState.APPROVED
-            }
-            if sender not in approved:
+            if sender not in await names.approved():
                 raise ApiError(204)
         return Channel.SMS, sender
 

@@ -75,7 +75,11 @@ async def run(
     outbox = bootstrap.build_outbox(settings, store) if pipeline else None
     keeper = bootstrap.build_link_keeper(settings, store, outbox) if outbox else None
     notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
-    app = App(gateway, max_body_bytes=settings.max_body_bytes)
+    app = App(
+        gateway,
+        max_body_bytes=settings.max_body_bytes,
+        debug_mail=bootstrap.build_debug_mailer(settings),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

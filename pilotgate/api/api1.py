@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from pilotgate.domain import money, params as rules
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Message
-from pilotgate.errors import ApiError
+from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Credentials, Gateway, SendRequest
 
 from . import render
 from .request import Params
+
+log = logging.getLogger("pilotgate.api")
 
 MAX_CHECK_IDS = 1000
 MAX_OFFSET = 2**62
@@ -30,7 +34,12 @@ def command_of(p: Params) -> str:
 
 async def dispatch(gateway: Gateway, p: Params, client_ip: str) -> render.Answer:
     """Authenticate and run the command; ApiError propagates to the caller to render."""
-    account = await gateway.authenticate(credentials(p), client_ip)
+    return await run(gateway, await gateway.authenticate(credentials(p), client_ip), p)
+
+
+async def run(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+    """Run the command of an authenticated request; ApiError propagates to the caller."""
+    await _referrer(gateway, account, p.get("r"))
     if p.has("send"):
         return await _send(gateway, account, p)
     if p.has("check"):
@@ -44,6 +53,17 @@ async def dispatch(gateway: Gateway, p: Params, client_ip: str) -> render.Answer
     if (p.get("list") or "").lower() == "senders":
         return await _senders(gateway, account, p)
     return await _info(gateway, account, p)
+
+
+async def _referrer(gateway: Gateway, account: Account, raw: str | None) -> None:
+    """`r=` records the caller's referrer (COMPAT §14). Like any other parameter the
+    caller may add, it never changes the answer: a failure to record it is only logged."""
+    if raw is None or account.referrer_id is not None:
+        return  # the usual case costs no database round trip
+    try:
+        await gateway.link_referrer(account, raw)
+    except GatewayError:
+        log.exception("r=%r of account %s not recorded", raw[:32], account.id)
 
 
 def _flag(p: Params, name: str) -> bool:

@@ -13,11 +13,13 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from pilotgate.domain.accounts import Account
 from pilotgate.errors import ApiError
 from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
+from pilotgate.pipeline.debugmail import DebugMailer
 
-from . import api1, render, request
+from . import api1, api2, render, request
 
 log = logging.getLogger("pilotgate.api")
 
@@ -63,13 +65,25 @@ async def _respond(send: Send, status: int, body: bytes, content_type: str) -> N
     await send({"type": "http.response.body", "body": body})
 
 
-class App:
-    """ASGI entry point: routes `/api.php`; later issues mount API-2 and the dashboard."""
+def _content_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return str(value.decode("latin-1"))
+    return ""
 
-    def __init__(self, gateway: Gateway, *, max_body_bytes: int) -> None:
+
+class App:
+    """ASGI entry point: routes `/api.php` and `/api2.php`; a later issue mounts the
+    dashboard."""
+
+    def __init__(
+        self, gateway: Gateway, *, max_body_bytes: int, debug_mail: DebugMailer | None = None
+    ) -> None:
         self.gateway = gateway
         self.max_body_bytes = max_body_bytes
         self.stopping = False
+        #: Sends `debug=` copies of API-1 calls; None when no SMTP relay is configured.
+        self.debug_mail = debug_mail
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -81,7 +95,7 @@ class App:
         if path == "/metrics" and scope["method"] == "GET":
             await _respond(send, 200, await self.gateway.metrics(), CONTENT_TYPE_LATEST)
             return
-        if path not in ("/api.php", "/"):
+        if path not in ("/api.php", "/", "/api2.php"):
             await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
             return
         if scope["method"] not in ("GET", "POST", "HEAD"):
@@ -95,31 +109,69 @@ class App:
         except BodyTooLargeError:
             await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
             return
-        answer = await self.api1(scope, body)
+        if path == "/api2.php":
+            answer = await self.api2(scope, body)
+        else:
+            answer = await self.api1(scope, body)
         await _respond(send, 200, answer.body, answer.content_type)
 
     async def api1(self, scope: Scope, body: bytes) -> render.Answer:
-        content_type = ""
-        for name, value in scope.get("headers", []):
-            if name == b"content-type":
-                content_type = value.decode("latin-1")
+        content_type = _content_type(scope)
         query: bytes = scope.get("query_string", b"")
         fmt, lang, charset, command = "text", "en", "utf-8", "undecoded"
+        params: request.Params | None = None
+        account: Account | None = None
         try:
             fmt, lang, charset = request.peek_query(query)
             params = request.decode(query, body, content_type)
             fmt, lang, charset = params.format, params.lang, params.charset
             client = scope.get("client") or ("", 0)
             command = api1.command_of(params)
-            answer = await api1.dispatch(self.gateway, params, client[0])
+            account = await self.gateway.authenticate(api1.credentials(params), client[0])
+            answer = await api1.run(self.gateway, account, params)
             metrics.API_REQUESTS.labels(command, "ok").inc()
-            return answer
         except ApiError as exc:
             metrics.API_REQUESTS.labels(command, str(exc.code)).inc()
-            return render.error(exc.code, fmt, lang, charset)
+            answer = render.error(exc.code, fmt, lang, charset)
         except Exception:  # the one place that turns a bug into error 110, never a 500
             log.exception("unexpected error in /api.php")
-            return render.error(110, fmt, lang, charset)
+            answer = render.error(110, fmt, lang, charset)
+        if account is not None and params is not None and params.has("debug"):
+            self._debug(scope, params, account, answer)
+        return answer
+
+    def _debug(
+        self, scope: Scope, params: request.Params, account: Account, answer: render.Answer
+    ) -> None:
+        """Queue the `debug=` copy of an authenticated call (COMPAT §14); never raises and
+        never waits: the answer goes out as it is whatever happens to the mail. Calls that
+        fail authentication get none, so nobody can make the gateway mail strangers."""
+        if self.debug_mail is None:
+            return
+        try:
+            self.debug_mail.submit(
+                account_id=account.id,
+                raw_address=params.get("debug"),
+                method=str(scope.get("method", "GET")),
+                path=str(scope.get("path", "/api.php")),
+                params=params.values,
+                answer=answer.body.decode(params.charset, errors="replace"),
+                content_type=answer.content_type,
+            )
+        except Exception:  # a debug copy must never turn into the caller's error
+            log.exception("debug mail of account %s not queued", account.id)
+
+    async def api2(self, scope: Scope, body: bytes) -> render.Answer:
+        client = scope.get("client") or ("", 0)
+        try:
+            answer, result = await api2.handle(
+                self.gateway, scope.get("query_string", b""), body, _content_type(scope), client[0]
+            )
+        except Exception:  # as in api1: a bug is error 110, never a 500
+            log.exception("unexpected error in /api2.php")
+            return render.error(110, "json", "en", "utf-8")
+        metrics.API_REQUESTS.labels("api2", result).inc()
+        return answer
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from xml.sax import saxutils
 
-from pilotgate.domain import codes, money
+from pilotgate.domain import checks, codes, money
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.domain.params import TIME_FORMAT
+from pilotgate.domain.params import ALL_FIELDS, TIME_FORMAT
 
 CONTENT_TYPES = {
     "json": "application/json",
@@ -121,12 +121,16 @@ def message_item(
     server_id: int, message: AnyMessage, fields: Sequence[str], *, created: datetime | None = None
 ) -> Item:
     """The `fields` of one message as strings, plus the error trio when it failed. A draft
-    just stored has no times of its own: `created` stands for both of them."""
+    just stored has no times of its own: `created` stands for both of them. A number check
+    (HLR, PING) also carries its result fields when stored (check) or with `fields=all`."""
     item = {name: _GETTERS[name](server_id, message, created) for name in fields}
     if message.error:
         item.setdefault("error", str(message.error))
         item.setdefault("error_en", codes.english(message.error))
         item.setdefault("error_ru", codes.russian(message.error))
+    if isinstance(message, Message) or fields == ALL_FIELDS:
+        details = message.details if isinstance(message, Message) else {}
+        item.update(checks.result_items(message.channel, int(message.status), details))
     return item
 
 

@@ -8,7 +8,7 @@ pipeline records what they say.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -27,6 +27,8 @@ class Accepted:
     outcome_status: Status | None = None  # None: a receipt will tell later
     outcome_error: int = 0
     outcome_at: datetime | None = None
+    #: Result fields of a number check (`imsi`, `mcc`, `net`…, see domain.checks).
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +56,8 @@ class Receipt:
     status: Status
     error: int = 0
     done_at: datetime | None = None
+    #: Result fields of a number check, when the report carries them (not stored yet).
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,7 +3,8 @@
 It takes every message and decides its outcome from the number: a phone ending in one of
 the configured digits is not delivered (-1, error 601), every other one is delivered (2).
 The outcome applies `delay` seconds after hand-over; the pipeline stores it with the
-hand-over, so it survives a restart like any other queued state.
+hand-over, so it survives a restart like any other queued state. Number checks (HLR, PING)
+get the HLR emulator's answers (`connectors.hlr`), with the same digits unserved / offline.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from pilotgate.domain.messages import Message, Status
 
 from .base import Accepted
+from .hlr import HlrAnswers
 
 
 class EmulatorConnector:
@@ -28,6 +30,7 @@ class EmulatorConnector:
         self.name = name
         self._delay = timedelta(seconds=delay)
         self._fail = tuple(fail_suffixes.replace(",", ""))
+        self._checks = HlrAnswers(delay=delay, unserved=fail_suffixes, offline=fail_suffixes)
         # What "the operator" received, a line "server_id unix-time" per message, appended
         # before the hand-over is acknowledged: tests read it to prove nothing was handed over
         # twice and that rate limits held.
@@ -46,6 +49,9 @@ class EmulatorConnector:
         due = now + self._delay
         accepted = []
         for message in messages:
+            if self._checks.handles(message):
+                accepted.append(self._checks.answer(message, now))
+                continue
             status, error = self.outcome(message.phone)
             accepted.append(
                 Accepted(

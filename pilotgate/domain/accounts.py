@@ -46,6 +46,8 @@ class Account:
     status_method: str = "get"
     inbound_url: str = ""  # where inbound SMS are pushed (COMPAT §10)
     callback_secret: str = ""  # HMAC key of X-PilotGate-Signature
+    #: Loop protection (243) window in seconds; None = the gateway's default.
+    loop_window: int | None = None
 
 
 def new_api_key() -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from pilotgate.domain import codes, money
+from pilotgate.domain import checks, codes, money
 from pilotgate.domain.messages import Message
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -77,7 +77,8 @@ def extra_fields(url: str) -> tuple[str, ...]:
 def status_params(
     message: Message, status: int, error: int, fields: tuple[str, ...]
 ) -> list[tuple[str, str]]:
-    """server_id, phone, status, error (+ texts when error ≠ 0), then the asked extras."""
+    """server_id, phone, status, error (+ texts when error ≠ 0), the result fields of a
+    number check (HLR, PING: always, COMPAT §13.1), then the asked extras."""
     params = [
         ("server_id", str(message.server_id)),
         ("phone", message.phone),
@@ -86,6 +87,7 @@ def status_params(
     ]
     if error:
         params += [("error_en", codes.english(error)), ("error_ru", codes.russian(error))]
+    params += checks.result_items(message.channel, status, message.details)
     values = {
         "message": message.text,
         "sender": message.sender,

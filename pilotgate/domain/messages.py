@@ -11,7 +11,8 @@ A final status never changes. Every status change in PilotGate goes through `mov
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -71,6 +72,8 @@ class Draft:
     expires_at: datetime | None = None
     #: Connectors that may carry it, in order of preference (comma-separated names).
     route: str = ""
+    #: HLRVIP to a destination with unreliable HLR answers: the connectors of its PING.
+    ping_route: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,3 +102,6 @@ class Message:
     operator: str
     test: bool
     route: str = ""
+    ping_route: str = ""
+    #: Result fields of a number check (HLR, PING), as `checks.RESULT_FIELDS` names them.
+    details: Mapping[str, str] = field(default_factory=dict)

@@ -23,6 +23,8 @@ class Route:
     prefix: str
     channel: str
     connectors: tuple[str, ...]
+    #: HLR answers for this destination are unreliable: HLRVIP checks also PING it.
+    hlr_unreliable: bool = False
 
 
 class RoutingTable:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from pilotgate.connectors.base import Link, MobileOriginated, Receipt
+from pilotgate.domain import stoplist
 from pilotgate.domain.messages import FINAL
 from pilotgate.errors import GatewayError
 from pilotgate.storage.base import PartReceipt, Store
@@ -38,8 +39,11 @@ class LinkKeeper:
         owner: str,
         *,
         lease_seconds: float = 15.0,
+        stop_words: frozenset[str] = frozenset(),
     ) -> None:
         self._store = store
+        #: Folded inbound texts that put the sender on the account's stop list.
+        self._stop_words = stop_words
         self._pool = pool
         self._clock = clock
         self.owner = owner
@@ -71,7 +75,10 @@ class LinkKeeper:
                 log.warning("inbound SMS from %s to unknown number %s dropped", mo.phone, mo.number)
                 metrics.INBOUND.labels(connector, "unknown_number").inc()
                 continue
-            await self._store.add_inbound(account, mo.phone, mo.number, mo.text, mo.received)
+            stop = stoplist.is_stop_word(mo.text, self._stop_words)
+            await self._store.add_inbound(
+                account, mo.phone, mo.number, mo.text, mo.received, stop=stop
+            )
             metrics.INBOUND.labels(connector, "stored").inc()
 
     # ownership ------------------------------------------------------------------------------

@@ -55,6 +55,12 @@ INBOUND = Counter(
     ["connector", "result"],
     registry=REGISTRY,
 )
+DEBUG_MAIL = Counter(
+    "pilotgate_debug_mail",
+    "Debug mails (debug=): sent, failed, or not sent (bad_address, rate_limited, backlog).",
+    ["result"],
+    registry=REGISTRY,
+)
 LINK_BOUND = Gauge(
     "pilotgate_link_bound",
     "1 while this process holds the link and it is bound.",

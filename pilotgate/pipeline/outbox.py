@@ -24,7 +24,7 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal, Store
 
-from . import metrics
+from . import hlrvip, metrics
 
 log = logging.getLogger("pilotgate.outbox")
 
@@ -162,6 +162,10 @@ class Outbox:
             log.warning("connector %s refused a batch: %s", name, exc)
             waiting += [m.server_id for m in messages]
             return 0
+        # HLRVIP to unreliable destinations: the PING's answer replaces the HLR's.
+        outcomes, via = await hlrvip.ping_leg(
+            messages, outcomes, self._pool.live, self._pool.usable, self._clock()
+        )
         accepted = [o for o in outcomes if isinstance(o, Accepted)]
         refused = [o for o in outcomes if isinstance(o, Rejected)]
         answered = {o.server_id for o in outcomes}
@@ -171,12 +175,13 @@ class Outbox:
             [
                 Handover(
                     server_id=a.server_id,
-                    connector=name,
+                    connector=via.get(a.server_id, name),
                     remote_id=a.remote_id,
                     remote_ids=a.remote_ids,
                     outcome_status=a.outcome_status,
                     outcome_error=a.outcome_error,
                     outcome_at=a.outcome_at,
+                    details=a.details,
                 )
                 for a in accepted
             ],

@@ -6,8 +6,8 @@ Every method is one transaction. Implementations translate their driver's except
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from typing import Protocol
@@ -82,6 +82,8 @@ class Handover:
     outcome_status: Status | None = None
     outcome_error: int = 0
     outcome_at: datetime | None = None
+    #: Result fields of a number check, stored with the message (shown once it is final).
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,6 +176,26 @@ class QueueStats:
     oldest_due_seconds: float
     callbacks_pending: int
     callbacks_due: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StopEntry:
+    """A phone on a stop list: `account_id` None is the global list."""
+
+    account_id: int | None
+    phone: str
+    reason: str
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Referral:
+    """An account a referrer brought, with the commission it has earned the referrer."""
+
+    account_id: int
+    email: str
+    percent: int
+    commission: int  # kopecks, net of claw-backs
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -379,6 +401,35 @@ class Store(Protocol):
     async def save_link_state(self, name: str, state: str) -> None:
         """Record what the link's owner sees (JSON), for `connector list`."""
 
+    # stop lists, loop protection, referrals (storage/*/lists.py) ----------------------------
+    async def add_stops(
+        self, account_id: int | None, phones: Sequence[str], reason: str, now: datetime
+    ) -> int:
+        """Put phones on the account's stop list (None: the global one); returns how many
+        were not there yet."""
+
+    async def remove_stop(self, account_id: int | None, phone: str) -> bool: ...
+
+    async def stop_entries(self, account_id: int | None) -> list[StopEntry]: ...
+
+    async def stopped(self, account_id: int, phones: Sequence[str]) -> set[str]:
+        """Those of `phones` on the account's or the global stop list (one query)."""
+
+    async def recent_texts(
+        self, account_id: int, phones: Sequence[str], since: datetime
+    ) -> set[tuple[str, str]]:
+        """(phone, text) of the account's messages to `phones` created at or after `since`,
+        failed ones (-2) excepted (one query)."""
+
+    async def set_loop_window(self, account_id: int, seconds: int | None) -> None:
+        """The account's loop window; None = the gateway's default. NotFoundError if none."""
+
+    async def link_referrer(self, account_id: int, referrer_id: int, percent: int) -> bool:
+        """Record `referrer_id` as the account's referrer with its share, unless the account
+        has one already, the referrer does not exist, or it would close a cycle."""
+
+    async def referrals(self, referrer_id: int) -> list[Referral]: ...
+
     # inbound -------------------------------------------------------------------------------
     async def add_inbound(
         self,
@@ -388,7 +439,11 @@ class Store(Protocol):
         text: str,
         now: datetime,
         server_id: int | None = None,
-    ) -> int: ...
+        *,
+        stop: bool = False,
+    ) -> int:
+        """Store an inbound SMS; with `stop`, its phone joins the account's stop list in the
+        same transaction (the sender replied with a stop word)."""
 
     async def inbound(
         self, account_id: int, *, since: datetime | None = None, only_new: bool = False

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pilotgate.domain.messages import Status
 from pilotgate.storage.base import Handover, PartReceipt, Refusal
 
-from .test_store import LEASE, NOW, SECOND, balance, draft, new_account, statuses
+from .test_store import LEASE, NOW, SECOND, balance, draft, new_account, run_all, statuses
 
 
 async def _accepted(store, *phones, **changes):
@@ -143,3 +143,30 @@ async def test_claim_can_be_limited_to_the_connectors_a_process_holds(store):
     claimed = await store.claim("w", NOW, NOW + LEASE, 10, only=["emulator", "smsc2"])
     assert [m.server_id for m in claimed] == [second, old]
     assert await store.claim("w", NOW, NOW + LEASE, 10, only=[]) == []
+
+
+async def test_a_receipt_racing_its_handover_from_another_process_is_never_lost(backend):
+    # Two processes: the link holder records the hand-over while (on another connection)
+    # the receipt for it is being recorded. Whatever the interleaving, the message ends
+    # delivered: the receipt either finds the part or is found by the hand-over.
+    holder, reader = await backend.open(), await backend.open()
+    await holder.upgrade()
+    account = await new_account(holder, balance=1_000_000)
+    rounds = 40
+    submitted = await holder.submit(account.id, [draft(route="smsc")] * rounds, NOW)
+    claimed = await holder.claim("w", NOW, NOW + LEASE, rounds)
+    assert len(claimed) == rounds
+    for sid in submitted.server_ids:
+        receipt = PartReceipt(remote_id=f"race-{sid}", status=Status.DELIVERED)
+        await run_all(
+            [
+                holder.record_handover(
+                    "w",
+                    [Handover(server_id=sid, connector="smsc", remote_id=f"race-{sid}")],
+                    NOW,
+                ),
+                reader.record_receipts("smsc", [receipt], NOW),
+            ]
+        )
+    final = await statuses(holder, account.id, submitted.server_ids)
+    assert set(final.values()) == {Status.DELIVERED}

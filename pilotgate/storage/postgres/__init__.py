@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from .accounts import Accounts
 from .callbacks import Callbacks
+from .lists import Lists
 from .messages import Messages
 from .queue import Queue
 
 
-class PostgresStore(Accounts, Messages, Queue, Callbacks):
+class PostgresStore(Accounts, Messages, Queue, Callbacks, Lists):
     """The whole `Store` for this database, assembled from its parts."""
 
 

@@ -20,6 +20,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
+from pilotgate.domain import checks
 from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.messages import Draft, Message, Status
 from pilotgate.domain.senders import SenderState
@@ -46,15 +47,17 @@ _MIGRATION_LOCK = 0x70696C6F74676174
 #: is as fast and skips the COPY set-up.
 _COPY_THRESHOLD = 50
 
-_MESSAGE_COLUMNS = sql.SQL(
+#: What `submit` writes; reads add the columns the pipeline fills in later.
+_INSERT_COLUMNS = sql.SQL(
     "id, packet_id, account_id, phone, sender, sender_orig, text, parts, channel, price, "
     "status, error, send_datetime, ttl, callback, callback_method, created, modified, "
-    "country, operator, test, route"
+    "country, operator, test, route, ping_route"
 )
+_MESSAGE_COLUMNS = sql.SQL("{}, details").format(_INSERT_COLUMNS)
 _ACCOUNT_COLUMNS = sql.SQL(
     "id, email, password_hash, name, phone, tariff_id, default_sender, any_sender, allow_ip, "
     "state, referrer_id, balance, created, status_url, status_method, inbound_url, "
-    "callback_secret"
+    "callback_secret, loop_window"
 )
 _SENDER_COLUMNS = sql.SQL("id, account_id, name, state, description, callback, created")
 _INBOUND_COLUMNS = sql.SQL("id, account_id, phone, num, text, created, server_id")
@@ -68,18 +71,18 @@ _SELECT_MESSAGE = sql.SQL("SELECT {} FROM messages ").format(_MESSAGE_COLUMNS)
 _INSERT_MESSAGE = sql.SQL(
     "INSERT INTO messages ({}, due_at, expires_at) VALUES "
     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-    "%s, %s)"
-).format(_MESSAGE_COLUMNS)
+    "%s, %s, %s)"
+).format(_INSERT_COLUMNS)
 _COPY_MESSAGES = sql.SQL(
     "COPY messages ({}, due_at, expires_at) FROM STDIN (FORMAT BINARY)"
-).format(_MESSAGE_COLUMNS)
+).format(_INSERT_COLUMNS)
 #: Binary COPY (a fraction of text COPY's client CPU) needs every column's exact type: these
-#: follow _MESSAGE_COLUMNS + due_at, expires_at as the migrations declare them. A mismatch
+#: follow _INSERT_COLUMNS + due_at, expires_at as the migrations declare them. A mismatch
 #: fails loudly ("incorrect binary data format"), never silently.
 _COPY_TYPES = [
     "int8", "int8", "int8", "text", "text", "text", "text", "int4", "text", "int8",
     "int2", "int4", "timestamptz", "int4", "text", "text", "timestamptz", "timestamptz",
-    "text", "text", "bool", "text", "timestamptz", "timestamptz",
+    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz",
 ]  # fmt: skip
 
 #: Ids are bigint; a larger number cannot name a message, so it is simply not found.
@@ -127,6 +130,7 @@ def _account(row: TupleRow) -> Account:
         status_method=row[14],
         inbound_url=row[15],
         callback_secret=row[16],
+        loop_window=row[17],
     )
 
 
@@ -154,6 +158,8 @@ def _message(row: TupleRow) -> Message:
         operator=row[19],
         test=row[20],
         route=row[21],
+        ping_route=row[22],
+        details=checks.decode(row[23]),
     )
 
 
@@ -223,6 +229,7 @@ def _message_row(
         d.operator,
         bool(d.test),
         d.route,
+        d.ping_route,
         d.send_datetime or now,
         d.expires_at,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString
 
 from psycopg import sql
 
@@ -167,15 +167,26 @@ class Messages(Core):
         text: str,
         now: datetime,
         server_id: int | None = None,
+        *,
+        stop: bool = False,
     ) -> int:
-        rows = await self._rows(
-            (
-                "INSERT INTO inbound (account_id, phone, num, text, created, server_id) "
-                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
-            ),
-            (account_id, phone, num, text, now, server_id),
+        insert: LiteralString = (
+            "INSERT INTO inbound (account_id, phone, num, text, created, server_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
         )
-        return int(rows[0][0])
+        if not stop:  # one statement, autocommitted: no BEGIN/COMMIT round trips
+            rows = await self._rows(insert, (account_id, phone, num, text, now, server_id))
+            return int(rows[0][0])
+        async with self._tx() as conn:
+            cursor = await conn.execute(insert, (account_id, phone, num, text, now, server_id))
+            row = await cursor.fetchone()
+            await conn.execute(
+                "INSERT INTO stop_list (account_id, phone, reason, created) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (account_id, phone, "inbound stop word", now),
+            )
+        assert row is not None
+        return int(row[0])
 
     async def inbound(
         self, account_id: int, *, since: datetime | None = None, only_new: bool = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.domain import routing
+from pilotgate.domain import checks, routing
 from pilotgate.domain.messages import Message
 from pilotgate.domain.routing import Route
 from pilotgate.errors import NotFoundError
@@ -20,7 +20,7 @@ from .core import (
     _MAX_ID,
     _message,
 )
-from .links import Links
+from .links import Links, lock_receipts
 
 
 class Queue(Links):
@@ -54,10 +54,12 @@ class Queue(Links):
         if not handovers:
             return 0
         async with self._tx() as conn, conn.cursor() as cursor:
+            # First, before any row lock: receipts may be waiting for these part ids.
+            await lock_receipts(conn, (h.connector for h in handovers if h.outcome_status is None))
             await cursor.executemany(
                 "UPDATE messages SET status = 1, modified = %s, connector = %s, "
                 "remote_id = %s, outcome_status = %s, outcome_error = %s, outcome_at = %s, "
-                "lease_owner = NULL, lease_until = NULL "
+                "details = %s, lease_owner = NULL, lease_until = NULL "
                 "WHERE id = %s AND status = 0 AND lease_owner = %s",
                 [
                     (
@@ -67,6 +69,7 @@ class Queue(Links):
                         None if h.outcome_status is None else int(h.outcome_status),
                         h.outcome_error,
                         h.outcome_at,
+                        checks.encode(h.details),
                         h.server_id,
                         owner,
                     )
@@ -165,18 +168,24 @@ class Queue(Links):
 
     async def routes(self) -> list[Route]:
         return [
-            Route(prefix=row[0], channel=row[1], connectors=routing.parse_connectors(row[2]))
+            Route(
+                prefix=row[0],
+                channel=row[1],
+                connectors=routing.parse_connectors(row[2]),
+                hlr_unreliable=row[3],
+            )
             for row in await self._rows(
-                'SELECT prefix, channel, connectors FROM routes ORDER BY prefix COLLATE "C", '
-                "channel"
+                "SELECT prefix, channel, connectors, hlr_unreliable FROM routes "
+                'ORDER BY prefix COLLATE "C", channel'
             )
         ]
 
     async def save_route(self, route: Route) -> None:
         await self._count(
-            "INSERT INTO routes VALUES (%s, %s, %s) ON CONFLICT (prefix, channel) "
-            "DO UPDATE SET connectors = excluded.connectors",
-            (route.prefix, route.channel, ",".join(route.connectors)),
+            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (prefix, channel) DO UPDATE SET "
+            "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
+            (route.prefix, route.channel, ",".join(route.connectors), route.hlr_unreliable),
         )
 
     async def remove_route(self, prefix: str, channel: str) -> bool:

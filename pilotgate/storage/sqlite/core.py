@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pilotgate.domain import checks
 from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.messages import Draft, Message, Status
 from pilotgate.domain.senders import SenderState
@@ -35,15 +36,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: SQLite integers are 64-bit; a larger id names no message (and would raise OverflowError).
 _MAX_ID = 2**63 - 1
 
-_MESSAGE_COLUMNS = (
+#: What `submit` writes; reads add the columns the pipeline fills in later.
+_INSERT_COLUMNS = (
     "id, packet_id, account_id, phone, sender, sender_orig, text, parts, channel, price, "
     "status, error, send_datetime, ttl, callback, callback_method, created, modified, "
-    "country, operator, test, route"
+    "country, operator, test, route, ping_route"
 )
+_MESSAGE_COLUMNS = _INSERT_COLUMNS + ", details"
 _ACCOUNT_COLUMNS = (
     "id, email, password_hash, name, phone, tariff_id, default_sender, any_sender, allow_ip, "
     "state, referrer_id, balance, created, status_url, status_method, inbound_url, "
-    "callback_secret"
+    "callback_secret, loop_window"
 )
 
 
@@ -133,6 +136,7 @@ def _account(row: sqlite3.Row) -> Account:
         status_method=row[14],
         inbound_url=row[15],
         callback_secret=row[16],
+        loop_window=row[17],
     )
 
 
@@ -160,6 +164,8 @@ def _message(row: sqlite3.Row) -> Message:
         operator=row[19],
         test=bool(row[20]),
         route=row[21],
+        ping_route=row[22],
+        details=checks.decode(row[23]),
     )
 
 

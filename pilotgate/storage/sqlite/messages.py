@@ -16,6 +16,7 @@ from ..base import (
     Submitted,
 )
 from .core import (
+    _INSERT_COLUMNS,
     _MAX_ID,
     _MESSAGE_COLUMNS,
     FIRST_SERVER_ID,
@@ -53,8 +54,8 @@ class Messages(Core):
                     if isinstance(outcome, Submitted):
                         next_id += len(drafts)
                 db.executemany(
-                    f"INSERT INTO messages ({_MESSAGE_COLUMNS}, due_at, expires_at) VALUES "
-                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO messages ({_INSERT_COLUMNS}, due_at, expires_at) VALUES "
+                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
         except Exception as exc:  # noqa: BLE001 - every waiter must hear of a failed commit
@@ -113,6 +114,7 @@ class Messages(Core):
                 d.operator,
                 int(d.test),
                 d.route,
+                d.ping_route,
                 _us(d.send_datetime) if d.send_datetime is not None else stamp,
                 None if d.expires_at is None else _us(d.expires_at),
             )
@@ -176,6 +178,8 @@ class Messages(Core):
         text: str,
         now: datetime,
         server_id: int | None = None,
+        *,
+        stop: bool = False,
     ) -> int:
         with self._tx() as db:
             cursor = db.execute(
@@ -183,6 +187,12 @@ class Messages(Core):
                 "VALUES (?,?,?,?,?,?)",
                 (account_id, phone, num, text, _us(now), server_id),
             )
+            if stop:
+                db.execute(
+                    "INSERT INTO stop_list (account_id, phone, reason, created) "
+                    "VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
+                    (account_id, phone, "inbound stop word", _us(now)),
+                )
             return int(cursor.lastrowid or 0)
 
     async def inbound(

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.domain import routing
+from pilotgate.domain import checks, routing
 from pilotgate.domain.messages import Message
 from pilotgate.domain.routing import Route
 from pilotgate.errors import NotFoundError
@@ -67,8 +67,9 @@ class Queue(Links):
         with self._tx() as db:
             cursor = db.executemany(
                 "UPDATE messages SET status = 1, modified = ?, connector = ?, remote_id = ?, "
-                "outcome_status = ?, outcome_error = ?, outcome_at = ?, lease_owner = NULL, "
-                "lease_until = NULL WHERE id = ? AND status = 0 AND lease_owner = ?",
+                "outcome_status = ?, outcome_error = ?, outcome_at = ?, details = ?, "
+                "lease_owner = NULL, lease_until = NULL WHERE id = ? AND status = 0 "
+                "AND lease_owner = ?",
                 [
                     (
                         stamp,
@@ -77,6 +78,7 @@ class Queue(Links):
                         None if h.outcome_status is None else int(h.outcome_status),
                         h.outcome_error,
                         None if h.outcome_at is None else _us(h.outcome_at),
+                        checks.encode(h.details),
                         h.server_id,
                         owner,
                     )
@@ -171,18 +173,25 @@ class Queue(Links):
 
     async def routes(self) -> list[Route]:
         return [
-            Route(prefix=row[0], channel=row[1], connectors=routing.parse_connectors(row[2]))
+            Route(
+                prefix=row[0],
+                channel=row[1],
+                connectors=routing.parse_connectors(row[2]),
+                hlr_unreliable=bool(row[3]),
+            )
             for row in self._read(
-                "SELECT prefix, channel, connectors FROM routes ORDER BY prefix, channel"
+                "SELECT prefix, channel, connectors, hlr_unreliable FROM routes "
+                "ORDER BY prefix, channel"
             )
         ]
 
     async def save_route(self, route: Route) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT INTO routes VALUES (?, ?, ?) ON CONFLICT (prefix, channel) "
-                "DO UPDATE SET connectors = excluded.connectors",
-                (route.prefix, route.channel, ",".join(route.connectors)),
+                "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (prefix, channel) DO UPDATE SET "
+                "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
+                (route.prefix, route.channel, ",".join(route.connectors), route.hlr_unreliable),
             )
 
     async def remove_route(self, prefix: str, channel: str) -> bool:

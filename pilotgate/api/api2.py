@@ -1,0 +1,239 @@
+"""API-2 (`/api2.php`): one JSON or XML document, several commands, packets of different
+texts (COMPAT §12). The commands run the same use cases as API-1; this module only reads the
+document (`documents`, `domain.packets`) and writes the answer with API-2's value types:
+numbers for status, error, parts, price, balance and cost; strings for `server_id` and
+`server_packet_id`; `send_datetime` always a string; the client's `id` echoed as sent.
+
+An XML request is answered in XML: the same tree, a list's members as `<sms>` (or `<item>`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from pilotgate.domain import packets
+from pilotgate.domain.accounts import Account
+from pilotgate.domain.messages import Draft, Message
+from pilotgate.errors import ApiError
+from pilotgate.gateway import Credentials, Gateway, SendRequest
+
+from . import documents, render
+
+JSON_TYPE = "application/json; charset=utf-8"
+XML_TYPE = "text/xml; charset=utf-8"
+
+
+async def handle(
+    gateway: Gateway, query: bytes, body: bytes, content_type: str, client_ip: str
+) -> tuple[render.Answer, str]:
+    """The answer to one request, and a result for metrics ("ok" or the error code)."""
+    xml = False
+    try:
+        located = documents.locate(query, body, content_type)
+        xml = located.xml  # from here on, even errors are answered in XML
+        document = documents.parse(located)
+        apikey, login, password = packets.credentials(document)
+        account = await gateway.authenticate(
+            Credentials(apikey=apikey, login=login, password=password), client_ip
+        )
+        # `debug` and `r` may come in the query (COMPAT §12); like API-1 we accept them.
+        commands = packets.parse(document, max_items=gateway.policy.max_recipients)
+        answer = await run(gateway, account, commands)
+    except ApiError as exc:
+        return render.error(exc.code, "xml" if xml else "json", "en", "utf-8"), str(exc.code)
+    return _encode(answer, xml), "ok"
+
+
+async def run(gateway: Gateway, account: Account, commands: packets.Commands) -> dict[str, Any]:
+    """Run the commands in a fixed order (send first, so a balance asked for in the same
+    document already shows its debit) and merge their answers into one object."""
+    answer: dict[str, Any] = {}
+    if commands.send is not None:
+        sent, balance = await _send(gateway, account, commands)
+        answer.update(sent)
+        account = dataclasses.replace(account, balance=balance)
+    if commands.check is not None or commands.check_packet is not None:
+        answer["check"] = await _check(gateway, account, commands)
+    if commands.balance == "sms":
+        answer["balance"] = await gateway.balance_sms(account)
+    elif commands.balance:
+        answer["balance"] = money(account.balance)
+    if commands.info:
+        answer["info"] = await _info(gateway, account)
+    if commands.inbound is not None:
+        answer["inbound"] = [
+            {
+                "id": m.id,
+                "phone": m.phone,
+                "num": m.num,
+                "text": m.text,
+                "created": render.when(m.created),
+                "server_id": str(m.server_id) if m.server_id else "",
+            }
+            for m in await gateway.inbound(account, commands.inbound)
+        ]
+    return answer
+
+
+def money(kopecks: int) -> int | float:
+    """A JSON number of rubles. Only here does money meet a float: below 10**15 kopecks (15
+    significant digits) the shortest repr of kopecks / 100 is exactly that decimal ("2.96")."""
+    return kopecks // 100 if kopecks % 100 == 0 else kopecks / 100
+
+
+async def _send(
+    gateway: Gateway, account: Account, commands: packets.Commands
+) -> tuple[dict[str, Any], int]:
+    """The send answer, and the balance after it."""
+    items = commands.send or []
+    valid = [item for item in items if not item.error]
+    result = await gateway.send_packet(
+        account,
+        [
+            SendRequest(
+                text=item.text,
+                to=item.to,
+                sender=item.sender,
+                send_datetime=item.send_datetime,
+                ttl=item.ttl,
+                callback=item.callback,
+                callback_method=item.callback_method,
+                test=commands.test,
+                cost_only=commands.cost,
+            )
+            for item in valid
+        ],
+        cost_only=commands.cost,
+    )
+    outcomes = iter(result.items)
+    rows = []
+    for item in items:
+        outcome = item.error or next(outcomes)
+        if isinstance(outcome, int):
+            rows.append(_failed(item, outcome))
+        else:
+            rows.append(_sent(item, *outcome))
+    answer = {
+        "send": rows,
+        "server_packet_id": str(result.packet_id),
+        "balance": money(result.balance),
+        "cost": money(result.cost),
+    }
+    return answer, result.balance
+
+
+def _sent(item: packets.Item, server_id: int, draft: Draft) -> dict[str, Any]:
+    # One literal rather than _message plus a text: 10,000 of these per packet.
+    return {
+        "id": item.id,
+        "server_id": str(server_id),
+        "from": draft.sender,
+        "to": draft.phone,
+        "text": draft.text,
+        "parts": draft.parts,
+        "status": int(draft.status),
+        "error": draft.error,
+        "send_datetime": render.when(draft.send_datetime),
+        "country": draft.country,
+        "operator": draft.operator,
+        "price": money(draft.price),
+    }
+
+
+def _failed(item: packets.Item, code: int) -> dict[str, Any]:
+    """A refused item: never stored (server_id "0"), its fields echoed as sent."""
+    sender, to, when = item.sender or "", item.to or "", item.send_datetime or ""
+    return {"id": item.id, **_refused("0", code, sender, to, when, item.text)}
+
+
+def _refused(
+    server_id: str, code: int, sender: str, to: str, when: str, text: str | None = None
+) -> dict[str, Any]:
+    row: dict[str, Any] = {"server_id": server_id, "from": sender, "to": to}
+    if text is not None:
+        row["text"] = text
+    return row | {
+        "parts": 0,
+        "status": -2,
+        "error": code,
+        "send_datetime": when,
+        "country": "",
+        "operator": "",
+        "price": 0,
+    }
+
+
+def _message(server_id: str, m: Message) -> dict[str, Any]:
+    """A stored message in a check answer: the fields of a send item but `id` and `text`."""
+    return {
+        "server_id": server_id,
+        "from": m.sender,
+        "to": m.phone,
+        "parts": m.parts,
+        "status": int(m.status),
+        "error": m.error,
+        "send_datetime": render.when(m.send_datetime),
+        "country": m.country,
+        "operator": m.operator,
+        "price": money(m.price),
+    }
+
+
+async def _check(
+    gateway: Gateway, account: Account, commands: packets.Commands
+) -> list[dict[str, Any]]:
+    if commands.check_packet is not None:
+        found = await gateway.packet(
+            account, commands.check_packet, limit=packets.MAX_CHECK_IDS, offset=0
+        )
+        return [_message(str(m.server_id), m) for m in found]
+    entries = commands.check or []
+    messages = await gateway.check(account, [i for _, i in entries if i is not None])
+    rows = []
+    for sent, server_id in entries:
+        if server_id in messages:
+            rows.append(_message(str(server_id), messages[server_id]))
+        else:
+            # Not an id (301), or no message of this account (302): never another's data.
+            code = 302 if server_id is not None else (301 if sent else 300)
+            rows.append(_refused(sent, code, "", "", ""))
+    return rows
+
+
+async def _info(gateway: Gateway, account: Account) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "tariff_id": account.tariff_id,
+        "email": account.email,
+        "phone": account.phone,
+        "name": account.name,
+        "balance": money(account.balance),
+        "date": render.when(account.created),
+        "senders": ",".join(await gateway.approved_senders(account)),
+        "default_sender": account.default_sender or gateway.policy.default_sender,
+        "any_sender": 1 if account.any_sender else 0,
+    }
+
+
+def _encode(answer: dict[str, Any], xml: bool) -> render.Answer:
+    if not xml:
+        text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+        return render.Answer(text.encode("utf-8"), JSON_TYPE)
+    body = "".join(_xml(key, value) for key, value in answer.items())
+    text = f"{render.XML_HEAD.format('utf-8')}<response>{body}</response>"
+    return render.Answer(text.encode("utf-8"), XML_TYPE)
+
+
+def _xml(tag: str, value: Any) -> str:
+    if isinstance(value, dict):
+        inner = "".join(_xml(key, item) for key, item in value.items())
+    elif isinstance(value, list):
+        member = "sms" if tag in ("send", "check", "inbound") else "item"
+        inner = "".join(_xml(member, item) for item in value)
+    elif value is None or isinstance(value, bool):
+        inner = "" if value is None else str(int(value))
+    else:
+        inner = render.escape(str(value))
+    return f"<{tag}>{inner}</{tag}>"

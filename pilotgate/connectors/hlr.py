@@ -1,0 +1,111 @@
+"""The `hlr` connector kind: an HLR (and PING) emulator that answers from the numbering plan
+(COMPAT §13.1, §13.6). The verdicts are `domain.hlr`'s; this module gives them the shape of a
+hand-over: every message is taken, with its final status, error and result fields known at
+once and applied `delay` seconds later, like the emulator's outcomes.
+
+Settings (`pilotgate connector add hlr NAME --set key=value`, or a `[[connector]]` table):
+
+    delay = 1.0                 seconds from hand-over to the answer
+    unserved_suffixes = "0"     numbers ending in one of these digits are not served (HLR)
+    offline_suffixes = "9"      numbers ending in one of these digits are offline (PING)
+
+A message of another channel is refused for good (error 213): an HLR cannot carry an SMS.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from pilotgate.domain import hlr
+from pilotgate.domain.channels import Channel
+from pilotgate.domain.messages import Message, Status
+from pilotgate.errors import ConfigError
+
+from .base import Accepted, Outcome, Rejected
+
+_CHECKS = frozenset({Channel.HLR.value, Channel.PING.value})
+
+
+@functools.cache
+def prefix_table() -> hlr.PrefixTable:
+    """The shipped prefix table, read once per process."""
+    text = resources.files("pilotgate.data").joinpath("hlr_prefixes.csv").read_text("utf-8")
+    return hlr.PrefixTable.parse(text)
+
+
+def _suffixes(value: object) -> tuple[str, ...]:
+    return tuple(str(value or "").replace(",", "").replace(" ", ""))
+
+
+class HlrAnswers:
+    """The emulated answers to HLR and PING checks; shared by the `hlr` kind and the
+    built-in emulator (which answers checks too, so the demo and `test=1` can run them)."""
+
+    def __init__(self, *, delay: float = 1.0, unserved: str = "", offline: str = "") -> None:
+        self._delay = timedelta(seconds=delay)
+        self._unserved = _suffixes(unserved)
+        self._offline = _suffixes(offline)
+
+    @staticmethod
+    def handles(message: Message) -> bool:
+        return message.channel in _CHECKS
+
+    def answer(self, message: Message, now: datetime) -> Accepted:
+        verdict = hlr.answer(
+            prefix_table(),
+            message.phone,
+            message.channel,
+            unserved=self._unserved,
+            offline=self._offline,
+        )
+        return Accepted(
+            server_id=message.server_id,
+            remote_id=f"hlr-{message.server_id}",
+            outcome_status=Status(verdict.status),
+            outcome_error=verdict.error,
+            outcome_at=now + self._delay,
+            details=verdict.details,
+        )
+
+
+class HlrConnector:
+    """Connector kind `hlr` (emulated): answers number checks, refuses anything else."""
+
+    def __init__(self, name: str, answers: HlrAnswers) -> None:
+        self.name = name
+        self._answers = answers
+
+    @classmethod
+    def from_json(cls, name: str, settings: str, default_delay: float) -> HlrConnector:
+        """Built from the connector's JSON settings (see the module docstring)."""
+        try:
+            options: dict[str, Any] = json.loads(settings or "{}")
+            answers = HlrAnswers(
+                delay=float(options.get("delay", default_delay)),
+                unserved=str(options.get("unserved_suffixes", "")),
+                offline=str(options.get("offline_suffixes", "")),
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"connector {name}: bad hlr settings: {exc}") from exc
+        return cls(name, answers)
+
+    async def submit(self, messages: Sequence[Message], now: datetime) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for message in messages:
+            if self._answers.handles(message):
+                outcomes.append(self._answers.answer(message, now))
+            else:
+                outcomes.append(
+                    Rejected(
+                        server_id=message.server_id,
+                        error=213,
+                        final=True,
+                        reason=f"an hlr connector cannot carry {message.channel}",
+                    )
+                )
+        return outcomes

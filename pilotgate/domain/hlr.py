@@ -1,0 +1,143 @@
+"""The HLR emulator's answers, from the numbering plan (COMPAT §13.1), decided without I/O.
+
+A prefix table (`pilotgate/data/hlr_prefixes.csv`: `prefix,mcc,mnc,country,network`) says
+which mobile network owns a range; the longest prefix wins. A number that the numbering plan
+(Google's, through `phonenumbers`) calls a valid mobile one is served:
+
+    table = PrefixTable.parse(csv_text)
+    answer(table, "79161234567", Channel.HLR, unserved=("0",))
+    # Answer(status=2, error=0, details={"imsi": "25001…", "msc": "7916…", "mcc": "250",
+    #        "mnc": "01", "cn": "RU", "net": "MTS"})
+
+Anything else (landlines, invalid numbers, numbers ending in an `unserved` suffix) is not
+served: -1 with error 602 "Destination unreachable". A PING answers online (2) or offline
+(-1, 602) by the same rule with its own `offline` suffixes, and reports no fields: a real
+silent SMS tells nothing but whether the phone took it. `imsi` and `msc` are synthetic but
+well-formed and stable per number (the tests compare them between calls).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from .channels import Channel
+
+#: The error a number that is not served (HLR) or offline (PING) ends with.
+UNREACHABLE = 602
+_MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Network:
+    """One row of the prefix table."""
+
+    prefix: str
+    mcc: str
+    mnc: str
+    country: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """What the home network (or the phone, for a PING) said about one number."""
+
+    status: int  # 2 served / online, -1 not served / offline
+    error: int = 0
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+class PrefixTable:
+    """Longest-prefix lookup of the network that owns a number."""
+
+    def __init__(self, networks: list[Network]) -> None:
+        self._by_prefix = {n.prefix: n for n in networks}
+        self._longest = max((len(p) for p in self._by_prefix), default=0)
+
+    @classmethod
+    def parse(cls, text: str) -> PrefixTable:
+        """Rows of `prefix,mcc,mnc,country,network`; `#` lines are comments. Raises
+        ValueError naming the first malformed line."""
+        networks = []
+        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+            if not row or row[0].startswith("#"):
+                continue
+            if len(row) != 5 or not all(cell.strip() for cell in row):
+                raise ValueError(f"hlr prefix table line {number}: expected 5 columns")
+            prefix, mcc, mnc, country, name = (cell.strip() for cell in row)
+            if not (prefix.isdigit() and mcc.isdigit() and len(mcc) == 3):
+                raise ValueError(f"hlr prefix table line {number}: bad prefix or mcc")
+            if not (mnc.isdigit() and len(mnc) in (2, 3)):
+                raise ValueError(f"hlr prefix table line {number}: bad mnc")
+            networks.append(Network(prefix=prefix, mcc=mcc, mnc=mnc, country=country, name=name))
+        return cls(networks)
+
+    def lookup(self, phone: str) -> Network | None:
+        for length in range(min(len(phone), self._longest), 0, -1):
+            found = self._by_prefix.get(phone[:length])
+            if found is not None:
+                return found
+        return None
+
+
+def is_mobile(phone: str) -> bool:
+    """Whether the numbering plan calls `phone` (international digits) a valid mobile."""
+    try:
+        number = phonenumbers.parse("+" + phone)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in _MOBILE
+
+
+def _digits(phone: str, salt: str, count: int) -> str:
+    """`count` decimal digits that depend only on the number (stable across calls)."""
+    digest = hashlib.sha256(f"{salt}:{phone}".encode()).hexdigest()
+    return str(int(digest, 16))[-count:].zfill(count)
+
+
+def _served_details(phone: str, network: Network | None) -> dict[str, str]:
+    if network is None:
+        # A valid mobile in a range the table does not know: served, network unknown.
+        region = phonenumbers.region_code_for_number(phonenumbers.parse("+" + phone))
+        return {"cn": region or ""}
+    # IMSI = MCC + MNC + MSIN, 15 digits; the MSC is an E.164 number in the owner's range.
+    msin = _digits(phone, "imsi", 15 - len(network.mcc) - len(network.mnc))
+    return {
+        "imsi": network.mcc + network.mnc + msin,
+        "msc": network.prefix + _digits(phone, "msc", max(11 - len(network.prefix), 4)),
+        "mcc": network.mcc,
+        "mnc": network.mnc,
+        "cn": network.country,
+        "net": network.name,
+    }
+
+
+def answer(
+    table: PrefixTable,
+    phone: str,
+    channel: str,
+    *,
+    unserved: tuple[str, ...] = (),
+    offline: tuple[str, ...] = (),
+) -> Answer:
+    """The emulated verdict on `phone` for an HLR or PING check (see the module docstring)."""
+    mobile = is_mobile(phone)
+    if channel == Channel.PING:
+        if mobile and not (offline and phone.endswith(offline)):
+            return Answer(status=2)
+        return Answer(status=-1, error=UNREACHABLE)
+    network = table.lookup(phone)
+    if mobile and not (unserved and phone.endswith(unserved)):
+        return Answer(status=2, details=_served_details(phone, network))
+    # Not served: the home network still says which network the range belongs to.
+    if network is None:
+        return Answer(status=-1, error=UNREACHABLE)
+    known = {"mcc": network.mcc, "mnc": network.mnc, "cn": network.country, "net": network.name}
+    return Answer(status=-1, error=UNREACHABLE, details=known)
