@@ -9,7 +9,8 @@ Stop order (SIGINT or SIGTERM), in every worker:
      take the last receipts, unbind) and give their leases back so another process binds;
   4. stop the callback worker: results already in are recorded, attempts in flight are
      abandoned and tried again later (their leases run out);
-  5. close the database, which everything above may still write to.
+  5. send the `debug=` mails already queued (each bounded by the SMTP timeout);
+  6. close the database, which everything above may still write to.
 The supervisor forwards the signal to its workers and waits for them; a worker that dies
 while the supervisor is not stopping is started again.
 """
@@ -75,11 +76,8 @@ async def run(
     outbox = bootstrap.build_outbox(settings, store) if pipeline else None
     keeper = bootstrap.build_link_keeper(settings, store, outbox) if outbox else None
     notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
-    app = App(
-        gateway,
-        max_body_bytes=settings.max_body_bytes,
-        debug_mail=bootstrap.build_debug_mailer(settings),
-    )
+    mailer = bootstrap.build_debug_mailer(settings)
+    app = App(gateway, max_body_bytes=settings.max_body_bytes, debug_mail=mailer)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -128,7 +126,10 @@ async def run(
             if notifier is not None:  # 4.
                 notifier.stop()
     finally:
-        await store.close()  # 5.
+        if mailer is not None:  # 5.
+            # Bounded by the relay's timeout per mail; a debug copy is not worth more.
+            await mailer.drain()
+        await store.close()  # 6.
 
 
 def _event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:

@@ -11,25 +11,48 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from pilotgate.domain import packets
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import ApiError
+from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Credentials, Gateway, SendRequest
 
 from . import documents, render
+
+log = logging.getLogger("pilotgate.api2")
+#: Characters of one document field copied into a debug mail.
+_DEBUG_CHARS = 20_000
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Outcome:
+    """The answer to one request, a result for metrics ("ok" or the error code), and for
+    an authenticated caller the `debug=` address it gave, if any."""
+
+    answer: render.Answer
+    result: str
+    account: Account | None = None
+    debug: str | None = None
+    #: The document's top-level fields as text, for the debug mail (which masks secrets).
+    values: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
 async def handle(
     gateway: Gateway, query: bytes, body: bytes, content_type: str, client_ip: str
-) -> tuple[render.Answer, str]:
-    """The answer to one request, and a result for metrics ("ok" or the error code)."""
+) -> Outcome:
+    """Answer one request (see `Outcome`)."""
     xml = False
+    account: Account | None = None
+    debug: str | None = None
+    values: dict[str, str] = {}
     try:
         located = documents.locate(query, body, content_type)
         xml = located.xml  # from here on, even errors are answered in XML
@@ -38,12 +61,41 @@ async def handle(
         account = await gateway.authenticate(
             Credentials(apikey=apikey, login=login, password=password), client_ip
         )
-        # `debug` and `r` may come in the query (COMPAT §12); like API-1 we accept them.
+        # `debug` and `r` may come in the document or the query (COMPAT §12, §14).
+        debug = _extra(document, query, "debug")
+        if debug is not None:
+            values = {key: _as_text(value) for key, value in document.items()}
+        await _referrer(gateway, account, _extra(document, query, "r"))
         commands = packets.parse(document, max_items=gateway.policy.max_recipients)
         answer = await run(gateway, account, commands)
     except ApiError as exc:
-        return render.error(exc.code, "xml" if xml else "json", "en", "utf-8"), str(exc.code)
-    return _encode(answer, xml), "ok"
+        error = render.error(exc.code, "xml" if xml else "json", "en", "utf-8")
+        return Outcome(error, str(exc.code), account, debug, values)
+    return Outcome(_encode(answer, xml), "ok", account, debug, values)
+
+
+def _as_text(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text[:_DEBUG_CHARS]
+
+
+def _extra(document: Mapping[str, Any], query: bytes, name: str) -> str | None:
+    """A top-level string of the document, else the query string's value."""
+    value = document.get(name)
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    found = parse_qs(query.decode("latin-1"), keep_blank_values=True).get(name)
+    return found[0] if found else None
+
+
+async def _referrer(gateway: Gateway, account: Account, raw: str | None) -> None:
+    """`r=` records the caller's referrer, as in API-1; it never changes the answer."""
+    if raw is None or account.referrer_id is not None:
+        return
+    try:
+        await gateway.link_referrer(account, raw)
+    except GatewayError:
+        log.exception("r=%r of account %s not recorded", raw[:32], account.id)
 
 
 async def run(gateway: Gateway, account: Account, commands: packets.Commands) -> dict[str, Any]:

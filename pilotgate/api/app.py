@@ -8,7 +8,7 @@ and answered as error 110, never as a 500 page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -137,11 +137,17 @@ class App:
             log.exception("unexpected error in /api.php")
             answer = render.error(110, fmt, lang, charset)
         if account is not None and params is not None and params.has("debug"):
-            self._debug(scope, params, account, answer)
+            self._debug(scope, params.get("debug"), params.values, account, answer, params.charset)
         return answer
 
     def _debug(
-        self, scope: Scope, params: request.Params, account: Account, answer: render.Answer
+        self,
+        scope: Scope,
+        address: str | None,
+        values: Mapping[str, str],
+        account: Account,
+        answer: render.Answer,
+        charset: str = "utf-8",
     ) -> None:
         """Queue the `debug=` copy of an authenticated call (COMPAT §14); never raises and
         never waits: the answer goes out as it is whatever happens to the mail. Calls that
@@ -151,11 +157,11 @@ class App:
         try:
             self.debug_mail.submit(
                 account_id=account.id,
-                raw_address=params.get("debug"),
+                raw_address=address,
                 method=str(scope.get("method", "GET")),
                 path=str(scope.get("path", "/api.php")),
-                params=params.values,
-                answer=answer.body.decode(params.charset, errors="replace"),
+                params=values,
+                answer=answer.body.decode(charset, errors="replace"),
                 content_type=answer.content_type,
             )
         except Exception:  # a debug copy must never turn into the caller's error
@@ -164,14 +170,16 @@ class App:
     async def api2(self, scope: Scope, body: bytes) -> render.Answer:
         client = scope.get("client") or ("", 0)
         try:
-            answer, result = await api2.handle(
+            outcome = await api2.handle(
                 self.gateway, scope.get("query_string", b""), body, _content_type(scope), client[0]
             )
         except Exception:  # as in api1: a bug is error 110, never a 500
             log.exception("unexpected error in /api2.php")
             return render.error(110, "json", "en", "utf-8")
-        metrics.API_REQUESTS.labels("api2", result).inc()
-        return answer
+        metrics.API_REQUESTS.labels("api2", outcome.result).inc()
+        if outcome.account is not None and outcome.debug is not None:
+            self._debug(scope, outcome.debug, outcome.values, outcome.account, outcome.answer)
+        return outcome.answer
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

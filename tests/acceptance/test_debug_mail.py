@@ -152,3 +152,17 @@ def test_a_dead_relay_neither_slows_nor_fails_the_api(tmp_path: Path, http: http
         assert time.monotonic() - started < 5
         answer = client.json(send="Still sent", to=TELE2, debug=address())
         assert answer["send"][0]["status"] == "0"
+
+
+def test_api2_mails_the_document_with_the_key_masked(
+    mailing: Server, http: httpx.Client, sink: SmtpSink
+) -> None:
+    account = mailing.create_account()
+    to = address()
+    document = {"apikey": account.key, "debug": to, "send": [{"to": TELE2, "text": "Hi 2"}]}
+    answer = http.post(mailing.url + "/api2.php", json=document)
+    assert answer.json()["send"][0]["status"] == 0
+    mail = sink.next()
+    assert mail.rcpt_tos == [to] and "/api2.php" in mail.message["Subject"]
+    assert "Hi 2" in mail.body and answer.text in mail.body
+    assert "apikey = ********" in mail.body and account.key not in mail.message.as_string()

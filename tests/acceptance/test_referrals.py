@@ -72,3 +72,23 @@ def test_unauthenticated_requests_record_nothing(
     assert answer["error"]["code"] == "400"
     api.as_key(referred.key).json(send="Hi", to=MTS)
     assert api.as_key(referrer.key).balance() == Decimal("0.00")
+
+
+def test_api2_records_r_from_the_document_or_the_query(
+    gate: Server, api: Api, new_account: Callable[..., Account]
+) -> None:
+    first, second = new_account(balance="0"), new_account(balance="0")
+    by_document, by_query = new_account(), new_account()
+    endpoint = gate.url + "/api2.php"
+    plain = api.client.post(endpoint, json={"apikey": by_document.key, "balance": True}).json()
+    answered = api.client.post(
+        endpoint, json={"apikey": by_document.key, "balance": True, "r": str(first.id)}
+    ).json()
+    assert answered == plain  # r never changes the answer
+    api.client.post(
+        endpoint + f"?r={second.id}",
+        json={"apikey": by_query.key, "send": [{"to": TELE2, "text": "Hi"}]},
+    )
+    api.as_key(by_document.key).json(send="Hi", to=TELE2)
+    assert api.as_key(first.key).balance() == Decimal("0.39")  # 10 % of 3.95, rounded down
+    assert api.as_key(second.key).balance() == Decimal("0.39")

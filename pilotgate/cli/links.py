@@ -1,0 +1,286 @@
+"""Connectors, routes, our numbers and inbound SMS."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pilotgate import bootstrap, config
+from pilotgate.connectors.smpp import SmppSettings
+from pilotgate.domain import phones, routing, stoplist
+from pilotgate.domain.channels import Channel
+from pilotgate.domain.routing import ALL_CHANNELS
+from pilotgate.errors import ConfigError
+from pilotgate.storage.base import Store
+
+from .base import main, with_store
+
+
+# connectors and routes ---------------------------------------------------------------------
+@main.group()
+def connector() -> None:
+    """Connectors: the links messages leave through."""
+
+
+@connector.command("add")
+@click.argument("kind", type=click.Choice(["emulator", "smpp", "hlr"]))
+@click.argument("name")
+@click.option(
+    "--mps",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Messages per second for all processes together (0 = no limit).",
+)
+@click.option("--delay", type=float, default=None, help="emulator, hlr: seconds to the outcome.")
+@click.option("--fail-suffixes", default="", help="emulator: final digits not delivered.")
+@click.option("--host", default=None, help="smpp: the SMSC's host.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="smpp: its port.")
+@click.option("--system-id", default=None, help="smpp: the bind's system_id.")
+@click.option("--password", default=None, help="smpp: the bind's password.")
+@click.option("--system-type", default=None, help="smpp: the bind's system_type.")
+@click.option(
+    "--window", type=click.IntRange(1, 1000), default=None, help="smpp: submits in flight."
+)
+@click.option("--bind", "bind_mode", type=click.Choice(["trx", "tx+rx"]), default=None)
+@click.option(
+    "--concat",
+    type=click.Choice(["udh", "udh16", "sar", "payload"]),
+    default=None,
+    help="smpp: how long messages are split (UDH 8/16-bit reference, SAR TLVs, one payload).",
+)
+@click.option("--gsm-packed/--gsm-unpacked", default=None, help="smpp: pack GSM 7-bit text.")
+@click.option(
+    "--set",
+    "extra",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any other setting of the kind (repeatable), e.g. --set enquire_link=30.",
+)
+@with_store
+async def connector_add(
+    settings: config.Settings,
+    store: Store,
+    kind: str,
+    name: str,
+    mps: int,
+    delay: float | None,
+    fail_suffixes: str,
+    host: str | None,
+    port: int | None,
+    system_id: str | None,
+    password: str | None,
+    system_type: str | None,
+    window: int | None,
+    bind_mode: str | None,
+    concat: str | None,
+    gsm_packed: bool | None,
+    extra: tuple[str, ...],
+) -> None:
+    """Add (or reconfigure) a connector: `emulator` (built in), `smpp` (a bind to an
+    operator's SMSC; one process holds it, another takes over if that one dies) or `hlr` (an
+    HLR/PING emulator: --set unserved_suffixes=0 --set offline_suffixes=9)."""
+    options: dict[str, object] = {}
+    if kind in ("emulator", "hlr"):
+        if kind == "emulator":
+            options["fail_suffixes"] = fail_suffixes
+        if delay is not None:
+            options["delay"] = delay
+    else:
+        if not (host and port and system_id):
+            raise click.UsageError("smpp needs --host, --port and --system-id")
+        given = {
+            "host": host,
+            "port": port,
+            "system_id": system_id,
+            "password": password,
+            "system_type": system_type,
+            "window": window,
+            "bind": bind_mode,
+            "concat": concat,
+            "gsm_packed": gsm_packed,
+        }
+        options.update({key: value for key, value in given.items() if value is not None})
+    for item in extra:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.UsageError(f"--set wants KEY=VALUE, not {item!r}")
+        options[key.strip()] = _setting_value(value.strip())
+    if kind == "smpp":
+        try:  # refuse a link that could not start, naming the setting that is wrong
+            SmppSettings.from_json(name, json.dumps(options), mps)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+    await store.save_connector(name, kind, json.dumps(options), mps)
+    click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
+
+
+def _setting_value(text: str) -> object:
+    """`--set` values: JSON when they parse (numbers, true/false), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@connector.command("list")
+@with_store
+async def connector_list(settings: config.Settings, store: Store) -> None:
+    """Connectors with their state: enabled, limit, messages handed over, last hand-over;
+    for links also who holds them, bound or not, window use and counters."""
+    now = bootstrap.now()
+    leases = {lease.name: lease for lease in await store.link_leases()}
+    for item in await store.connectors():
+        seen = f"{(now - item.heartbeat).total_seconds():.0f}s ago" if item.heartbeat else "never"
+        line = (
+            f"{item.name}\t{item.kind}\t{'enabled' if item.enabled else 'disabled'}"
+            f"\tmps={item.mps or 'unlimited'}\thanded={item.handed}\tlast={seen}"
+        )
+        lease = leases.get(item.name)
+        if item.state and lease is not None and lease.until > now:
+            state = json.loads(item.state)
+            line += "\t" + " ".join(
+                f"{key}={state[key]}"
+                for key in (
+                    "bound",
+                    "window",
+                    "per_second",
+                    "submitted",
+                    "receipts",
+                    "errors",
+                    "owner",
+                )
+                if key in state
+            )
+        elif item.kind not in ("emulator", "hlr"):
+            line += "\tnot held by any process"
+        click.echo(line)
+
+
+@connector.command("enable")
+@click.argument("name")
+@with_store
+async def connector_enable(settings: config.Settings, store: Store, name: str) -> None:
+    """Let a connector take messages again."""
+    await store.set_connector_enabled(name, True)
+    click.echo(f"connector {name} enabled")
+
+
+@connector.command("disable")
+@click.argument("name")
+@with_store
+async def connector_disable(settings: config.Settings, store: Store, name: str) -> None:
+    """Stop handing messages to a connector; its routes fail over to the next one."""
+    await store.set_connector_enabled(name, False)
+    click.echo(f"connector {name} disabled")
+
+
+@main.group()
+def route() -> None:
+    """The routing table: prefix and channel → connectors in order."""
+
+
+def _prefix(value: str) -> str:
+    prefix = "" if value in ("*", "") else value.lstrip("+")
+    if prefix and not prefix.isdigit():
+        raise click.BadParameter("digits, or * for every number", param_hint="PREFIX")
+    return prefix
+
+
+@route.command("add")
+@click.argument("prefix")
+@click.argument("channel", type=click.Choice([*(c.value for c in Channel), ALL_CHANNELS]))
+@click.argument("connectors")
+@click.option(
+    "--hlr-unreliable",
+    is_flag=True,
+    help="HLR answers for these numbers are unreliable: HLRVIP checks also send a PING.",
+)
+@with_store
+async def route_add(
+    settings: config.Settings,
+    store: Store,
+    prefix: str,
+    channel: str,
+    connectors: str,
+    hlr_unreliable: bool,
+) -> None:
+    """Route PREFIX (* = every number) on CHANNEL to CONNECTORS (comma list, first healthy
+    wins). Replaces the route of that prefix and channel."""
+    names = routing.parse_connectors(connectors)
+    known = {c.name for c in await store.connectors()}
+    unknown = [name for name in names if name not in known]
+    if not names or unknown:
+        raise click.BadParameter(f"unknown connectors: {unknown}", param_hint="CONNECTORS")
+    await store.save_route(
+        routing.Route(
+            prefix=_prefix(prefix),
+            channel=channel,
+            connectors=names,
+            hlr_unreliable=hlr_unreliable,
+        )
+    )
+    flag = " (hlr unreliable)" if hlr_unreliable else ""
+    click.echo(f"route {prefix or '*'} {channel} -> {','.join(names)}{flag}")
+
+
+@route.command("list")
+@with_store
+async def route_list(settings: config.Settings, store: Store) -> None:
+    """The routing table."""
+    for item in await store.routes():
+        flag = "\thlr-unreliable" if item.hlr_unreliable else ""
+        click.echo(f"{item.prefix or '*'}\t{item.channel}\t{','.join(item.connectors)}{flag}")
+
+
+@route.command("remove")
+@click.argument("prefix")
+@click.argument("channel")
+@with_store
+async def route_remove(settings: config.Settings, store: Store, prefix: str, channel: str) -> None:
+    """Remove a route; numbers it served then get error 213 unless a shorter one serves."""
+    if not await store.remove_route(_prefix(prefix), channel):
+        raise click.ClickException(f"no route {prefix} {channel}")
+    click.echo(f"route {prefix} {channel} removed")
+
+
+# inbound -------------------------------------------------------------------------------------
+@main.group()
+def inbound() -> None:
+    """Inbound SMS."""
+
+
+@inbound.command("add")
+@click.argument("account_id", type=int)
+@click.option("--phone", required=True, help="Who sent it.")
+@click.option("--num", required=True, help="Our service number it was sent to.")
+@click.option("--text", required=True, help="The message text.")
+@with_store
+async def inbound_add(
+    settings: config.Settings, store: Store, account_id: int, phone: str, num: str, text: str
+) -> None:
+    """Record an inbound SMS by hand (SMPP links record the real ones). A stop word puts
+    the phone on the account's stop list, as for SMS that links receive."""
+    stop = stoplist.is_stop_word(text, stoplist.parse_words(settings.stop_words))
+    item_id = await store.add_inbound(
+        account_id, phones.clean(phone), phones.clean(num), text, bootstrap.now(), stop=stop
+    )
+    click.echo(f"inbound {item_id}")
+
+
+@main.group()
+def number() -> None:
+    """Our service numbers: an inbound SMS sent to one goes to the account that has it."""
+
+
+@number.command("add")
+@click.argument("num")
+@click.argument("account_id", type=int)
+@with_store
+async def number_add(settings: config.Settings, store: Store, num: str, account_id: int) -> None:
+    """Give number NUM to an account (moving it from another if it had it)."""
+    if await store.account(account_id) is None:
+        raise click.ClickException(f"no account {account_id}")
+    await store.save_number(phones.clean(num), account_id, bootstrap.now())
+    click.echo(f"number {phones.clean(num)} -> account {account_id}")

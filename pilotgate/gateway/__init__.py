@@ -1,0 +1,36 @@
+"""The use cases of PilotGate, shared by every API (API-1, API-2, later the dashboard):
+authenticate, send, check, balance, info, inbound, sender names, referrers.
+
+Each raises `ApiError` with the catalogue code for an outcome the caller should see; the API
+layer renders it. Nothing here knows about HTTP or SQL.
+"""
+
+from __future__ import annotations
+
+from .core import (
+    VOICE_MAX_CHARS,
+    CallbackCheck,
+    Credentials,
+    PacketResult,
+    Policy,
+    SendRequest,
+    SendResult,
+)
+from .queries import Queries
+from .sending import Sending
+
+
+class Gateway(Sending, Queries):
+    """Every use case, for the API and the CLI."""
+
+
+__all__ = [
+    "VOICE_MAX_CHARS",
+    "CallbackCheck",
+    "Credentials",
+    "Gateway",
+    "PacketResult",
+    "Policy",
+    "SendRequest",
+    "SendResult",
+]

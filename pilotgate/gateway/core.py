@@ -1,0 +1,210 @@
+"""What every use case shares: the policy, the request and result types, the caches of
+tariffs and routes, and authentication (keys found by their SHA-256 digest, argon2 passwords)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import argon2
+
+from pilotgate.domain import (
+    accounts,
+    params,
+    routing,
+    senders as sender_rules,
+)
+from pilotgate.domain.accounts import Account
+from pilotgate.domain.messages import Draft
+from pilotgate.domain.senders import SenderState
+from pilotgate.domain.tariffs import Tariff
+from pilotgate.errors import ApiError
+from pilotgate.storage.base import Store
+
+#: Characters a voice text may have; longer ones are refused with 221 before a call is made.
+VOICE_MAX_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """The limits and defaults the use cases apply (from Settings, through bootstrap)."""
+
+    max_recipients: int = 10_000
+    max_parts: int = 10
+    default_sender: str = "INFORM"
+    home_prefix: str = "7"
+    tariff_cache_seconds: float = 5.0
+    default_validity_seconds: float = 86400.0
+    #: Accounts whose messages always go to the emulator (the published demo key's).
+    emulator_emails: frozenset[str] = frozenset()
+    #: The connector test=1 messages and those accounts use.
+    emulator_route: str = "emulator"
+    #: Loop protection (243) window in seconds for accounts without their own; 0 = off.
+    loop_window_seconds: int = 0
+    #: The referrer's share of a referred account's spending, in percent (COMPAT §14).
+    referral_percent: int = 10
+
+
+#: Says why a callback URL may not be called, or None when it may (resolves the host).
+CallbackCheck = Callable[[str], Awaitable[str | None]]
+
+
+async def _allow_any(url: str) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credentials:
+    apikey: str | None = None
+    login: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendRequest:
+    """One text to one or more recipients (API-1 `send`). Raw strings, `None` when absent."""
+
+    text: str
+    to: str | None
+    sender: str | None = None
+    send_datetime: str | None = None
+    ttl: str | None = None
+    callback: str | None = None
+    callback_method: str | None = None
+    test: bool = False
+    cost_only: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendResult:
+    """Accepted and failed items in request order, with their server_ids (0 for cost_only)."""
+
+    items: list[tuple[int, Draft]]
+    cost: int
+    balance: int
+    packet_id: int
+    #: When the messages were stored (their `created`/`modified`); None for cost_only.
+    created: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacketResult:
+    """One item per request of an API-2 packet, in order: `(server_id, draft)` when accepted
+    (server_id 0 for cost_only), else the request's error code."""
+
+    items: list[tuple[int, Draft] | int]
+    cost: int
+    balance: int
+    packet_id: int
+    created: datetime | None = None
+
+
+def _origin(url: str) -> str:
+    """`scheme://user@host:port/` of a URL that `params.callback_url` accepted."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+class _SenderNames:
+    """The account's approved sender names, read at most once per request: a packet of
+    10,000 items from one registered name must not read them 10,000 times."""
+
+    def __init__(self, store: Store, account: Account) -> None:
+        self._store, self._account = store, account
+        self._names: frozenset[str] | None = None
+
+    async def approved(self) -> frozenset[str]:
+        if self._names is None:
+            senders = await self._store.senders(self._account.id)
+            self._names = frozenset(s.name for s in senders if s.state is SenderState.APPROVED)
+        return self._names
+
+
+class Core:
+    """What every use case shares: the store, the policy, caches, authentication."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        policy: Policy | None = None,
+        callback_check: CallbackCheck = _allow_any,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy or Policy()
+        self.callback_check = callback_check
+        self._hasher = argon2.PasswordHasher()
+        self._tariffs: dict[int, tuple[Tariff, datetime]] = {}
+        self._routing: tuple[routing.RoutingTable, datetime] | None = None
+
+    # auth ------------------------------------------------------------------------------------
+    def hash_password(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    async def authenticate(self, credentials: Credentials, client_ip: str) -> Account:
+        """The account behind an apikey or login+password, or the matching error
+        (100, 101, 102, 105-107, 113, 400, 401)."""
+        account = await self._find_account(credentials)
+        code = accounts.BLOCK_CODES.get(account.state)
+        if code:
+            raise ApiError(code)
+        if not params.ip_allowed(client_ip, account.allow_ip):
+            raise ApiError(113)
+        return account
+
+    async def _find_account(self, credentials: Credentials) -> Account:
+        if credentials.apikey:
+            if not accounts.is_key_shaped(credentials.apikey):
+                raise ApiError(101)
+            # The key is looked up by its SHA-256 digest: timing can at most reveal digest
+            # prefixes, which say nothing usable about any key (no compare of raw keys).
+            digest = accounts.key_digest(credentials.apikey)
+            account = await self.store.account_by_key(digest)
+            if account is None:
+                raise ApiError(102)
+            return account
+        if credentials.login is None and credentials.password is None:
+            raise ApiError(100)
+        login, password = credentials.login or "", credentials.password or ""
+        if not password or not sender_rules.is_email(login):
+            raise ApiError(401)
+        account = await self.store.account_by_email(login)
+        if account is None or not await asyncio.to_thread(self._verify, account, password):
+            raise ApiError(400)
+        return account
+
+    def _verify(self, account: Account, password: str) -> bool:
+        try:
+            return bool(self._hasher.verify(account.password_hash, password))
+        except argon2.exceptions.VerificationError:
+            return False
+        except argon2.exceptions.InvalidHashError:
+            return False
+
+    # send ------------------------------------------------------------------------------------
+    async def routing(self) -> routing.RoutingTable:
+        """The routing table, cached like tariffs (CLI changes show up within seconds)."""
+        now = self.clock()
+        if self._routing and now - self._routing[1] < timedelta(
+            seconds=self.policy.tariff_cache_seconds
+        ):
+            return self._routing[0]
+        table = routing.RoutingTable(await self.store.routes())
+        self._routing = (table, now)
+        return table
+
+    async def tariff(self, tariff_id: int) -> Tariff:
+        """The account's tariff, cached for a few seconds (CLI imports show up that fast)."""
+        now = self.clock()
+        cached = self._tariffs.get(tariff_id)
+        if cached and now - cached[1] < timedelta(seconds=self.policy.tariff_cache_seconds):
+            return cached[0]
+        tariff = Tariff(tariff_id, await self.store.tariff_rates(tariff_id))
+        self._tariffs[tariff_id] = (tariff, now)
+        return tariff
+
+    # check, balance, info -----------------------------------------------------------------------
