@@ -15,6 +15,7 @@ from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
 from pilotgate.connectors.hlr import HlrConnector
+from pilotgate.connectors.relay import RelayConnector, RelaySettings
 from pilotgate.connectors.smpp import SmppConnector, SmppSettings
 from pilotgate.domain import accounts, callbacks, money, stoplist
 from pilotgate.domain.channels import Channel
@@ -132,6 +133,12 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
             except ConfigError as exc:
                 # One misconfigured link must not stop the others (nor the API); it stays
                 # unusable, its routes fail over, and `connector list` shows it unheld.
+                log.error("%s", exc)
+                return None
+        if info.kind == "relay":
+            try:
+                return RelayConnector(RelaySettings.from_json(info.name, info.settings))
+            except ConfigError as exc:
                 log.error("%s", exc)
                 return None
         if info.kind == "hlr":

@@ -7,6 +7,7 @@ import json
 import click
 
 from pilotgate import bootstrap, config
+from pilotgate.connectors.relay import RelaySettings
 from pilotgate.connectors.smpp import SmppSettings
 from pilotgate.domain import phones, routing, stoplist
 from pilotgate.domain.channels import Channel
@@ -24,7 +25,7 @@ def connector() -> None:
 
 
 @connector.command("add")
-@click.argument("kind", type=click.Choice(["emulator", "smpp", "hlr"]))
+@click.argument("kind", type=click.Choice(["emulator", "smpp", "hlr", "relay"]))
 @click.argument("name")
 @click.option(
     "--mps",
@@ -51,6 +52,8 @@ def connector() -> None:
     help="smpp: how long messages are split (UDH 8/16-bit reference, SAR TLVs, one payload).",
 )
 @click.option("--gsm-packed/--gsm-unpacked", default=None, help="smpp: pack GSM 7-bit text.")
+@click.option("--url", default=None, help="relay: the upstream API's base URL.")
+@click.option("--key", "upstream_key", default=None, help="relay: the upstream's API key.")
 @click.option(
     "--set",
     "extra",
@@ -76,17 +79,22 @@ async def connector_add(
     bind_mode: str | None,
     concat: str | None,
     gsm_packed: bool | None,
+    url: str | None,
+    upstream_key: str | None,
     extra: tuple[str, ...],
 ) -> None:
     """Add (or reconfigure) a connector: `emulator` (built in), `smpp` (a bind to an
     operator's SMSC; one process holds it, another takes over if that one dies) or `hlr` (an
-    HLR/PING emulator: --set unserved_suffixes=0 --set offline_suffixes=9)."""
+    HLR/PING emulator: --set unserved_suffixes=0 --set offline_suffixes=9) or `relay` (another
+    SMSPILOT-compatible API: --url, --key, --set poll_interval=2 --set timeout=10)."""
     options: dict[str, object] = {}
     if kind in ("emulator", "hlr"):
         if kind == "emulator":
             options["fail_suffixes"] = fail_suffixes
         if delay is not None:
             options["delay"] = delay
+    elif kind == "relay":
+        options.update({key: v for key, v in (("url", url), ("apikey", upstream_key)) if v})
     else:
         if not (host and port and system_id):
             raise click.UsageError("smpp needs --host, --port and --system-id")
@@ -107,11 +115,13 @@ async def connector_add(
         if not sep or not key:
             raise click.UsageError(f"--set wants KEY=VALUE, not {item!r}")
         options[key.strip()] = _setting_value(value.strip())
-    if kind == "smpp":
-        try:  # refuse a link that could not start, naming the setting that is wrong
+    try:  # refuse a link that could not start, naming the setting that is wrong
+        if kind == "smpp":
             SmppSettings.from_json(name, json.dumps(options), mps)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
+        elif kind == "relay":
+            RelaySettings.from_json(name, json.dumps(options))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     await store.save_connector(name, kind, json.dumps(options), mps)
     click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
 

@@ -202,6 +202,7 @@ class Server:
     workdir: Path
     command: str = "demo"
     settings: Mapping[str, str] = field(default_factory=dict)
+    port: int = 0  #: 0 picks a free one; a fixed port lets a test restart the same server
     url: str = ""
     banner: list[str] = field(default_factory=list)
     _process: subprocess.Popen[str] | None = None
@@ -229,7 +230,7 @@ class Server:
     def start(self, timeout: float = 30.0) -> None:
         self._stderr = (self.workdir / "server.log").open("w", encoding="utf-8")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "pilotgate", self.command, "--port", "0"],
+            [sys.executable, "-m", "pilotgate", self.command, "--port", str(self.port)],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=self.env,
