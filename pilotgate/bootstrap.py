@@ -104,6 +104,7 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             emulator_route=EMULATOR,
             loop_window_seconds=settings.loop_window_seconds,
             referral_percent=settings.referral_percent,
+            two_way_hours=settings.two_way_hours,
         ),
         build_address_policy(settings).refusal,
     )
@@ -187,6 +188,7 @@ def build_link_keeper(settings: Settings, store: Store, outbox: Outbox) -> LinkK
         outbox.owner,
         lease_seconds=settings.link_lease_seconds,
         stop_words=stoplist.parse_words(settings.stop_words),
+        two_way_hours=settings.two_way_hours,
     )
 
 

@@ -294,3 +294,40 @@ async def number_add(settings: config.Settings, store: Store, num: str, account_
         raise click.ClickException(f"no account {account_id}")
     await store.save_number(phones.clean(num), account_id, bootstrap.now())
     click.echo(f"number {phones.clean(num)} -> account {account_id}")
+
+
+@number.group("pool")
+def number_pool() -> None:
+    """The service numbers two-way SMS (from=2WAY) are sent from; a reply to one within
+    `two_way_hours` goes to the account whose 2WAY message it answers."""
+
+
+@number_pool.command("add")
+@click.argument("num")
+@click.option("--prefix", default="", help="Serve only destinations starting with these digits.")
+@with_store
+async def number_pool_add(settings: config.Settings, store: Store, num: str, prefix: str) -> None:
+    """Put NUM in the pool (or change its prefix). The longest prefix matching a destination
+    wins; a destination no prefix matches may get any number of the pool."""
+    if prefix and not prefix.isdigit():
+        raise click.BadParameter("digits only", param_hint="--prefix")
+    await store.save_pool_number(phones.clean(num), prefix)
+    click.echo(f"pool number {phones.clean(num)} prefix {prefix or '*'}")
+
+
+@number_pool.command("remove")
+@click.argument("num")
+@with_store
+async def number_pool_remove(settings: config.Settings, store: Store, num: str) -> None:
+    """Take NUM out of the pool (replies to messages already sent from it are still linked)."""
+    if not await store.remove_pool_number(phones.clean(num)):
+        raise click.ClickException(f"{phones.clean(num)} is not in the pool")
+    click.echo(f"pool number {phones.clean(num)} removed")
+
+
+@number_pool.command("list")
+@with_store
+async def number_pool_list(settings: config.Settings, store: Store) -> None:
+    """Print the pool: number, prefix (* = any destination)."""
+    for entry in await store.pool_numbers():
+        click.echo(f"{entry.number}\t{entry.prefix or '*'}")

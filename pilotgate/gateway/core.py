@@ -46,6 +46,8 @@ class Policy:
     loop_window_seconds: int = 0
     #: The referrer's share of a referred account's spending, in percent (COMPAT §14).
     referral_percent: int = 10
+    #: Hours a reply is linked to the 2WAY message it answers (COMPAT §13.5).
+    two_way_hours: float = 72.0
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).

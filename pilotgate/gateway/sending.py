@@ -17,6 +17,7 @@ from pilotgate.domain import (
     senders as sender_rules,
     stoplist,
     text as texts,
+    two_way,
 )
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.channels import CHECK_TEXTS, SPECIAL_SENDERS, VIBER_MAX_CHARS, Channel
@@ -58,6 +59,7 @@ class Sending(Core):
             tariff,
             table,
         )
+        drafts = await self._two_way_senders(drafts, now)
         drafts = await self._screen(account, drafts, now, within_request=False)
         failed = [draft for draft in drafts if draft.error]
         # The whole-request rule (COMPAT §5.4): more failures than successes fail it all.
@@ -112,6 +114,11 @@ class Sending(Core):
                 outcomes.append(exc.code)
             else:
                 outcomes.append(draft.error or draft)
+        numbered = iter(
+            await self._two_way_senders([o for o in outcomes if isinstance(o, Draft)], now)
+        )
+        outcomes = [o if isinstance(o, int) else next(numbered) for o in outcomes]
+        outcomes = [o.error or o if isinstance(o, Draft) else o for o in outcomes]
         screened = iter(
             await self._screen(account, [o for o in outcomes if isinstance(o, Draft)], now)
         )
@@ -195,6 +202,30 @@ class Sending(Core):
         return stoplist.screen(
             drafts, stopped, recent, loop_protection=window > 0, within_request=within_request
         )
+
+    async def _two_way_senders(self, drafts: list[Draft], now: datetime) -> list[Draft]:
+        """2WAY drafts get the pool number they go from as their sender (`sender_orig` keeps
+        "2WAY"): one the phone has no open conversation on when there is one (COMPAT §13.5,
+        domain/two_way.py). An empty pool is error 213: nothing can serve them."""
+        wanted = [d.phone for d in drafts if d.sender == two_way.TWO_WAY and not d.error]
+        if not wanted:
+            return drafts
+        pool = [(p.number, p.prefix) for p in await self.store.pool_numbers()]
+        since = now - timedelta(hours=self.policy.two_way_hours)
+        open_ = dict(await self.store.two_way_open(wanted, since)) if pool else {}
+        result = []
+        for d in drafts:
+            if d.sender != two_way.TWO_WAY or d.error:
+                result.append(d)
+                continue
+            number = two_way.pick(d.phone, pool, open_)
+            if number is None:
+                d = dataclasses.replace(d, status=Status.ERROR, error=213, price=0, route="")
+            else:
+                d = dataclasses.replace(d, sender=number, sender_orig=two_way.TWO_WAY)
+                open_[(d.phone, number)] = now
+            result.append(d)
+        return result
 
     async def _refused_origins(self, urls: Iterable[str]) -> set[str]:
         """The origins among `urls` that callbacks may not reach. Where a callback may go

@@ -40,8 +40,11 @@ class LinkKeeper:
         *,
         lease_seconds: float = 15.0,
         stop_words: frozenset[str] = frozenset(),
+        two_way_hours: float = 72.0,
     ) -> None:
         self._store = store
+        #: A reply to a 2WAY message is linked to it this long (COMPAT §13.5).
+        self._two_way = timedelta(hours=two_way_hours)
         #: Folded inbound texts that put the sender on the account's stop list.
         self._stop_words = stop_words
         self._pool = pool
@@ -68,6 +71,23 @@ class LinkKeeper:
 
     async def inbound(self, connector: str, messages: Sequence[MobileOriginated]) -> None:
         for mo in messages:
+            # A reply to a two-way SMS: the newest 2WAY message from that number to that
+            # phone within the window answers for it, whichever account sent it.
+            match = await self._store.two_way_match(
+                mo.number, mo.phone, mo.received - self._two_way
+            )
+            if match is not None:
+                await self._store.add_inbound(
+                    match.account_id,
+                    mo.phone,
+                    mo.number,
+                    mo.text,
+                    mo.received,
+                    match.server_id,
+                    stop=stoplist.is_stop_word(mo.text, self._stop_words),
+                )
+                metrics.INBOUND.labels(connector, "two_way").inc()
+                continue
             account = await self._store.number_owner(mo.number)
             if account is None:
                 # Nobody to give it to: logged, counted, and acknowledged to the SMSC (which

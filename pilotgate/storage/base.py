@@ -199,6 +199,23 @@ class Referral:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PoolNumber:
+    """A service number that two-way SMS (`from=2WAY`) are sent from, for destinations under
+    `prefix` ('' = any)."""
+
+    number: str
+    prefix: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TwoWayMatch:
+    """The 2WAY message an inbound SMS answers."""
+
+    server_id: int
+    account_id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TariffInfo:
     id: int
     name: str
@@ -429,6 +446,25 @@ class Store(Protocol):
         has one already, the referrer does not exist, or it would close a cycle."""
 
     async def referrals(self, referrer_id: int) -> list[Referral]: ...
+
+    # two-way SMS (storage/*/two_way.py) -----------------------------------------------------
+    async def save_pool_number(self, number: str, prefix: str) -> None:
+        """Put `number` in the 2WAY pool for destinations under `prefix` (or move it)."""
+
+    async def remove_pool_number(self, number: str) -> bool: ...
+
+    async def pool_numbers(self) -> list[PoolNumber]:
+        """The whole pool, by number."""
+
+    async def two_way_open(
+        self, phones: Sequence[str], since: datetime
+    ) -> dict[tuple[str, str], datetime]:
+        """(phone, pool number) → the newest 2WAY message's `created`, of any account, from
+        that number to one of `phones` created at or after `since` (refused ones excepted)."""
+
+    async def two_way_match(self, number: str, phone: str, since: datetime) -> TwoWayMatch | None:
+        """The newest 2WAY message from `number` to `phone` created at or after `since`, of
+        any account, refused ones (-2) excepted; None if there is none."""
 
     # inbound -------------------------------------------------------------------------------
     async def add_inbound(

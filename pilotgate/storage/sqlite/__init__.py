@@ -14,9 +14,10 @@ from .callbacks import Callbacks
 from .lists import Lists
 from .messages import Messages
 from .queue import Queue
+from .two_way import TwoWay
 
 
-class SqliteStore(Accounts, Messages, Queue, Callbacks, Lists):
+class SqliteStore(Accounts, Messages, Queue, Callbacks, Lists, TwoWay):
     """The whole `Store` for this database, assembled from its parts."""
 
 

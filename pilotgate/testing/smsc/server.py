@@ -12,7 +12,8 @@ no_resp (submit_sm never answered), generic_nack (every submit_sm nacked), unbin
 drop_tcp (the third submit_sm of a connection is answered by an unbind / a closed socket),
 receipts_early (the receipt goes before the submit_sm_resp), receipts_duplicated,
 receipts_never, receipts_hex_ids (ids decimal in submit_sm_resp, hex in receipts), undeliv,
-expired, mo_single / mo_multipart (an MO right after each bind).
+expired, mo_single / mo_multipart (an MO right after each bind), mo_reply (each accepted
+submit_sm answered, after its receipt, by an MO "Reply" from its destination to its source).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Behaviour(enum.StrEnum):
     EXPIRED = "expired"
     MO_SINGLE = "mo_single"
     MO_MULTIPART = "mo_multipart"
+    MO_REPLY = "mo_reply"
 
 
 _STATES = {Behaviour.UNDELIV: ("UNDELIV", 5), Behaviour.EXPIRED: ("EXPIRED", 3)}
@@ -311,6 +313,8 @@ class SmscSimulator:
         self._send_receipt(submit, receipt_id)
         if self.behaviour is Behaviour.RECEIPTS_DUPLICATED:
             self._send_receipt(submit, receipt_id)
+        if self.behaviour is Behaviour.MO_REPLY:
+            await self.inject_mo(submit.destination, submit.source, b"Reply")
 
     def _send_receipt(
         self, submit: codec.SubmitSm, receipt_id: str, to: _Peer | None = None
