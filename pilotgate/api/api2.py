@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from pilotgate.domain import packets
+from pilotgate.domain import checks, packets
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import ApiError, GatewayError
@@ -218,8 +218,9 @@ def _refused(
 
 
 def _message(server_id: str, m: Message) -> dict[str, Any]:
-    """A stored message in a check answer: the fields of a send item but `id` and `text`."""
-    return {
+    """A stored message in a check answer: the fields of a send item but `id` and `text`;
+    an HLR or PING check also carries its result fields, as in API-1."""
+    item: dict[str, Any] = {
         "server_id": server_id,
         "from": m.sender,
         "to": m.phone,
@@ -231,6 +232,8 @@ def _message(server_id: str, m: Message) -> dict[str, Any]:
         "operator": m.operator,
         "price": money(m.price),
     }
+    item.update(checks.result_items(m.channel, int(m.status), m.details))
+    return item
 
 
 async def _check(

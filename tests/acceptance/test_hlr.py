@@ -149,3 +149,16 @@ def _wait_for(predicate: Callable[[], bool], why: Callable[[], str], timeout: fl
     while not predicate():
         assert time.monotonic() < deadline, why()
         time.sleep(0.05)  # a poll interval, not a synchronisation
+
+
+def test_api2_check_carries_the_result_fields(demo: Api) -> None:
+    (item,) = demo.json(send="HLR", to=MTS)["send"]
+    final = demo.wait_status(item["server_id"])
+    answer = demo.client.post(
+        demo.url + "/api2.php", json={"apikey": demo.apikey, "check": [item["server_id"]]}
+    ).json()
+    (checked,) = answer["check"]
+    assert checked["status"] == 2
+    assert {name: checked[name] for name in RESULT_FIELDS} == {
+        name: final[name] for name in RESULT_FIELDS
+    }
