@@ -162,6 +162,13 @@ class Outbox:
             log.warning("connector %s refused a batch: %s", name, exc)
             waiting += [m.server_id for m in messages]
             return 0
+        except Exception:
+            # A connector bug must not take the worker (and the API in its process) down.
+            # Whether it sent anything is unknown; like any unanswered hand-over the batch
+            # goes back to the queue (connectors are at least once, docs/smpp.md).
+            log.exception("connector %s failed on a batch of %d", name, len(messages))
+            waiting += [m.server_id for m in messages]
+            return 0
         # HLRVIP to unreliable destinations: the PING's answer replaces the HLR's.
         outcomes, via = await hlrvip.ping_leg(
             messages, outcomes, self._pool.live, self._pool.usable, self._clock()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from pilotgate.connectors.smpp import SmppSettings, policy, wire
+from pilotgate.connectors.smpp.session import LinkLostError, Session
 from pilotgate.domain.receipts import IdFormat
 from pilotgate.domain.sms_encoding import Concat
 from pilotgate.errors import ConfigError
@@ -99,3 +102,27 @@ def test_settings_from_json():
 def test_settings_errors_name_the_key(raw, complaint):
     with pytest.raises(ConfigError, match=complaint):
         SmppSettings.from_json("op", raw, mps=0)
+
+
+class _ClosedWriter:
+    """A writer whose transport closed before the reader noticed (as uvloop reports it)."""
+
+    def write(self, data: bytes) -> None:
+        raise RuntimeError("unable to perform operation on <TCPTransport closed=True>")
+
+
+async def test_a_write_on_a_closed_transport_is_a_lost_link_not_a_crash() -> None:
+    session = Session(
+        asyncio.StreamReader(),
+        _ClosedWriter(),  # type: ignore[arg-type]
+        on_deliver=lambda s, p: None,
+        on_problem=lambda kind, text: None,
+    )
+    try:
+        await session.request(lambda seq: b"", 1.0)
+    except LinkLostError:
+        pass
+    else:
+        raise AssertionError("a write on a closed transport must raise LinkLostError")
+    assert session.closed.is_set()
+    session.send(b"ignored")  # nothing raised: the link is already marked closed

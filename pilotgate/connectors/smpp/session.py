@@ -41,7 +41,12 @@ class Session:
 
     def send(self, data: bytes) -> None:
         if not self.closed.is_set():
-            self._writer.write(data)
+            try:
+                self._writer.write(data)
+            except (RuntimeError, OSError):
+                # The transport closed under us (uvloop raises RuntimeError, asyncio may
+                # raise OSError) before the reader noticed: the link reconnects anyway.
+                self.closed.set()
 
     async def request(self, build: Callable[[int], bytes], wait: float) -> wire.Pdu:
         """Send the PDU `build(sequence)` and wait for its response (or generic_nack)."""
@@ -51,7 +56,12 @@ class Session:
         future: asyncio.Future[wire.Pdu] = asyncio.get_running_loop().create_future()
         self._pending[sequence] = future
         try:
-            self._writer.write(build(sequence))
+            try:
+                self._writer.write(build(sequence))
+            except (RuntimeError, OSError) as error:
+                # Closed under us before the reader noticed (uvloop raises RuntimeError).
+                self.closed.set()
+                raise LinkLostError("connection closed") from error
             async with asyncio.timeout(wait):
                 return await future
         finally:
