@@ -28,6 +28,7 @@ log = logging.getLogger("pilotgate.links")
 
 #: Receipts for ids no hand-over names are kept this long, then forgotten.
 EARLY_RECEIPT_HOURS = 24
+PURGE_EVERY = timedelta(minutes=5)
 
 
 class LinkKeeper:
@@ -56,6 +57,7 @@ class LinkKeeper:
         self._renew = min(lease_seconds / 3, 1.0)
         self._started: dict[str, Link] = {}
         self._stopping = asyncio.Event()
+        self._purged: datetime | None = None
 
     # Events ---------------------------------------------------------------------------------
     async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None:
@@ -143,7 +145,11 @@ class LinkKeeper:
                     ),
                 )
         self._pool.held = set(self._started)
-        await self._store.purge_early_receipts(now - timedelta(hours=EARLY_RECEIPT_HOURS))
+        # Early receipts live for hours: forgetting stale ones every few minutes is plenty,
+        # and keeps a DELETE off the once-a-second lease round.
+        if self._purged is None or now - self._purged >= PURGE_EVERY:
+            await self._store.purge_early_receipts(now - timedelta(hours=EARLY_RECEIPT_HOURS))
+            self._purged = now
 
     async def run(self) -> None:
         """Keep leases until `stop()`; then stop every held link (each drains its window and
