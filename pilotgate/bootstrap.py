@@ -155,6 +155,7 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
                 name=EMULATOR,
                 delay=settings.emulator_delay,
                 fail_suffixes=settings.emulator_fail_suffixes,
+                no_viber_suffixes=settings.emulator_no_viber_suffixes,
                 journal=settings.emulator_journal,
             )
         options = json.loads(info.settings or "{}")
@@ -162,6 +163,7 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
             name=info.name,
             delay=float(options.get("delay", settings.emulator_delay)),
             fail_suffixes=str(options.get("fail_suffixes", "")),
+            no_viber_suffixes=str(options.get("no_viber_suffixes", "")),
             journal=settings.emulator_journal,
         )
 

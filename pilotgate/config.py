@@ -70,6 +70,9 @@ class Settings:
     emulator_delay: float = 1.0
     #: Numbers ending in one of these digits are not delivered (-1, error 601).
     emulator_fail_suffixes: str = "0"
+    #: Viber messages to numbers ending in one of these digits find no Viber (-1, error 605);
+    #: a VIBERSMS message then falls back to SMS.
+    emulator_no_viber_suffixes: str = "9"
     #: File the emulator appends every received server_id to ("" = none); for tests.
     emulator_journal: str = ""
     #: Outbox: how many messages one claim takes, lease length, idle poll interval.

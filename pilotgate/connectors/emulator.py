@@ -2,6 +2,8 @@
 
 It takes every message and decides its outcome from the number: a phone ending in one of
 the configured digits is not delivered (-1, error 601), every other one is delivered (2).
+A Viber message to a phone ending in one of the "no Viber" digits finds no Viber there (-1,
+error 605), which sends a VIBERSMS message on as an SMS.
 The outcome applies `delay` seconds after hand-over; the pipeline stores it with the
 hand-over, so it survives a restart like any other queued state. Number checks (HLR, PING)
 get the HLR emulator's answers (`connectors.hlr`), with the same digits unserved / offline.
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from pilotgate.domain.channels import Channel
 from pilotgate.domain.messages import Message, Status
 
 from .base import Accepted
@@ -25,18 +28,22 @@ class EmulatorConnector:
         name: str = "emulator",
         delay: float = 1.0,
         fail_suffixes: str = "0",
+        no_viber_suffixes: str = "",
         journal: str = "",
     ) -> None:
         self.name = name
         self._delay = timedelta(seconds=delay)
         self._fail = tuple(fail_suffixes.replace(",", ""))
+        self._no_viber = tuple(no_viber_suffixes.replace(",", ""))
         self._checks = HlrAnswers(delay=delay, unserved=fail_suffixes, offline=fail_suffixes)
         # What "the operator" received, a line "server_id unix-time" per message, appended
         # before the hand-over is acknowledged: tests read it to prove nothing was handed over
         # twice and that rate limits held.
         self._journal = journal
 
-    def outcome(self, phone: str) -> tuple[Status, int]:
+    def outcome(self, phone: str, channel: str = Channel.SMS) -> tuple[Status, int]:
+        if channel == Channel.VIBER and self._no_viber and phone.endswith(self._no_viber):
+            return Status.UNDELIVERED, 605
         if self._fail and phone.endswith(self._fail):
             return Status.UNDELIVERED, 601
         return Status.DELIVERED, 0
@@ -52,7 +59,7 @@ class EmulatorConnector:
             if self._checks.handles(message):
                 accepted.append(self._checks.answer(message, now))
                 continue
-            status, error = self.outcome(message.phone)
+            status, error = self.outcome(message.phone, message.channel)
             accepted.append(
                 Accepted(
                     server_id=message.server_id,

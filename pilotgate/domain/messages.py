@@ -4,6 +4,8 @@
                         │                 └────────> -1 not delivered
                         └──> -2 error (never charged)
     any non-final ──> -1 when the ttl runs out
+    1 ──> 0 only when a VIBERSMS message's Viber attempt fails: it is queued again as an
+          SMS (domain/hybrid.py); no callback reports that step
 
 A final status never changes. Every status change in PilotGate goes through `move`.
 """
@@ -14,6 +16,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from .hybrid import Fallback
 
 
 class Status(enum.IntEnum):
@@ -30,7 +34,8 @@ FINAL: frozenset[Status] = frozenset({Status.ERROR, Status.UNDELIVERED, Status.D
 ALLOWED: dict[Status, frozenset[Status]] = {
     Status.SCHEDULED: frozenset({Status.ACCEPTED, Status.UNDELIVERED}),
     Status.ACCEPTED: frozenset({Status.HANDED_OVER, Status.ERROR, Status.UNDELIVERED}),
-    Status.HANDED_OVER: frozenset({Status.DELIVERED, Status.UNDELIVERED}),
+    # ACCEPTED: the hybrid fallback (domain/hybrid.py), never an ordinary move.
+    Status.HANDED_OVER: frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.ACCEPTED}),
     Status.DELIVERED: frozenset(),
     Status.UNDELIVERED: frozenset(),
     Status.ERROR: frozenset(),
@@ -74,6 +79,8 @@ class Draft:
     route: str = ""
     #: HLRVIP to a destination with unreliable HLR answers: the connectors of its PING.
     ping_route: str = ""
+    #: VIBERSMS: the SMS it becomes when its Viber attempt fails (domain/hybrid.py).
+    fallback: Fallback | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

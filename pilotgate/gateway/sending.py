@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from pilotgate.domain import (
     checks,
+    hybrid,
     params,
     phones,
     routing,
@@ -154,6 +155,15 @@ class Sending(Core):
         ttl and callback; errors in the order API-1 has always checked them."""
         channel, sender = await self._sender_and_channel(account, request, names)
         parts = self._parts(request.text, channel)
+        fallback = None
+        if sender == hybrid.VIBERSMS:
+            # The SMS it may become must be possible too: its text must fit an SMS (221).
+            fallback = hybrid.Fallback(
+                sender=account.default_sender or self.policy.default_sender,
+                parts=self._parts(request.text, Channel.SMS),
+                price=0,
+                route="",
+            )
         when = params.send_datetime(request.send_datetime, now) if request.send_datetime else None
         ttl = params.ttl(request.ttl) if request.ttl else None
         callback = params.callback_url(request.callback) if request.callback else None
@@ -180,6 +190,7 @@ class Sending(Core):
             operator="",
             test=request.test,
             expires_at=(when or now) + validity,
+            fallback=fallback,
         )
 
     async def _screen(
@@ -295,6 +306,11 @@ class Sending(Core):
                 else:
                     price, operator = rate.price * template.parts, rate.operator
                     via = ",".join(route.connectors) if route else emulator
+            fallback = None
+            if template.fallback is not None and not error:
+                fallback = Sending._sms_fallback(
+                    template.fallback, checked.phone, tariff, table, emulator
+                )
             drafts.append(
                 dataclasses.replace(
                     template,
@@ -305,9 +321,31 @@ class Sending(Core):
                     country=checked.country,
                     operator=operator,
                     route="" if error else via,
+                    fallback=fallback,
                 )
             )
         return drafts
+
+    @staticmethod
+    def _sms_fallback(
+        plan: hybrid.Fallback,
+        phone: str,
+        tariff: Tariff,
+        table: routing.RoutingTable | None,
+        emulator: str,
+    ) -> hybrid.Fallback | None:
+        """The SMS a VIBERSMS message to `phone` becomes, priced and routed now; None when no
+        SMS rate or route serves the phone: it is then a plain Viber message (a Viber attempt
+        is more use to the sender than error 213). Without a table, the emulator carries it."""
+        rate = tariff.rate(phone, Channel.SMS)
+        route = table.route(phone, Channel.SMS) if table else None
+        if rate is None or (table is not None and route is None):
+            return None
+        return dataclasses.replace(
+            plan,
+            price=rate.price * plan.parts,
+            route=",".join(route.connectors) if route else emulator,
+        )
 
     async def _sender_and_channel(
         self, account: Account, request: SendRequest, names: _SenderNames

@@ -20,7 +20,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from pilotgate.domain import checks
+from pilotgate.domain import checks, hybrid
 from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.messages import Draft, Message, Status
 from pilotgate.domain.senders import SenderState
@@ -69,20 +69,20 @@ _SELECT_ACCOUNT = sql.SQL("SELECT {} FROM accounts ").format(_ACCOUNT_COLUMNS)
 _SELECT_MESSAGE = sql.SQL("SELECT {} FROM messages ").format(_MESSAGE_COLUMNS)
 
 _INSERT_MESSAGE = sql.SQL(
-    "INSERT INTO messages ({}, due_at, expires_at) VALUES "
+    "INSERT INTO messages ({}, due_at, expires_at, fallback) VALUES "
     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-    "%s, %s, %s)"
+    "%s, %s, %s, %s)"
 ).format(_INSERT_COLUMNS)
 _COPY_MESSAGES = sql.SQL(
-    "COPY messages ({}, due_at, expires_at) FROM STDIN (FORMAT BINARY)"
+    "COPY messages ({}, due_at, expires_at, fallback) FROM STDIN (FORMAT BINARY)"
 ).format(_INSERT_COLUMNS)
 #: Binary COPY (a fraction of text COPY's client CPU) needs every column's exact type: these
-#: follow _INSERT_COLUMNS + due_at, expires_at as the migrations declare them. A mismatch
+#: follow _INSERT_COLUMNS + due_at, expires_at, fallback as the migrations declare them. A mismatch
 #: fails loudly ("incorrect binary data format"), never silently.
 _COPY_TYPES = [
     "int8", "int8", "int8", "text", "text", "text", "text", "int4", "text", "int8",
     "int2", "int4", "timestamptz", "int4", "text", "text", "timestamptz", "timestamptz",
-    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz",
+    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz", "text",
 ]  # fmt: skip
 
 #: Ids are bigint; a larger number cannot name a message, so it is simply not found.
@@ -232,6 +232,7 @@ def _message_row(
         d.ping_route,
         d.send_datetime or now,
         d.expires_at,
+        hybrid.encode(d.fallback),
     )
 
 

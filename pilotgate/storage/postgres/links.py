@@ -9,6 +9,7 @@ from datetime import datetime
 
 from ..base import Handover, LinkLease, PartReceipt, Refusal
 from .core import Connection, Core
+from .hybrid import fall_back
 
 # Settle messages from their parts: not delivered as soon as one part finally fails (the
 # first failing part's error), delivered once every part is. Only messages still handed over
@@ -52,8 +53,19 @@ async def _apply(
     ids, statuses, errors = (list(column) for column in zip(*items, strict=True))
     cursor = await conn.execute(_APPLY, (ids, statuses, errors, connector))
     rows = await cursor.fetchall()
-    if rows:
-        await conn.execute(_SETTLE, (now, sorted({row[0] for row in rows})))
+    settle = {row[0] for row in rows}
+    failed = {row[1] for row in rows} & {item[0] for item in items if item[1] == -1}
+    if failed:
+        # VIBERSMS messages whose Viber attempt failed are queued again as SMS instead.
+        cursor = await conn.execute(
+            "SELECT id FROM messages WHERE id = ANY(%s) AND status = 1 AND fallback <> ''",
+            (sorted({row[0] for row in rows if row[1] in failed}),),
+        )
+        hybrid = [row[0] for row in await cursor.fetchall()]
+        if hybrid:
+            settle -= await fall_back(conn, hybrid, now)
+    if settle:
+        await conn.execute(_SETTLE, (now, sorted(settle)))
     return {row[1] for row in rows}
 
 
@@ -70,6 +82,14 @@ class Links(Core):
                         (r.retry_at, r.server_id, owner),
                     )
                     applied += cursor.rowcount
+                    continue
+                cursor = await conn.execute(
+                    "SELECT id FROM messages WHERE id = %s AND status = 0 AND lease_owner = %s "
+                    "AND fallback <> ''",
+                    (r.server_id, owner),
+                )
+                if await cursor.fetchone() and await fall_back(conn, [r.server_id], now):
+                    applied += 1  # a VIBERSMS message refused by Viber: queued as an SMS
                     continue
                 cursor = await conn.execute(
                     "UPDATE messages SET status = -2, error = %s, modified = %s, "

@@ -20,6 +20,7 @@ from .core import (
     _MAX_ID,
     _message,
 )
+from .hybrid import fall_back
 from .links import Links, lock_receipts
 
 
@@ -82,7 +83,17 @@ class Queue(Links):
             return handed
 
     async def apply_due_outcomes(self, now: datetime, limit: int) -> int:
-        return await self._queue_count(
+        # VIBERSMS messages whose Viber outcome is a failure become SMS instead; that moves
+        # money, so it waits for the disk (the outcomes below need not).
+        async with self._tx() as conn:
+            cursor = await conn.execute(
+                "SELECT id FROM messages WHERE status = 1 AND fallback <> '' AND outcome_at <= %s "
+                "AND outcome_status < 0 ORDER BY outcome_at LIMIT %s FOR UPDATE SKIP LOCKED",
+                (now, limit),
+            )
+            hybrid = [row[0] for row in await cursor.fetchall()]
+            fell = len(await fall_back(conn, hybrid, now)) if hybrid else 0
+        return fell + await self._queue_count(
             (
                 "UPDATE messages SET status = outcome_status, error = outcome_error, "
                 "modified = %s WHERE id IN (SELECT id FROM messages WHERE status = 1 AND "

@@ -11,6 +11,7 @@ from pilotgate.errors import ConflictError
 
 from ..base import Handover, LinkLease, PartReceipt, Refusal
 from .core import Core, _dt, _us
+from .hybrid import fall_back
 
 # A message's outcome from its parts: not delivered as soon as one part finally fails (the
 # first failing part's error), delivered once every part is. Only a message still handed
@@ -38,6 +39,14 @@ class Links(Core):
                         "due_at = ? WHERE id = ? AND status = 0 AND lease_owner = ?",
                         (_us(r.retry_at), r.server_id, owner),
                     ).rowcount
+                    continue
+                hybrid = db.execute(
+                    "SELECT id FROM messages WHERE id = ? AND status = 0 AND lease_owner = ? "
+                    "AND fallback <> ''",
+                    (r.server_id, owner),
+                ).fetchall()
+                if hybrid and fall_back(db, [r.server_id], stamp):
+                    applied += 1  # a VIBERSMS message refused by Viber: queued as an SMS
                     continue
                 row = db.execute(
                     "UPDATE messages SET status = -2, error = ?, modified = ?, lease_owner = NULL, "
@@ -112,6 +121,12 @@ class Links(Core):
                 (connector, remote_id),
             ).fetchone()
             return False if known else None
+        if status == -1:
+            hybrid = db.execute(
+                "SELECT id FROM messages WHERE id = ? AND status = 1 AND fallback <> ''", row
+            ).fetchall()
+            if hybrid and fall_back(db, [row[0]], stamp):
+                return True  # its Viber attempt failed: queued again as an SMS
         db.execute(_SETTLE, (stamp, row[0]))
         return True
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pilotgate.domain import hybrid
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import InsufficientFundsError, StorageError
 
@@ -54,8 +55,8 @@ class Messages(Core):
                     if isinstance(outcome, Submitted):
                         next_id += len(drafts)
                 db.executemany(
-                    f"INSERT INTO messages ({_INSERT_COLUMNS}, due_at, expires_at) VALUES "
-                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO messages ({_INSERT_COLUMNS}, due_at, expires_at, fallback) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
         except Exception as exc:  # noqa: BLE001 - every waiter must hear of a failed commit
@@ -117,6 +118,7 @@ class Messages(Core):
                 d.ping_route,
                 _us(d.send_datetime) if d.send_datetime is not None else stamp,
                 None if d.expires_at is None else _us(d.expires_at),
+                hybrid.encode(d.fallback),
             )
             for server_id, d in zip(ids, drafts, strict=True)
         )

@@ -21,6 +21,7 @@ from .core import (
     _opt_dt,
     _us,
 )
+from .hybrid import fall_back
 from .links import Links
 
 
@@ -91,12 +92,22 @@ class Queue(Links):
 
     async def apply_due_outcomes(self, now: datetime, limit: int) -> int:
         with self._tx() as db:
-            return db.execute(
-                "UPDATE messages SET status = outcome_status, error = outcome_error, "
-                "modified = ? WHERE id IN (SELECT id FROM messages WHERE status = 1 AND "
-                "outcome_at <= ? ORDER BY outcome_at LIMIT ?)",
-                (_us(now), _us(now), limit),
-            ).rowcount
+            # VIBERSMS messages whose Viber outcome is a failure become SMS instead.
+            hybrid = db.execute(
+                "SELECT id FROM messages WHERE status = 1 AND fallback <> '' AND outcome_at <= ? "
+                "AND outcome_status < 0 ORDER BY outcome_at LIMIT ?",
+                (_us(now), limit),
+            ).fetchall()
+            fell = len(fall_back(db, [r[0] for r in hybrid], _us(now))) if hybrid else 0
+            return (
+                fell
+                + db.execute(
+                    "UPDATE messages SET status = outcome_status, error = outcome_error, "
+                    "modified = ? WHERE id IN (SELECT id FROM messages WHERE status = 1 AND "
+                    "outcome_at <= ? ORDER BY outcome_at LIMIT ?)",
+                    (_us(now), _us(now), limit),
+                ).rowcount
+            )
 
     async def release_leases(self, owner: str, ids: Sequence[int] | None = None) -> int:
         with self._tx() as db:

@@ -1,0 +1,62 @@
+"""PostgresStore: the hybrid Viber fallback (domain/hybrid.py), applied inside the
+transaction that would otherwise end a VIBERSMS message's Viber attempt as failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pilotgate.domain import hybrid
+
+from .core import Connection
+
+#: The message as the SMS it falls back to, queued again at once (due now, no lease, no
+#: trace of the Viber hand-over). Its old parts go too: they would settle the SMS as failed.
+_REQUEUE = (
+    "UPDATE messages SET status = 0, error = 0, channel = 'sms', sender = %s, "
+    "sender_orig = %s, parts = %s, price = %s, route = %s, fallback = '', connector = NULL, "
+    "remote_id = NULL, outcome_status = NULL, outcome_error = 0, outcome_at = NULL, "
+    "details = '', handing = false, lease_owner = NULL, lease_until = NULL, due_at = %s, "
+    "modified = %s WHERE id = %s AND fallback <> ''"
+)
+
+
+async def fall_back(conn: Connection, server_ids: Iterable[int], now: datetime) -> set[int]:
+    """Queue again as SMS those of `server_ids` that have a fallback plan and whose account
+    can pay the difference; returns the ones that fell back (the caller ends the others as
+    it meant to)."""
+    done: set[int] = set()
+    for server_id in sorted(set(server_ids)):
+        cursor = await conn.execute(
+            "SELECT account_id, price, fallback FROM messages WHERE id = %s "
+            "AND fallback <> '' AND status IN (0, 1) FOR UPDATE",
+            (server_id,),
+        )
+        row = await cursor.fetchone()
+        plan = hybrid.decode(row[2]) if row is not None else None
+        if row is None or plan is None:
+            continue
+        account_id, price = row[0], row[1]
+        entry = hybrid.ledger_entry(price, plan)
+        if entry is not None:
+            amount, kind = entry
+            cursor = await conn.execute(
+                "UPDATE accounts SET balance = balance + %s WHERE id = %s "
+                "AND balance + %s >= 0 RETURNING balance",
+                (amount, account_id, amount),
+            )
+            if await cursor.fetchone() is None:
+                continue  # cannot pay the SMS: the Viber leg's failure stands
+            await conn.execute(
+                "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (account_id, amount, kind, server_id, "VIBERSMS sent as SMS", now),
+            )
+        await conn.execute(
+            _REQUEUE,
+            (plan.sender, hybrid.VIBERSMS, plan.parts, plan.price, plan.route, now, now,
+             server_id),
+        )  # fmt: skip
+        await conn.execute("DELETE FROM message_parts WHERE server_id = %s", (server_id,))
+        done.add(server_id)
+    return done
