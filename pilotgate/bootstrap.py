@@ -239,9 +239,14 @@ async def ensure_defaults(store: Store, settings: Settings) -> None:
 async def apply_config_routing(store: Store, settings: Settings) -> None:
     """The config file's [[connector]] and [[route]] tables, written over the database's."""
     for spec in settings.connectors:
-        if spec.kind not in ("emulator", "hlr"):
+        options = json.dumps(dict(spec.options), default=str)
+        if spec.kind == "relay":  # a link that could not start is refused at startup
+            RelaySettings.from_json(spec.name, options)
+        elif spec.kind == "smpp":
+            SmppSettings.from_json(spec.name, options, spec.mps)
+        elif spec.kind not in ("emulator", "hlr"):
             raise ConfigError(f"connector {spec.name}: unknown kind {spec.kind!r}")
-        await store.save_connector(spec.name, spec.kind, json.dumps(dict(spec.options)), spec.mps)
+        await store.save_connector(spec.name, spec.kind, options, spec.mps)
     known = {c.name for c in await store.connectors()}
     for route in settings.routes:
         unknown = [name for name in route.connectors if name not in known]

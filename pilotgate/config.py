@@ -28,7 +28,8 @@ class ConnectorSpec:
     name: str
     kind: str
     mps: int = 0
-    options: tuple[tuple[str, str], ...] = ()
+    #: The kind's settings as the file gives them (strings, numbers, booleans, tables).
+    options: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,7 +186,7 @@ def _connector(item: dict[str, Any]) -> ConnectorSpec:
         name=str(item["name"]),
         kind=str(item["kind"]),
         mps=int(item.get("mps", 0)),
-        options=tuple(sorted((str(k), str(v)) for k, v in extra.items())),
+        options=tuple(sorted((str(k), v) for k, v in extra.items())),
     )
 
 

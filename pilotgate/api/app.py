@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -22,6 +23,9 @@ from pilotgate.pipeline.debugmail import DebugMailer
 from . import api1, api2, render, request
 
 log = logging.getLogger("pilotgate.api")
+
+#: A status callback is a few hundred bytes.
+RELAY_BODY_BYTES = 64 * 1024
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -94,6 +98,9 @@ class App:
         path = scope["path"]
         if path == "/metrics" and scope["method"] == "GET":
             await _respond(send, 200, await self.gateway.metrics(), CONTENT_TYPE_LATEST)
+            return
+        if path.startswith("/relay/"):
+            await self.relay(scope, receive, send)
             return
         if path not in ("/api.php", "/", "/api2.php"):
             await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
@@ -180,6 +187,33 @@ class App:
         if outcome.account is not None and outcome.debug is not None:
             self._debug(scope, outcome.debug, outcome.values, outcome.account, outcome.answer)
         return outcome.answer
+
+    async def relay(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`/relay/NAME/TOKEN`: an upstream's status callback for our relay connector NAME
+        (gateway/relaying.py), GET or POST form like every API-1 callback. 200 "OK" when
+        taken (also for statuses that change nothing), 403 for a wrong name or token."""
+        name, _, token = scope["path"].removeprefix("/relay/").partition("/")
+        if scope["method"] not in ("GET", "POST") or not name or not token or "/" in token:
+            await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
+            return
+        try:
+            body = await _read_body(receive, RELAY_BODY_BYTES)
+        except BodyTooLargeError:
+            await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
+            return
+        fields = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        if body and _content_type(scope).startswith("application/x-www-form-urlencoded"):
+            fields |= dict(parse_qsl(body.decode("utf-8", errors="replace")))
+        try:
+            taken = await self.gateway.relay_report(name, token, fields)
+        except Exception:  # a bug is a failed callback (the upstream retries), never a 500
+            log.exception("unexpected error in /relay/%s", name)
+            await _respond(send, 503, b"Try again", "text/plain; charset=utf-8")
+            return
+        if taken:
+            await _respond(send, 200, b"OK", "text/plain; charset=utf-8")
+        else:
+            await _respond(send, 403, b"Forbidden", "text/plain; charset=utf-8")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

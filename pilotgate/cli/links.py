@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 import click
 
@@ -55,6 +56,12 @@ def connector() -> None:
 @click.option("--url", default=None, help="relay: the upstream API's base URL.")
 @click.option("--key", "upstream_key", default=None, help="relay: the upstream's API key.")
 @click.option(
+    "--callback-url",
+    default=None,
+    help="relay: this gateway's base URL as the upstream reaches it; the upstream then calls "
+    "back with every final status (else statuses are polled).",
+)
+@click.option(
     "--set",
     "extra",
     multiple=True,
@@ -81,6 +88,7 @@ async def connector_add(
     gsm_packed: bool | None,
     url: str | None,
     upstream_key: str | None,
+    callback_url: str | None,
     extra: tuple[str, ...],
 ) -> None:
     """Add (or reconfigure) a connector: `emulator` (built in), `smpp` (a bind to an
@@ -94,7 +102,8 @@ async def connector_add(
         if delay is not None:
             options["delay"] = delay
     elif kind == "relay":
-        options.update({key: v for key, v in (("url", url), ("apikey", upstream_key)) if v})
+        pairs = (("url", url), ("apikey", upstream_key), ("callback_url", callback_url))
+        options.update({key: v for key, v in pairs if v})
     else:
         if not (host and port and system_id):
             raise click.UsageError("smpp needs --host, --port and --system-id")
@@ -115,6 +124,8 @@ async def connector_add(
         if not sep or not key:
             raise click.UsageError(f"--set wants KEY=VALUE, not {item!r}")
         options[key.strip()] = _setting_value(value.strip())
+    if kind == "relay" and options.get("callback_url") and not options.get("callback_token"):
+        options["callback_token"] = await _relay_token(store, name)
     try:  # refuse a link that could not start, naming the setting that is wrong
         if kind == "smpp":
             SmppSettings.from_json(name, json.dumps(options), mps)
@@ -124,6 +135,17 @@ async def connector_add(
         raise click.ClickException(str(exc)) from exc
     await store.save_connector(name, kind, json.dumps(options), mps)
     click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
+
+
+async def _relay_token(store: Store, name: str) -> str:
+    """The relay's callback token: the one it has (reconfiguring keeps the URL the upstream
+    already calls), else a new random one."""
+    for info in await store.connectors():
+        if info.name == name and info.kind == "relay":
+            token = json.loads(info.settings or "{}").get("callback_token")
+            if isinstance(token, str) and token:
+                return token
+    return secrets.token_urlsafe(24)
 
 
 def _setting_value(text: str) -> object:

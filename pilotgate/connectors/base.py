@@ -56,7 +56,7 @@ class Receipt:
     status: Status
     error: int = 0
     done_at: datetime | None = None
-    #: Result fields of a number check, when the report carries them (not stored yet).
+    #: Result fields of a number check, when the report carries them.
     details: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -90,6 +90,11 @@ class Events(Protocol):
     async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None: ...
 
     async def inbound(self, connector: str, messages: Sequence[MobileOriginated]) -> None: ...
+
+    async def pending(self, connector: str, limit: int) -> list[str]:
+        """Up to `limit` remote ids the connector took (recorded hand-overs) whose outcome is
+        still unknown, oldest first: what a link that polls for outcomes asks about."""
+        ...
 
 
 class Connector(Protocol):

@@ -1,14 +1,16 @@
-"""RelayConnector: forwards messages to an upstream SMSPILOT-compatible API-1 (another
-PilotGate, or smspilot.ru itself) with the upstream's key, and brings its statuses back by
-polling `check` (COMPAT §13.6).
+"""RelayConnector: forwards messages of every channel to an upstream SMSPILOT-compatible
+API-1 (another PilotGate, or smspilot.ru itself) with the upstream's key, and brings its
+statuses back (COMPAT §13.6).
 
-    start(events) ──> poll loop: `check` for the ids in flight (or `balance` when none)
-                        answers ──> bound; final statuses ──> events.receipts()
+    start(events) ──> poll loop: `check` for the upstream ids still waiting for an outcome
+                        (events.pending: recorded hand-overs, so a restart or a takeover by
+                        another process goes on where the last holder stopped), or `balance`
+                        when none; answers ──> bound; final statuses ──> events.receipts()
                         `unhealthy_after` failures in a row ──> unbound (routes fail over)
-    submit() ──> one `send` per message, at most `concurrency` at once
+    submit() ──> one `send` per message, at most `concurrency` at once; with `callback_url`
+                 each carries our callback, so the upstream pushes final statuses to
+                 /relay/NAME/TOKEN at once (gateway.relay_report) and polling is the fallback
 
-The ids in flight live in memory only: after a restart, or when another process takes the
-link over, messages handed over before are not polled again and end by expiry (-1, 600).
 A `send` that times out may have been taken upstream; it goes back to our queue and may be
 sent twice (at least once, as over SMPP).
 """
@@ -19,6 +21,7 @@ import asyncio
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +29,9 @@ from typing import Any
 
 import aiohttp
 
+from pilotgate.domain import upstream
+from pilotgate.domain.channels import Channel
+from pilotgate.domain.checks import RESULT_FIELDS
 from pilotgate.domain.messages import Message, Status
 from pilotgate.errors import ConfigError, ConnectorError, GatewayError
 
@@ -42,6 +48,9 @@ PERMANENT = frozenset({111, 115, 200, 201, 204, 212, 213, 214, 215, 220, 221, 22
 UNHEALTHY = frozenset({100, 101, 102, 105, 106, 107, 110, 112, 113, 400, 401})
 #: ids per `check` request (the API allows 1000).
 CHECK_BATCH = 500
+#: Most upstream ids one poll round asks about.
+POLL_LIMIT = 10 * CHECK_BATCH
+_CHECK_CHANNELS = frozenset({Channel.HLR.value, Channel.PING.value})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,7 +58,11 @@ class RelaySettings:
     """Example `settings` JSON (url and apikey required)::
 
     {"url": "https://smspilot.ru", "apikey": "…", "sender_map": {"SHOP": "SHOP2"},
-     "poll_interval": 2, "timeout": 10}
+     "poll_interval": 2, "timeout": 10,
+     "callback_url": "https://gw.example.com", "callback_token": "…"}
+
+    `callback_url` is this gateway's own base URL as the upstream reaches it; with it, the
+    upstream calls `callback_url/relay/NAME/callback_token` with each final status.
     """
 
     name: str
@@ -61,6 +74,8 @@ class RelaySettings:
     concurrency: int = 8  #: `send` requests at once
     unhealthy_after: int = 2  #: failed requests in a row that make the link unbound
     retry_after: float = 5.0  #: seconds before a temporarily refused message is tried again
+    callback_url: str = ""  #: our base URL for the upstream's status callbacks ("" = poll only)
+    callback_token: str = ""  #: the secret path segment those callbacks must carry
 
     @classmethod
     def from_json(cls, name: str, settings: str) -> RelaySettings:
@@ -88,7 +103,9 @@ class RelaySettings:
             "concurrency": int,
             "unhealthy_after": int,
         }
-        unknown = set(raw) - {"url", "apikey", "sender_map", *numbers}
+        callback, token = _callback_settings(name, raw)
+        unknown = set(raw) - {"url", "apikey", "sender_map", "callback_url", "callback_token"}
+        unknown -= set(numbers)
         if unknown:
             raise ConfigError(f"connector {name}: unknown setting {sorted(unknown)[0]!r}")
         try:
@@ -102,8 +119,35 @@ class RelaySettings:
             url=raw["url"].rstrip("/"),
             apikey=raw["apikey"],
             sender_map=dict(sender_map),
+            callback_url=callback.rstrip("/"),
+            callback_token=token,
             **values,
         )
+
+    def callback_for(self, channel: str) -> str:
+        """The callback URL the upstream calls with the final status of a message of
+        `channel` ('' without `callback_url`); number checks ask for their result fields."""
+        if not self.callback_url:
+            return ""
+        url = f"{self.callback_url}/relay/{self.name}/{self.callback_token}"
+        if channel in _CHECK_CHANNELS:
+            url += "?fields=" + ",".join(RESULT_FIELDS)
+        return url
+
+
+def _callback_settings(name: str, raw: Mapping[str, Any]) -> tuple[str, str]:
+    """`callback_url` and `callback_token`, checked: the token is a path segment and a
+    secret, so it must be URL-safe and long enough not to be guessed."""
+    callback, token = raw.get("callback_url", ""), raw.get("callback_token", "")
+    if not isinstance(callback, str) or not isinstance(token, str):
+        raise ConfigError(f"connector {name}: 'callback_url', 'callback_token' are strings")
+    if not callback:
+        return "", ""
+    if not callback.startswith(("http://", "https://")):
+        raise ConfigError(f"connector {name}: 'callback_url' must be an http(s) URL")
+    if len(token) < 16 or not re.fullmatch(r"[A-Za-z0-9_-]+", token):
+        raise ConfigError(f"connector {name}: 'callback_token' must be 16+ URL-safe characters")
+    return callback, token
 
 
 # -- pure decisions on upstream answers --------------------------------------------------------
@@ -143,18 +187,36 @@ def parse_send(body: str) -> str | int:
     if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
         raise ValueError("send answer without exactly one item")
     item = items[0]
-    if int(item.get("status", -2)) == Status.ERROR:
-        return int(item.get("error", 110))
+    if upstream.to_int(item.get("status"), -2) == -2:
+        return upstream.to_int(item.get("error"), 110)
     server_id = str(item.get("server_id", ""))
     if not server_id.isdigit() or server_id == "0":
         raise ValueError(f"bad server_id {server_id!r}")
     return server_id
 
 
+def receipt_of(item: Mapping[str, Any]) -> Receipt | None:
+    """The receipt an upstream item (of `check`, or a status callback) makes when its status
+    is final, with a number check's result fields; None while it is not. ValueError for
+    garbage."""
+    outcome = upstream.final_outcome(
+        upstream.to_int(item.get("status")), upstream.to_int(item.get("error"))
+    )
+    if outcome is None:
+        return None
+    return Receipt(
+        remote_id=str(item["server_id"]),
+        status=outcome[0],
+        error=outcome[1],
+        details=upstream.result_details(item),
+    )
+
+
 def parse_check(body: str, asked: Sequence[str]) -> list[Receipt]:
     """Final statuses among the `check` answer's items for the ids in `asked`; other ids
-    (not ours) are ignored. An id the upstream does not know (-2, e.g. 302) ends -1 with
-    603: it will never be delivered through it. ValueError when the answer is garbage."""
+    (not ours: another account's, or made up) are ignored. An id the upstream does not know
+    (-2, e.g. 302) ends -1 with 603: it will never be delivered through it. ValueError when
+    the answer is garbage."""
     data = _json(body)
     wanted = set(asked)
     code = _error_code(data)
@@ -169,18 +231,9 @@ def parse_check(body: str, asked: Sequence[str]) -> list[Receipt]:
     for item in items:
         if not isinstance(item, dict) or str(item.get("server_id")) not in wanted:
             continue
-        status, error = int(item.get("status", 0)), int(item.get("error", 0) or 0)
-        if status == Status.DELIVERED:
-            receipts.append(Receipt(remote_id=str(item["server_id"]), status=Status.DELIVERED))
-        elif status in (Status.UNDELIVERED, Status.ERROR):
-            fallback = 601 if status == Status.UNDELIVERED else 603
-            receipts.append(
-                Receipt(
-                    remote_id=str(item["server_id"]),
-                    status=Status.UNDELIVERED,
-                    error=error or fallback,
-                )
-            )
+        receipt = receipt_of(item)
+        if receipt is not None:
+            receipts.append(receipt)
     return receipts
 
 
@@ -205,7 +258,7 @@ class RelayConnector:
         self._task: asyncio.Task[None] | None = None
         self._events: Events | None = None
         self._limit = asyncio.Semaphore(settings.concurrency)
-        self._in_flight: set[str] = set()
+        self._waiting = 0  # upstream ids the last poll round asked about
         self._failures = 0
         self._bound = False
         self._stopping = False
@@ -235,7 +288,7 @@ class RelayConnector:
     def state(self) -> LinkState:
         return LinkState(
             bound=self._bound,
-            window_used=len(self._in_flight),
+            window_used=self._waiting,
             window=0,
             submitted=self.counts["submitted"],
             receipts=self.counts["receipts"],
@@ -251,12 +304,17 @@ class RelayConnector:
         return list(await asyncio.gather(*(self._submit_one(m, now) for m in messages)))
 
     async def _submit_one(self, message: Message, now: datetime) -> Accepted | Rejected:
-        params = {
-            "send": message.text,
-            "to": message.phone,
-            "from": self.settings.sender_map.get(message.sender, message.sender),
-            "format": "json",
-        }
+        params = upstream.send_params(
+            channel=message.channel,
+            sender=message.sender,
+            sender_orig=message.sender_orig,
+            text=message.text,
+            sender_map=self.settings.sender_map,
+        )
+        params |= {"to": message.phone, "format": "json"}
+        callback = self.settings.callback_for(message.channel)
+        if callback:
+            params |= {"callback": callback, "callback_method": "post"}
         ttl = remaining_ttl(message, now)
         if ttl is not None:
             params["ttl"] = str(ttl)
@@ -271,7 +329,6 @@ class RelayConnector:
             else:
                 self._answered(answer if isinstance(answer, int) else None)
         if isinstance(answer, str):
-            self._in_flight.add(answer)
             self.counts["submitted"] += 1
             return Accepted(server_id=message.server_id, remote_id=answer)
         self.counts["errors"] += 1
@@ -334,9 +391,12 @@ class RelayConnector:
             await asyncio.sleep(self.settings.poll_interval)
 
     async def poll_once(self) -> None:
-        """One round: `check` the ids in flight in batches and report the final ones; with
-        none in flight, `balance` (authenticated, cheap) tells whether the upstream answers."""
-        ids = sorted(self._in_flight)
+        """One round: `check` the upstream ids still waiting, in batches, and report the
+        final ones; with none waiting, `balance` (authenticated, cheap) tells whether the
+        upstream answers."""
+        assert self._events is not None
+        ids = await self._events.pending(self.name, POLL_LIMIT)
+        self._waiting = len(ids)
         if not ids:
             body = await self._request({"balance": "rur", "format": "json"})
             if body is not None:
@@ -357,7 +417,6 @@ class RelayConnector:
                 self._failed("garbage", f"upstream check answer is not API-1 JSON: {exc}")
                 return
             self._answered(None)
-            if receipts and self._events is not None:
+            if receipts:
                 await self._events.receipts(self.name, receipts)
                 self.counts["receipts"] += len(receipts)
-                self._in_flight.difference_update(r.remote_id for r in receipts)

@@ -17,10 +17,11 @@ from .core import (
     SendResult,
 )
 from .queries import Queries
+from .relaying import Relaying
 from .sending import Sending
 
 
-class Gateway(Sending, Queries):
+class Gateway(Sending, Queries, Relaying):
     """Every use case, for the API and the CLI."""
 
 

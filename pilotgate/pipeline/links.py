@@ -62,7 +62,7 @@ class LinkKeeper:
     # Events ---------------------------------------------------------------------------------
     async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None:
         final = [
-            PartReceipt(remote_id=r.remote_id, status=r.status, error=r.error)
+            PartReceipt(remote_id=r.remote_id, status=r.status, error=r.error, details=r.details)
             for r in receipts
             if r.status in FINAL
         ]
@@ -70,6 +70,9 @@ class LinkKeeper:
             matched = await self._store.record_receipts(connector, final, self._clock())
             metrics.RECEIPTS.labels(connector, "matched").inc(matched)
             metrics.RECEIPTS.labels(connector, "early").inc(len(final) - matched)
+
+    async def pending(self, connector: str, limit: int) -> list[str]:
+        return await self._store.pending_parts(connector, limit)
 
     async def inbound(self, connector: str, messages: Sequence[MobileOriginated]) -> None:
         for mo in messages:

@@ -104,6 +104,8 @@ class PartReceipt:
     remote_id: str
     status: Status
     error: int = 0
+    #: Result fields of a number check the report carries, stored with the message.
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -398,7 +400,12 @@ class Store(Protocol):
         self, connector: str, receipts: Sequence[PartReceipt], now: datetime
     ) -> int:
         """Apply final part receipts; returns how many matched a part. A receipt for an id no
-        hand-over names yet is kept and applied when one does (duplicates change nothing)."""
+        hand-over names yet is kept and applied when one does (duplicates change nothing;
+        an early receipt's `details` are not kept)."""
+
+    async def pending_parts(self, connector: str, limit: int) -> list[str]:
+        """Up to `limit` remote ids of parts `connector` took whose outcome is unknown, of
+        messages still handed over (1), oldest message first."""
 
     async def purge_early_receipts(self, before: datetime) -> int:
         """Forget receipts received before `before` that never matched a message."""

@@ -2,7 +2,9 @@
 loopback (COMPAT §8): shapes, auth, signatures, order, retries, and receivers that misbehave.
 
 The gateway runs with 127.0.0.0/8 allowed for callbacks, the emulator answering after 0.1 s,
-retries from 0.3 s and a 1 s attempt timeout, so every retry path is exercised in seconds.
+retries from 0.3 s and a 4 s attempt timeout, so every retry path is exercised in seconds.
+(With 1 s, a loaded machine let attempts time out that the receiver had acknowledged: a
+duplicate, which at-least-once allows but these tests count as wrong.)
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def gate(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gate]:
             "PILOTGATE_EMULATOR_DELAY": "0.1",
             "PILOTGATE_CALLBACK_RETRY_FIRST": "0.3",
             "PILOTGATE_CALLBACK_RETRY_CAP": "1",
-            "PILOTGATE_CALLBACK_TIMEOUT": "1",
+            "PILOTGATE_CALLBACK_TIMEOUT": "4",
             "PILOTGATE_POLL_INTERVAL": "0.05",
         },
     )

@@ -6,9 +6,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from pilotgate import bootstrap, config
 from pilotgate.connectors.base import Accepted, Rejected
 from pilotgate.connectors.hlr import HlrConnector
+from pilotgate.connectors.relay import RelayConnector
+from pilotgate.errors import ConfigError
 from tests.unit.test_checks import NOW, _message
 
 
@@ -35,3 +39,33 @@ async def test_config_routes_flag_unreliable_hlr_and_add_hlr_connectors(tmp_path
         assert isinstance(refused, Rejected) and (refused.error, refused.final) == (213, True)
     finally:
         await store.close()
+
+
+async def test_config_file_relay_connectors_keep_their_tables(tmp_path: Path) -> None:
+    path = tmp_path / "pilotgate.toml"
+    path.write_text(
+        '[[connector]]\nname = "up"\nkind = "relay"\nurl = "https://smspilot.example"\n'
+        'apikey = "K"\npoll_interval = 5\nsender_map = { SHOP = "SHOP2" }\n'
+        '[[route]]\nprefix = "*"\nchannel = "viber"\nconnectors = ["up"]\n',
+        encoding="utf-8",
+    )
+    settings = config.load({"PILOTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"}, path)
+    store = await bootstrap.open_store(settings)
+    try:
+        (up,) = [c for c in await store.connectors() if c.name == "up"]
+        made = bootstrap.connector_factory(settings)(up)
+        assert isinstance(made, RelayConnector)
+        assert (dict(made.settings.sender_map), made.settings.poll_interval) == (
+            {"SHOP": "SHOP2"},
+            5,
+        )
+    finally:
+        await store.close()
+
+
+async def test_a_config_file_relay_that_could_not_start_stops_the_gateway(tmp_path: Path) -> None:
+    path = tmp_path / "pilotgate.toml"
+    path.write_text('[[connector]]\nname = "up"\nkind = "relay"\napikey = "K"\n', encoding="utf-8")
+    settings = config.load({"PILOTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"}, path)
+    with pytest.raises(ConfigError, match="connector up: setting 'url' is missing"):
+        await bootstrap.open_store(settings)

@@ -43,11 +43,19 @@ class Upstream:
 
 
 class Sink:
+    """The pipeline's side: `waiting` plays the recorded hand-overs a poll asks about."""
+
     def __init__(self) -> None:
         self.got: list[tuple[str, Status]] = []
+        self.waiting: list[str] = []
 
     async def receipts(self, connector, receipts):
         self.got += [(r.remote_id, r.status) for r in receipts]
+        done = {r.remote_id for r in receipts}
+        self.waiting = [i for i in self.waiting if i not in done]
+
+    async def pending(self, connector, limit):
+        return self.waiting[:limit]
 
     async def inbound(self, connector, messages):
         raise AssertionError("no inbound over the relay")
@@ -97,6 +105,7 @@ async def test_relay_survives_garbage_and_timeouts(upstream: tuple[Upstream, str
         await _until(lambda: link.state().bound, "bound")
         (outcome,) = await link.submit([_message(1)], NOW)
         assert outcome.remote_id == "501"  # type: ignore[union-attr]
+        sink.waiting.append("501")
         assert (fake.sent[0]["from"], fake.sent[0]["apikey"], fake.sent[0]["to"]) == (
             "THEIRS",
             "K",

@@ -25,7 +25,7 @@ def test_connectors_and_routes_come_from_tables(tmp_path: Path):
     )
     settings = config.load({}, path)
     assert settings.connectors == (
-        config.ConnectorSpec(name="backup", kind="emulator", mps=50, options=(("delay", "0.5"),)),
+        config.ConnectorSpec(name="backup", kind="emulator", mps=50, options=(("delay", 0.5),)),
     )
     assert settings.routes == (
         config.RouteSpec(prefix="7916", channel="sms", connectors=("emulator", "backup")),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pilotgate.connectors import relay
+from pilotgate.domain import upstream
 from pilotgate.domain.messages import Message, Status
 from pilotgate.errors import ConfigError
 
@@ -154,3 +155,76 @@ def test_settings():
 def test_bad_settings_name_the_problem(settings):
     with pytest.raises(ConfigError, match="connector up"):
         relay.RelaySettings.from_json("up", settings)
+
+
+TOKEN = "tok_0123456789abcdef"
+
+
+def test_callback_settings_give_each_message_our_callback():
+    made = relay.RelaySettings.from_json(
+        "up",
+        json.dumps(
+            {"url": "http://h", "apikey": "k", "callback_url": "https://gw.example/",
+             "callback_token": TOKEN}
+        ),
+    )  # fmt: skip
+    assert made.callback_for("sms") == f"https://gw.example/relay/up/{TOKEN}"
+    assert made.callback_for("hlr") == (
+        f"https://gw.example/relay/up/{TOKEN}?fields=imsi,msc,mcc,mnc,cn,net,rcn,rnet"
+    )
+    plain = relay.RelaySettings.from_json("up", '{"url": "http://h", "apikey": "k"}')
+    assert plain.callback_for("sms") == ""
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"callback_url": "gw.example"},
+        {"callback_url": "https://gw.example"},  # no token: anybody could report statuses
+        {"callback_url": "https://gw.example", "callback_token": "short"},
+        {"callback_url": "https://gw.example", "callback_token": "../../../../etc/passwd"},
+        {"callback_url": 5, "callback_token": TOKEN},
+    ],
+)
+def test_bad_callback_settings_are_refused(extra):
+    with pytest.raises(ConfigError, match="callback"):
+        relay.RelaySettings.from_json("up", json.dumps({"url": "http://h", "apikey": "k"} | extra))
+
+
+@pytest.mark.parametrize(
+    ("channel", "sender", "sender_orig", "text", "expected"),
+    [
+        ("sms", "SHOP", "", "hi", {"send": "hi", "from": "SHOP2"}),
+        ("sms", "INFORM", "", "hi", {"send": "hi", "from": "INFORM"}),
+        ("sms", "79000000001", "2WAY", "hi", {"send": "hi", "from": "2WAY"}),
+        ("sms", "INFORM", "VIBERSMS", "hi", {"send": "hi", "from": "INFORM"}),  # fallen back
+        ("viber", "VIBERSMS", "", "hi", {"send": "hi", "from": "VIBER"}),  # we fall back
+        ("viber", "VIBER", "", "hi", {"send": "hi", "from": "VIBER"}),
+        ("voice", "GOLOSM", "", "hi", {"send": "hi", "from": "GOLOSM"}),
+        ("flashcall", "FLASHCALL", "", "1234", {"send": "1234", "from": "FLASHCALL"}),
+        ("hlr", "HLRVIP", "", "any text", {"send": "HLRVIP"}),
+        ("ping", "PING", "", "PING", {"send": "PING"}),
+    ],
+)
+def test_every_channel_is_asked_of_the_upstream_as_the_same_channel(
+    channel, sender, sender_orig, text, expected
+):
+    params = upstream.send_params(
+        channel=channel, sender=sender, sender_orig=sender_orig, text=text,
+        sender_map={"SHOP": "SHOP2"},
+    )  # fmt: skip
+    assert params == expected
+
+
+def test_a_final_upstream_item_carries_check_results():
+    item = {"server_id": "77", "status": "2", "error": "0", "mcc": "250", "net": "MTS", "rcn": ""}
+    receipt = relay.receipt_of(item)
+    assert receipt is not None
+    assert (receipt.remote_id, receipt.status, dict(receipt.details)) == (
+        "77",
+        Status.DELIVERED,
+        {"mcc": "250", "net": "MTS"},
+    )
+    assert relay.receipt_of({"server_id": "77", "status": "1"}) is None
+    with pytest.raises(ValueError):
+        relay.receipt_of({"server_id": "77", "status": {"x": 1}})

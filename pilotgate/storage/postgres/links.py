@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from pilotgate.domain import checks
+
 from ..base import Handover, LinkLease, PartReceipt, Refusal
 from .core import Connection, Core
 from .hybrid import fall_back
@@ -153,8 +155,18 @@ class Links(Core):
         if not receipts:
             return 0
         items = [(r.remote_id, int(r.status), r.error) for r in receipts]
+        detailed = [(r.remote_id, checks.encode(r.details)) for r in receipts if r.details]
         async with self._tx() as conn:
             await lock_receipts(conn, [connector])
+            if detailed:  # before they settle, so the final status is seen with them
+                remote_ids, details = (list(c) for c in zip(*detailed, strict=True))
+                await conn.execute(
+                    "UPDATE messages m SET details = v.d FROM message_parts p, "
+                    "unnest(%s::text[], %s::text[]) AS v(r, d) WHERE p.connector = %s "
+                    "AND p.remote_id = v.r AND p.status IS NULL AND m.id = p.server_id "
+                    "AND m.status = 1",
+                    (remote_ids, details, connector),
+                )
             applied = await _apply(conn, connector, items, now)
             rest = [item for item in items if item[0] not in applied]
             if not rest:
@@ -175,6 +187,15 @@ class Links(Core):
                     (connector, now, ids, statuses, errors),
                 )
             return len(items) - len(early)
+
+    async def pending_parts(self, connector: str, limit: int) -> list[str]:
+        rows = await self._rows(
+            "SELECT p.remote_id FROM message_parts p JOIN messages m ON m.id = p.server_id "
+            "WHERE p.connector = %s AND p.status IS NULL AND m.status = 1 "
+            "ORDER BY p.server_id, p.part LIMIT %s",
+            (connector, limit),
+        )
+        return [row[0] for row in rows]
 
     async def purge_early_receipts(self, before: datetime) -> int:
         return await self._count("DELETE FROM early_receipts WHERE received < %s", (before,))

@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from pilotgate.domain import checks
 from pilotgate.errors import ConflictError
 
 from ..base import Handover, LinkLease, PartReceipt, Refusal
@@ -137,6 +138,13 @@ class Links(Core):
         matched = 0
         with self._tx() as db:
             for r in receipts:
+                if r.details:  # before it settles, so the final status is seen with them
+                    db.execute(
+                        "UPDATE messages SET details = ? WHERE id = (SELECT server_id FROM "
+                        "message_parts WHERE connector = ? AND remote_id = ? AND status IS NULL) "
+                        "AND status = 1",
+                        (checks.encode(r.details), connector, r.remote_id),
+                    )
                 found = self._apply_part(db, connector, r.remote_id, int(r.status), r.error, stamp)
                 if found is None:
                     db.execute(
@@ -146,6 +154,17 @@ class Links(Core):
                 else:
                     matched += 1
         return matched
+
+    async def pending_parts(self, connector: str, limit: int) -> list[str]:
+        return [
+            row[0]
+            for row in self._read(
+                "SELECT p.remote_id FROM message_parts p JOIN messages m ON m.id = p.server_id "
+                "WHERE p.connector = ? AND p.status IS NULL AND m.status = 1 "
+                "ORDER BY p.server_id, p.part LIMIT ?",
+                (connector, limit),
+            )
+        ]
 
     async def purge_early_receipts(self, before: datetime) -> int:
         with self._tx() as db:
