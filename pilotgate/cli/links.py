@@ -327,14 +327,25 @@ def number_pool() -> None:
 @number_pool.command("add")
 @click.argument("num")
 @click.option("--prefix", default="", help="Serve only destinations starting with these digits.")
+@click.option(
+    "--connector",
+    default="",
+    help="The link that owns the number: messages from it leave through that link (when it "
+    "is on their route) and their replies come in there. Default: any link of the route.",
+)
 @with_store
-async def number_pool_add(settings: config.Settings, store: Store, num: str, prefix: str) -> None:
-    """Put NUM in the pool (or change its prefix). The longest prefix matching a destination
-    wins; a destination no prefix matches may get any number of the pool."""
+async def number_pool_add(
+    settings: config.Settings, store: Store, num: str, prefix: str, connector: str
+) -> None:
+    """Put NUM in the pool (or change its prefix or link). The longest prefix matching a
+    destination wins; a destination no prefix matches may get any number of the pool."""
     if prefix and not prefix.isdigit():
         raise click.BadParameter("digits only", param_hint="--prefix")
-    await store.save_pool_number(phones.clean(num), prefix)
-    click.echo(f"pool number {phones.clean(num)} prefix {prefix or '*'}")
+    if connector and connector not in {c.name for c in await store.connectors()}:
+        raise click.BadParameter(f"no connector {connector!r}", param_hint="--connector")
+    await store.save_pool_number(phones.clean(num), prefix, connector)
+    via = f" via {connector}" if connector else ""
+    click.echo(f"pool number {phones.clean(num)} prefix {prefix or '*'}{via}")
 
 
 @number_pool.command("remove")
@@ -350,6 +361,6 @@ async def number_pool_remove(settings: config.Settings, store: Store, num: str) 
 @number_pool.command("list")
 @with_store
 async def number_pool_list(settings: config.Settings, store: Store) -> None:
-    """Print the pool: number, prefix (* = any destination)."""
+    """Print the pool: number, prefix (* = any destination), link (* = any of the route)."""
     for entry in await store.pool_numbers():
-        click.echo(f"{entry.number}\t{entry.prefix or '*'}")
+        click.echo(f"{entry.number}\t{entry.prefix or '*'}\t{entry.connector or '*'}")

@@ -68,6 +68,9 @@ class MobileOriginated:
     number: str  # our number it was sent to
     text: str
     received: datetime
+    #: The connector's id of the message this answers, when the connector knows it (a
+    #: relay's upstream links replies to two-way SMS itself); '' = match by number.
+    reply_to: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

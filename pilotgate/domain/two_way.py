@@ -17,6 +17,16 @@ TWO_WAY = "2WAY"
 DEFAULT_HOURS = 72
 
 
+def for_route(pool: Sequence[tuple[str, str, str]], route: Sequence[str]) -> list[tuple[str, str]]:
+    """The (number, prefix) entries of a pool of (number, prefix, connector) that a message
+    routed over `route` (connector names) may go from: numbers of no particular connector
+    (''), and those of a connector of the route. A number belongs to a connector when that
+    link owns it at the operator: sent from it, the message must leave through that link,
+    which is also where the replies come in."""
+    usable = set(route)
+    return [(number, prefix) for number, prefix, connector in pool if connector in usable | {""}]
+
+
 def candidates(phone: str, pool: Sequence[tuple[str, str]]) -> list[str]:
     """The (number, prefix) pool entries serving `phone`: those with the longest prefix that
     `phone` starts with ('' serves every phone); without any, the whole pool."""

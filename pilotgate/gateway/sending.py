@@ -104,12 +104,13 @@ class Sending(Core):
                 template = await self._template(account, request, now, names)
                 if not (request.to or "").strip():
                     raise ApiError(108)
-                (draft,) = self._per_recipient(
-                    [request.to or ""],
-                    template,
+                routes = None if request.test else table
+                (draft,) = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
+                    self._per_recipient(
+                        [request.to or ""], template, tariff, routes, self.policy.emulator_route
+                    ),
                     tariff,
-                    None if request.test else table,
-                    self.policy.emulator_route,
+                    routes,
                 )
             except ApiError as exc:
                 outcomes.append(exc.code)
@@ -216,12 +217,14 @@ class Sending(Core):
 
     async def _two_way_senders(self, drafts: list[Draft], now: datetime) -> list[Draft]:
         """2WAY drafts get the pool number they go from as their sender (`sender_orig` keeps
-        "2WAY"): one the phone has no open conversation on when there is one (COMPAT §13.5,
-        domain/two_way.py). An empty pool is error 213: nothing can serve them."""
+        "2WAY"): one of their route's (domain/two_way.py `for_route`), the phone has no open
+        conversation on when there is one (COMPAT §13.5). A number that belongs to a link
+        narrows the route to that link. No usable number is error 213: nothing serves them."""
         wanted = [d.phone for d in drafts if d.sender == two_way.TWO_WAY and not d.error]
         if not wanted:
             return drafts
-        pool = [(p.number, p.prefix) for p in await self.store.pool_numbers()]
+        pool = [(p.number, p.prefix, p.connector) for p in await self.store.pool_numbers()]
+        carrier = {number: connector for number, _, connector in pool}
         since = now - timedelta(hours=self.policy.two_way_hours)
         open_ = dict(await self.store.two_way_open(wanted, since)) if pool else {}
         result = []
@@ -229,11 +232,18 @@ class Sending(Core):
             if d.sender != two_way.TWO_WAY or d.error:
                 result.append(d)
                 continue
-            number = two_way.pick(d.phone, pool, open_)
+            route = routing.parse_connectors(d.route)
+            if route == (self.policy.emulator_route,):  # test=1: nothing leaves, any number
+                usable = [(number, prefix) for number, prefix, _ in pool]
+            else:
+                usable = two_way.for_route(pool, route)
+            number = two_way.pick(d.phone, usable, open_)
             if number is None:
                 d = dataclasses.replace(d, status=Status.ERROR, error=213, price=0, route="")
             else:
-                d = dataclasses.replace(d, sender=number, sender_orig=two_way.TWO_WAY)
+                # A number of one link goes out through that link (its replies come in there).
+                via = carrier[number] if carrier[number] in route else d.route
+                d = dataclasses.replace(d, sender=number, sender_orig=two_way.TWO_WAY, route=via)
                 open_[(d.phone, number)] = now
             result.append(d)
         return result

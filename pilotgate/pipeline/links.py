@@ -76,11 +76,16 @@ class LinkKeeper:
 
     async def inbound(self, connector: str, messages: Sequence[MobileOriginated]) -> None:
         for mo in messages:
-            # A reply to a two-way SMS: the newest 2WAY message from that number to that
-            # phone within the window answers for it, whichever account sent it.
-            match = await self._store.two_way_match(
-                mo.number, mo.phone, mo.received - self._two_way
-            )
+            # A reply to a two-way SMS: the message the connector names (a relay's upstream
+            # linked it), else the newest 2WAY message from that number to that phone within
+            # the window, whichever account sent it.
+            match = None
+            if mo.reply_to:
+                match = await self._store.part_match(connector, mo.reply_to)
+            if match is None:
+                match = await self._store.two_way_match(
+                    mo.number, mo.phone, mo.received - self._two_way
+                )
             if match is not None:
                 await self._store.add_inbound(
                     match.account_id,

@@ -203,10 +203,11 @@ class Referral:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PoolNumber:
     """A service number that two-way SMS (`from=2WAY`) are sent from, for destinations under
-    `prefix` ('' = any)."""
+    `prefix` ('' = any), through `connector` ('' = any connector of the message's route)."""
 
     number: str
     prefix: str
+    connector: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -455,8 +456,9 @@ class Store(Protocol):
     async def referrals(self, referrer_id: int) -> list[Referral]: ...
 
     # two-way SMS (storage/*/two_way.py) -----------------------------------------------------
-    async def save_pool_number(self, number: str, prefix: str) -> None:
-        """Put `number` in the 2WAY pool for destinations under `prefix` (or move it)."""
+    async def save_pool_number(self, number: str, prefix: str, connector: str = "") -> None:
+        """Put `number` in the 2WAY pool for destinations under `prefix`, carried by
+        `connector` ('' = any), or change those."""
 
     async def remove_pool_number(self, number: str) -> bool: ...
 
@@ -468,6 +470,10 @@ class Store(Protocol):
     ) -> dict[tuple[str, str], datetime]:
         """(phone, pool number) → the newest 2WAY message's `created`, of any account, from
         that number to one of `phones` created at or after `since` (refused ones excepted)."""
+
+    async def part_match(self, connector: str, remote_id: str) -> TwoWayMatch | None:
+        """The message whose part `connector` took as `remote_id` (a relay's upstream names
+        it in a reply to a two-way SMS); None if no hand-over names it."""
 
     async def two_way_match(self, number: str, phone: str, since: datetime) -> TwoWayMatch | None:
         """The newest 2WAY message from `number` to `phone` created at or after `since`, of

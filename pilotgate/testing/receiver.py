@@ -257,6 +257,20 @@ class CallbackReceiver:
         await self._wait_until(lambda: len(self._requests) >= count, timeout, f"{count} received")
         return self.requests
 
+    async def wait_until(
+        self,
+        ready: Callable[[list[ReceivedCallback]], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - as wait_for
+        goal: str = "the condition",
+    ) -> list[ReceivedCallback]:
+        """Wait until `ready(acknowledged)` holds; return the acknowledged ones. For tests
+        that must not count an at-least-once duplicate as a different callback.
+
+        Raises TimeoutError after `timeout` seconds.
+        """
+        await self._wait_until(lambda: ready(self._acknowledged), timeout, goal)
+        return self.acknowledged
+
     async def _wait_until(self, ready: Callable[[], bool], seconds: float, goal: str) -> None:
         if ready():
             return

@@ -142,6 +142,12 @@ def test_ping_over_smpp_and_hlrvip_where_ping_wins(tmp_path: Path, database: str
             final = client.wait_status(trusted["server_id"])
             assert (final["status"], final["error"], final["net"]) == ("-1", "602", "Beeline")
             assert client.balance() == Decimal("10.00") - Decimal("1.20")
+            # An API-2 HLRVIP item gets the same PING leg.
+            document = {"apikey": client.apikey, "send": [{"to": MTS, "text": "HLRVIP"}]}
+            (item,) = http.post(server.url + "/api2.php", json=document).json()["send"]
+            assert item["price"] == 0.60
+            final = client.wait_status(item["server_id"])
+            assert (final["status"], final["error"], final["net"]) == ("2", "0", "MTS")
 
 
 def _wait_for(predicate: Callable[[], bool], why: Callable[[], str], timeout: float = 15.0) -> None:

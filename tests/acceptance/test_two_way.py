@@ -26,10 +26,19 @@ def test_a_reply_to_a_2way_message_reaches_the_account_that_sent_it(
     with simulator("mo_reply") as port, ReceiverThread() as receiver:
         server = Server(tmp_path, "serve", settings=_settings(database))
         with running(server), httpx.Client(timeout=30) as http:
-            server.cli("number", "pool", "add", POOL)
-            server.cli("number", "pool", "add", "79000000002", "--prefix", "44")
-            assert server.cli("number", "pool", "list").split() == [POOL, "*", "79000000002", "44"]
             _add_link(server, port)
+            # Alice's destination is routed to the emulator first; her pool number belongs to
+            # the SMPP link, so her 2WAY leaves through it (and its reply comes in there).
+            server.cli("route", "add", "7916", "sms", "emulator,sim")
+            server.cli("number", "pool", "add", POOL, "--connector", "sim")
+            server.cli("number", "pool", "add", "79000000002", "--prefix", "44")
+            # A number of a link on no route of these messages: never used.
+            server.cli("connector", "add", "emulator", "other")
+            server.cli("number", "pool", "add", "79000000000", "--connector", "other")
+            assert server.cli("number", "pool", "list").split() == [
+                *("79000000000", "*", "other", POOL, "*", "sim", "79000000002", "44", "*"),
+            ]
+            assert server.run_cli("number", "pool", "add", "7900", "--connector", "x").returncode
             first = server.create_account(balance="100.00")
             second = server.create_account(balance="100.00")
             server.cli("account", "set", str(first.id), "--inbound-url", receiver.url)
@@ -61,3 +70,44 @@ def test_a_reply_to_a_2way_message_reaches_the_account_that_sent_it(
                 15,
                 "the inbound callback",
             )  # fmt: skip
+
+
+def test_a_reply_to_a_relayed_2way_message_comes_back_through_the_relay(
+    tmp_path: Path, database: str
+) -> None:
+    """Ours relays a 2WAY message to an upstream PilotGate, which sends it from a number of
+    its own pool through its SMPP link; the simulator's reply reaches the upstream, which
+    links it to its message; ours fetches the upstream's inbound and links the reply to our
+    message through the upstream id it handed over."""
+    (tmp_path / "up").mkdir()
+    (tmp_path / "ours").mkdir()
+    with simulator("mo_reply") as port, httpx.Client(timeout=30) as http:
+        upstream = Server(
+            tmp_path / "up", "serve", settings=_settings(f"sqlite:///{tmp_path}/u.db")
+        )
+        ours = Server(tmp_path / "ours", "serve", settings=_settings(database))
+        with running(upstream), running(ours):
+            _add_link(upstream, port)
+            upstream.cli("number", "pool", "add", POOL)
+            relay_account = upstream.create_account(balance="100.00")
+            ours.cli(
+                "connector", "add", "relay", "up", "--url", upstream.url, "--key",
+                relay_account.key, "--set", "poll_interval=0.1", "--set", "fetch_inbound=true",
+            )  # fmt: skip
+            ours.cli("route", "add", "*", "sms", "up")
+            # Our pool stands for the upstream's: a number of the relay connector.
+            ours.cli("number", "pool", "add", "79000000009", "--connector", "up")
+            client = Api(http, ours.url, ours.create_account(balance="100.00").key)
+
+            (sent,) = client.json(send="Reply YES", to="79161234561", **{"from": "2WAY"})["send"]
+            assert client.wait_status(sent["server_id"], timeout=20)["status"] == "2"
+            _wait(lambda: bool(client.json(inbound="all")["inbound"]), 20, "the reply")
+            (item,) = client.json(inbound="all")["inbound"]
+            # The upstream's number it was sent from, our message's server_id.
+            assert (item["phone"], item["num"], item["text"], item["server_id"]) == (
+                "79161234561",
+                POOL,
+                "Reply",
+                sent["server_id"],
+            )
+            assert Api(http, upstream.url, relay_account.key).json(inbound="new")["inbound"] == []

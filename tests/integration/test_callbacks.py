@@ -74,6 +74,11 @@ def statuses(calls: list[ReceivedCallback], server_id: str) -> list[str]:
     return [c.params["status"] for c in calls if c.params.get("server_id") == server_id]
 
 
+def distinct(values: list[str]) -> list[str]:
+    """Repeats dropped: at-least-once may deliver a callback twice."""
+    return [v for n, v in enumerate(values) if n == 0 or values[n - 1] != v]
+
+
 async def test_get_with_fields_basic_auth_kept_params_and_signature(gate: Gate) -> None:
     async with CallbackReceiver(secret=gate.secret) as rx:
         url = rx.url_for("/cb", user="shop", password="p w:1", query="fields=message,operator&x=7")
@@ -207,7 +212,12 @@ async def test_account_status_url_and_inbound_url(gate: Gate) -> None:
         try:
             (item,) = await gate.send(send="x", to=TELE2)
             gate.server.inbound(account.id, phone=TELE2, num="79021121075", text="Да, 5")
-            calls = await rx.wait_for(count=3, timeout=10)
+
+            def complete(calls: list[ReceivedCallback]) -> bool:
+                paths = {c.path for c in calls}
+                return "/inbound" in paths and "2" in statuses(calls, item["server_id"])
+
+            calls = await rx.wait_until(complete, timeout=15, goal="inbound and status 2")
         finally:
             gate.server.cli(
                 "account", "set", str(account.id), "--status-url", "", "--inbound-url", ""
@@ -217,7 +227,8 @@ async def test_account_status_url_and_inbound_url(gate: Gate) -> None:
     assert by_path["/inbound"].params["phone"] == TELE2
     assert by_path["/inbound"].method == "POST"
     assert by_path["/inbound"].signature_valid is True
-    assert statuses([c for c in calls if c.path == "/default"], item["server_id"]) == ["1", "2"]
+    default = [c for c in calls if c.path == "/default"]
+    assert distinct(statuses(default, item["server_id"])) == ["1", "2"]
 
 
 def test_the_cli_refuses_status_urls_the_policy_forbids(tmp_path: Path) -> None:

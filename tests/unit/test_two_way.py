@@ -28,3 +28,11 @@ def test_a_phone_gets_a_number_it_has_no_open_conversation_on() -> None:
     both = {(phone, "200"): NOW, (phone, "201"): NOW - timedelta(hours=1)}
     assert two_way.pick(phone, POOL, both) == "201"  # the oldest conversation
     assert two_way.pick(phone, [], {}) is None
+
+
+def test_a_route_uses_numbers_of_its_links_and_numbers_of_none() -> None:
+    pool = [("100", "", ""), ("200", "", "smsc1"), ("300", "7", "smsc2")]
+    assert two_way.for_route(pool, ("smsc1",)) == [("100", ""), ("200", "")]
+    assert two_way.for_route(pool, ("smsc2", "relay")) == [("100", ""), ("300", "7")]
+    assert two_way.for_route(pool, ()) == [("100", "")]
+    assert two_way.pick("79031234567", two_way.for_route(pool, ("smsc2",)), {}) == "300"

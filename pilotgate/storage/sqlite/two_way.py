@@ -12,12 +12,13 @@ from .core import Core, _dt, _us
 
 
 class TwoWay(Core):
-    async def save_pool_number(self, number: str, prefix: str) -> None:
+    async def save_pool_number(self, number: str, prefix: str, connector: str = "") -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT INTO number_pool (number, prefix) VALUES (?, ?) ON CONFLICT (number) "
-                "DO UPDATE SET prefix = excluded.prefix",
-                (number, prefix),
+                "INSERT INTO number_pool (number, prefix, connector) VALUES (?, ?, ?) "
+                "ON CONFLICT (number) DO UPDATE SET prefix = excluded.prefix, "
+                "connector = excluded.connector",
+                (number, prefix, connector),
             )
 
     async def remove_pool_number(self, number: str) -> bool:
@@ -25,8 +26,8 @@ class TwoWay(Core):
             return db.execute("DELETE FROM number_pool WHERE number = ?", (number,)).rowcount > 0
 
     async def pool_numbers(self) -> list[PoolNumber]:
-        rows = self._read("SELECT number, prefix FROM number_pool ORDER BY number")
-        return [PoolNumber(number=row[0], prefix=row[1]) for row in rows]
+        rows = self._read("SELECT number, prefix, connector FROM number_pool ORDER BY number")
+        return [PoolNumber(number=row[0], prefix=row[1], connector=row[2]) for row in rows]
 
     async def two_way_open(
         self, phones: Sequence[str], since: datetime
@@ -41,6 +42,14 @@ class TwoWay(Core):
             (json.dumps(list(phones)), _us(since)),
         )
         return {(row[0], row[1]): _dt(row[2]) for row in rows}
+
+    async def part_match(self, connector: str, remote_id: str) -> TwoWayMatch | None:
+        rows = self._read(
+            "SELECT m.id, m.account_id FROM message_parts AS p JOIN messages AS m "
+            "ON m.id = p.server_id WHERE p.connector = ? AND p.remote_id = ?",
+            (connector, remote_id),
+        )
+        return TwoWayMatch(server_id=int(rows[0][0]), account_id=int(rows[0][1])) if rows else None
 
     async def two_way_match(self, number: str, phone: str, since: datetime) -> TwoWayMatch | None:
         rows = self._read(

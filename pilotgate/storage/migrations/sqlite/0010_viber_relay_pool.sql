@@ -18,3 +18,6 @@ END;
 -- Parts still waiting for their outcome, per connector: what an HTTP relay asks its upstream
 -- about (after a restart too).
 CREATE INDEX message_parts_pending ON message_parts(connector, remote_id) WHERE status IS NULL;
+-- Two-way SMS: a pool number may belong to one connector (the link that owns it at the
+-- operator, where its replies come in); '' = any connector of the message's route.
+ALTER TABLE number_pool ADD COLUMN connector TEXT NOT NULL DEFAULT '';

@@ -1,0 +1,242 @@
+"""RelayConnector: forwards messages of every channel to an upstream SMSPILOT-compatible
+API-1 (another PilotGate, or smspilot.ru itself) with the upstream's key, and brings its
+statuses back (COMPAT §13.6).
+
+    start(events) ──> poll loop: `check` for the upstream ids still waiting for an outcome
+                        (events.pending: recorded hand-overs, so a restart or a takeover by
+                        another process goes on where the last holder stopped), or `balance`
+                        when none; answers ──> bound; final statuses ──> events.receipts()
+                        `unhealthy_after` failures in a row ──> unbound (routes fail over)
+    submit() ──> one `send` per message, at most `concurrency` at once; with `callback_url`
+                 each carries our callback, so the upstream pushes final statuses to
+                 /relay/NAME/TOKEN at once (gateway.relay_report) and polling is the fallback
+
+A `send` that times out may have been taken upstream; it goes back to our queue and may be
+sent twice (at least once, as over SMPP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiohttp
+
+from pilotgate.domain import upstream
+from pilotgate.domain.messages import Message
+from pilotgate.errors import ConnectorError, GatewayError
+
+from ..base import Accepted, Events, LinkState, Rejected
+from .answers import (
+    PERMANENT,
+    UNHEALTHY,
+    classify,
+    error_code,
+    json_object,
+    parse_check,
+    parse_inbound,
+    parse_send,
+    remaining_ttl,
+)
+from .settings import RelaySettings
+
+log = logging.getLogger("pilotgate.connectors.relay")
+
+#: ids per `check` request (the API allows 1000).
+CHECK_BATCH = 500
+#: Most upstream ids one poll round asks about.
+POLL_LIMIT = 10 * CHECK_BATCH
+
+
+class RelayConnector:
+    """Build with `RelayConnector(RelaySettings.from_json(name, row.settings))`."""
+
+    def __init__(self, settings: RelaySettings) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self._session: aiohttp.ClientSession | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._events: Events | None = None
+        self._limit = asyncio.Semaphore(settings.concurrency)
+        self._waiting = 0  # upstream ids the last poll round asked about
+        self._failures = 0
+        self._bound = False
+        self._stopping = False
+        self.counts = {"submitted": 0, "receipts": 0, "errors": 0}
+        self.problems: dict[str, int] = {}
+
+    # -- Link ------------------------------------------------------------------------------
+
+    async def start(self, events: Events) -> None:
+        self._events = events
+        self._stopping = False
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.settings.timeout)
+        )
+        self._task = asyncio.create_task(self._run(), name=f"relay-{self.name}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._bound = False
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def state(self) -> LinkState:
+        return LinkState(
+            bound=self._bound,
+            window_used=self._waiting,
+            window=0,
+            submitted=self.counts["submitted"],
+            receipts=self.counts["receipts"],
+            errors=self.counts["errors"],
+            detail={f"problem.{key}": str(value) for key, value in self.problems.items()},
+        )
+
+    # -- Connector -------------------------------------------------------------------------
+
+    async def submit(self, messages: Sequence[Message], now: datetime) -> list[Accepted | Rejected]:
+        if self._stopping or not self._bound or self._session is None:
+            raise ConnectorError(f"relay {self.name} is not bound")
+        return list(await asyncio.gather(*(self._submit_one(m, now) for m in messages)))
+
+    async def _submit_one(self, message: Message, now: datetime) -> Accepted | Rejected:
+        params = upstream.send_params(
+            channel=message.channel,
+            sender=message.sender,
+            sender_orig=message.sender_orig,
+            text=message.text,
+            sender_map=self.settings.sender_map,
+        )
+        params |= {"to": message.phone, "format": "json"}
+        callback = self.settings.callback_for(message.channel)
+        if callback:
+            params |= {"callback": callback, "callback_method": "post"}
+        ttl = remaining_ttl(message, now)
+        if ttl is not None:
+            params["ttl"] = str(ttl)
+        async with self._limit:
+            body = await self._request(params)
+        answer: str | int = 110
+        if body is not None:
+            try:
+                answer = parse_send(body)
+            except (ValueError, TypeError, AttributeError) as exc:
+                self._failed("garbage", f"upstream send answer is not API-1 JSON: {exc}")
+            else:
+                self._answered(answer if isinstance(answer, int) else None)
+        if isinstance(answer, str):
+            self.counts["submitted"] += 1
+            return Accepted(server_id=message.server_id, remote_id=answer)
+        self.counts["errors"] += 1
+        final, error = classify(answer)
+        return Rejected(
+            server_id=message.server_id,
+            error=error,
+            final=final,
+            retry_after=self.settings.retry_after,
+            reason=f"upstream error {answer}",
+        )
+
+    # -- upstream --------------------------------------------------------------------------
+
+    async def _request(self, params: dict[str, str]) -> str | None:
+        """POST one API-1 call (the key in the body, not in logged URLs); its body, or None
+        after a network failure, a timeout or a non-200 answer (counted as a failure)."""
+        assert self._session is not None
+        try:
+            async with self._session.post(
+                self.settings.url + "/api.php", data={**params, "apikey": self.settings.apikey}
+            ) as response:
+                if response.status != 200:
+                    self._failed("http", f"upstream answered HTTP {response.status}")
+                    return None
+                body = await response.text(errors="replace")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._failed("network", f"upstream unreachable: {exc!r}")
+            return None
+        return body
+
+    def _answered(self, code: int | None) -> None:
+        """The upstream answered in API-1 JSON, with error `code` or none."""
+        if code in UNHEALTHY:
+            self._failed(f"error{code}", f"upstream answered error {code}")
+        elif code is None or code in PERMANENT:
+            if not self._bound:
+                log.info("relay %s: the upstream answers; bound", self.name)
+            self._failures = 0
+            self._bound = True
+
+    def _failed(self, key: str, message: str) -> None:
+        """Log a kind of trouble once (later ones are counted in state()); enough failures
+        in a row make the link unbound so the outbox fails over."""
+        self.problems[key] = self.problems.get(key, 0) + 1
+        if self.problems[key] == 1:
+            log.warning("relay %s: %s (logged once; counted in state())", self.name, message)
+        self._failures += 1
+        if self._bound and self._failures >= self.settings.unhealthy_after:
+            log.warning("relay %s: unbound after %d failures", self.name, self._failures)
+            self._bound = False
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.poll_once()
+            except GatewayError:
+                # Storing the receipts failed: the ids stay in flight and are asked again.
+                log.exception("relay %s: recording receipts failed", self.name)
+            await asyncio.sleep(self.settings.poll_interval)
+
+    async def _fetch_inbound(self) -> None:
+        """The upstream's new inbound SMS, handed to the pipeline. `inbound=new` marks them
+        fetched upstream: one our store then fails to record is lost (at most once)."""
+        assert self._events is not None
+        body = await self._request({"inbound": "new", "format": "json"})
+        if body is None:
+            return
+        try:
+            messages = parse_inbound(body)
+        except (ValueError, TypeError, AttributeError) as exc:
+            self._failed("garbage", f"upstream inbound answer is not API-1 JSON: {exc}")
+            return
+        self._answered(None)
+        if messages:
+            await self._events.inbound(self.name, messages)
+
+    async def poll_once(self) -> None:
+        """One round: `check` the upstream ids still waiting, in batches, and report the
+        final ones; with none waiting, `balance` (authenticated, cheap) tells whether the
+        upstream answers."""
+        assert self._events is not None
+        if self.settings.fetch_inbound:
+            await self._fetch_inbound()
+        ids = await self._events.pending(self.name, POLL_LIMIT)
+        self._waiting = len(ids)
+        if not ids:
+            body = await self._request({"balance": "rur", "format": "json"})
+            if body is not None:
+                try:
+                    self._answered(error_code(json_object(body)))
+                except (ValueError, TypeError, AttributeError) as exc:
+                    self._failed("garbage", f"upstream balance answer is not API-1 JSON: {exc}")
+            return
+        for start in range(0, len(ids), CHECK_BATCH):
+            batch = ids[start : start + CHECK_BATCH]
+            params = {"check": ",".join(batch), "fields": "server_id,status,error"}
+            body = await self._request({**params, "format": "json"})
+            if body is None:
+                return
+            try:
+                receipts = parse_check(body, batch)
+            except (ValueError, TypeError, AttributeError) as exc:
+                self._failed("garbage", f"upstream check answer is not API-1 JSON: {exc}")
+                return
+            self._answered(None)
+            if receipts:
+                await self._events.receipts(self.name, receipts)
+                self.counts["receipts"] += len(receipts)
