@@ -5,6 +5,7 @@ by a local HTTP receiver.
     .venv/bin/python bench/e2e_pipeline.py                    # SQLite in a temporary folder
     .venv/bin/python bench/e2e_pipeline.py --workers 2 --batch 100
     .venv/bin/python bench/e2e_pipeline.py --database postgresql://postgres@127.0.0.1/test
+    .venv/bin/python bench/e2e_pipeline.py --relay      # through a relay to a second gateway
 
 Figures: messages per second end to end (first send → last final callback acknowledged), the
 send phase alone, and the tail (last send answered → last final callback). The receiver runs in
@@ -314,11 +315,11 @@ def report(
     last_final = max((arrived[i] for i in accepted & arrived.keys()), default=send_done)
     send_s = send_done - started
     e2e_s = (last_final if not missing else waited_until) - started
-    channel = (
-        f"SMPP link (window {args.window}) to smsc-sim, receipts after"
-        if args.smpp
-        else "emulator delay"
-    )
+    channel = "emulator delay"
+    if args.smpp:
+        channel = f"SMPP link (window {args.window}) to smsc-sim, receipts after"
+    elif args.relay:
+        channel = f"relay ({args.relay_concurrency} at once) to a second gateway, its emulator"
     print(
         f"e2e pipeline: {backend}, {args.workers} worker(s), batch {args.batch}, "
         f"{args.concurrency} concurrent requests, {channel} {args.emulator_delay:g} s, "
@@ -376,6 +377,29 @@ def start_smsc(env: dict[str, str], args: argparse.Namespace) -> subprocess.Pope
     return smsc
 
 
+def start_upstream(
+    env: dict[str, str], workdir: Path, args: argparse.Namespace
+) -> tuple[subprocess.Popen[str], str, str]:
+    """A second gateway (its own SQLite database, its emulator) as the relay's upstream, and
+    an account on it; returns (process, url, key)."""
+    up_env = dict(env, PILOTGATE_DATABASE_URL=f"sqlite:///{workdir}/upstream.db")
+    created = pilotgate(
+        up_env, "account", "create", "--email", "relay@example.com", "--password", "relay-pw",
+        "--balance", "10000000", "--default-sender", "INFORM",
+    ).split()  # fmt: skip
+    proc, url = start_server(up_env, 1)
+    return proc, url, created[-1]
+
+
+def add_relay(env: dict[str, str], ours: str, upstream: str, key: str, args: argparse.Namespace):
+    """Our relay connector to the upstream, statuses by its callbacks to `ours`."""
+    pilotgate(
+        env, "connector", "add", "relay", "up", "--url", upstream, "--key", key,
+        "--callback-url", ours, "--set", f"concurrency={args.relay_concurrency}",
+    )  # fmt: skip
+    pilotgate(env, "route", "add", "*", "sms", "up")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", help="database URL (default: SQLite in a temp folder)")
@@ -391,6 +415,14 @@ def main() -> None:
         help="deliver through an SMPP link to `pilotgate smsc-sim` (receipts after the delay)",
     )
     parser.add_argument("--window", type=int, default=10, help="SMPP window (with --smpp)")
+    parser.add_argument(
+        "--relay",
+        action="store_true",
+        help="deliver through a relay connector to a second `pilotgate serve` (its emulator)",
+    )
+    parser.add_argument(
+        "--relay-concurrency", type=int, default=32, help="relay sends at once (with --relay)"
+    )
     parser.add_argument(
         "--deadline", type=float, default=120, help="seconds to wait for finals after sends"
     )
@@ -416,6 +448,7 @@ def main() -> None:
     receiver.start()
     proc: subprocess.Popen[str] | None = None
     smsc: subprocess.Popen[str] | None = None
+    upstream: subprocess.Popen[str] | None = None
     status = 1
     try:
         if not replies.poll(30):
@@ -448,6 +481,10 @@ def main() -> None:
             args.method,
         )
         proc, url = start_server(env, args.workers)
+        if args.relay:
+            upstream, upstream_url, upstream_key = start_upstream(env, workdir, args)
+            add_relay(env, url, upstream_url, upstream_key, args)
+            time.sleep(2)  # bench set-up: let a link keeper round bind the relay
         httpx.get(f"{url}/api.php", params={"apikey": key}).raise_for_status()
         assert receiver.pid is not None
         cpu_before = (cpu_seconds(proc.pid), cpu_seconds(receiver.pid), time.process_time())
@@ -467,11 +504,15 @@ def main() -> None:
         }
         if smsc is not None:
             cpu["SMSC simulator"] = cpu_seconds(smsc.pid) - smsc_before
+        if upstream is not None:
+            cpu["upstream gateway"] = cpu_seconds(upstream.pid)
         got = ask(commands, replies, "report")
         status = report(args, backend, sent, got, (started, send_done, waited_until), cpu)
     finally:
         if proc is not None:
             stop_server(proc)
+        if upstream is not None:
+            stop_server(upstream)
         if smsc is not None:
             smsc.send_signal(signal.SIGINT)
             smsc.wait(10)

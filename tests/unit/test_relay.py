@@ -228,3 +228,17 @@ def test_a_final_upstream_item_carries_check_results():
     assert relay.receipt_of({"server_id": "77", "status": "1"}) is None
     with pytest.raises(ValueError):
         relay.receipt_of({"server_id": "77", "status": {"x": 1}})
+
+
+def test_parse_send_many_maps_our_phones_only():
+    body = _send(
+        {"server_id": "11", "phone": "79000000001", "status": "0"},
+        {"server_id": "0", "phone": "79000000002", "status": "-2", "error": "212"},
+        {"server_id": "13", "phone": "79999999999", "status": "0"},  # not asked: ignored
+        {"server_id": "abc", "phone": "79000000003", "status": "0"},  # garbage id: absent
+    )
+    phones = ["79000000001", "79000000002", "79000000003"]
+    assert relay.parse_send_many(body, phones) == {"79000000001": "11", "79000000002": 212}
+    assert relay.parse_send_many('{"error":{"code":"112"}}', phones) == 112
+    with pytest.raises(ValueError):
+        relay.parse_send_many('{"send": "x"}', phones)

@@ -10,6 +10,7 @@ from .answers import (
     parse_check,
     parse_inbound,
     parse_send,
+    parse_send_many,
     receipt_of,
     remaining_ttl,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "parse_check",
     "parse_inbound",
     "parse_send",
+    "parse_send_many",
     "receipt_of",
     "remaining_ttl",
 ]

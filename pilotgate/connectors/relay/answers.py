@@ -68,6 +68,31 @@ def parse_send(body: str) -> str | int:
     return server_id
 
 
+def parse_send_many(body: str, phones: Sequence[str]) -> dict[str, str | int] | int:
+    """For a `send` to several recipients: each phone's upstream `server_id` or error code
+    (a phone the answer does not list is absent), or the error code of the whole request
+    (the upstream's "more errors than messages" rule, or auth, money…). ValueError (and its
+    subclasses) when the answer is not API-1 JSON."""
+    data = json_object(body)
+    code = error_code(data)
+    if code is not None:
+        return code
+    items = data.get("send")
+    if not isinstance(items, list):
+        raise ValueError("send answer without a list")
+    wanted = set(phones)
+    found: dict[str, str | int] = {}
+    for item in items:
+        if not isinstance(item, dict) or str(item.get("phone")) not in wanted:
+            continue  # not one of ours: never trusted
+        phone, server_id = str(item["phone"]), str(item.get("server_id", ""))
+        if upstream.to_int(item.get("status"), -2) == -2:
+            found[phone] = upstream.to_int(item.get("error"), 110)
+        elif server_id.isdigit() and server_id != "0":
+            found[phone] = server_id
+    return found
+
+
 def receipt_of(item: Mapping[str, Any]) -> Receipt | None:
     """The receipt an upstream item (of `check`, or a status callback) makes when its status
     is final, with a number check's result fields; None while it is not. ValueError for

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import aiohttp
@@ -38,6 +39,7 @@ from .answers import (
     parse_check,
     parse_inbound,
     parse_send,
+    parse_send_many,
     remaining_ttl,
 )
 from .settings import RelaySettings
@@ -48,6 +50,31 @@ log = logging.getLogger("pilotgate.connectors.relay")
 CHECK_BATCH = 500
 #: Most upstream ids one poll round asks about.
 POLL_LIMIT = 10 * CHECK_BATCH
+
+
+#: Recipients in one upstream `send` (API-1 takes 10,000; a smaller request fails smaller).
+GROUP_MAX = 500
+
+
+def _distinct_phones(messages: list[Message], size: int) -> Iterator[list[Message]]:
+    """`messages` in chunks of at most `size` with no phone twice: the upstream sends one
+    message per distinct phone of a request."""
+    chunk: list[Message] = []
+    seen: set[str] = set()
+    later: list[Message] = []
+    for message in messages:
+        if message.phone in seen:
+            later.append(message)
+            continue
+        chunk.append(message)
+        seen.add(message.phone)
+        if len(chunk) == size:
+            yield chunk
+            chunk, seen = [], set()
+    if chunk:
+        yield chunk
+    if later:
+        yield from _distinct_phones(later, size)
 
 
 class RelayConnector:
@@ -103,9 +130,21 @@ class RelayConnector:
     async def submit(self, messages: Sequence[Message], now: datetime) -> list[Accepted | Rejected]:
         if self._stopping or not self._bound or self._session is None:
             raise ConnectorError(f"relay {self.name} is not bound")
-        return list(await asyncio.gather(*(self._submit_one(m, now) for m in messages)))
+        # Messages that differ only in their phone (a bulk send, an API-1 request to many)
+        # go to the upstream as one `send` to many, at most GROUP_MAX and each phone once.
+        groups: dict[tuple[tuple[str, str], ...], list[Message]] = defaultdict(list)
+        for message in messages:
+            groups[tuple(sorted(self._params(message, now).items()))].append(message)
+        chunks = [
+            (dict(key), chunk)
+            for key, members in groups.items()
+            for chunk in _distinct_phones(members, GROUP_MAX)
+        ]
+        answers = await asyncio.gather(*(self._submit_many(p, chunk) for p, chunk in chunks))
+        return [outcome for answer in answers for outcome in answer]
 
-    async def _submit_one(self, message: Message, now: datetime) -> Accepted | Rejected:
+    def _params(self, message: Message, now: datetime) -> dict[str, str]:
+        """The upstream `send` parameters of `message`, but for its phone."""
         params = upstream.send_params(
             channel=message.channel,
             sender=message.sender,
@@ -113,15 +152,42 @@ class RelayConnector:
             text=message.text,
             sender_map=self.settings.sender_map,
         )
-        params |= {"to": message.phone, "format": "json"}
+        params["format"] = "json"
         callback = self.settings.callback_for(message.channel)
         if callback:
             params |= {"callback": callback, "callback_method": "post"}
         ttl = remaining_ttl(message, now)
         if ttl is not None:
             params["ttl"] = str(ttl)
+        return params
+
+    async def _submit_many(
+        self, params: dict[str, str], messages: list[Message]
+    ) -> list[Accepted | Rejected]:
+        if len(messages) == 1:
+            return [await self._submit_one(params, messages[0])]
         async with self._limit:
-            body = await self._request(params)
+            body = await self._request({**params, "to": ",".join(m.phone for m in messages)})
+        if body is None:  # a failure _request counted: they wait in our queue
+            return [self._outcome(m, 110) for m in messages]
+        try:
+            answers = parse_send_many(body, [m.phone for m in messages])
+        except (ValueError, TypeError, AttributeError) as exc:
+            self._failed("garbage", f"upstream send answer is not API-1 JSON: {exc}")
+            return [self._outcome(m, 110) for m in messages]
+        if isinstance(answers, int):
+            if answers in UNHEALTHY:
+                self._answered(answers)
+                return [self._outcome(m, answers) for m in messages]
+            # The whole request was refused for some of its phones (more errors than
+            # messages): each alone gets its own answer.
+            return list(await asyncio.gather(*(self._submit_one(params, m) for m in messages)))
+        self._answered(None)
+        return [self._outcome(m, answers.get(m.phone, 110)) for m in messages]
+
+    async def _submit_one(self, params: dict[str, str], message: Message) -> Accepted | Rejected:
+        async with self._limit:
+            body = await self._request({**params, "to": message.phone})
         answer: str | int = 110
         if body is not None:
             try:
@@ -130,6 +196,10 @@ class RelayConnector:
                 self._failed("garbage", f"upstream send answer is not API-1 JSON: {exc}")
             else:
                 self._answered(answer if isinstance(answer, int) else None)
+        return self._outcome(message, answer)
+
+    def _outcome(self, message: Message, answer: str | int) -> Accepted | Rejected:
+        """What the upstream's answer for one message (its id, or an error code) makes."""
         if isinstance(answer, str):
             self.counts["submitted"] += 1
             return Accepted(server_id=message.server_id, remote_id=answer)
