@@ -233,7 +233,9 @@ class Sending(Core):
                 result.append(d)
                 continue
             route = routing.parse_connectors(d.route)
-            if route == (self.policy.emulator_route,):  # test=1: nothing leaves, any number
+            # Only the emulator carries it (test=1, the demo account, the default route):
+            # nothing leaves the gateway, so any number of the pool will do.
+            if route == (self.policy.emulator_route,):
                 usable = [(number, prefix) for number, prefix, _ in pool]
             else:
                 usable = two_way.for_route(pool, route)
