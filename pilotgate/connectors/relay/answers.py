@@ -49,6 +49,14 @@ def error_code(data: Mapping[str, Any]) -> int | None:
     return int(error)
 
 
+def _items(data: Mapping[str, Any], command: str) -> list[Any]:
+    """The list an answer to `command` holds under its name."""
+    items = data.get(command)
+    if not isinstance(items, list):
+        raise ValueError(f"{command} answer without a list")
+    return items
+
+
 def parse_send(body: str) -> str | int:
     """The upstream's `server_id` for our one recipient, or its error code.
     ValueError (and its subclasses) when the answer is not API-1 JSON."""
@@ -77,12 +85,9 @@ def parse_send_many(body: str, phones: Sequence[str]) -> dict[str, str | int] | 
     code = error_code(data)
     if code is not None:
         return code
-    items = data.get("send")
-    if not isinstance(items, list):
-        raise ValueError("send answer without a list")
     wanted = set(phones)
     found: dict[str, str | int] = {}
-    for item in items:
+    for item in _items(data, "send"):
         if not isinstance(item, dict) or str(item.get("phone")) not in wanted:
             continue  # not one of ours: never trusted
         phone, server_id = str(item["phone"]), str(item.get("server_id", ""))
@@ -122,11 +127,8 @@ def parse_check(body: str, asked: Sequence[str]) -> list[Receipt]:
         if code == 302 and len(asked) == 1:  # a single unknown id is answered as an error
             return [Receipt(remote_id=asked[0], status=Status.UNDELIVERED, error=603)]
         raise ValueError(f"check answered error {code}")
-    items = data.get("check")
-    if not isinstance(items, list):
-        raise ValueError("check answer without a list")
     receipts = []
-    for item in items:
+    for item in _items(data, "check"):
         if not isinstance(item, dict) or str(item.get("server_id")) not in wanted:
             continue
         receipt = receipt_of(item)
@@ -143,11 +145,8 @@ def parse_inbound(body: str) -> list[MobileOriginated]:
     code = error_code(data)
     if code is not None:
         raise ValueError(f"inbound answered error {code}")
-    items = data.get("inbound")
-    if not isinstance(items, list):
-        raise ValueError("inbound answer without a list")
     found = []
-    for item in items:
+    for item in _items(data, "inbound"):
         try:
             received = datetime.strptime(f"{item['created']} +0000", "%Y-%m-%d %H:%M:%S %z")
             reply_to = str(item.get("server_id") or "")
