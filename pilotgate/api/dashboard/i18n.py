@@ -1,0 +1,147 @@
+"""The dashboard's message catalogue: English is the key, Russian the translation. A text
+missing here shows in English. The language comes from `?lang=`, then the session, then the
+browser's Accept-Language."""
+
+from __future__ import annotations
+
+LANGUAGES = ("en", "ru")
+
+RU: dict[str, str] = {
+    "Customer cabinet": "Личный кабинет",
+    "Operator console": "Консоль оператора",
+    "Log in": "Войти",
+    "Log out": "Выйти",
+    "E-mail": "E-mail",
+    "Password": "Пароль",
+    "Wrong e-mail or password.": "Неверный e-mail или пароль.",
+    "Too many failed attempts; try again later.": "Слишком много неудачных попыток; "
+    "попробуйте позже.",
+    "This account is blocked.": "Учётная запись заблокирована.",
+    "The form has expired; please try again.": "Форма устарела; попробуйте ещё раз.",
+    "Overview": "Обзор",
+    "Send": "Отправить",
+    "Send SMS": "Отправка SMS",
+    "History": "История",
+    "Inbound": "Входящие",
+    "Balance": "Баланс",
+    "Statistics": "Статистика",
+    "Senders": "Отправители",
+    "Settings": "Настройки",
+    "API key": "API-ключ",
+    "API": "API",
+    "Referrals": "Рефералы",
+    "Change password": "Сменить пароль",
+    "Current password": "Текущий пароль",
+    "New password": "Новый пароль",
+    "Password changed.": "Пароль изменён.",
+    "The current password is wrong.": "Текущий пароль неверен.",
+    "The new password must have at least 8 characters.": "Новый пароль должен быть не короче "
+    "8 символов.",
+    "Saved.": "Сохранено.",
+    "Save": "Сохранить",
+    "Phones": "Телефоны",
+    "Text": "Текст",
+    "Sender": "Отправитель",
+    "Schedule (UTC)": "Отложить до (UTC)",
+    "Test mode (nothing leaves the gateway)": "Тестовый режим (ничего не уходит наружу)",
+    "parts": "частей",
+    "price": "цена",
+    "characters": "символов",
+    "Sent": "Отправлено",
+    "Status": "Статус",
+    "Phone": "Телефон",
+    "Channel": "Канал",
+    "Created": "Создано",
+    "Price": "Цена",
+    "Parts": "Частей",
+    "Error": "Ошибка",
+    "From": "С",
+    "To": "По",
+    "Search in text": "Поиск в тексте",
+    "Filter": "Фильтр",
+    "Next page": "Следующая страница",
+    "Export CSV": "Выгрузить CSV",
+    "any": "любой",
+    "Message": "Сообщение",
+    "Status timeline": "История статусов",
+    "Callback attempts": "Попытки callback",
+    "Attempts": "Попыток",
+    "Done": "Завершено",
+    "No callback URL was set for this message.": "Для сообщения не был задан callback.",
+    "Number": "Номер",
+    "Amount": "Сумма",
+    "Kind": "Вид",
+    "Note": "Примечание",
+    "Ledger": "Движение средств",
+    "Messages per day by status": "Сообщения по дням и статусам",
+    "Delivery rate": "Доля доставленных",
+    "Spend per day": "Расходы по дням",
+    "By operator": "По операторам",
+    "Operator": "Оператор",
+    "Messages": "Сообщений",
+    "Spend": "Расход",
+    "Days": "Дней",
+    "Status callback URL": "URL для статусов (callback)",
+    "Callback method": "Метод callback",
+    "Callback secret": "Секрет подписи callback",
+    "Rotate the secret": "Сменить секрет",
+    "Inbound URL": "URL для входящих",
+    "Allowed IPs (comma-separated; empty = any)": "Разрешённые IP (через запятую; пусто — любые)",
+    "Loop window, seconds (empty = gateway default, 0 = off)": "Окно защиты от повторов, "
+    "секунд (пусто — по умолчанию, 0 — выкл.)",
+    "Default sender": "Отправитель по умолчанию",
+    "Name": "Имя",
+    "Description (project, site, sample texts)": "Описание (проект, сайт, примеры текстов)",
+    "Callback for the verdict (URL or e-mail)": "Куда сообщить решение (URL или e-mail)",
+    "Request": "Запросить",
+    "State": "Состояние",
+    "pending": "на рассмотрении",
+    "approved": "одобрено",
+    "rejected": "отклонено",
+    "Regenerate the key": "Выпустить новый ключ",
+    "Your new API key (shown only now; the old key no longer works):": "Ваш новый API-ключ "
+    "(показан только сейчас; старый ключ больше не действует):",
+    "Keys are stored only as digests, so the current key cannot be shown again. Regenerate "
+    "it to get a new one.": "Ключи хранятся только в виде хешей, поэтому текущий ключ нельзя "
+    "показать снова. Выпустите новый ключ.",
+    "Your referral link parameter": "Ваш реферальный параметр",
+    "Commission": "Комиссия",
+    "Account": "Аккаунт",
+    "Accounts": "Аккаунты",
+    "Sender approvals": "Одобрение отправителей",
+    "Tariffs": "Тарифы",
+    "Connectors": "Коннекторы",
+    "Routes": "Маршруты",
+    "Queue": "Очередь",
+    "Stop list": "Стоп-лист",
+    "Create": "Создать",
+    "Top up": "Пополнить",
+    "Block": "Заблокировать",
+    "Unblock": "Разблокировать",
+    "Tariff": "Тариф",
+    "Approve": "Одобрить",
+    "Reject": "Отклонить",
+    "Reason": "Причина",
+    "Import CSV": "Импорт CSV",
+    "Enable": "Включить",
+    "Disable": "Выключить",
+    "Add": "Добавить",
+    "Remove": "Удалить",
+    "Nothing here yet.": "Пока пусто.",
+    "Page not found.": "Страница не найдена.",
+    "Forbidden.": "Доступ запрещён.",
+    "The request is too large.": "Слишком большой запрос.",
+}
+
+
+def translate(text: str, lang: str) -> str:
+    if lang == "ru":
+        return RU.get(text, text)
+    return text
+
+
+def choose(query: str, session: str, accept: str) -> str:
+    for candidate in (query, session):
+        if candidate in LANGUAGES:
+            return candidate
+    return "ru" if accept.lower().startswith("ru") else "en"
