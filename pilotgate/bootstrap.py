@@ -120,6 +120,7 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> Dashboard:
             lockout_window=timedelta(minutes=settings.dashboard_lockout_minutes),
             session_lifetime=timedelta(hours=settings.dashboard_session_hours),
             default_sender=settings.default_sender,
+            https=settings.dashboard_https,
         ),
         now,
     )

@@ -131,6 +131,8 @@ class Settings:
     dashboard_lockout_attempts: int = 5
     dashboard_lockout_minutes: float = 15.0
     dashboard_session_hours: float = 12.0
+    #: Mark session cookies Secure even on plain http (TLS ended by a proxy in front).
+    dashboard_https: bool = False
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

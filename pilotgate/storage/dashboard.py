@@ -140,6 +140,10 @@ class DashboardStore(Protocol):
     async def callback_attempts(self, account_id: int, server_id: int) -> list[CallbackAttempt]:
         """The status callback jobs of one of the account's messages, oldest first."""
 
+    async def fold_statistics(self, limit: int) -> int:
+        """Fold up to `limit` pending statistics changes into the per-day table (PostgreSQL
+        appends them as deltas; SQLite counts in place and has nothing to fold)."""
+
     async def daily_stats(self, account_id: int, since: date, until: date) -> list[DayStat]:
         """Per-day counts and spend of the account's messages created from `since` to `until`
         inclusive, from the aggregate table the database maintains (never a scan of

@@ -161,6 +161,8 @@ async def test_daily_stats_follow_status_changes(backend: Backend):
         (NOW.date(), 2, "Tele2"): (1, 150),
         (NOW.date() + timedelta(days=1), 0, "MTS"): (1, 150),
     }
+    await store.fold_statistics(1000)  # folding the pending changes keeps every figure
+    assert await store.daily_stats(account.id, NOW.date(), NOW.date() + timedelta(days=1)) == stats
     attempts = await store.callback_attempts(account.id, first.server_ids[0])
     assert [a.status for a in attempts] == [1, 2]  # one job per status change, in order
     assert all(a.url == url and a.attempts == 0 and a.done_at is None for a in attempts)

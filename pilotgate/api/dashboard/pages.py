@@ -28,6 +28,9 @@ class DashboardSettings:
     session_lifetime: timedelta = timedelta(hours=12)
     #: What `from` defaults to when an account has no default sender.
     default_sender: str = "INFORM"
+    #: Cookies are Secure when the request came over https, or always with this (TLS ended
+    #: by a proxy in front: the gateway itself then only sees http).
+    https: bool = False
 
 
 def _when(value: datetime | None) -> str:
@@ -101,7 +104,7 @@ class Ctx:
             response.set_cookie(
                 COOKIE,
                 self.signer.dump(self.new_session),
-                secure=self.req.secure,
+                secure=self.req.secure or self.settings.https,
                 max_age=lifetime,
             )
         return response

@@ -231,8 +231,10 @@ class Dashboard(Core):
             for r in rows
         ]
 
+    async def fold_statistics(self, limit: int) -> int:
+        return await self._count(_FOLD, (limit,))
+
     async def daily_stats(self, account_id: int, since: date, until: date) -> list[DayStat]:
-        await self._count(_FOLD, (100_000,))
         first, last = (since - _EPOCH_DAY).days, (until - _EPOCH_DAY).days
         rows = await self._rows(
             "SELECT day, status, operator, sum(count), sum(spend) FROM ("

@@ -222,6 +222,9 @@ class Dashboard(Core):
             for r in rows
         ]
 
+    async def fold_statistics(self, limit: int) -> int:
+        return 0  # the triggers count in place: SQLite has one writer at a time
+
     async def daily_stats(self, account_id: int, since: date, until: date) -> list[DayStat]:
         rows = self._read(
             "SELECT day, status, operator, count, spend FROM message_days "
