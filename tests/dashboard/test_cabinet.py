@@ -123,6 +123,8 @@ def test_regenerating_the_key_replaces_the_old_one(site, customer):
     client.get("/cabinet/key")
     page = client.post("/cabinet/key")
     new_key = re.search(r'id="new-key">([A-Za-z0-9]{64})<', page.text).group(1)
+    assert f"{site.url}/api.php?send=Hello&amp;to=79087964781&amp;apikey={new_key}" in page.text
+    assert new_key not in client.get("/cabinet/key").text  # shown once
     with httpx.Client(timeout=30) as http:
         assert Api(http, site.url, new_key).json(balance="rur")["balance"] == "100.00"
         assert Api(http, site.url, account.key).json(balance="rur")["error"]["code"] == "102"

@@ -27,7 +27,13 @@ async def key(ctx: Ctx) -> Response:
     if ctx.req.method == "POST":
         new_key = accounts.new_api_key()
         await ctx.gateway.store.replace_api_keys(ctx.me.id, accounts.key_digest(new_key), ctx.now)
-    return ctx.render("key.html", new_key=new_key)
+    return ctx.render("key.html", new_key=new_key, base=_base(ctx))
+
+
+def _base(ctx: Ctx) -> str:
+    """This server's address as the browser reached it, for copy-and-paste examples."""
+    host = ctx.req.header("host") or "127.0.0.1:8000"
+    return f"{'https' if ctx.req.secure or ctx.settings.https else 'http'}://{host}"
 
 
 def _error_text(ctx: Ctx, code: int) -> str:
@@ -136,9 +142,7 @@ async def referrals(ctx: Ctx) -> Response:
 
 
 async def api_page(ctx: Ctx) -> Response:
-    host = ctx.req.header("host") or "127.0.0.1:8000"
-    base = f"{'https' if ctx.req.secure else 'http'}://{host}"
-    return ctx.render("api.html", base=base)
+    return ctx.render("api.html", base=_base(ctx))
 
 
 ROUTES = [
