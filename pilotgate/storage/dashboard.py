@@ -4,7 +4,7 @@ per-day statistics (storage/*/dashboard.py; migration 0011_dashboard)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
@@ -84,6 +84,19 @@ class SenderVerdict:
     name: str
     state: str
     reason: str
+
+
+def day_groups(
+    rows: Iterable[tuple[int, int, int, str, int]],
+) -> list[tuple[int, int, int, str, int, int]]:
+    """(account_id, day, status, operator, count, spend) of new messages given as
+    (account_id, day, status, operator, price): what `submit` adds to the statistics."""
+    groups: dict[tuple[int, int, int, str], list[int]] = {}
+    for account_id, day, status, operator, price in rows:
+        group = groups.setdefault((account_id, day, status, operator), [0, 0])
+        group[0] += 1
+        group[1] += price
+    return [(*key, count, spend) for key, (count, spend) in sorted(groups.items())]
 
 
 class DashboardStore(Protocol):

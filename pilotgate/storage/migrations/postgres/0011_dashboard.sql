@@ -25,7 +25,7 @@ CREATE INDEX messages_account_created ON messages(account_id, created);
 -- Statistics: one row per account, UTC day of creation, current status and operator.
 -- Counters updated in place by concurrent transactions would serialise every status change
 -- of an account on a few hot rows (and batches locking them in different orders deadlock),
--- so the triggers only append deltas; `daily_stats` folds them into message_days (in key
+-- so `submit` (one row per group of a batch) and the status trigger only append deltas; `daily_stats` folds them into message_days (in key
 -- order, rows taken with SKIP LOCKED) and adds the ones not folded yet.
 CREATE TABLE message_days (
     account_id bigint NOT NULL,
@@ -52,17 +52,13 @@ SELECT account_id, floor(extract(epoch FROM created) / 86400)::integer, status, 
   FROM messages GROUP BY 1, 2, 3, 4;
 CREATE FUNCTION messages_day_delta() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        INSERT INTO message_day_deltas (account_id, day, status, operator, count, spend)
-        VALUES (OLD.account_id, floor(extract(epoch FROM OLD.created) / 86400)::integer,
-                OLD.status, OLD.operator, -1, -OLD.price);
-    END IF;
+    INSERT INTO message_day_deltas (account_id, day, status, operator, count, spend)
+    VALUES (OLD.account_id, floor(extract(epoch FROM OLD.created) / 86400)::integer,
+            OLD.status, OLD.operator, -1, -OLD.price);
     INSERT INTO message_day_deltas (account_id, day, status, operator, count, spend)
     VALUES (NEW.account_id, floor(extract(epoch FROM NEW.created) / 86400)::integer,
             NEW.status, NEW.operator, 1, NEW.price);
     RETURN NULL;
 END $$;
-CREATE TRIGGER messages_day_insert AFTER INSERT ON messages
-    FOR EACH ROW EXECUTE FUNCTION messages_day_delta();
 CREATE TRIGGER messages_day_status AFTER UPDATE OF status ON messages
     FOR EACH ROW WHEN (NEW.status <> OLD.status) EXECUTE FUNCTION messages_day_delta();
