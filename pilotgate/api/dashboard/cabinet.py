@@ -73,6 +73,13 @@ async def settings(ctx: Ctx) -> Response:
             error = _error_text(ctx, 260)
         if not error and loop and not (loop.isdigit() and int(loop) <= 30 * 86400):
             error = f"{ctx._('Loop window, seconds (empty = gateway default, 0 = off)')}: {loop}"
+        default_sender = form.get("default_sender", "").strip()
+        if (
+            not error
+            and default_sender
+            and default_sender not in (await ctx.gateway.approved_senders(me))
+        ):
+            error = _error_text(ctx, 204)  # only an approved name can be the default
         if not error:
             await store.update_account(
                 me.id,
@@ -81,7 +88,7 @@ async def settings(ctx: Ctx) -> Response:
                     status_method=method,
                     inbound_url=inbound_url,
                     allow_ip=allow_ip,
-                    default_sender=form.get("default_sender", "").strip()[:32],
+                    default_sender=default_sender,
                 ),
             )
             await store.set_loop_window(me.id, int(loop) if loop else None)

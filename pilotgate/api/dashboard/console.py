@@ -49,6 +49,8 @@ async def create(ctx: Ctx) -> Response:
         return await accounts_page(ctx, error=str(exc), status=400)
     if not sender_rules.is_email(email) or len(password) < 8:
         return await accounts_page(ctx, error="e-mail / password (8+)", status=400)
+    if tariff not in {t.id for t in await ctx.gateway.store.tariffs()}:
+        return await accounts_page(ctx, error=f"tariff {tariff}", status=400)
     key = accounts.new_api_key()
     try:
         created = await ctx.gateway.store.create_account(
