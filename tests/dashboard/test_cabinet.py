@@ -97,6 +97,10 @@ def test_settings_are_validated_and_saved(site, customer):
     assert bad.status_code == 400 and "260" in bad.text
     bad_ip = client.post("/cabinet/settings", {"allow_ip": "not-an-ip", "status_method": "get"})
     assert bad_ip.status_code == 400
+    unapproved = client.post(
+        "/cabinet/settings", {"status_method": "get", "default_sender": "NOTMINE"}
+    )
+    assert unapproved.status_code == 400 and "204" in unapproved.text
     good = client.post(
         "/cabinet/settings",
         {

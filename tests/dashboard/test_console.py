@@ -26,6 +26,11 @@ def test_accounts_are_created_topped_up_blocked_and_moved_to_another_tariff(site
         "/console/accounts", {"email": "made@example.com", "password": "password-1"}
     )
     assert dup.status_code == 409
+    no_tariff = operator.post(
+        "/console/accounts",
+        {"email": "nt@example.com", "password": "password-1", "tariff": "424242"},
+    )
+    assert no_tariff.status_code == 400 and "nt@example.com" not in operator.get("/console/").text
     with httpx.Client(timeout=30) as http:
         api = Api(http, site.url, key)
         assert api.json(balance="rur")["balance"] == "5.00"
