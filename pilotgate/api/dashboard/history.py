@@ -12,13 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pilotgate.domain import codes, money
-from pilotgate.domain.messages import Message
+from pilotgate.domain.messages import Message, Status
 from pilotgate.storage.dashboard import HistoryQuery
 
 from .pages import Ctx
 from .web import Response
 
 PAGE = 50
+_IN_FLIGHT = frozenset({Status.ACCEPTED, Status.HANDED_OVER, Status.SCHEDULED})
 EXPORT_CHUNK = 1000
 FILTERS = ("from", "to", "phone", "status", "sender", "channel", "q")
 STATUS_NAMES = {
@@ -76,9 +77,12 @@ async def page(ctx: Ctx) -> Response:
         "csv_url": "/cabinet/history.csv?" + urlencode(filters),
         "statuses": STATUS_NAMES,
     }
-    # htmx polls the table alone while messages are on their way.
-    template = "history_rows.html" if ctx.req.header("hx-request") else "history.html"
-    return ctx.render(template, **values)
+    if not ctx.req.header("hx-request"):
+        return ctx.render("history.html", **values)
+    # htmx polls the table alone while messages are on their way; 286 tells it to stop once
+    # every message shown has its final status.
+    waiting = any(m.status in _IN_FLIGHT for m in rows)
+    return ctx.render("history_rows.html", 200 if waiting else 286, **values)
 
 
 async def detail(ctx: Ctx) -> Response:
