@@ -8,8 +8,8 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from pilotgate.api.dashboard import Dashboard, DashboardSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
@@ -28,6 +28,9 @@ from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
 from pilotgate.storage.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from pilotgate.api.dashboard import Dashboard
 
 log = logging.getLogger("pilotgate")
 
@@ -111,6 +114,9 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
 
 def build_dashboard(settings: Settings, gateway: Gateway) -> Dashboard:
     """The web cabinet and console, served by the same app as the API."""
+    # Imported here: Jinja2 and the pages would slow every admin command's start.
+    from pilotgate.api.dashboard import Dashboard, DashboardSettings
+
     return Dashboard(
         gateway,
         DashboardSettings(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -20,7 +20,9 @@ from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
 
 from . import api1, api2, render, request
-from .dashboard import Dashboard
+
+if TYPE_CHECKING:
+    from .dashboard import Dashboard
 
 log = logging.getLogger("pilotgate.api")
 
