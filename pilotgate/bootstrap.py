@@ -3,13 +3,12 @@ The only module that names concrete adapters."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
@@ -17,7 +16,7 @@ from pilotgate.connectors.emulator import EmulatorConnector
 from pilotgate.connectors.hlr import HlrConnector
 from pilotgate.connectors.relay import RelayConnector, RelaySettings
 from pilotgate.connectors.smpp import SmppConnector, SmppSettings
-from pilotgate.domain import accounts, callbacks, money, stoplist
+from pilotgate.domain import accounts, callbacks, stoplist, tariff_csv
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
@@ -29,6 +28,9 @@ from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
 from pilotgate.storage.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from pilotgate.api.dashboard import Dashboard
 
 log = logging.getLogger("pilotgate")
 
@@ -107,6 +109,26 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             two_way_hours=settings.two_way_hours,
         ),
         build_address_policy(settings).refusal,
+    )
+
+
+def build_dashboard(settings: Settings, gateway: Gateway) -> Dashboard:
+    """The web cabinet and console, served by the same app as the API."""
+    # Imported here: Jinja2 and the pages would slow every admin command's start.
+    from pilotgate.api.dashboard import Dashboard, DashboardSettings
+
+    return Dashboard(
+        gateway,
+        DashboardSettings(
+            max_form_bytes=settings.dashboard_max_form_bytes,
+            max_upload_bytes=settings.dashboard_max_upload_bytes,
+            lockout_attempts=settings.dashboard_lockout_attempts,
+            lockout_window=timedelta(minutes=settings.dashboard_lockout_minutes),
+            session_lifetime=timedelta(hours=settings.dashboard_session_hours),
+            default_sender=settings.default_sender,
+            https=settings.dashboard_https,
+        ),
+        now,
     )
 
 
@@ -196,27 +218,7 @@ def build_link_keeper(settings: Settings, store: Store, outbox: Outbox) -> LinkK
 
 def parse_tariff_csv(text: str) -> list[Rate]:
     """Rows of `prefix,channel,price,country,operator` (a header row is optional)."""
-    rates = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or row[0].strip().lower() == "prefix" or row[0].startswith("#"):
-            continue
-        try:
-            prefix, channel, price = row[0].strip(), row[1].strip().lower(), row[2].strip()
-            country = row[3].strip() if len(row) > 3 else ""
-            operator = row[4].strip() if len(row) > 4 else ""
-            rate = Rate(
-                prefix=prefix.lstrip("+"),
-                channel=Channel(channel).value,
-                price=money.parse(price),
-                country=country,
-                operator=operator,
-            )
-        except (IndexError, ValueError) as exc:
-            raise ConfigError(f"tariff line {number}: {exc}") from exc
-        if not rate.prefix.isdigit() or rate.price < 0:
-            raise ConfigError(f"tariff line {number}: bad prefix or price")
-        rates.append(rate)
-    return rates
+    return tariff_csv.parse(text)
 
 
 def default_rates() -> list[Rate]:

@@ -127,6 +127,16 @@ class Settings:
     smtp_timeout: float = 30.0
     #: Debug mails one account may have per hour (per process); more are dropped.
     debug_mail_per_hour: int = 20
+    #: The web dashboard (/cabinet, /console): largest form body, largest upload (tariff CSV),
+    #: failed logins per e-mail and address within `dashboard_lockout_minutes` before further
+    #: attempts are refused, and how long a session lasts.
+    dashboard_max_form_bytes: int = 64 * 1024
+    dashboard_max_upload_bytes: int = 2 * 1024 * 1024
+    dashboard_lockout_attempts: int = 5
+    dashboard_lockout_minutes: float = 15.0
+    dashboard_session_hours: float = 12.0
+    #: Mark session cookies Secure even on plain http (TLS ended by a proxy in front).
+    dashboard_https: bool = False
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

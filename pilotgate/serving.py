@@ -77,7 +77,12 @@ async def run(
     keeper = bootstrap.build_link_keeper(settings, store, outbox) if outbox else None
     notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
     mailer = bootstrap.build_debug_mailer(settings)
-    app = App(gateway, max_body_bytes=settings.max_body_bytes, debug_mail=mailer)
+    app = App(
+        gateway,
+        max_body_bytes=settings.max_body_bytes,
+        debug_mail=mailer,
+        dashboard=bootstrap.build_dashboard(settings, gateway),
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -21,6 +21,9 @@ from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
 
 from . import api1, api2, render, request
+
+if TYPE_CHECKING:
+    from .dashboard import Dashboard
 
 log = logging.getLogger("pilotgate.api")
 
@@ -77,17 +80,23 @@ def _content_type(scope: Scope) -> str:
 
 
 class App:
-    """ASGI entry point: routes `/api.php` and `/api2.php`; a later issue mounts the
-    dashboard."""
+    """ASGI entry point: routes `/api.php` and `/api2.php`, and the dashboard's `/cabinet`,
+    `/console` and `/static/dashboard/` when one is given."""
 
     def __init__(
-        self, gateway: Gateway, *, max_body_bytes: int, debug_mail: DebugMailer | None = None
+        self,
+        gateway: Gateway,
+        *,
+        max_body_bytes: int,
+        debug_mail: DebugMailer | None = None,
+        dashboard: Dashboard | None = None,
     ) -> None:
         self.gateway = gateway
         self.max_body_bytes = max_body_bytes
         self.stopping = False
         #: Sends `debug=` copies of API-1 calls; None when no SMTP relay is configured.
         self.debug_mail = debug_mail
+        self.dashboard = dashboard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -101,6 +110,12 @@ class App:
             return
         if path.startswith("/relay/"):
             await self.relay(scope, receive, send)
+            return
+        if self.dashboard is not None and self.dashboard.handles(path):
+            if self.stopping:
+                await _respond(send, 503, b"Shutting down", "text/plain; charset=utf-8")
+                return
+            await self.dashboard(scope, receive, send)
             return
         if path not in ("/api.php", "/", "/api2.php"):
             await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")

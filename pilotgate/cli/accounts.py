@@ -267,17 +267,22 @@ async def sender_add(
 @click.argument("sender_id", type=int)
 @with_store
 async def sender_approve(settings: config.Settings, store: Store, sender_id: int) -> None:
-    """Approve a pending sender name."""
-    changed = await store.set_sender_state(sender_id, SenderState.APPROVED)
+    """Approve a pending sender name (its callback URL, if any, is told)."""
+    changed = await store.set_sender_verdict(sender_id, SenderState.APPROVED, "", bootstrap.now())
     click.echo(f"sender {changed.id} {changed.name} {changed.state.value}")
 
 
 @sender.command("reject")
 @click.argument("sender_id", type=int)
+@click.option("--reason", default="", help="Why; sent with the verdict's callback.")
 @with_store
-async def sender_reject(settings: config.Settings, store: Store, sender_id: int) -> None:
-    """Reject a sender name."""
-    changed = await store.set_sender_state(sender_id, SenderState.REJECTED)
+async def sender_reject(
+    settings: config.Settings, store: Store, sender_id: int, reason: str
+) -> None:
+    """Reject a sender name (its callback URL, if any, is told)."""
+    changed = await store.set_sender_verdict(
+        sender_id, SenderState.REJECTED, reason, bootstrap.now()
+    )
     click.echo(f"sender {changed.id} {changed.name} {changed.state.value}")
 
 

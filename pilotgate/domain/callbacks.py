@@ -117,6 +117,12 @@ def inbound_params(
     ]
 
 
+def sender_params(sender_id: int, name: str, state: str, reason: str) -> list[tuple[str, str]]:
+    """An operator's verdict on a requested sender name (COMPAT §11: "the verdict is sent
+    to the callback"): the `id`, `name` and `state` that `list=senders` shows, and why."""
+    return [("id", str(sender_id)), ("name", name), ("state", state), ("reason", reason)]
+
+
 def sign(secret: str, payload: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest()
 

@@ -147,6 +147,10 @@ class CallbackWorker:
             i.id: i
             for i in await self._store.inbound_by_ids([j.ref for j in jobs if j.kind == "inbound"])
         }
+        verdicts = {
+            v.sender_id: v
+            for v in await self._store.sender_verdicts([j.ref for j in jobs if j.kind == "sender"])
+        }
         secrets: dict[int, str] = {}
         for account_id in {j.account_id for j in jobs}:
             account = await self._store.account(account_id)
@@ -162,6 +166,9 @@ class CallbackWorker:
                 params = callbacks.inbound_params(
                     item.id, item.phone, item.num, item.text, item.created, item.server_id
                 )
+            elif job.kind == "sender" and job.ref in verdicts:
+                v = verdicts[job.ref]
+                params = callbacks.sender_params(v.sender_id, v.name, v.state, v.reason)
             else:
                 continue
             built[job.id] = callbacks.build(job.url, job.method, params, secrets[job.account_id])

@@ -34,6 +34,9 @@ ConnectorFactory = Callable[[ConnectorInfo], Connector | None]
 
 #: Messages stored before routing existed carry no route: they go to the emulator.
 DEFAULT_ROUTE = ("emulator",)
+#: How often, and how many at a time, pending statistics deltas are folded (fold_statistics).
+FOLD_INTERVAL = timedelta(seconds=5)
+FOLD_LIMIT = 50_000
 
 
 class ConnectorPool:
@@ -108,6 +111,7 @@ class Outbox:
         self._stopping = asyncio.Event()
         self._poll_delta = timedelta(seconds=poll_interval)
         self._released_at: datetime | None = None
+        self._folded_at: datetime | None = None
 
     @property
     def pool(self) -> ConnectorPool:
@@ -124,6 +128,11 @@ class Outbox:
             moved += await self._store.release_scheduled(now)
             moved += await self._store.expire(now, self._batch)
             self._released_at = now
+        if self._folded_at is None or now - self._folded_at >= FOLD_INTERVAL:
+            # The dashboard's per-day statistics: PostgreSQL's pending deltas become counters
+            # here, so the statistics page only ever adds the last few seconds' worth.
+            await self._store.fold_statistics(FOLD_LIMIT)
+            self._folded_at = now
         await self._pool.refresh(self._store)
         claimed = await self._store.claim(
             self.owner, now, now + self._lease, self._batch, self._pool.claim_filter()

@@ -18,6 +18,8 @@ from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
 
+from .dashboard import DashboardStore
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewAccount:
@@ -225,7 +227,7 @@ class TariffInfo:
     rates: int
 
 
-class Store(Protocol):
+class Store(DashboardStore, Protocol):
     """Persistence for PilotGate. One implementation per database (sqlite, postgres)."""
 
     async def upgrade(self) -> list[str]:

@@ -158,3 +158,13 @@ async def test_the_requeue_reports_no_status_of_its_own(store):
     jobs = await store.claim_callbacks("cb", NOW + timedelta(hours=1), NOW + LEASE * 100, 10)
     # Only "handed over" so far: the 1 → 0 of the fallback is not reported.
     assert [(job.ref, job.status) for job in jobs] == [(sid, 1)]
+
+
+async def test_the_statistics_follow_the_fallback_price(store):
+    account, sid = await _viber(store)
+    refusal = Refusal(server_id=sid, error=213, final=True, retry_at=NOW)
+    assert await store.refuse("w", [refusal], NOW) == 1  # stays 0, at the SMS price
+    await store.fold_statistics(100)
+    day = NOW.date()
+    stats = await store.daily_stats(account.id, day, day)
+    assert [(s.status, s.count, s.spend) for s in stats if s.count] == [(0, 1, 400)]

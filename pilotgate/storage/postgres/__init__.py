@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from .accounts import Accounts
 from .callbacks import Callbacks
+from .dashboard import Dashboard
 from .lists import Lists
 from .messages import Messages
 from .queue import Queue
 from .two_way import TwoWay
 
 
-class PostgresStore(Accounts, Messages, Queue, Callbacks, Lists, TwoWay):
+class PostgresStore(Accounts, Messages, Queue, Callbacks, Lists, TwoWay, Dashboard):
     """The whole `Store` for this database, assembled from its parts."""
 
 

@@ -16,6 +16,7 @@ from ..base import (
     Inbound,
     Submitted,
 )
+from ..dashboard import day_groups
 from .core import (
     _COPY_MESSAGES,
     _COPY_THRESHOLD,
@@ -119,6 +120,12 @@ class Messages(Core):
                         "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
                         "VALUES (%s, %s, %s, %s, %s, %s)",
                         ledger,
+                    )
+                if rows:  # the dashboard's per-day statistics (0011_dashboard)
+                    await cur.executemany(
+                        "INSERT INTO message_day_deltas (account_id, day, status, operator, "
+                        "count, spend) VALUES (%s, %s, %s, %s, %s, %s)",
+                        day_groups((r[2], (r[16] - _EPOCH).days, r[10], r[19], r[9]) for r in rows),
                     )
         return outcomes
 

@@ -16,6 +16,7 @@ from ..base import (
     Inbound,
     Submitted,
 )
+from ..dashboard import day_groups
 from .core import (
     _INSERT_COLUMNS,
     _MAX_ID,
@@ -25,6 +26,13 @@ from .core import (
     _dt,
     _message,
     _us,
+)
+
+_DAY_US = 86_400_000_000
+_COUNT_DAYS = (
+    "INSERT INTO message_days (account_id, day, status, operator, count, spend) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, day, status, operator) "
+    "DO UPDATE SET count = count + excluded.count, spend = spend + excluded.spend"
 )
 
 
@@ -58,6 +66,11 @@ class Messages(Core):
                     f"INSERT INTO messages ({_INSERT_COLUMNS}, due_at, expires_at, fallback) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
+                )
+                # The dashboard's per-day statistics (0011_dashboard), a row per group.
+                db.executemany(
+                    _COUNT_DAYS,
+                    day_groups((r[2], r[16] // _DAY_US, r[10], r[19], r[9]) for r in rows),
                 )
         except Exception as exc:  # noqa: BLE001 - every waiter must hear of a failed commit
             error = exc if isinstance(exc, StorageError) else StorageError(str(exc))

@@ -1,0 +1,207 @@
+"""Dashboard history and statistics with a million messages in the database.
+
+    .venv/bin/python bench/dashboard_history.py                  # SQLite in a temporary folder
+    .venv/bin/python bench/dashboard_history.py --messages 200000
+    .venv/bin/python bench/dashboard_history.py --database postgresql://postgres@127.0.0.1/test
+
+Fills the database straight through SQL (one account owns every message: the worst case for
+its pages), spread over 90 days, with a realistic mix of statuses, operators, senders and
+phones, and the per-day statistics `submit` would have kept for them. Then starts
+`pilotgate serve` without the pipeline on it, logs in to the cabinet and times each page:
+median and worst of `--rounds` requests, one at a time, over real HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from common import pilotgate, start_server, stop_server, throwaway_schema
+
+OPERATORS = [("Tele2", 395), ("MTS", 435), ("Beeline", 420), ("MegaFon", 410)]
+#: (status, error) with its share in a thousand.
+STATUSES = [(2, 0)] * 900 + [(-1, 601)] * 70 + [(-2, 204)] * 10 + [(1, 0)] * 10 + [(0, 0)] * 10
+DAYS = 90
+FIRST_ID = 10_000
+
+
+def rows(account_id: int, count: int, now: datetime) -> Iterator[tuple[object, ...]]:
+    start = now - timedelta(days=DAYS)
+    step = timedelta(days=DAYS) / count
+    for i in range(count):
+        server_id = FIRST_ID + i
+        operator, price = OPERATORS[i % 4]
+        status, error = STATUSES[(i * 7919) % 1000]
+        created = start + step * i
+        yield (
+            server_id, server_id, account_id, f"7916{(i * 2654435761) % 10_000_000:07d}",
+            "SHOP" if i % 10 else "INFORM", f"Order {i} is ready, code {i % 9973}", 1,
+            "viber" if i % 50 == 0 else "sms", 0 if status == -2 else price, status, error,
+            created, created, "RU", operator,
+        )  # fmt: skip
+
+
+COLUMNS = (
+    "id, packet_id, account_id, phone, sender, text, parts, channel, price, status, error, "
+    "created, modified, country, operator"
+)
+
+
+#: What `submit` adds to the per-day statistics, for the rows the bench inserted itself.
+AGGREGATE = (
+    "INSERT INTO message_days (account_id, day, status, operator, count, spend) "
+    "SELECT account_id, {day}, status, operator, count(*), sum(price) FROM messages "
+    "GROUP BY 1, 2, 3, 4"
+)
+
+
+def fill_sqlite(path: str, account_id: int, count: int, now: datetime) -> None:
+    import sqlite3
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def micros(row: tuple[object, ...]) -> tuple[object, ...]:
+        values = list(row)
+        for index in (11, 12):
+            when = values[index]
+            assert isinstance(when, datetime)
+            values[index] = (when - epoch) // timedelta(microseconds=1)
+        return tuple(values)
+
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("BEGIN")
+    db.executemany(
+        f"INSERT INTO messages ({COLUMNS}) VALUES ({','.join('?' * 15)})",
+        (micros(row) for row in rows(account_id, count, now)),
+    )
+    db.execute(AGGREGATE.format(day="created / 86400000000"))
+    db.execute("COMMIT")
+    db.execute("ANALYZE")
+    db.close()
+
+
+def fill_postgres(url: str, account_id: int, count: int, now: datetime) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        with conn.cursor().copy(f"COPY messages ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows(account_id, count, now):
+                copy.write_row(row)
+        conn.execute("SELECT setval('message_ids', %s)", (FIRST_ID + count,))
+        conn.execute(AGGREGATE.format(day="floor(extract(epoch FROM created) / 86400)::integer"))
+        conn.execute("ANALYZE")
+
+
+def login(client: httpx.Client, email: str, password: str) -> None:
+    page = client.get("/cabinet/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    answer = client.post(
+        "/cabinet/login", data={"csrf": token.group(1), "email": email, "password": password}
+    )
+    assert answer.status_code == 303, answer.text
+
+
+def timed(client: httpx.Client, path: str, rounds: int) -> tuple[float, float, int]:
+    times, size = [], 0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        answer = client.get(path)
+        times.append(time.perf_counter() - started)
+        assert answer.status_code == 200, (path, answer.status_code)
+        size = len(answer.content)
+    return statistics.median(times) * 1000, max(times) * 1000, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", help="postgresql://… (default: SQLite in a temp dir)")
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="pilotgate-dash-"))
+    database, drop = throwaway_schema(args.database)
+    url = database or f"sqlite:///{workdir / 'bench.db'}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGATE_")}
+    env |= {"PILOTGATE_DATABASE_URL": url, "PILOTGATE_LOG_LEVEL": "warning"}
+    proc = None
+    try:
+        email, password = "bench@example.com", "bench-password"
+        out = pilotgate(
+            env,
+            "account",
+            "create",
+            "--email",
+            email,
+            "--password",
+            password,
+            "--balance",
+            "100000",
+        )
+        found = re.search(r"account (\d+)", out)
+        assert found is not None
+        account_id, now = int(found.group(1)), datetime.now(UTC)
+        started = time.perf_counter()
+        if url.startswith("sqlite"):
+            fill_sqlite(url.removeprefix("sqlite:///"), account_id, args.messages, now)
+        else:
+            fill_postgres(url, account_id, args.messages, now)
+        print(
+            f"filled {args.messages:,} messages in {time.perf_counter() - started:.1f} s "
+            f"({'SQLite' if url.startswith('sqlite') else 'PostgreSQL'})"
+        )
+        proc, base = start_server(env | {"PILOTGATE_PIPELINE": "false"}, 1)
+        middle = FIRST_ID + args.messages // 2
+        week = (now - timedelta(days=40)).date()
+        pages = [
+            ("history, first page", "/cabinet/history"),
+            ("history, a page in the middle", f"/cabinet/history?before={middle}"),
+            ("history, one phone", "/cabinet/history?phone=79160000000"),
+            ("history, status -1", "/cabinet/history?status=-1"),
+            ("history, status 0 (rare)", "/cabinet/history?status=0"),
+            (
+                "history, one week 40 days ago",
+                f"/cabinet/history?from={week}&to={week + timedelta(days=6)}",
+            ),
+            ("history, sender INFORM", "/cabinet/history?sender=INFORM"),
+            ("history, channel viber", "/cabinet/history?channel=viber"),
+            ("history, text search", "/cabinet/history?q=code%2042"),
+            # No row matches: the walk covers the whole account (the worst case; docs).
+            ("history, text search, no match", "/cabinet/history?q=nothing-like-this"),
+            (
+                "history, no match, within a week",
+                f"/cabinet/history?q=nothing&from={week}&to={week + timedelta(days=6)}",
+            ),
+            ("message detail", f"/cabinet/messages/{middle}"),
+            ("statistics, 30 days", "/cabinet/stats?days=30"),
+            ("statistics, 90 days", "/cabinet/stats?days=90"),
+            ("statistics, 366 days", "/cabinet/stats?days=366"),
+        ]
+        with httpx.Client(base_url=base, timeout=60) as client:
+            login(client, email, password)
+            client.get("/cabinet/history")  # warm the page cache once
+            print(f"{'page':34} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
+            for label, path in pages:
+                median, worst, size = timed(client, path, args.rounds)
+                print(f"{label:34} {median:10.1f} {worst:8.1f} {size:8}")
+    finally:
+        if proc is not None:
+            stop_server(proc)
+        drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

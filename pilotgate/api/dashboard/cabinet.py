@@ -1,0 +1,171 @@
+"""The customer cabinet's simple pages: overview, API key, settings, sender names, inbound,
+balance and ledger, referrals, API examples. Every read names the logged-in account."""
+
+from __future__ import annotations
+
+import secrets
+
+from pilotgate.domain import accounts, codes, params
+from pilotgate.errors import ApiError
+from pilotgate.storage.base import AccountChanges
+
+from . import sending, stats
+from .pages import Ctx
+from .web import Response, redirect
+
+PAGE = 50
+
+
+async def overview(ctx: Ctx) -> Response:
+    recent = await ctx.gateway.recent(ctx.me, hours=None, limit=10, offset=0)
+    senders = await ctx.gateway.senders(ctx.me)
+    return ctx.render("overview.html", recent=recent, senders=senders)
+
+
+async def key(ctx: Ctx) -> Response:
+    new_key = ""
+    if ctx.req.method == "POST":
+        new_key = accounts.new_api_key()
+        await ctx.gateway.store.replace_api_keys(ctx.me.id, accounts.key_digest(new_key), ctx.now)
+    return ctx.render("key.html", new_key=new_key, base=_base(ctx))
+
+
+def _base(ctx: Ctx) -> str:
+    """This server's address as the browser reached it, for copy-and-paste examples."""
+    host = ctx.req.header("host") or "127.0.0.1:8000"
+    return f"{'https' if ctx.req.secure or ctx.settings.https else 'http'}://{host}"
+
+
+def _error_text(ctx: Ctx, code: int) -> str:
+    return f"{code}: " + (codes.russian(code) if ctx.lang == "ru" else codes.english(code))
+
+
+async def _url_error(ctx: Ctx, url: str) -> str:
+    """Why a callback URL may not be used, or '' (the API's rules: http(s), allowed hosts)."""
+    if not url:
+        return ""
+    try:
+        params.callback_url(url)
+    except ApiError as exc:
+        return _error_text(ctx, exc.code)
+    refusal = await ctx.gateway.callback_check(url)
+    return refusal or ""
+
+
+async def settings(ctx: Ctx) -> Response:
+    me, store, error = ctx.me, ctx.gateway.store, ""
+    if ctx.req.method == "POST":
+        form = ctx.req.form
+        if form.get("rotate_secret"):
+            await store.update_account(me.id, AccountChanges(callback_secret=secrets.token_hex(32)))
+            return redirect("/cabinet/settings?saved=1")
+        status_url = form.get("status_url", "").strip()
+        inbound_url = form.get("inbound_url", "").strip()
+        allow_ip = form.get("allow_ip", "").strip()
+        method = form.get("status_method", "get")
+        loop = form.get("loop_window", "").strip()
+        error = await _url_error(ctx, status_url) or await _url_error(ctx, inbound_url)
+        if not error and allow_ip and params.bad_networks(allow_ip):
+            error = f"{ctx._('Allowed IPs (comma-separated; empty = any)')}: " + ", ".join(
+                params.bad_networks(allow_ip)
+            )
+        if not error and method not in ("get", "post"):
+            error = _error_text(ctx, 260)
+        if not error and loop and not (loop.isdigit() and int(loop) <= 30 * 86400):
+            error = f"{ctx._('Loop window, seconds (empty = gateway default, 0 = off)')}: {loop}"
+        default_sender = form.get("default_sender", "").strip()
+        if (
+            not error
+            and default_sender
+            and default_sender not in (await ctx.gateway.approved_senders(me))
+        ):
+            error = _error_text(ctx, 204)  # only an approved name can be the default
+        if not error:
+            await store.update_account(
+                me.id,
+                AccountChanges(
+                    status_url=status_url,
+                    status_method=method,
+                    inbound_url=inbound_url,
+                    allow_ip=allow_ip,
+                    default_sender=default_sender,
+                ),
+            )
+            await store.set_loop_window(me.id, int(loop) if loop else None)
+            return redirect("/cabinet/settings?saved=1")
+    account = await store.account(me.id) or me
+    names = await ctx.gateway.approved_senders(me)
+    return ctx.render(
+        "settings.html",
+        400 if error else 200,
+        me=account,
+        error=error,
+        names=names,
+        form=ctx.req.form,
+    )
+
+
+async def senders(ctx: Ctx) -> Response:
+    error = ""
+    if ctx.req.method == "POST":
+        form = ctx.req.form
+        try:
+            await ctx.gateway.add_sender(
+                ctx.me,
+                form.get("name", "")[:64],
+                form.get("description", "")[:1000],
+                form.get("callback", "")[:500],
+            )
+        except ApiError as exc:
+            error = _error_text(ctx, exc.code)
+        else:
+            return redirect("/cabinet/senders?saved=1")
+    names = await ctx.gateway.senders(ctx.me)
+    return ctx.render(
+        "senders.html", 400 if error else 200, names=names, error=error, form=ctx.req.form
+    )
+
+
+async def inbound(ctx: Ctx) -> Response:
+    items = await ctx.gateway.store.inbound(ctx.me.id)
+    return ctx.render("inbound.html", items=items[:500], more=len(items) > 500)
+
+
+async def balance(ctx: Ctx) -> Response:
+    before = ctx.req.query.get("before", "")
+    before_id = int(before) if before.isdigit() and len(before) < 19 else None
+    rows = await ctx.gateway.store.ledger(ctx.me.id, before_id, PAGE + 1)
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    sms = await ctx.gateway.balance_sms(ctx.me)
+    return ctx.render(
+        "balance.html", rows=rows, sms=sms, next_before=rows[-1].id if more and rows else None
+    )
+
+
+async def referrals(ctx: Ctx) -> Response:
+    items = await ctx.gateway.store.referrals(ctx.me.id)
+    return ctx.render("referrals.html", items=items)
+
+
+async def api_page(ctx: Ctx) -> Response:
+    return ctx.render("api.html", base=_base(ctx))
+
+
+ROUTES = [
+    ("GET", "/cabinet/", overview),
+    ("GET", "/cabinet/key", key),
+    ("POST", "/cabinet/key", key),
+    ("GET", "/cabinet/settings", settings),
+    ("POST", "/cabinet/settings", settings),
+    ("GET", "/cabinet/senders", senders),
+    ("POST", "/cabinet/senders", senders),
+    ("GET", "/cabinet/send", sending.form),
+    ("POST", "/cabinet/send", sending.submit),
+    ("POST", "/cabinet/send/count", sending.count),
+    ("GET", "/cabinet/inbound", inbound),
+    ("GET", "/cabinet/balance", balance),
+    ("GET", "/cabinet/stats", stats.page),
+    ("GET", "/cabinet/referrals", referrals),
+    ("GET", "/cabinet/api", api_page),
+]
