@@ -105,6 +105,7 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             loop_window_seconds=settings.loop_window_seconds,
             referral_percent=settings.referral_percent,
             two_way_hours=settings.two_way_hours,
+            voice_max_seconds=settings.voice_max_seconds,
         ),
         build_address_policy(settings).refusal,
     )

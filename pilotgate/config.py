@@ -123,6 +123,11 @@ class Settings:
     smtp_timeout: float = 30.0
     #: Debug mails one account may have per hour (per process); more are dropped.
     debug_mail_per_hour: int = 20
+    #: Voice calls (GOLOS, GOLOSM): the longest speech in seconds; a longer text is refused
+    #: with 221 (at send time when its length says so, else when it is synthesized).
+    voice_max_seconds: float = 90.0
+    #: Where synthesized speech is cached, one file per text and voice.
+    speech_cache_dir: str = "./data/speech"
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

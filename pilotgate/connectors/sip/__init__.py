@@ -1,0 +1,3 @@
+"""SIP trunk connector: voice calls and flash calls (docs/sip.md)."""
+
+from __future__ import annotations
