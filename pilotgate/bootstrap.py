@@ -16,6 +16,7 @@ from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
 from pilotgate.connectors.hlr import HlrConnector
 from pilotgate.connectors.relay import RelayConnector, RelaySettings
+from pilotgate.connectors.sip import SipConnector, SipSettings
 from pilotgate.connectors.smpp import SmppConnector, SmppSettings
 from pilotgate.domain import accounts, callbacks, money, stoplist
 from pilotgate.domain.channels import Channel
@@ -143,6 +144,12 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
             except ConfigError as exc:
                 log.error("%s", exc)
                 return None
+        if info.kind == "sip":
+            try:
+                return SipConnector(sip_settings(settings, info.name, info.settings))
+            except ConfigError as exc:
+                log.error("%s", exc)
+                return None
         if info.kind == "hlr":
             try:
                 return HlrConnector.from_json(info.name, info.settings, settings.emulator_delay)
@@ -167,6 +174,16 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
         )
 
     return make
+
+
+def sip_settings(settings: Settings, name: str, options: str) -> SipSettings:
+    """A SIP connector's settings; the gateway's speech limit and cache are its defaults."""
+    return SipSettings.from_json(
+        name,
+        options,
+        max_seconds=settings.voice_max_seconds,
+        cache_dir=settings.speech_cache_dir,
+    )
 
 
 def build_outbox(settings: Settings, store: Store) -> Outbox:
@@ -238,7 +255,9 @@ async def ensure_defaults(store: Store, settings: Settings) -> None:
 async def apply_config_routing(store: Store, settings: Settings) -> None:
     """The config file's [[connector]] and [[route]] tables, written over the database's."""
     for spec in settings.connectors:
-        if spec.kind not in ("emulator", "hlr"):
+        if spec.kind == "sip":  # refuse a trunk that could not start, naming the setting
+            sip_settings(settings, spec.name, json.dumps(dict(spec.options)))
+        elif spec.kind not in ("emulator", "hlr"):
             raise ConfigError(f"connector {spec.name}: unknown kind {spec.kind!r}")
         await store.save_connector(spec.name, spec.kind, json.dumps(dict(spec.options)), spec.mps)
     known = {c.name for c in await store.connectors()}

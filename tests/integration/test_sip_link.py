@@ -4,6 +4,7 @@ unanswered, flash calls; and peers that never answer or send garbage, and a take
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import socket
@@ -293,6 +294,43 @@ async def test_only_calls_go_over_sip(tmp_path: Path) -> None:
         (213, True),
     ]
     assert not link.state().bound
+
+
+async def test_a_trunk_from_the_config_file(tmp_path: Path) -> None:
+    from pilotgate import bootstrap, config
+    from pilotgate.errors import ConfigError
+
+    path = tmp_path / "pilotgate.toml"
+    path.write_text(
+        'speech_cache_dir = "cache"\nvoice_max_seconds = 30\n'
+        '[[connector]]\nname = "trunk"\nkind = "sip"\nhost = "127.0.0.1"\nport = 5080\n'
+        'transport = "tcp"\nregister = true\ncaller_pool = "7495"\n'
+        '[[route]]\nprefix = "7"\nchannel = "voice"\nconnectors = ["trunk"]\n',
+        encoding="utf-8",
+    )
+    settings = config.load({"PILOTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"}, path)
+    store = await bootstrap.open_store(settings)
+    try:
+        (row,) = [c for c in await store.connectors() if c.name == "trunk"]
+        made = bootstrap.connector_factory(settings)(row)
+        assert isinstance(made, SipConnector)
+        s = made.settings
+        assert (s.port, s.transport, s.register, s.max_seconds, s.cache_dir) == (
+            5080, "tcp", True, 30.0, "cache",
+        )  # fmt: skip
+        assert (
+            bootstrap.connector_factory(settings)(
+                dataclasses.replace(row, settings='{"host": "h", "port": "x"}')
+            )
+            is None
+        )  # a broken trunk is logged and left out; the others still start
+    finally:
+        await store.close()
+    path.write_text('[[connector]]\nname = "t"\nkind = "sip"\nport = 5080\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="host"):
+        await bootstrap.open_store(
+            config.load({"PILOTGATE_DATABASE_URL": f"sqlite:///{tmp_path / 'h.db'}"}, path)
+        )
 
 
 @needs_sipp
