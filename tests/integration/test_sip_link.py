@@ -397,3 +397,45 @@ async def test_an_answer_after_we_gave_up_is_acked_and_hung_up(tmp_path: Path) -
     finally:
         await link.stop()
         transport.close()
+
+
+@needs_sipp
+@needs_espeak
+async def test_a_failure_inside_a_call_ends_it_undelivered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> typing.Iterator[bytes]:
+        raise RuntimeError("no audio today")
+
+    monkeypatch.setattr(media, "packets", broken)
+    sink_rtp, rtp_port = await RtpSink.open()
+    keys = {"rtpport": str(rtp_port), "codec": "0", "codecname": "PCMU"}
+    peer = Sipp("answer.xml", tmp_path, keys=keys)
+    try:
+        receipt = await call(connector(tmp_path, peer.port), message(16, "voice", "Hi"), Sink())
+        assert await peer.wait() == 0, peer.log()  # hung up properly all the same
+    finally:
+        peer.stop()
+        sink_rtp.close()
+    assert (receipt.status, receipt.error) == (Status.UNDELIVERED, 601)
+    assert not sink_rtp.packets
+
+
+async def test_a_bug_in_a_call_is_logged_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pilotgate.connectors.sip import call as calls
+
+    def broken(self: object) -> object:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(calls.Call, "invite", broken)
+    _, port, transport = await silent_peer()
+    try:
+        link = connector(tmp_path, port)
+        receipt = await call(link, message(17, "flashcall", "1234", "FLASHCALL"), Sink())
+    finally:
+        transport.close()
+    assert (receipt.status, receipt.error) == (Status.UNDELIVERED, 601)
+    assert "call" in caplog.text and "failed" in caplog.text
+    assert ports_free(link)

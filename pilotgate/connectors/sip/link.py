@@ -20,6 +20,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from pilotgate.domain import audio, speech
 from pilotgate.domain.channels import Channel
@@ -248,6 +249,10 @@ class SipConnector:
             # The link stops: let the trunk go (CANCEL or BYE), unreported.
             self._send_all(call.cancel() if call.state is State.PROCEEDING else call.hangup())
             raise
+        except Exception:  # the top of a call's task: a bug must not lose the message
+            log.exception("sip %s: call %s failed", self.name, call.call_id)
+            self._send_all(call.cancel() if call.state is State.PROCEEDING else call.hangup())
+            result = Result(code=500, answered=False)
         finally:
             self._finished(None, call, rtp)
         status, error = outcomes.voice(result) if voice else outcomes.flash(result)
@@ -289,9 +294,14 @@ class SipConnector:
             while True:
                 before = call.state
                 if playing is not None and playing.done():
+                    if not playing.cancelled() and playing.exception() is not None:
+                        log.error("sip %s: call %s: audio failed", self.name, call.call_id)
+                        failed = True
                     playing, events = None, call.hangup()
                     deadline = loop.time() + CLEAR_TIMEOUT
-                elif (message := await self._next(call, deadline)) is None:
+                elif (message := await self._next(call, deadline, playing)) is None:
+                    if playing is not None and playing.done():
+                        continue  # the speech is over: hang up (at the top of the loop)
                     events = call.cancel() if before in _RINGING else call.give_up()
                     deadline = loop.time() + CLEAR_TIMEOUT
                 else:
@@ -346,24 +356,32 @@ class SipConnector:
                 await asyncio.sleep(delay)
             rtp.send(packet, to)
 
-    async def _next(self, call: Call, deadline: float) -> Request | Response | None:
+    async def _next(
+        self, call: Call, deadline: float, playing: asyncio.Task[None] | None
+    ) -> Request | Response | None:
         """The next message of the call, retransmitting what waits for an answer (UDP);
-        None when the deadline passes first."""
+        None when the deadline passes, or the audio ends, first."""
         queue = self._calls[call.call_id]
         loop = asyncio.get_running_loop()
         interval = T1
-        while True:
-            left = deadline - loop.time()
-            if left <= 0:
-                return None
+        while (left := deadline - loop.time()) > 0:
             retransmit = self.settings.transport == "udp" and call.outstanding is not None
-            try:
-                async with asyncio.timeout(min(left, interval) if retransmit else left):
-                    return await queue.get()
-            except TimeoutError:
-                if retransmit and call.outstanding is not None and loop.time() < deadline:
-                    self._send(call.outstanding)
-                    interval = min(interval * 2, T2)
+            getting = asyncio.ensure_future(queue.get())
+            waiting: set[asyncio.Future[Any]] = {getting} if playing is None else {getting, playing}
+            done, _ = await asyncio.wait(
+                waiting,
+                timeout=min(left, interval) if retransmit else left,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if getting in done:
+                return getting.result()
+            getting.cancel()  # nothing was taken: it did not complete
+            if playing is not None and playing in done:
+                return None
+            if retransmit and call.outstanding is not None and loop.time() < deadline:
+                self._send(call.outstanding)
+                interval = min(interval * 2, T2)
+        return None
 
     def _send(self, message: Request | Response) -> None:
         if self._transport is None or not self._transport.send(message.encode()):
