@@ -15,6 +15,7 @@ from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
 from pilotgate.connectors.hlr import HlrConnector
 from pilotgate.connectors.relay import RelayConnector, RelaySettings
+from pilotgate.connectors.sip import SipConnector, SipSettings
 from pilotgate.connectors.smpp import SmppConnector, SmppSettings
 from pilotgate.domain import accounts, callbacks, stoplist, tariff_csv
 from pilotgate.domain.channels import Channel
@@ -107,6 +108,7 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             loop_window_seconds=settings.loop_window_seconds,
             referral_percent=settings.referral_percent,
             two_way_hours=settings.two_way_hours,
+            voice_max_seconds=settings.voice_max_seconds,
         ),
         build_address_policy(settings).refusal,
     )
@@ -164,6 +166,12 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
             except ConfigError as exc:
                 log.error("%s", exc)
                 return None
+        if info.kind == "sip":
+            try:
+                return SipConnector(sip_settings(settings, info.name, info.settings))
+            except ConfigError as exc:
+                log.error("%s", exc)
+                return None
         if info.kind == "hlr":
             try:
                 return HlrConnector.from_json(info.name, info.settings, settings.emulator_delay)
@@ -190,6 +198,16 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
         )
 
     return make
+
+
+def sip_settings(settings: Settings, name: str, options: str) -> SipSettings:
+    """A SIP connector's settings; the gateway's speech limit and cache are its defaults."""
+    return SipSettings.from_json(
+        name,
+        options,
+        max_seconds=settings.voice_max_seconds,
+        cache_dir=settings.speech_cache_dir,
+    )
 
 
 def build_outbox(settings: Settings, store: Store) -> Outbox:
@@ -246,6 +264,8 @@ async def apply_config_routing(store: Store, settings: Settings) -> None:
             RelaySettings.from_json(spec.name, options)
         elif spec.kind == "smpp":
             SmppSettings.from_json(spec.name, options, spec.mps)
+        elif spec.kind == "sip":
+            sip_settings(settings, spec.name, options)
         elif spec.kind not in ("emulator", "hlr"):
             raise ConfigError(f"connector {spec.name}: unknown kind {spec.kind!r}")
         await store.save_connector(spec.name, spec.kind, options, spec.mps)

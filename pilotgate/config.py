@@ -137,6 +137,11 @@ class Settings:
     dashboard_session_hours: float = 12.0
     #: Mark session cookies Secure even on plain http (TLS ended by a proxy in front).
     dashboard_https: bool = False
+    #: Voice calls (GOLOS, GOLOSM): the longest speech in seconds; a longer text is refused
+    #: with 221 (at send time when its length says so, else when it is synthesized).
+    voice_max_seconds: float = 90.0
+    #: Where synthesized speech is cached, one file per text and voice.
+    speech_cache_dir: str = "./data/speech"
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

@@ -26,7 +26,7 @@ def connector() -> None:
 
 
 @connector.command("add")
-@click.argument("kind", type=click.Choice(["emulator", "smpp", "hlr", "relay"]))
+@click.argument("kind", type=click.Choice(["emulator", "smpp", "hlr", "relay", "sip"]))
 @click.argument("name")
 @click.option(
     "--mps",
@@ -37,10 +37,10 @@ def connector() -> None:
 )
 @click.option("--delay", type=float, default=None, help="emulator, hlr: seconds to the outcome.")
 @click.option("--fail-suffixes", default="", help="emulator: final digits not delivered.")
-@click.option("--host", default=None, help="smpp: the SMSC's host.")
-@click.option("--port", type=click.IntRange(1, 65535), default=None, help="smpp: its port.")
+@click.option("--host", default=None, help="smpp: the SMSC's host; sip: the trunk's.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="smpp, sip: its port.")
 @click.option("--system-id", default=None, help="smpp: the bind's system_id.")
-@click.option("--password", default=None, help="smpp: the bind's password.")
+@click.option("--password", default=None, help="smpp: the bind's password; sip: digest's.")
 @click.option("--system-type", default=None, help="smpp: the bind's system_type.")
 @click.option(
     "--window", type=click.IntRange(1, 1000), default=None, help="smpp: submits in flight."
@@ -61,6 +61,16 @@ def connector() -> None:
     help="relay: this gateway's base URL as the upstream reaches it; the upstream then calls "
     "back with every final status (else statuses are polled).",
 )
+@click.option(
+    "--transport", type=click.Choice(["udp", "tcp"]), default=None, help="sip: transport."
+)
+@click.option("--username", default=None, help="sip: digest user name (when the trunk asks).")
+@click.option(
+    "--caller-pool",
+    default=None,
+    help="sip: flash call caller numbers: digits the code is appended to, or a file of numbers.",
+)
+@click.option("--max-calls", type=click.IntRange(1), default=None, help="sip: calls at once.")
 @click.option(
     "--set",
     "extra",
@@ -89,12 +99,17 @@ async def connector_add(
     url: str | None,
     upstream_key: str | None,
     callback_url: str | None,
+    transport: str | None,
+    username: str | None,
+    caller_pool: str | None,
+    max_calls: int | None,
     extra: tuple[str, ...],
 ) -> None:
     """Add (or reconfigure) a connector: `emulator` (built in), `smpp` (a bind to an
     operator's SMSC; one process holds it, another takes over if that one dies) or `hlr` (an
     HLR/PING emulator: --set unserved_suffixes=0 --set offline_suffixes=9) or `relay` (another
-    SMSPILOT-compatible API: --url, --key, --set poll_interval=2 --set timeout=10)."""
+    SMSPILOT-compatible API: --url, --key, --set poll_interval=2 --set timeout=10) or `sip`
+    (a SIP trunk for voice and flash calls: --host, --port, --caller-pool; docs/sip.md)."""
     options: dict[str, object] = {}
     if kind in ("emulator", "hlr"):
         if kind == "emulator":
@@ -104,6 +119,18 @@ async def connector_add(
     elif kind == "relay":
         pairs = (("url", url), ("apikey", upstream_key), ("callback_url", callback_url))
         options.update({key: v for key, v in pairs if v})
+    elif kind == "sip":
+        options.update(
+            _sip_options(
+                host=host,
+                port=port,
+                transport=transport,
+                username=username,
+                password=password,
+                caller_pool=caller_pool,
+                max_calls=max_calls,
+            )
+        )
     else:
         if not (host and port and system_id):
             raise click.UsageError("smpp needs --host, --port and --system-id")
@@ -126,15 +153,30 @@ async def connector_add(
         options[key.strip()] = _setting_value(value.strip())
     if kind == "relay" and options.get("callback_url") and not options.get("callback_token"):
         options["callback_token"] = await _relay_token(store, name)
-    try:  # refuse a link that could not start, naming the setting that is wrong
+    _check_link(settings, kind, name, options, mps)
+    await store.save_connector(name, kind, json.dumps(options), mps)
+    click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
+
+
+def _check_link(
+    settings: config.Settings, kind: str, name: str, options: dict[str, object], mps: int
+) -> None:
+    """Refuse a link that could not start, naming the setting that is wrong."""
+    try:
         if kind == "smpp":
             SmppSettings.from_json(name, json.dumps(options), mps)
         elif kind == "relay":
             RelaySettings.from_json(name, json.dumps(options))
+        elif kind == "sip":
+            bootstrap.sip_settings(settings, name, json.dumps(options))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    await store.save_connector(name, kind, json.dumps(options), mps)
-    click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
+
+
+def _sip_options(**given: object) -> dict[str, object]:
+    if not given.get("host"):
+        raise click.UsageError("sip needs --host")
+    return {key: value for key, value in given.items() if value is not None}
 
 
 async def _relay_token(store: Store, name: str) -> str:

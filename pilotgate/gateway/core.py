@@ -48,6 +48,8 @@ class Policy:
     referral_percent: int = 10
     #: Hours a reply is linked to the 2WAY message it answers (COMPAT §13.5).
     two_way_hours: float = 72.0
+    #: Longest speech of a voice call; a text surely longer to say is refused with 221.
+    voice_max_seconds: float = 90.0
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).

@@ -16,6 +16,7 @@ from pilotgate.domain import (
     phones,
     routing,
     senders as sender_rules,
+    speech,
     stoplist,
     text as texts,
     two_way,
@@ -394,4 +395,6 @@ class Sending(Core):
             raise ApiError(221)
         elif channel is Channel.VOICE and len(text) > VOICE_MAX_CHARS:
             raise ApiError(221)
+        elif channel is Channel.VOICE and speech.too_long(text, self.policy.voice_max_seconds):
+            raise ApiError(221, detail="the speech would take too long")
         return 1
