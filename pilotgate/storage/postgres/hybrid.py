@@ -21,22 +21,31 @@ _REQUEUE = (
 )
 
 
-async def fall_back(conn: Connection, server_ids: Iterable[int], now: datetime) -> set[int]:
-    """Queue again as SMS those of `server_ids` that have a fallback plan and whose account
-    can pay the difference; returns the ones that fell back (the caller ends the others as
-    it meant to)."""
+async def fall_back(
+    conn: Connection,
+    server_ids: Iterable[int],
+    now: datetime,
+    *,
+    status: int,
+    owner: str | None = None,
+) -> set[int]:
+    """Queue again as SMS those of `server_ids` that are in `status` (leased by `owner`
+    when given), have a fallback plan, and whose account can pay the difference; returns the
+    ones that fell back (the caller ends the others as it meant to)."""
     done: set[int] = set()
-    for server_id in sorted(set(server_ids)):
-        cursor = await conn.execute(
-            "SELECT account_id, price, fallback FROM messages WHERE id = %s "
-            "AND fallback <> '' AND status IN (0, 1) FOR UPDATE",
-            (server_id,),
-        )
-        row = await cursor.fetchone()
-        plan = hybrid.decode(row[2]) if row is not None else None
-        if row is None or plan is None:
+    wanted = sorted(set(server_ids))
+    if not wanted:
+        return done
+    cursor = await conn.execute(
+        "SELECT id, account_id, price, fallback FROM messages WHERE id = ANY(%s::bigint[]) "
+        "AND fallback <> '' AND status = %s AND (%s::text IS NULL OR lease_owner = %s) "
+        "ORDER BY id FOR UPDATE",
+        (wanted, status, owner, owner),
+    )
+    for server_id, account_id, price, stored in await cursor.fetchall():
+        plan = hybrid.decode(stored)
+        if plan is None:
             continue
-        account_id, price = row[0], row[1]
         entry = hybrid.ledger_entry(price, plan)
         if entry is not None:
             amount, kind = entry

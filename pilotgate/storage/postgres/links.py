@@ -59,13 +59,8 @@ async def _apply(
     failed = {row[1] for row in rows} & {item[0] for item in items if item[1] == -1}
     if failed:
         # VIBERSMS messages whose Viber attempt failed are queued again as SMS instead.
-        cursor = await conn.execute(
-            "SELECT id FROM messages WHERE id = ANY(%s) AND status = 1 AND fallback <> ''",
-            (sorted({row[0] for row in rows if row[1] in failed}),),
-        )
-        hybrid = [row[0] for row in await cursor.fetchall()]
-        if hybrid:
-            settle -= await fall_back(conn, hybrid, now)
+        hybrid = {row[0] for row in rows if row[1] in failed}
+        settle -= await fall_back(conn, hybrid, now, status=1)
     if settle:
         await conn.execute(_SETTLE, (now, sorted(settle)))
     return {row[1] for row in rows}
@@ -85,12 +80,7 @@ class Links(Core):
                     )
                     applied += cursor.rowcount
                     continue
-                cursor = await conn.execute(
-                    "SELECT id FROM messages WHERE id = %s AND status = 0 AND lease_owner = %s "
-                    "AND fallback <> ''",
-                    (r.server_id, owner),
-                )
-                if await cursor.fetchone() and await fall_back(conn, [r.server_id], now):
+                if await fall_back(conn, [r.server_id], now, status=0, owner=owner):
                     applied += 1  # a VIBERSMS message refused by Viber: queued as an SMS
                     continue
                 cursor = await conn.execute(

@@ -92,7 +92,7 @@ class Queue(Links):
                 (now, limit),
             )
             hybrid = [row[0] for row in await cursor.fetchall()]
-            fell = len(await fall_back(conn, hybrid, now)) if hybrid else 0
+            fell = len(await fall_back(conn, hybrid, now, status=1))
         return fell + await self._queue_count(
             (
                 "UPDATE messages SET status = outcome_status, error = outcome_error, "

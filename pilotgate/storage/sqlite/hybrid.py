@@ -19,16 +19,24 @@ _REQUEUE = (
 )
 
 
-def fall_back(db: sqlite3.Connection, server_ids: Iterable[int], stamp: int) -> set[int]:
-    """Queue again as SMS those of `server_ids` that have a fallback plan and whose account
-    can pay the difference; returns the ones that fell back (the caller ends the others as
-    it meant to)."""
+def fall_back(
+    db: sqlite3.Connection,
+    server_ids: Iterable[int],
+    stamp: int,
+    *,
+    status: int,
+    owner: str | None = None,
+) -> set[int]:
+    """Queue again as SMS those of `server_ids` that are in `status` (leased by `owner`
+    when given), have a fallback plan, and whose account can pay the difference; returns the
+    ones that fell back (the caller ends the others as it meant to)."""
     done: set[int] = set()
+    leased = "" if owner is None else " AND lease_owner = ?"
     for server_id in server_ids:
         row = db.execute(
             "SELECT account_id, price, fallback FROM messages WHERE id = ? AND fallback <> '' "
-            "AND status IN (0, 1)",
-            (server_id,),
+            f"AND status = ?{leased}",
+            (server_id, status) if owner is None else (server_id, status, owner),
         ).fetchone()
         plan = hybrid.decode(row[2]) if row is not None else None
         if row is None or plan is None:

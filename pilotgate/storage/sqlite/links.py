@@ -41,12 +41,7 @@ class Links(Core):
                         (_us(r.retry_at), r.server_id, owner),
                     ).rowcount
                     continue
-                hybrid = db.execute(
-                    "SELECT id FROM messages WHERE id = ? AND status = 0 AND lease_owner = ? "
-                    "AND fallback <> ''",
-                    (r.server_id, owner),
-                ).fetchall()
-                if hybrid and fall_back(db, [r.server_id], stamp):
+                if fall_back(db, [r.server_id], stamp, status=0, owner=owner):
                     applied += 1  # a VIBERSMS message refused by Viber: queued as an SMS
                     continue
                 row = db.execute(
@@ -122,12 +117,8 @@ class Links(Core):
                 (connector, remote_id),
             ).fetchone()
             return False if known else None
-        if status == -1:
-            hybrid = db.execute(
-                "SELECT id FROM messages WHERE id = ? AND status = 1 AND fallback <> ''", row
-            ).fetchall()
-            if hybrid and fall_back(db, [row[0]], stamp):
-                return True  # its Viber attempt failed: queued again as an SMS
+        if status == -1 and fall_back(db, [row[0]], stamp, status=1):
+            return True  # its Viber attempt failed: queued again as an SMS
         db.execute(_SETTLE, (stamp, row[0]))
         return True
 

@@ -98,7 +98,7 @@ class Queue(Links):
                 "AND outcome_status < 0 ORDER BY outcome_at LIMIT ?",
                 (_us(now), limit),
             ).fetchall()
-            fell = len(fall_back(db, [r[0] for r in hybrid], _us(now))) if hybrid else 0
+            fell = len(fall_back(db, [r[0] for r in hybrid], _us(now), status=1))
             return (
                 fell
                 + db.execute(
