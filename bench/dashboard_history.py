@@ -130,12 +130,17 @@ def main() -> None:
     parser.add_argument("--database", help="postgresql://… (default: SQLite in a temp dir)")
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--search-window", type=int, help="dashboard_search_window (default: the setting's)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pilotgate-dash-"))
     database, drop = throwaway_schema(args.database)
     url = database or f"sqlite:///{workdir / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGATE_")}
     env |= {"PILOTGATE_DATABASE_URL": url, "PILOTGATE_LOG_LEVEL": "warning"}
+    if args.search_window:
+        env["PILOTGATE_DASHBOARD_SEARCH_WINDOW"] = str(args.search_window)
     proc = None
     try:
         email, password = "bench@example.com", "bench-password"
@@ -180,6 +185,10 @@ def main() -> None:
             ("history, text search", "/cabinet/history?q=code%2042"),
             # No row matches: the walk covers the whole account (the worst case; docs).
             ("history, text search, no match", "/cabinet/history?q=nothing-like-this"),
+            (
+                "history, no match, search older (middle)",
+                f"/cabinet/history?q=nothing-like-this&before={middle}",
+            ),
             (
                 "history, no match, within a week",
                 f"/cabinet/history?q=nothing&from={week}&to={week + timedelta(days=6)}",

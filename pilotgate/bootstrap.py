@@ -129,6 +129,7 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> Dashboard:
             session_lifetime=timedelta(hours=settings.dashboard_session_hours),
             default_sender=settings.default_sender,
             https=settings.dashboard_https,
+            search_window=settings.dashboard_search_window,
         ),
         now,
     )

@@ -42,6 +42,17 @@ class HistoryQuery:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryPage:
+    """What `history` found. A text search examines at most `window` messages of the account
+    (newest first below `before_id`, within the dates): `searched_to` is then the lowest id it
+    examined when older messages are left unsearched and the page is not full, else None.
+    Searching on with `before_id=searched_to` continues where this one stopped."""
+
+    messages: list[Message]
+    searched_to: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
     id: int
     amount: int  # kopecks; negative debits
@@ -143,9 +154,14 @@ class DashboardStore(Protocol):
         process of the gateway signs with the same one."""
 
     # the cabinet's views ---------------------------------------------------------------------
-    async def history(self, account_id: int, query: HistoryQuery, limit: int) -> list[Message]:
+    async def history(
+        self, account_id: int, query: HistoryQuery, limit: int, window: int
+    ) -> HistoryPage:
         """One page of the account's messages matching `query`, newest (highest id) first.
-        Keyset-paged on server_id, so page 10,000 costs what page 1 does."""
+        Keyset-paged on server_id, so page 10,000 costs what page 1 does. A text filter has
+        no index: it examines at most `window` of the account's messages below `before_id`
+        (the bound found through the (account_id, id) index), and says how far it got in
+        `searched_to` when it stopped there with older messages unsearched."""
 
     async def ledger(self, account_id: int, before_id: int | None, limit: int) -> list[LedgerEntry]:
         """The account's ledger rows, newest first, keyset-paged on id."""

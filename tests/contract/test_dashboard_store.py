@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pilotgate.domain.messages import Status
+from pilotgate.domain.messages import Message, Status
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, NotFoundError
-from pilotgate.storage.base import AccountChanges, Handover
+from pilotgate.storage.base import AccountChanges, Handover, Store
 from pilotgate.storage.dashboard import HistoryQuery
 
 from .test_store import LEASE, NOW, SECOND, draft, new_account
@@ -55,6 +55,12 @@ async def test_login_failures_count_within_the_window(backend: Backend):
     assert await store.login_failures("c:b|ip", NOW - timedelta(hours=1)) == 1
 
 
+async def _history(store: Store, account_id: int, query: HistoryQuery, limit: int) -> list[Message]:
+    found = await store.history(account_id, query, limit, window=1000)
+    assert found.searched_to is None
+    return found.messages
+
+
 async def test_history_is_keyset_paged_and_filtered_per_account(backend: Backend):
     store = await backend.open()
     await store.upgrade()
@@ -69,28 +75,60 @@ async def test_history_is_keyset_paged_and_filtered_per_account(backend: Backend
         ]
         ids += (await store.submit(mine.id, drafts, when)).server_ids
     await store.submit(other.id, [draft("79001112233", text="alpha")], NOW)
-    everything = await store.history(mine.id, HistoryQuery(), 100)
+    everything = await _history(store, mine.id, HistoryQuery(), 100)
     assert [m.server_id for m in everything] == sorted(ids, reverse=True)
-    page1 = await store.history(mine.id, HistoryQuery(), 4)
-    page2 = await store.history(mine.id, HistoryQuery(before_id=page1[-1].server_id), 4)
+    page1 = await _history(store, mine.id, HistoryQuery(), 4)
+    page2 = await _history(store, mine.id, HistoryQuery(before_id=page1[-1].server_id), 4)
     assert [m.server_id for m in page1 + page2] == sorted(ids, reverse=True)
-    phone = await store.history(mine.id, HistoryQuery(phone="79001112233"), 100)
+    phone = await _history(store, mine.id, HistoryQuery(phone="79001112233"), 100)
     assert len(phone) == 3 and {m.account_id for m in phone} == {mine.id}
-    assert len(await store.history(mine.id, HistoryQuery(sender="SHOP"), 100)) == 3
-    assert len(await store.history(mine.id, HistoryQuery(text="lph"), 100)) == 3
-    assert len(await store.history(mine.id, HistoryQuery(status=0), 100)) == 6
-    assert await store.history(mine.id, HistoryQuery(status=2), 100) == []
-    assert await store.history(mine.id, HistoryQuery(channel="viber"), 100) == []
+    assert len(await _history(store, mine.id, HistoryQuery(sender="SHOP"), 100)) == 3
+    assert len(await _history(store, mine.id, HistoryQuery(text="lph"), 100)) == 3
+    assert len(await _history(store, mine.id, HistoryQuery(status=0), 100)) == 6
+    assert await _history(store, mine.id, HistoryQuery(status=2), 100) == []
+    assert await _history(store, mine.id, HistoryQuery(channel="viber"), 100) == []
     day2 = HistoryQuery(
         since=NOW + timedelta(days=1) - SECOND, until=NOW + timedelta(days=2) - SECOND
     )
-    assert [m.server_id for m in await store.history(mine.id, day2, 100)] == sorted(
+    assert [m.server_id for m in await _history(store, mine.id, day2, 100)] == sorted(
         ids[2:4], reverse=True
     )
     later = HistoryQuery(since=NOW + timedelta(days=10))
-    assert await store.history(mine.id, later, 100) == []
+    assert await _history(store, mine.id, later, 100) == []
     earlier = HistoryQuery(until=NOW - timedelta(days=10))
-    assert await store.history(mine.id, earlier, 100) == []
+    assert await _history(store, mine.id, earlier, 100) == []
+
+
+async def test_a_text_search_examines_a_window_and_says_where_it_stopped(backend: Backend):
+    store = await backend.open()
+    await store.upgrade()
+    mine = await new_account(store, balance=100_000)
+    other = await new_account(store, "other@example.com", "k9", balance=100_000)
+    needle = (await store.submit(mine.id, [draft("79001112233", text="needle")], NOW)).server_ids
+    hay = (
+        await store.submit(mine.id, [draft("79001112233", text="hay")] * 6, NOW + SECOND)
+    ).server_ids
+    await store.submit(other.id, [draft("79001112233", text="hay")] * 6, NOW + SECOND)
+    # Four of the six newer messages are examined: no match, and the page says how far it got.
+    found = await store.history(mine.id, HistoryQuery(text="needle"), 10, window=4)
+    assert found.messages == [] and found.searched_to == sorted(hay)[2]
+    # Searching on from there: the next window reaches the oldest message.
+    on = HistoryQuery(text="needle", before_id=found.searched_to)
+    older = await store.history(mine.id, on, 10, window=4)
+    assert [m.server_id for m in older.messages] == needle and older.searched_to is None
+    # A full page needs no bound; a window covering every message says nothing.
+    full = await store.history(mine.id, HistoryQuery(text="hay"), 3, window=4)
+    assert len(full.messages) == 3 and full.searched_to is None
+    wide = await store.history(mine.id, HistoryQuery(text="needle"), 10, window=7)
+    assert [m.server_id for m in wide.messages] == needle and wide.searched_to is None
+    # The window lies within the dates: none of the six newer messages is in it.
+    dated = HistoryQuery(text="needle", until=NOW + SECOND / 2)
+    assert [m.server_id for m in (await store.history(mine.id, dated, 10, window=1)).messages] == (
+        needle
+    )
+    # Other filters are not windowed.
+    plain = await store.history(mine.id, HistoryQuery(phone="79001112233"), 10, window=1)
+    assert len(plain.messages) == 7 and plain.searched_to is None
 
 
 async def test_ledger_pages_and_sender_verdicts(backend: Backend):

@@ -26,6 +26,8 @@ def site(
             "PILOTGATE_CALLBACK_RETRY_FIRST": "1",
             "PILOTGATE_DASHBOARD_MAX_FORM_BYTES": "20000",
             "PILOTGATE_DASHBOARD_MAX_UPLOAD_BYTES": "100000",
+            # A text search examines 60 messages a page (all of test_history_filters_pages_and_csv)
+            "PILOTGATE_DASHBOARD_SEARCH_WINDOW": "60",
         }
         if request.param == "postgres":
             settings["PILOTGATE_DATABASE_URL"] = stack.enter_context(fresh_schema())

@@ -92,6 +92,25 @@ def test_history_filters_pages_and_csv(customer):
     assert "attachment" in export.headers["content-disposition"]
 
 
+def test_a_text_search_past_its_window_offers_to_search_older_messages(customer):
+    _, client = customer(balance="500.00")
+    client.get("/cabinet/send")
+    assert client.post("/cabinet/send", {"phones": MTS, "text": "needle"}).status_code == 200
+    hay = ",".join(f"791612{i:05d}" for i in range(60))  # the site's window is 60 messages
+    assert client.post("/cabinet/send", {"phones": hay, "text": "hay"}).status_code == 200
+    (needle,) = _ids(client.get("/cabinet/history?phone=" + MTS).text)
+    first = client.get("/cabinet/history?q=needle")
+    assert _ids(first.text) == [] and 'id="next-page"' not in first.text
+    older = re.search(r'href="([^"]+)" id="search-older"', first.text)
+    assert older and "Searched back to message #" in first.text
+    found = client.get(older.group(1).replace("&amp;", "&"))
+    assert _ids(found.text) == [needle] and 'id="search-older"' not in found.text
+    russian = client.get("/cabinet/history?q=needle&lang=ru").text
+    assert "Искать в более старых сообщениях" in russian
+    export = client.get("/cabinet/history.csv?q=needle")  # the export walks every window
+    assert [r[0] for r in csv.reader(io.StringIO(export.text))][1:] == [str(needle)]
+
+
 def test_settings_are_validated_and_saved(site, customer):
     account, client = customer()
     client.get("/cabinet/settings")

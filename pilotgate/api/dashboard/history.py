@@ -61,19 +61,30 @@ def _before(ctx: Ctx) -> int | None:
 
 
 async def page(ctx: Ctx) -> Response:
-    rows = await ctx.gateway.store.history(ctx.me.id, _query(ctx, _before(ctx)), PAGE + 1)
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    found = await ctx.gateway.store.history(
+        ctx.me.id, _query(ctx, _before(ctx)), PAGE + 1, ctx.settings.search_window
+    )
+    more = len(found.messages) > PAGE
+    rows = found.messages[:PAGE]
     filters = _filters(ctx)
     next_url = (
         "/cabinet/history?" + urlencode({**filters, "before": rows[-1].server_id})
         if more and rows
         else ""
     )
+    # A text search that stopped at its window before the page was full: nothing older is
+    # hidden, the link searches on from where this page stopped.
+    older_url = (
+        "/cabinet/history?" + urlencode({**filters, "before": found.searched_to})
+        if found.searched_to is not None
+        else ""
+    )
     values: dict[str, Any] = {
         "rows": rows,
         "filters": filters,
         "next_url": next_url,
+        "older_url": older_url,
+        "searched_to": found.searched_to,
         "csv_url": "/cabinet/history.csv?" + urlencode(filters),
         "statuses": STATUS_NAMES,
     }
@@ -120,6 +131,7 @@ def _csv_row(m: Message) -> list[str]:
 
 async def export(ctx: Ctx) -> Response:
     store, account_id, query = ctx.gateway.store, ctx.me.id, _query(ctx)
+    window = ctx.settings.search_window
 
     async def rows() -> AsyncIterator[bytes]:
         buffer = io.StringIO()
@@ -127,17 +139,21 @@ async def export(ctx: Ctx) -> Response:
         writer.writerow(_CSV_HEADER)
         before = None
         while True:
-            chunk = await store.history(
-                account_id, dataclasses.replace(query, before_id=before), EXPORT_CHUNK
+            found = await store.history(
+                account_id, dataclasses.replace(query, before_id=before), EXPORT_CHUNK, window
             )
-            for message in chunk:
+            for message in found.messages:
                 writer.writerow(_csv_row(message))
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
-            if len(chunk) < EXPORT_CHUNK:
+            # A text search goes on window after window until it has seen every message.
+            if found.searched_to is not None:
+                before = found.searched_to
+            elif len(found.messages) < EXPORT_CHUNK:
                 return
-            before = chunk[-1].server_id
+            else:
+                before = found.messages[-1].server_id
 
     return Response(
         rows(),

@@ -60,6 +60,8 @@ RU: dict[str, str] = {
     "Search in text": "Поиск в тексте",
     "Filter": "Фильтр",
     "Next page": "Следующая страница",
+    "Searched back to message": "Поиск дошёл до сообщения",
+    "Search older messages": "Искать в более старых сообщениях",
     "Export CSV": "Выгрузить CSV",
     "any": "любой",
     "Message": "Сообщение",

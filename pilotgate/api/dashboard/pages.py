@@ -31,6 +31,9 @@ class DashboardSettings:
     #: Cookies are Secure when the request came over https, or always with this (TLS ended
     #: by a proxy in front: the gateway itself then only sees http).
     https: bool = False
+    #: Messages one history page with a text filter examines at most (the text has no index):
+    #: past them the page offers to search older messages.
+    search_window: int = 200_000
 
 
 def _when(value: datetime | None) -> str:

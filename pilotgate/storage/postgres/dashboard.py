@@ -9,7 +9,6 @@ from typing import Any
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from pilotgate.domain.messages import Message
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import NotFoundError
 
@@ -17,6 +16,7 @@ from ..base import Sender
 from ..dashboard import (
     CallbackAttempt,
     DayStat,
+    HistoryPage,
     HistoryQuery,
     LedgerEntry,
     Operator,
@@ -171,19 +171,41 @@ class Dashboard(Core):
         rows = await self._rows(query, (account_id, when))
         return int(rows[0][0]) if rows else None
 
-    async def history(self, account_id: int, query: HistoryQuery, limit: int) -> list[Message]:
+    async def history(
+        self, account_id: int, query: HistoryQuery, limit: int, window: int
+    ) -> HistoryPage:
         where: list[sql.SQL] = [sql.SQL("account_id = %s")]
         args: list[Any] = [account_id]
+        span: list[sql.SQL] = [sql.SQL("account_id = %s")]  # the id range alone: indexed
+        span_args: list[Any] = [account_id]
         for when, first in ((query.since, True), (query.until, False)):
             if when is None:
                 continue
             bound = await self._id_bound(account_id, when, first)
             if bound is None:
-                return []
+                return HistoryPage(messages=[])
             where.append(
                 sql.SQL("id >= %s AND created >= %s" if first else "id <= %s AND created < %s")
             )
             args += [bound, when]
+            span.append(sql.SQL("id >= %s" if first else "id <= %s"))
+            span_args.append(bound)
+        if query.before_id is not None:
+            span.append(sql.SQL("id < %s"))
+            span_args.append(query.before_id)
+        lowest = None
+        if query.text:
+            # See the SQLite store: the window-th newest id, and whether an older one follows.
+            edge = await self._rows(
+                sql.SQL(
+                    "SELECT id FROM messages WHERE {} ORDER BY id DESC LIMIT 2 OFFSET %s"
+                ).format(sql.SQL(" AND ").join(span)),
+                (*span_args, max(window, 1) - 1),
+            )
+            if len(edge) == 2:
+                lowest = int(edge[0][0])
+                where.append(sql.SQL("id >= %s"))
+                args.append(lowest)
         filters: list[tuple[str, Any]] = [
             ("id < %s", query.before_id),
             ("phone = %s", query.phone or None),
@@ -201,7 +223,8 @@ class Dashboard(Core):
             + sql.SQL("WHERE {} ORDER BY id DESC LIMIT %s").format(sql.SQL(" AND ").join(where)),
             (*args, limit),
         )
-        return [_message(row) for row in rows]
+        messages = [_message(row) for row in rows]
+        return HistoryPage(messages=messages, searched_to=lowest if len(rows) < limit else None)
 
     async def ledger(self, account_id: int, before_id: int | None, limit: int) -> list[LedgerEntry]:
         rows = await self._rows(

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pilotgate.domain.messages import Message
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, NotFoundError
 
@@ -16,6 +15,7 @@ from ..base import Sender
 from ..dashboard import (
     CallbackAttempt,
     DayStat,
+    HistoryPage,
     HistoryQuery,
     LedgerEntry,
     Operator,
@@ -161,18 +161,38 @@ class Dashboard(Core):
         rows = self._read(sql, (account_id, _us(when)))
         return int(rows[0][0]) if rows else None
 
-    async def history(self, account_id: int, query: HistoryQuery, limit: int) -> list[Message]:
+    async def history(
+        self, account_id: int, query: HistoryQuery, limit: int, window: int
+    ) -> HistoryPage:
         where, args = ["account_id = ?"], [account_id]
+        span, span_args = ["account_id = ?"], [account_id]  # the id range alone: indexed
         for when, first, op in ((query.since, True, ">="), (query.until, False, "<=")):
             if when is None:
                 continue
             bound = self._id_bound(account_id, when, first)
             if bound is None:
-                return []
+                return HistoryPage(messages=[])
             where.append(f"id {op} ?")
             args.append(bound)
+            span.append(f"id {op} ?")
+            span_args.append(bound)
             where.append("created >= ?" if first else "created < ?")
             args.append(_us(when))
+        if query.before_id is not None:
+            span.append("id < ?")
+            span_args.append(query.before_id)
+        lowest = None
+        if query.text:
+            # The window-th newest id of the range, and whether an older one follows it.
+            edge = self._read(
+                f"SELECT id FROM messages WHERE {' AND '.join(span)} "
+                "ORDER BY id DESC LIMIT 2 OFFSET ?",
+                (*span_args, max(window, 1) - 1),
+            )
+            if len(edge) == 2:
+                lowest = int(edge[0][0])
+                where.append("id >= ?")
+                args.append(lowest)
         filters: list[tuple[str, Any]] = [
             ("id < ?", query.before_id),
             ("phone = ?", query.phone or None),
@@ -190,7 +210,8 @@ class Dashboard(Core):
             "ORDER BY id DESC LIMIT ?",
             (*args, limit),
         )
-        return [_message(row) for row in rows]
+        messages = [_message(row) for row in rows]
+        return HistoryPage(messages=messages, searched_to=lowest if len(rows) < limit else None)
 
     async def ledger(self, account_id: int, before_id: int | None, limit: int) -> list[LedgerEntry]:
         rows = self._read(
