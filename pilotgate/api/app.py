@@ -8,8 +8,8 @@ and answered as error 110, never as a 500 page.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -21,6 +21,7 @@ from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
 
 from . import api1, api2, render, request
+from .asgi import BodyTooLargeError, Receive, Scope, Send, read_body
 
 if TYPE_CHECKING:
     from .dashboard import Dashboard
@@ -29,32 +30,6 @@ log = logging.getLogger("pilotgate.api")
 
 #: A status callback is a few hundred bytes.
 RELAY_BODY_BYTES = 64 * 1024
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
-
-class BodyTooLargeError(Exception):
-    pass
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLargeError
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
@@ -127,7 +102,7 @@ class App:
             await _respond(send, 503, b"Shutting down", "text/plain; charset=utf-8")
             return
         try:
-            body = await _read_body(receive, self.max_body_bytes)
+            body = await read_body(receive, self.max_body_bytes)
         except BodyTooLargeError:
             await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
             return
@@ -212,7 +187,7 @@ class App:
             await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
             return
         try:
-            body = await _read_body(receive, RELAY_BODY_BYTES)
+            body = await read_body(receive, RELAY_BODY_BYTES)
         except BodyTooLargeError:
             await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
             return

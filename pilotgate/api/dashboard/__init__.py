@@ -16,10 +16,11 @@ from importlib import resources
 
 from pilotgate.gateway import Gateway
 
+from ..asgi import BodyTooLargeError, Receive, Scope, Send, read_body
 from . import auth, cabinet, console, history, i18n
 from .pages import Ctx, DashboardSettings, environment
 from .sessions import COOKIE, Session, Signer, fingerprint
-from .web import Receive, Request, Response, Router, Scope, Send, TooLargeError, read_body
+from .web import Request, Response, Router
 
 log = logging.getLogger("pilotgate.dashboard")
 
@@ -87,7 +88,7 @@ class Dashboard:
         limit = self.settings.max_upload_bytes if route.upload else self.settings.max_form_bytes
         try:
             request.body = await read_body(receive, limit)
-        except TooLargeError:
+        except BodyTooLargeError:
             await Response(
                 b"Request body too large", status=413, content_type="text/plain; charset=utf-8"
             ).send(send)

@@ -4,7 +4,7 @@ form and cookies, responses, a route table with `{id}`-style parameters."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -12,13 +12,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-
-class TooLargeError(Exception):
-    """The body is larger than the route allows (HTTP 413)."""
+from ..asgi import Scope, Send
 
 
 @dataclass
@@ -145,22 +139,6 @@ def redirect(location: str, status: int = 303) -> Response:
 
 def text(body: str, status: int) -> Response:
     return Response(body.encode(), status=status, content_type="text/plain; charset=utf-8")
-
-
-async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise TooLargeError
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 #: A page handler; it gets the dashboard's per-request context (pages.Ctx).
