@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pilotgate.testing.receiver import CallbackReceiver
+from pilotgate.testing.receiver import CallbackReceiver, ReceivedCallback
 from tests.postgres import fresh_schema
 
 from .support import Server
@@ -53,6 +53,14 @@ class ReceiverThread:
         assert self._loop is not None and self._stop is not None
         self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(10)
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[ReceivedCallback]:
+        """The receiver's `wait_for`, from the test's own thread."""
+        assert self._loop is not None and self.receiver is not None
+        future = asyncio.run_coroutine_threadsafe(
+            self.receiver.wait_for(count=count, timeout=timeout), self._loop
+        )
+        return list(future.result(timeout + 5))
 
     def final_reports(self) -> Counter[str]:
         """How many final-status callbacks were acknowledged, per server_id."""

@@ -3,14 +3,10 @@ reads CSRF tokens out of the pages it gets, as a browser's forms would send them
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from typing import Any
 
 import httpx
-
-from pilotgate.testing.receiver import CallbackReceiver
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 OPERATOR_EMAIL = "operator@example.com"
@@ -53,40 +49,3 @@ class Web:
         answer = self.post(f"/{area}/login", {"email": email, "password": password})
         self.get(f"/{area}/")  # the token of the new session
         return answer
-
-
-class ReceiverThread:
-    """A CallbackReceiver on its own loop in a thread, for synchronous tests."""
-
-    def __init__(self) -> None:
-        self.url = ""
-        self.receiver: CallbackReceiver | None = None
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    async def _main(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        async with CallbackReceiver() as receiver:
-            self.receiver = receiver
-            self.url = receiver.url_for("/verdict")
-            self._ready.set()
-            await self._stop.wait()
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[Any]:
-        assert self._loop is not None and self.receiver is not None
-        future = asyncio.run_coroutine_threadsafe(
-            self.receiver.wait_for(count=count, timeout=timeout), self._loop
-        )
-        return list(future.result(timeout + 5))
-
-    def __enter__(self) -> ReceiverThread:
-        self._thread.start()
-        assert self._ready.wait(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._loop is not None and self._stop is not None
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)

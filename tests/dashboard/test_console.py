@@ -8,8 +8,7 @@ import re
 import httpx
 
 from tests.acceptance.support import DEMO_KEY, TELE2, Api
-
-from .support import ReceiverThread
+from tests.acceptance.test_crash import ReceiverThread
 
 
 def test_accounts_are_created_topped_up_blocked_and_moved_to_another_tariff(site, operator):
