@@ -39,9 +39,7 @@ def keys(gate: Server, new_account: Callable[..., Account]) -> Keys:
         account = new_account(balance="100.00")
         gate.cli("account", "block", str(account.id), "--reason", reason)
         blocked[reason] = account.key
-    return Keys(
-        blocked=blocked, poor=new_account(balance="1.00").key, guessed=new_account().email
-    )
+    return Keys(blocked=blocked, poor=new_account(balance="1.00").key, guessed=new_account().email)
 
 
 def _stamp(delta: timedelta) -> str:
