@@ -35,6 +35,7 @@ import httpx
 from common import pilotgate, start_server
 
 EMAIL = "bench@example.com"
+PASSWORD = "bench-password"  # a throwaway account
 
 
 def memory(pid: int) -> tuple[int, int]:
@@ -116,6 +117,21 @@ def flood(
     return answers, times
 
 
+def refusal_times(url: str) -> tuple[float, float]:
+    """Median ms of refusing a wrong password for the existing e-mail and for unknown ones
+    (4 each, one at a time: below the lockout)."""
+    existing, unknown = [], []
+    with httpx.Client(timeout=60) as client:
+        for n in range(4):
+            for times, login in ((existing, EMAIL), (unknown, f"timing-{n}@example.com")):
+                started = time.perf_counter()
+                client.get(f"{url}/api.php", params={"login": login, "password": f"x{n}"})
+                times.append((time.perf_counter() - started) * 1000)
+        # A success clears the existing e-mail's count for the floods that follow.
+        client.get(f"{url}/api.php", params={"login": EMAIL, "password": PASSWORD})
+    return statistics.median(existing), statistics.median(unknown)
+
+
 def describe(times: list[float]) -> str:
     ms = sorted(t * 1000 for t in times)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
@@ -142,7 +158,7 @@ def main() -> None:
         "--email",
         EMAIL,
         "--password",
-        "bench-password",
+        PASSWORD,
         "--balance",
         "1000000",
         "--default-sender",
@@ -155,6 +171,8 @@ def main() -> None:
         target = "one existing e-mail" if args.existing else "unknown e-mails"
         print(f"password check threads: {threads}; guesses at {target}")
         print(f"API-key sends, no flood: {describe(quiet)}")
+        known, unknown = refusal_times(url)
+        print(f"wrong password refused in {known:.0f} ms, unknown e-mail in {unknown:.0f} ms")
         for guesses in args.guesses:
             before, _ = memory(proc.pid)
             started = time.perf_counter()
