@@ -58,7 +58,7 @@ class PasswordSettings:
 def who(kind: str, login: str, client_ip: str) -> str:
     """The lockout's key: kind 'c' for a customer (API-1, API-2 and cabinet alike: one count),
     'o' for a console operator. E-mails are compared without case, as logins are."""
-    return f"{kind}:{login.strip().lower()}|{client_ip}"
+    return f"{kind}:{login.strip().lower()[:320]}|{client_ip}"
 
 
 class Passwords:
