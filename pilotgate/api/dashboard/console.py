@@ -56,7 +56,7 @@ async def create(ctx: Ctx) -> Response:
         created = await ctx.gateway.store.create_account(
             NewAccount(
                 email=email,
-                password_hash=ctx.gateway.hash_password(password),
+                password_hash=await ctx.gateway.passwords.hash_async(password),
                 key_digest=accounts.key_digest(key),
                 tariff_id=tariff,
                 name=form.get("name", "").strip()[:200],
