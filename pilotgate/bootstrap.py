@@ -22,7 +22,7 @@ from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
-from pilotgate.gateway import Gateway, Policy
+from pilotgate.gateway import Gateway, Passwords, PasswordSettings, Policy
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
 from pilotgate.pipeline.links import LinkKeeper
@@ -111,6 +111,16 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             voice_max_seconds=settings.voice_max_seconds,
         ),
         build_address_policy(settings).refusal,
+        Passwords(
+            store,
+            now,
+            PasswordSettings(
+                lockout_attempts=settings.dashboard_lockout_attempts,
+                lockout_window=timedelta(minutes=settings.dashboard_lockout_minutes),
+                threads=settings.password_check_threads,
+                queue=settings.password_check_queue,
+            ),
+        ),
     )
 
 
@@ -124,8 +134,6 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> Dashboard:
         DashboardSettings(
             max_form_bytes=settings.dashboard_max_form_bytes,
             max_upload_bytes=settings.dashboard_max_upload_bytes,
-            lockout_attempts=settings.dashboard_lockout_attempts,
-            lockout_window=timedelta(minutes=settings.dashboard_lockout_minutes),
             session_lifetime=timedelta(hours=settings.dashboard_session_hours),
             default_sender=settings.default_sender,
             https=settings.dashboard_https,

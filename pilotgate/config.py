@@ -129,12 +129,17 @@ class Settings:
     debug_mail_per_hour: int = 20
     #: The web dashboard (/cabinet, /console): largest form body, largest upload (tariff CSV),
     #: failed logins per e-mail and address within `dashboard_lockout_minutes` before further
-    #: attempts are refused, and how long a session lasts.
+    #: attempts are refused (the API's login+password counts too: one lockout for every
+    #: password check), and how long a session lasts.
     dashboard_max_form_bytes: int = 64 * 1024
     dashboard_max_upload_bytes: int = 2 * 1024 * 1024
     dashboard_lockout_attempts: int = 5
     dashboard_lockout_minutes: float = 15.0
     dashboard_session_hours: float = 12.0
+    #: Password checks (argon2, 64 MiB and ~0.2 s of CPU each) that run at once, and how many
+    #: more may wait; past that a login+password is answered 110 (the cabinet: 429).
+    password_check_threads: int = 1
+    password_check_queue: int = 32
     #: Mark session cookies Secure even on plain http (TLS ended by a proxy in front).
     dashboard_https: bool = False
     #: Messages of the account one history page with a text search examines at most (newest

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from pilotgate import bootstrap, config
-from pilotgate.domain import accounts, money, params, phones
+from pilotgate.domain import accounts, money, params, passwords, phones
 from pilotgate.domain.accounts import AccountState
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ApiError
@@ -24,7 +24,11 @@ def account() -> None:
 
 @account.command("create")
 @click.option("--email", required=True, help="Login e-mail.")
-@click.option("--password", required=True, help="Password for login+password and the cabinet.")
+@click.option(
+    "--password",
+    required=True,
+    help="Password for login+password and the cabinet (8 to 1024 characters).",
+)
 @click.option("--name", default="", help="Customer name.")
 @click.option(
     "--phone", default="", help="Contact phone (its country is the home for balance=sms)."
@@ -49,6 +53,9 @@ async def account_create(
     default_sender: str,
 ) -> None:
     """Create an account; prints its id and API key."""
+    problem = passwords.problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     key = apikey or accounts.new_api_key()
     if not accounts.is_key_shaped(key):
         raise click.BadParameter("an API key is 64 letters and digits", param_hint="--apikey")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from pilotgate import bootstrap, config
-from pilotgate.domain import senders as sender_rules
+from pilotgate.domain import passwords as password_rules, senders as sender_rules
 from pilotgate.errors import ConflictError
 from pilotgate.storage.base import Store
 
@@ -24,7 +24,7 @@ def operator() -> None:
     prompt=True,
     hide_input=True,
     confirmation_prompt=True,
-    help="Asked for when not given (8 characters at least).",
+    help="Asked for when not given (8 to 1024 characters).",
 )
 @with_store
 async def operator_add(settings: config.Settings, store: Store, email: str, password: str) -> None:
@@ -32,8 +32,9 @@ async def operator_add(settings: config.Settings, store: Store, email: str, pass
     email = email.strip().lower()
     if not sender_rules.is_email(email):
         raise click.BadParameter("not an e-mail address", param_hint="EMAIL")
-    if len(password) < 8:
-        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    problem = password_rules.problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--password")
     hashed = bootstrap.build_gateway(settings, store).hash_password(password)
     try:
         created = await store.add_operator(email, hashed, bootstrap.now())

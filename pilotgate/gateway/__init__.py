@@ -16,6 +16,7 @@ from .core import (
     SendRequest,
     SendResult,
 )
+from .passwords import Outcome, Passwords, PasswordSettings
 from .queries import Queries
 from .relaying import Relaying
 from .sending import Sending
@@ -30,7 +31,10 @@ __all__ = [
     "CallbackCheck",
     "Credentials",
     "Gateway",
+    "Outcome",
     "PacketResult",
+    "PasswordSettings",
+    "Passwords",
     "Policy",
     "SendRequest",
     "SendResult",

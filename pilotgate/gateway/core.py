@@ -1,15 +1,13 @@
 """What every use case shares: the policy, the request and result types, the caches of
-tariffs and routes, and authentication (keys found by their SHA-256 digest, argon2 passwords)."""
+tariffs and routes, and authentication (keys found by their SHA-256 digest, passwords checked
+by `passwords.Passwords`: one lockout, one cost for unknown logins, a bounded pool)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
-
-import argon2
 
 from pilotgate.domain import (
     accounts,
@@ -23,6 +21,8 @@ from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
 from pilotgate.storage.base import Store
+
+from .passwords import Outcome, Passwords, who
 
 #: Characters a voice text may have; longer ones are refused with 221 before a call is made.
 VOICE_MAX_CHARS = 1000
@@ -136,23 +136,25 @@ class Core:
         clock: Callable[[], datetime],
         policy: Policy | None = None,
         callback_check: CallbackCheck = _allow_any,
+        passwords: Passwords | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy or Policy()
         self.callback_check = callback_check
-        self._hasher = argon2.PasswordHasher()
+        #: Every password check (API and dashboard) goes through this one object.
+        self.passwords = passwords or Passwords(store, clock)
         self._tariffs: dict[int, tuple[Tariff, datetime]] = {}
         self._routing: tuple[routing.RoutingTable, datetime] | None = None
 
     # auth ------------------------------------------------------------------------------------
     def hash_password(self, password: str) -> str:
-        return self._hasher.hash(password)
+        return self.passwords.hash(password)
 
     async def authenticate(self, credentials: Credentials, client_ip: str) -> Account:
         """The account behind an apikey or login+password, or the matching error
-        (100, 101, 102, 105-107, 113, 400, 401)."""
-        account = await self._find_account(credentials)
+        (100, 101, 102, 105-107, 110 when too many password checks wait, 113, 400, 401)."""
+        account = await self._find_account(credentials, client_ip)
         code = accounts.BLOCK_CODES.get(account.state)
         if code:
             raise ApiError(code)
@@ -160,7 +162,7 @@ class Core:
             raise ApiError(113)
         return account
 
-    async def _find_account(self, credentials: Credentials) -> Account:
+    async def _find_account(self, credentials: Credentials, client_ip: str) -> Account:
         if credentials.apikey:
             if not accounts.is_key_shaped(credentials.apikey):
                 raise ApiError(101)
@@ -177,17 +179,18 @@ class Core:
         if not password or not sender_rules.is_email(login):
             raise ApiError(401)
         account = await self.store.account_by_email(login)
-        if account is None or not await asyncio.to_thread(self._verify, account, password):
+        outcome = await self.passwords.check(
+            who("c", login, client_ip), account.password_hash if account else None, password
+        )
+        if outcome is Outcome.BUSY:
+            # Too many password checks queued: nothing was checked, so not "wrong password"
+            # but "try again", as for any other momentary failure.
+            raise ApiError(110)
+        # A lockout answers like a wrong password: the right one does not get through, and
+        # the answer does not tell a guesser that this login exists.
+        if outcome is not Outcome.RIGHT or account is None:
             raise ApiError(400)
         return account
-
-    def _verify(self, account: Account, password: str) -> bool:
-        try:
-            return bool(self._hasher.verify(account.password_hash, password))
-        except argon2.exceptions.VerificationError:
-            return False
-        except argon2.exceptions.InvalidHashError:
-            return False
 
     # send ------------------------------------------------------------------------------------
     async def routing(self) -> routing.RoutingTable:

@@ -1,35 +1,21 @@
 """Logging in and out, and changing the password, for customers and operators alike.
 
-Lockout: after `lockout_attempts` failures for one e-mail from one address within
-`lockout_window`, further attempts from there are refused (even with the right password)
-until the window has passed; a success clears the count. The check counts rows in the
-database, so it holds for every process of the gateway.
+Every password is checked by the gateway's `Passwords` (gateway/passwords.py): one lockout
+shared with the API's login+password (failures for one e-mail from one address, counted in
+the database so every process sees them), an unknown e-mail costs a verification like a
+wrong password, and verifications run in a bounded pool of their own.
 """
 
 from __future__ import annotations
 
-import asyncio
-
-import argon2
-
+from pilotgate.domain import passwords as password_rules
 from pilotgate.domain.accounts import AccountState
+from pilotgate.gateway import Outcome
+from pilotgate.gateway.passwords import who
 
 from .pages import Ctx
 from .sessions import fingerprint
 from .web import Response, redirect
-
-_hasher = argon2.PasswordHasher()
-
-
-def _verify(stored: str, password: str) -> bool:
-    try:
-        return bool(_hasher.verify(stored, password))
-    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
-        return False
-
-
-async def _check(stored: str, password: str) -> bool:
-    return await asyncio.to_thread(_verify, stored, password)
 
 
 def _area(kind: str) -> tuple[str, str]:
@@ -47,12 +33,6 @@ async def _login(ctx: Ctx, kind: str) -> Response:
     email = ctx.req.form.get("email", "").strip().lower()[:320]
     password = ctx.req.form.get("password", "")[:1024]
     store = ctx.gateway.store
-    who = f"{kind}:{email}|{ctx.req.client_ip}"
-    since = ctx.now - ctx.settings.lockout_window
-    if await store.login_failures(who, since) >= ctx.settings.lockout_attempts:
-        return await _login_form(
-            ctx, kind, ctx._("Too many failed attempts; try again later."), 429
-        )
     if kind == "c":
         account = await store.account_by_email(email)
         user = (account.id, account.password_hash) if account else None
@@ -61,12 +41,13 @@ async def _login(ctx: Ctx, kind: str) -> Response:
         operator = await store.operator_by_email(email)
         user = (operator.id, operator.password_hash) if operator else None
         blocked = False
-    if user is None or not await _check(user[1], password):
-        await store.record_login_failure(who, ctx.now)
-        return await _login_form(ctx, kind, ctx._("Wrong e-mail or password."), 401)
+    outcome = await ctx.gateway.passwords.check(
+        who(kind, email, ctx.req.client_ip), user[1] if user else None, password
+    )
+    if outcome is not Outcome.RIGHT or user is None:
+        return await _refusal(ctx, kind, outcome)
     if blocked:
         return await _login_form(ctx, kind, ctx._("This account is blocked."), 403)
-    await store.clear_login_failures(who)
     # A new nonce: a session planted before login (fixation) is worth nothing after it.
     ctx.switch(
         ctx.signer.new(
@@ -80,6 +61,16 @@ async def _login(ctx: Ctx, kind: str) -> Response:
     return redirect(_area(kind)[0] + "/")
 
 
+async def _refusal(ctx: Ctx, kind: str, outcome: Outcome) -> Response:
+    if outcome is Outcome.LOCKED:
+        return await _login_form(
+            ctx, kind, ctx._("Too many failed attempts; try again later."), 429
+        )
+    if outcome is Outcome.BUSY:
+        return await _login_form(ctx, kind, ctx._("Too many logins at once; try again."), 429)
+    return await _login_form(ctx, kind, ctx._("Wrong e-mail or password."), 401)
+
+
 async def _logout(ctx: Ctx) -> Response:
     base = "/console" if ctx.session.kind == "o" else "/cabinet"
     ctx.switch(ctx.signer.new(ctx.now, lang=ctx.lang))
@@ -91,19 +82,29 @@ async def _password(ctx: Ctx, kind: str) -> Response:
     if ctx.req.method == "GET":
         return ctx.render("password.html", base=base, error="", done="done" in ctx.req.query)
     current, new = ctx.req.form.get("current", ""), ctx.req.form.get("new", "")
-    stored = (
-        ctx.account.password_hash
-        if kind == "c" and ctx.account
-        else (ctx.operator.password_hash if ctx.operator else "")
+    if kind == "c" and ctx.account:
+        email, stored = ctx.account.email, ctx.account.password_hash
+    else:
+        assert ctx.operator is not None
+        email, stored = ctx.operator.email, ctx.operator.password_hash
+    # The current password is checked like a login's (one lockout): a stolen session must
+    # not become a way to guess the password itself.
+    outcome = await ctx.gateway.passwords.check(
+        who(kind, email, ctx.req.client_ip), stored, current
     )
     error = ""
-    if not await _check(stored, current):
+    if outcome is Outcome.LOCKED:
+        error = ctx._("Too many failed attempts; try again later.")
+    elif outcome is Outcome.BUSY:
+        error = ctx._("Too many logins at once; try again.")
+    elif outcome is not Outcome.RIGHT:
         error = ctx._("The current password is wrong.")
-    elif not 8 <= len(new) <= 1024:
-        error = ctx._("The new password must have at least 8 characters.")
+    elif password_rules.problem(new):
+        error = ctx._("The new password must have 8 to 1024 characters.")
     if error:
-        return ctx.render("password.html", 400, base=base, error=error, done=False)
-    hashed = await asyncio.to_thread(_hasher.hash, new)
+        status = 400 if outcome in (Outcome.RIGHT, Outcome.WRONG) else 429
+        return ctx.render("password.html", status, base=base, error=error, done=False)
+    hashed = await ctx.gateway.passwords.hash_async(new)
     if kind == "c":
         await ctx.gateway.store.set_account_password(ctx.me.id, hashed)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from pilotgate.domain import accounts, money, senders as sender_rules
+from pilotgate.domain import accounts, money, passwords as password_rules, senders as sender_rules
 from pilotgate.domain.accounts import AccountState
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, InsufficientFundsError, NotFoundError
@@ -47,8 +47,8 @@ async def create(ctx: Ctx) -> Response:
         tariff = int(form.get("tariff", "1"))
     except ValueError as exc:
         return await accounts_page(ctx, error=str(exc), status=400)
-    if not sender_rules.is_email(email) or len(password) < 8:
-        return await accounts_page(ctx, error="e-mail / password (8+)", status=400)
+    if not sender_rules.is_email(email) or password_rules.problem(password):
+        return await accounts_page(ctx, error="e-mail / password (8-1024)", status=400)
     if tariff not in {t.id for t in await ctx.gateway.store.tariffs()}:
         return await accounts_page(ctx, error=f"tariff {tariff}", status=400)
     key = accounts.new_api_key()
@@ -56,7 +56,7 @@ async def create(ctx: Ctx) -> Response:
         created = await ctx.gateway.store.create_account(
             NewAccount(
                 email=email,
-                password_hash=ctx.gateway.hash_password(password),
+                password_hash=await ctx.gateway.passwords.hash_async(password),
                 key_digest=accounts.key_digest(key),
                 tariff_id=tariff,
                 name=form.get("name", "").strip()[:200],

@@ -16,6 +16,7 @@ RU: dict[str, str] = {
     "Wrong e-mail or password.": "Неверный e-mail или пароль.",
     "Too many failed attempts; try again later.": "Слишком много неудачных попыток; "
     "попробуйте позже.",
+    "Too many logins at once; try again.": "Слишком много входов одновременно; попробуйте ещё раз.",
     "This account is blocked.": "Учётная запись заблокирована.",
     "The form has expired; please try again.": "Форма устарела; попробуйте ещё раз.",
     "Overview": "Обзор",
@@ -35,8 +36,8 @@ RU: dict[str, str] = {
     "New password": "Новый пароль",
     "Password changed.": "Пароль изменён.",
     "The current password is wrong.": "Текущий пароль неверен.",
-    "The new password must have at least 8 characters.": "Новый пароль должен быть не короче "
-    "8 символов.",
+    "The new password must have 8 to 1024 characters.": "Новый пароль должен содержать "
+    "от 8 до 1024 символов.",
     "Saved.": "Сохранено.",
     "Save": "Сохранить",
     "Phones": "Телефоны",

@@ -23,8 +23,6 @@ from .web import Request, Response
 class DashboardSettings:
     max_form_bytes: int = 64 * 1024
     max_upload_bytes: int = 2 * 1024 * 1024
-    lockout_attempts: int = 5
-    lockout_window: timedelta = timedelta(minutes=15)
     session_lifetime: timedelta = timedelta(hours=12)
     #: What `from` defaults to when an account has no default sender.
     default_sender: str = "INFORM"

@@ -1,0 +1,141 @@
+"""Every password check of the gateway, in one place: API-1 and API-2 `login`+`password`, the
+cabinet's and the console's login form, and the current password of the change-password forms.
+
+- One lockout. After `lockout_attempts` failures for one login from one address within
+  `lockout_window`, that address is refused for that login, right password or not, until the
+  window has passed; a success clears the count. Failures are rows in the database
+  (`login_failures`), so every process of the gateway and every way in share one count: a
+  customer's guesses through API-1, API-2 and the cabinet add up.
+- The same time for unknown logins. A login without an account is verified against a dummy
+  hash made with the same argon2 parameters, so refusing it costs what refusing a wrong
+  password costs and the time of an answer does not tell which e-mails have accounts.
+- A bounded cost. One verification takes 64 MiB and 0.1-0.2 s of CPU (argon2-cffi's defaults).
+  It runs in a pool of its own of `threads` threads, never on the event loop nor in the
+  default executor the rest of the process shares; at most `queue` more checks wait for the
+  pool, and any beyond are refused at once (BUSY). A flood of guesses thus holds at most
+  `threads` × 64 MiB and does not delay requests that authenticate with an API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import argon2
+
+from pilotgate.storage.base import Store
+
+#: What unknown logins are verified against: a hash of a random password nobody kept, made with
+#: argon2-cffi's default parameters (replaced on first use if the hasher's parameters differ).
+DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$4znsxnvmOFIogWA0hYveHA"
+    "$E+rXAk+boFJOo7VZzxRZNr+GURDVPmB8wjC8lWpn+jE"
+)
+
+
+class Outcome(enum.Enum):
+    RIGHT = "right"
+    WRONG = "wrong"  # a wrong password, or no such login
+    LOCKED = "locked"  # too many failures lately: not checked at all
+    BUSY = "busy"  # too many checks waiting: not checked at all, not counted as a failure
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordSettings:
+    lockout_attempts: int = 5
+    lockout_window: timedelta = timedelta(minutes=15)
+    #: Verifications that run at once (each holds 64 MiB while it runs).
+    threads: int = 1
+    #: Checks that may wait for a thread; more are refused with BUSY.
+    queue: int = 32
+
+
+def who(kind: str, login: str, client_ip: str) -> str:
+    """The lockout's key: kind 'c' for a customer (API-1, API-2 and cabinet alike: one count),
+    'o' for a console operator. E-mails are compared without case, as logins are."""
+    return f"{kind}:{login.strip().lower()[:320]}|{client_ip}"
+
+
+class Passwords:
+    """Hashes new passwords and checks given ones (see the module's docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        settings: PasswordSettings | None = None,
+    ) -> None:
+        self._store, self._clock = store, clock
+        self.settings = settings or PasswordSettings()
+        self._hasher = argon2.PasswordHasher()
+        threads = max(1, self.settings.threads)
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="pilotgate-argon2")
+        self._slots = asyncio.Semaphore(threads)
+        self._pending = 0  # checks holding or waiting for a slot
+        self._limit = threads + max(0, self.settings.queue)
+        # The same cost as a real hash needs the same parameters; a new dummy is made on
+        # first use, not here, when they differ: every CLI command builds a gateway.
+        self._dummy: str | None = (
+            None if self._hasher.check_needs_rehash(DUMMY_HASH) else DUMMY_HASH
+        )
+
+    def hash(self, password: str) -> str:
+        """The argon2 hash to store for a new password (blocking: for the CLI)."""
+        return self._hasher.hash(password)
+
+    async def hash_async(self, password: str) -> str:
+        """The same, off the event loop, in the bounded pool."""
+        async with self._slots:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, self._hasher.hash, password
+            )
+
+    async def check(self, key: str, stored: str | None, password: str) -> Outcome:
+        """Whether `password` matches the `stored` hash (None: no such login) for the login
+        and address `key` (see `who`), counting failures towards its lockout."""
+        if await self._locked(key):
+            return Outcome.LOCKED
+        if self._pending >= self._limit:
+            return Outcome.BUSY
+        self._pending += 1
+        try:
+            async with self._slots:
+                # Asked again: failures recorded while this check waited count too, so a
+                # burst of guesses gets at most `threads` more verifications than allowed.
+                if await self._locked(key):
+                    return Outcome.LOCKED
+                right = await asyncio.get_running_loop().run_in_executor(
+                    self._pool, self._verify, stored, password
+                )
+                if not right:
+                    await self._store.record_login_failure(key, self._clock())
+                    return Outcome.WRONG
+        finally:
+            self._pending -= 1
+        await self._store.clear_login_failures(key)
+        return Outcome.RIGHT
+
+    async def _locked(self, key: str) -> bool:
+        since = self._clock() - self.settings.lockout_window
+        return await self._store.login_failures(key, since) >= self.settings.lockout_attempts
+
+    def _verify(self, stored: str | None, password: str) -> bool:
+        """Runs in the pool. An unknown login costs one verification like any other."""
+        if stored is None:
+            if self._dummy is None:
+                self._dummy = self._hasher.hash(secrets.token_urlsafe(32))
+            self.verify_hash(self._dummy, password)
+            return False
+        return self.verify_hash(stored, password)
+
+    def verify_hash(self, stored: str, password: str) -> bool:
+        """One argon2 verification (a seam: tests count the calls)."""
+        try:
+            return bool(self._hasher.verify(stored, password))
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
