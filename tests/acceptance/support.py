@@ -12,7 +12,6 @@ import itertools
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -272,14 +271,10 @@ class Server:
             self._stderr.close()
 
     def stop(self, timeout: float = 20.0) -> int:
-        """SIGINT, as Ctrl-C would; the exit code."""
+        """SIGTERM, as a service manager would (then SIGKILL); the exit code."""
         assert self._process is not None
-        self._process.send_signal(signal.SIGINT)
         try:
-            return self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            raise AssertionError(f"server ignored SIGINT for {timeout} s:\n{self.log}") from None
+            return stop_process(self._process, timeout, self.log)
         finally:
             self._close()
 
@@ -330,9 +325,23 @@ class Server:
         return int(match.group(1))
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float = 20.0, log: str = "") -> int:
+    """Stop what a test started: SIGTERM, then SIGKILL if it is still there after `timeout`
+    (a failure). Never SIGINT: a suite started from a script in the background has SIGINT
+    ignored, and so has everything it starts. The exit code."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"{process.args} ignored SIGTERM for {timeout} s:\n{log}") from None
+
+
 @contextlib.contextmanager
 def running(server: Server) -> Any:
-    """Start `server`; on exit stop it with SIGINT and require a clean exit (code 0) and a
+    """Start `server`; on exit stop it with SIGTERM and require a clean exit (code 0) and a
     log without a single traceback."""
     server.start()
     try:
