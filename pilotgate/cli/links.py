@@ -315,6 +315,15 @@ async def route_add(
     )
     flag = " (hlr unreliable)" if hlr_unreliable else ""
     click.echo(f"route {prefix or '*'} {channel} -> {','.join(names)}{flag}")
+    if names != (bootstrap.EMULATOR,) and await store.account_by_email(bootstrap.DEMO_EMAIL):
+        # The published demo key must never reach an operator, so the gateway routes every
+        # message of the demo account to the emulator: trying a new link with it "works"
+        # and proves nothing. Said here, where the new user is looking.
+        click.echo(
+            f"warning: the demo account ({bootstrap.DEMO_EMAIL}) always uses the emulator and "
+            "never this route; send with an account of your own (`pilotgate account create`)",
+            err=True,
+        )
 
 
 @route.command("list")

@@ -27,6 +27,15 @@ def shell_lines(text: str) -> list[str]:
     return lines
 
 
+def curl_urls(text: str) -> list[str]:
+    """The URL of every `curl "…"` line of `text`."""
+    return [
+        shlex.split(line, comments=True)[1]
+        for line in shell_lines(text)
+        if line.startswith("curl ")
+    ]
+
+
 def pilotgate_commands(text: str) -> list[list[str]]:
     """The arguments of every `.venv/bin/pilotgate …` line of `text` (comments dropped)."""
     return [

@@ -32,11 +32,16 @@ GSM_EXTENDED = "Price: 5€ [a] {b} ^~\\|"
 @contextlib.contextmanager
 def simulator(behaviour: str = "happy", receipt_delay: float = 0.1) -> Iterator[int]:
     """`pilotgate smsc-sim` on a free port; yields the port."""
+    args = ["--behaviour", behaviour, "--receipt-delay", str(receipt_delay)]
+    with simulator_command(["smsc-sim", "--port", "0", *args]) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def simulator_command(args: list[str]) -> Iterator[int]:
+    """`pilotgate <args>`, a `smsc-sim` command line with `--port 0`; yields its port."""
     proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "pilotgate", "smsc-sim", "--port", "0"),
-            *("--behaviour", behaviour, "--receipt-delay", str(receipt_delay)),
-        ],
+        [sys.executable, "-m", "pilotgate", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
