@@ -1,7 +1,7 @@
 """What the acceptance suite drives: the real `pilotgate` CLI in a subprocess, spoken to over
 real HTTP on 127.0.0.1, exactly as an operator and a client application would.
 
-Nothing here imports the gateway: expectations come from COMPAT.md (copied below where the
+Nothing here imports the gateway: expectations come from docs/contract.md (copied below where the
 exact strings matter), never from the code under test.
 """
 
@@ -43,7 +43,7 @@ XML_DECL = '<?xml version="1.0" encoding="utf-8"?>\n'
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 MONEY_RE = re.compile(r"^-?\d+\.\d{2}$")
 
-#: COMPAT §16, copied: clients compare these strings.
+#: contract §16, copied: clients compare these strings.
 CATALOGUE: dict[int, tuple[str, str]] = {
     11: ("Unknown INPUT format", "Неизвестный формат"),
     100: ("APIKEY is required", "Не указан API-ключ (параметр apikey)"),
@@ -100,7 +100,7 @@ class Account:
 
 class Api:
     """An HTTP client of `/api.php`. Every answer must be HTTP 200 with
-    `Access-Control-Allow-Origin: *` (COMPAT §1); anything else fails the test at once."""
+    `Access-Control-Allow-Origin: *` (contract §1); anything else fails the test at once."""
 
     def __init__(self, client: httpx.Client, url: str, apikey: str | None = None) -> None:
         self.client = client
@@ -381,7 +381,7 @@ def assert_error(
     charset: str = "utf-8",
 ) -> None:
     """`params` gives error `code` in every format and language, with the catalogue's exact
-    strings (COMPAT §4, §16), in `charset`."""
+    strings (contract §4, §16), in `charset`."""
     en, ru = CATALOGUE[code]
 
     def ask(**extra: str) -> httpx.Response:
