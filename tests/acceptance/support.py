@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -274,7 +274,7 @@ class Server:
         """SIGTERM, as a service manager would (then SIGKILL); the exit code."""
         assert self._process is not None
         try:
-            return stop_process(self._process, timeout, self.log)
+            return stop_process(self._process, timeout, lambda: self.log)
         finally:
             self._close()
 
@@ -325,7 +325,9 @@ class Server:
         return int(match.group(1))
 
 
-def stop_process(process: subprocess.Popen[Any], timeout: float = 20.0, log: str = "") -> int:
+def stop_process(
+    process: subprocess.Popen[Any], timeout: float = 20.0, log: Callable[[], str] = str
+) -> int:
     """Stop what a test started: SIGTERM, then SIGKILL if it is still there after `timeout`
     (a failure). Never SIGINT: a suite started from a script in the background has SIGINT
     ignored, and so has everything it starts. The exit code."""
@@ -336,7 +338,9 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 20.0, log: str
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-        raise AssertionError(f"{process.args} ignored SIGTERM for {timeout} s:\n{log}") from None
+        raise AssertionError(
+            f"{process.args!r} ignored SIGTERM for {timeout} s:\n{log()}"
+        ) from None
 
 
 @contextlib.contextmanager

@@ -57,7 +57,7 @@ def test_a_long_running_command_exits_cleanly_on_sigterm(tmp_path: Path, name: s
     try:
         line = _first_line(process, 30)
         assert line.startswith(banner), (line, log.read_text())
-        code = stop_process(process, 30, log.read_text())
+        code = stop_process(process, 30, log.read_text)
         assert code == 0, log.read_text()
         with pytest.raises(ProcessLookupError):  # no child left running in its group
             os.killpg(group, 0)
