@@ -17,7 +17,6 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -124,7 +123,7 @@ def main() -> None:
         elapsed, accepted = bulk_post(url, key, 10_000)
         print(f"one POST with 10,000 recipients: {elapsed * 1000:.0f} ms, {accepted} accepted")
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.terminate()  # SIGTERM: works whatever the SIGINT disposition
         proc.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
         drop_schema()

@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import statistics
 import tempfile
 import time
@@ -145,7 +144,7 @@ def main() -> None:
         if spent != expected * PRICE:
             raise SystemExit("the balance does not match the accepted messages")
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.terminate()  # SIGTERM: works whatever the SIGINT disposition
         proc.wait(timeout=60)
         shutil.rmtree(workdir, ignore_errors=True)
         drop_schema()

@@ -4,7 +4,6 @@ throwaway PostgreSQL schema. Imported as `common` (the scripts run from this fol
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -36,7 +35,7 @@ def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[st
 def stop_server(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is not None:
         return
-    proc.send_signal(signal.SIGINT)
+    proc.terminate()  # SIGTERM: works whatever the SIGINT disposition
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:

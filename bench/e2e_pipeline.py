@@ -514,7 +514,7 @@ def main() -> None:
         if upstream is not None:
             stop_server(upstream)
         if smsc is not None:
-            smsc.send_signal(signal.SIGINT)
+            smsc.terminate()
             smsc.wait(10)
         if receiver.is_alive():
             commands.send("stop")

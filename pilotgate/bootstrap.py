@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pilotgate")
 
-#: The published test key of COMPAT §15: its account's messages always go to the emulator.
+#: The published test key of contract §15: its account's messages always go to the emulator.
 DEMO_KEY = "XXXXXXXXXXXXYYYYYYYYYYYYZZZZZZZZXXXXXXXXXXXXYYYYYYYYYYYYZZZZZZZZ"
 DEMO_EMAIL = "demo@pilotgate.local"
 #: The built-in connector that test=1 and the demo account always use.

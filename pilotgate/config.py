@@ -118,7 +118,7 @@ class Settings:
     #: A referrer's share of what the accounts it referred spend (`r=`), in whole percent.
     referral_percent: int = 10
     #: Two-way SMS (from=2WAY): hours in which a reply from the phone to the pool number the
-    #: message went from is linked to it (COMPAT §13.5).
+    #: message went from is linked to it (contract §13.5).
     two_way_hours: float = 72.0
     #: SMTP relay for debug mail (`debug=`); "" = debug mail is not sent.
     smtp_host: str = ""

@@ -1,7 +1,7 @@
 """The one exception tree of PilotGate.
 
     GatewayError
-      x ApiError                 an outcome the API answers with a catalogue code (COMPAT §16);
+      x ApiError                 an outcome the API answers with a catalogue code (contract §16);
       |                          the api package renders it, everything below raises it
       x StorageError             the database failed; drivers' errors are translated to it
       |  + InsufficientFundsError  the debit would take the balance below zero (code 112)

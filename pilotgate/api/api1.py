@@ -1,5 +1,5 @@
 """API-1 (`/api.php`): one command per request, chosen by the first present parameter
-(COMPAT §3): send → check → balance → inbound → add_sender → list=senders → user info."""
+(contract §3): send → check → balance → inbound → add_sender → list=senders → user info."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ async def run(gateway: Gateway, account: Account, p: Params) -> render.Answer:
 
 
 async def _referrer(gateway: Gateway, account: Account, raw: str | None) -> None:
-    """`r=` records the caller's referrer (COMPAT §14). Like any other parameter the
+    """`r=` records the caller's referrer (contract §14). Like any other parameter the
     caller may add, it never changes the answer: a failure to record it is only logged."""
     if raw is None or account.referrer_id is not None:
         return  # the usual case costs no database round trip

@@ -1,5 +1,5 @@
 """API-2 (`/api2.php`): one JSON or XML document, several commands, packets of different
-texts (COMPAT §12). The commands run the same use cases as API-1; this module only reads the
+texts (contract §12). The commands run the same use cases as API-1; this module only reads the
 document (`documents`, `domain.packets`) and writes the answer with API-2's value types:
 numbers for status, error, parts, price, balance and cost; strings for `server_id` and
 `server_packet_id`; `send_datetime` always a string; the client's `id` echoed as sent.
@@ -61,7 +61,7 @@ async def handle(
         account = await gateway.authenticate(
             Credentials(apikey=apikey, login=login, password=password), client_ip
         )
-        # `debug` and `r` may come in the document or the query (COMPAT §12, §14).
+        # `debug` and `r` may come in the document or the query (contract §12, §14).
         debug = _extra(document, query, "debug")
         if debug is not None:
             values = {key: _as_text(value) for key, value in document.items()}

@@ -1,6 +1,6 @@
 """The HTTP front: a small ASGI application.
 
-Every API outcome, errors included, is HTTP 200 (COMPAT §1); only what is not an API call at
+Every API outcome, errors included, is HTTP 200 (contract §1); only what is not an API call at
 all gets another status (404, 405, 413, 503 while stopping). An unexpected exception is logged
 and answered as error 110, never as a 500 page.
 """
@@ -146,7 +146,7 @@ class App:
         answer: render.Answer,
         charset: str = "utf-8",
     ) -> None:
-        """Queue the `debug=` copy of an authenticated call (COMPAT §14); never raises and
+        """Queue the `debug=` copy of an authenticated call (contract §14); never raises and
         never waits: the answer goes out as it is whatever happens to the mail. Calls that
         fail authentication get none, so nobody can make the gateway mail strangers."""
         if self.debug_mail is None:

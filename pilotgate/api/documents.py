@@ -1,5 +1,5 @@
 """Reading an API-2 request into one plain document: a dict of str, int, float, bool, None,
-lists and dicts (COMPAT §12).
+lists and dicts (contract §12).
 
 Where the document is, whatever the Content-Type header says:
 

@@ -1,4 +1,4 @@
-"""API-1 answers in the four formats (COMPAT §4): json (all values strings), xml (escaped),
+"""API-1 answers in the four formats (contract §4): json (all values strings), xml (escaped),
 text (lines joined by a single \\n, no trailing newline) and v (one bare value).
 
 Money becomes "1.31" here and times "YYYY-MM-DD HH:MM:SS" UTC; nowhere else.

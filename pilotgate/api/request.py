@@ -1,4 +1,4 @@
-"""Turning an HTTP request into API parameters (COMPAT §2).
+"""Turning an HTTP request into API parameters (contract §2).
 
 Query string and body are merged (body wins). Values are percent-decoded to *bytes* first and
 only then decoded with the request's `charset`, so windows-1251, koi8-r or utf-16le clients

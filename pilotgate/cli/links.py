@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import typing
 
 import click
 
 from pilotgate import bootstrap, config
 from pilotgate.connectors.relay import RelaySettings
+from pilotgate.connectors.sip import SipSettings
 from pilotgate.connectors.smpp import SmppSettings
 from pilotgate.domain import phones, routing, stoplist
 from pilotgate.domain.channels import Channel
@@ -150,7 +152,7 @@ async def connector_add(
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.UsageError(f"--set wants KEY=VALUE, not {item!r}")
-        options[key.strip()] = _setting_value(value.strip())
+        options[key.strip()] = _setting_value(kind, key.strip(), value.strip())
     if kind == "relay" and options.get("callback_url") and not options.get("callback_token"):
         options["callback_token"] = await _relay_token(store, name)
     _check_link(settings, kind, name, options, mps)
@@ -190,8 +192,24 @@ async def _relay_token(store: Store, name: str) -> str:
     return secrets.token_urlsafe(24)
 
 
-def _setting_value(text: str) -> object:
-    """`--set` values: JSON when they parse (numbers, true/false), else the string."""
+#: kind → the class whose fields declare its settings' types.
+_SCHEMAS: dict[str, type] = {"smpp": SmppSettings, "relay": RelaySettings, "sip": SipSettings}
+#: Text settings of the kinds without a settings class (hlr.py, bootstrap's emulator).
+_TEXT_SETTINGS = {
+    "hlr": {"unserved_suffixes", "offline_suffixes"},
+    "emulator": {"fail_suffixes", "no_viber_suffixes"},
+}
+
+
+def _setting_value(kind: str, key: str, text: str) -> object:
+    """A `--set` value of the type the setting declares: a text setting keeps the digits it
+    was given (`caller_id=74951230000` is a phone number, not an integer; `password=123456`
+    a password), the others are JSON when they parse (numbers, true/false, objects), else
+    the string, which the settings check then refuses with the setting's name."""
+    schema = _SCHEMAS.get(kind)
+    declared = typing.get_type_hints(schema).get(key) if schema else None
+    if declared is str or key in _TEXT_SETTINGS.get(kind, ()):
+        return text
     try:
         return json.loads(text)
     except ValueError:
@@ -297,6 +315,15 @@ async def route_add(
     )
     flag = " (hlr unreliable)" if hlr_unreliable else ""
     click.echo(f"route {prefix or '*'} {channel} -> {','.join(names)}{flag}")
+    if names != (bootstrap.EMULATOR,) and await store.account_by_email(bootstrap.DEMO_EMAIL):
+        # The published demo key must never reach an operator, so the gateway routes every
+        # message of the demo account to the emulator: trying a new link with it "works"
+        # and proves nothing. Said here, where the new user is looking.
+        click.echo(
+            f"warning: the demo account ({bootstrap.DEMO_EMAIL}) always uses the emulator and "
+            "never this route; send with an account of your own (`pilotgate account create`)",
+            err=True,
+        )
 
 
 @route.command("list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import click
 
@@ -130,12 +131,16 @@ def smsc_sim(host: str, port: int, behaviour: str, receipt_delay: float) -> None
         raise click.BadParameter(f"{behaviour!r} is not one of {names}") from None
 
     async def run() -> None:
+        # SIGTERM (a service manager, a test fixture) and SIGINT (Ctrl-C) both stop it
+        # cleanly, with exit code 0; handled by the loop, SIGINT works even when the parent
+        # started us with it ignored (a background job of a script).
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         simulator = SmscSimulator(chosen, host=host, port=port, receipt_delay=receipt_delay)
         async with simulator:
             click.echo(f"SMSC simulator on {host}:{simulator.port}, behaviour {chosen}")
-            await asyncio.Event().wait()
+            await stop.wait()
 
-    try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        pass  # Ctrl-C is how it stops
+    asyncio.run(run())

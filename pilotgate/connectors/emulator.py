@@ -1,4 +1,4 @@
-"""The emulator channel: an operator that lives inside the gateway (COMPAT §13.6, §15).
+"""The emulator channel: an operator that lives inside the gateway (contract §13.6, §15).
 
 It takes every message and decides its outcome from the number: a phone ending in one of
 the configured digits is not delivered (-1, error 601), every other one is delivered (2).

@@ -1,5 +1,5 @@
 """The `hlr` connector kind: an HLR (and PING) emulator that answers from the numbering plan
-(COMPAT §13.1, §13.6). The verdicts are `domain.hlr`'s; this module gives them the shape of a
+(contract §13.1, §13.6). The verdicts are `domain.hlr`'s; this module gives them the shape of a
 hand-over: every message is taken, with its final status, error and result fields known at
 once and applied `delay` seconds later, like the emulator's outcomes.
 

@@ -42,9 +42,9 @@ class Account:
     referrer_id: int | None
     balance: int  # kopecks, maintained in the same transaction as the ledger
     created: datetime
-    status_url: str = ""  # default status callback (COMPAT §8)
+    status_url: str = ""  # default status callback (contract §8)
     status_method: str = "get"
-    inbound_url: str = ""  # where inbound SMS are pushed (COMPAT §10)
+    inbound_url: str = ""  # where inbound SMS are pushed (contract §10)
     callback_secret: str = ""  # HMAC key of X-PilotGate-Signature
     #: Loop protection (243) window in seconds; None = the gateway's default.
     loop_window: int | None = None

@@ -1,4 +1,4 @@
-"""Where callbacks may go (COMPAT §8 [ours], issue: callback safety).
+"""Where callbacks may go (contract §8 [ours], issue: callback safety).
 
 A customer's callback URL must not make the gateway call into the operator's own network:
 loopback, private, link-local (cloud metadata at 169.254.169.254 among them), shared,

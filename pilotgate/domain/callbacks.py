@@ -1,4 +1,4 @@
-"""Status and inbound callbacks as HTTP requests (COMPAT §8), decided without I/O.
+"""Status and inbound callbacks as HTTP requests (contract §8), decided without I/O.
 
     url = "https://user:pw@example.com/sms-status.php?fields=message,modified&shop=7"
     request = build(url, "get", status_params(message, 2, 0, extra_fields(url)), secret)
@@ -27,7 +27,7 @@ from pilotgate.domain.messages import Message
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 SIGNATURE_HEADER = "X-PilotGate-Signature"
 
-#: What `fields=` inside a callback URL may add (COMPAT §8); `all` adds every one.
+#: What `fields=` inside a callback URL may add (contract §8); `all` adds every one.
 EXTRA_FIELDS: tuple[str, ...] = (
     "message",
     "sender",
@@ -78,7 +78,7 @@ def status_params(
     message: Message, status: int, error: int, fields: tuple[str, ...]
 ) -> list[tuple[str, str]]:
     """server_id, phone, status, error (+ texts when error ≠ 0), the result fields of a
-    number check (HLR, PING: always, COMPAT §13.1), then the asked extras."""
+    number check (HLR, PING: always, contract §13.1), then the asked extras."""
     params = [
         ("server_id", str(message.server_id)),
         ("phone", message.phone),
@@ -106,7 +106,7 @@ def status_params(
 def inbound_params(
     inbound_id: int, phone: str, num: str, text: str, created: datetime, server_id: int | None
 ) -> list[tuple[str, str]]:
-    """The fields of an inbound SMS, as `inbound=` lists them (COMPAT §10)."""
+    """The fields of an inbound SMS, as `inbound=` lists them (contract §10)."""
     return [
         ("id", str(inbound_id)),
         ("phone", phone),
@@ -118,7 +118,7 @@ def inbound_params(
 
 
 def sender_params(sender_id: int, name: str, state: str, reason: str) -> list[tuple[str, str]]:
-    """An operator's verdict on a requested sender name (COMPAT §11: "the verdict is sent
+    """An operator's verdict on a requested sender name (contract §11: "the verdict is sent
     to the callback"): the `id`, `name` and `state` that `list=senders` shows, and why."""
     return [("id", str(sender_id)), ("name", name), ("state", state), ("reason", reason)]
 
@@ -142,7 +142,7 @@ def build(url: str, method: str, params: list[tuple[str, str]], secret: str) -> 
         netloc += f":{parts.port}"
     headers = {"User-Agent": "PilotGate"}
     if parts.username is not None:
-        # Basic auth from user:password@ in the URL (COMPAT §8); never sent in the URL itself.
+        # Basic auth from user:password@ in the URL (contract §8); never sent in the URL itself.
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
     if method.lower() == "post":

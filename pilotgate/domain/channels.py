@@ -1,4 +1,4 @@
-"""Special senders switch the channel (COMPAT §5.3), and each channel prices from its own
+"""Special senders switch the channel (contract §5.3), and each channel prices from its own
 tariff column."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Number checks (`send=HLR|PING|HLRVIP`, COMPAT §13.1): their result fields, how they are
+"""Number checks (`send=HLR|PING|HLRVIP`, contract §13.1): their result fields, how they are
 stored, and how the two answers of an HLRVIP combine. Pure; the pipeline and the API call it.
 
 Result fields travel from a connector to storage as a flat `Mapping[str, str]` ("details")
@@ -25,11 +25,11 @@ from .tariffs import Tariff
 
 #: The senders (`send=`/`from=` values) of number checks.
 HLRVIP = "HLRVIP"
-#: Most numbers one check request may name (COMPAT §13.1); more → 240.
+#: Most numbers one check request may name (contract §13.1); more → 240.
 MAX_NUMBERS = 500
 #: Channels whose messages carry result fields.
 CHECK_CHANNELS: frozenset[str] = frozenset({Channel.HLR.value, Channel.PING.value})
-#: The result fields, in the order items show them (COMPAT §13.1).
+#: The result fields, in the order items show them (contract §13.1).
 RESULT_FIELDS: tuple[str, ...] = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
 #: Other names under which some fields are shown too.
 ALIASES: dict[str, str] = {"gscn": "rcn", "gnet": "rnet"}

@@ -1,5 +1,6 @@
-"""The error catalogue of COMPAT.md §16: code → (English, Russian). Clients compare these
-strings, so they are copied exactly, typos of the original service included ("dublicated")."""
+"""The error catalogue of the wire contract (docs/contract.md §16): code → (English,
+Russian). Clients compare these strings, so they are copied exactly, typos of the original
+service included ("dublicated")."""
 
 from __future__ import annotations
 

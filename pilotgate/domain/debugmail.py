@@ -1,4 +1,4 @@
-"""Debug mail (COMPAT §14): `debug=<e-mail>` asks for a copy of the request and its answer.
+"""Debug mail (contract §14): `debug=<e-mail>` asks for a copy of the request and its answer.
 
 Pure rules only: which addresses are acceptable, what is masked, what the mail says and how
 often an account may have one. `pipeline/debugmail.py` sends it.

@@ -1,4 +1,4 @@
-"""The HLR emulator's answers, from the numbering plan (COMPAT §13.1), decided without I/O.
+"""The HLR emulator's answers, from the numbering plan (contract §13.1), decided without I/O.
 
 A prefix table (`pilotgate/data/hlr_prefixes.csv`: `prefix,mcc,mnc,country,network`) says
 which mobile network owns a range; the longest prefix wins. A number that the numbering plan

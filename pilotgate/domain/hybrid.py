@@ -1,4 +1,4 @@
-"""Hybrid Viber (`from=VIBERSMS`, COMPAT §13.4): a Viber message that becomes an SMS from the
+"""Hybrid Viber (`from=VIBERSMS`, contract §13.4): a Viber message that becomes an SMS from the
 account's default sender when its Viber attempt fails.
 
 The plan is decided at send time, while the tariff and routes are at hand, and stored with

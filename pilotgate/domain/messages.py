@@ -1,4 +1,4 @@
-"""Message statuses and the only moves between them (COMPAT §6).
+"""Message statuses and the only moves between them (contract §6).
 
     3 scheduled ──> 0 accepted ──> 1 handed over ──> 2 delivered
                         │                 └────────> -1 not delivered

@@ -1,4 +1,4 @@
-"""The rules of an API-2 document (COMPAT §12): plain values in, the commands it asks for out.
+"""The rules of an API-2 document (contract §12): plain values in, the commands it asks for out.
 
     {"apikey": "…", "from": "SHOP", "test": 1,
      "send": [{"id": 1, "to": 79087964781, "text": "Hi"}, …],

@@ -1,4 +1,4 @@
-"""Pure parsers for the send parameters whose rules COMPAT §5.1 fixes. Each returns the
+"""Pure parsers for the send parameters whose rules contract §5.1 fixes. Each returns the
 value or raises ApiError with the catalogue code."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from pilotgate.errors import ApiError
 
-#: Every field a message can show (COMPAT §5.6), in the order `all` lists them.
+#: Every field a message can show (contract §5.6), in the order `all` lists them.
 ALL_FIELDS: tuple[str, ...] = (
     "server_id",
     "phone",

@@ -1,4 +1,4 @@
-"""Recipient numbers (COMPAT §2 "Phones").
+"""Recipient numbers (contract §2 "Phones").
 
 International format without "+" is the canonical form. We also accept a leading "+",
 spaces, dashes, parentheses and a Russian 11-digit number written with a leading 8.

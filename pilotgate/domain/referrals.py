@@ -1,4 +1,4 @@
-"""Referrals (COMPAT §14): `r=<account id>` records the caller's referrer once, and the
+"""Referrals (contract §14): `r=<account id>` records the caller's referrer once, and the
 referrer earns a share of what the referred account spends.
 
 The share itself is booked by the database (migration 0007, a trigger on ledger rows) so

@@ -1,4 +1,4 @@
-"""Sender names (COMPAT §5.3, §11): a phone number of 6..14 digits, or a name of 3..11
+"""Sender names (contract §5.3, §11): a phone number of 6..14 digits, or a name of 3..11
 characters from A-Za-z0-9.- (and, our decision, Cyrillic letters)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a voice call says and in which voice (COMPAT §13.2), decided before any synthesis.
+"""What a voice call says and in which voice (contract §13.2), decided before any synthesis.
 
 `GOLOS` speaks with a female voice, `GOLOSM` with a male one; a text with any Cyrillic
 letter is Russian, any other English. How long the speech lasts is estimated from the

@@ -1,4 +1,4 @@
-"""Who may not be sent to (COMPAT §5.4): stop lists (212) and loop protection (243).
+"""Who may not be sent to (contract §5.4): stop lists (212) and loop protection (243).
 
 Both are per-recipient refusals: the draft of a refused phone becomes an error item (status
 -2, price 0, error code), and the whole-request rule then decides as for any other error.

@@ -1,5 +1,5 @@
 """Tariffs: prefix → per-part price per channel, with the destination's country and operator.
-The longest matching prefix wins (COMPAT §5.2)."""
+The longest matching prefix wins (contract §5.2)."""
 
 from __future__ import annotations
 

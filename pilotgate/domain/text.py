@@ -1,4 +1,4 @@
-"""How a text becomes SMS parts (COMPAT §5.2).
+"""How a text becomes SMS parts (contract §5.2).
 
 A text that fits the GSM 03.38 default alphabet is GSM-7: 160 septets in one part, 153 per
 part of a long message (the other 7 carry the concatenation header). An extension-table

@@ -1,4 +1,4 @@
-"""Two-way SMS (`from=2WAY`, COMPAT §13.5): which pool number a message goes from.
+"""Two-way SMS (`from=2WAY`, contract §13.5): which pool number a message goes from.
 
 A reply is linked to the newest 2WAY message from its destination number to its sender's
 phone, so two open conversations with one phone on one number would make replies ambiguous:
@@ -13,7 +13,7 @@ from datetime import datetime
 #: The `from` value that asks for a two-way SMS; stored as the message's `sender_orig`.
 TWO_WAY = "2WAY"
 
-#: How long a reply is linked to the 2WAY message it answers (COMPAT §13.5).
+#: How long a reply is linked to the 2WAY message it answers (contract §13.5).
 DEFAULT_HOURS = 72
 
 

@@ -44,9 +44,9 @@ class Policy:
     emulator_route: str = "emulator"
     #: Loop protection (243) window in seconds for accounts without their own; 0 = off.
     loop_window_seconds: int = 0
-    #: The referrer's share of a referred account's spending, in percent (COMPAT §14).
+    #: The referrer's share of a referred account's spending, in percent (contract §14).
     referral_percent: int = 10
-    #: Hours a reply is linked to the 2WAY message it answers (COMPAT §13.5).
+    #: Hours a reply is linked to the 2WAY message it answers (contract §13.5).
     two_way_hours: float = 72.0
     #: Longest speech of a voice call; a text surely longer to say is refused with 221.
     voice_max_seconds: float = 90.0

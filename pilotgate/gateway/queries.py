@@ -105,7 +105,7 @@ class Queries(Core):
         return metrics.exposition(await self.store.queue_stats(self.clock()))
 
     async def link_referrer(self, account: Account, raw: str | None) -> bool:
-        """Record the `r=` of a request as the account's referrer, once (COMPAT §14): never
+        """Record the `r=` of a request as the account's referrer, once (contract §14): never
         itself, never changed later; a value naming no account is ignored."""
         referrer = referrals.referrer_id(raw, account.id, account.referrer_id)
         if referrer is None:

@@ -1,4 +1,4 @@
-"""An upstream gateway's status callbacks for our relay connectors (COMPAT §13.6): the relay
+"""An upstream gateway's status callbacks for our relay connectors (contract §13.6): the relay
 gives each message it forwards the callback `/relay/NAME/TOKEN`; the upstream calls it with
 the message's status, and a final one settles our message like a receipt would. Polling
 `check` stays the fallback (connectors/relay.py).

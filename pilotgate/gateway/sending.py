@@ -42,7 +42,7 @@ from .core import (
 
 class Sending(Core):
     async def send(self, account: Account, request: SendRequest) -> SendResult:
-        """Validate, price, store and debit one API-1 send (COMPAT §5)."""
+        """Validate, price, store and debit one API-1 send (contract §5)."""
         now = self.clock()
         template = await self._template(account, request, now, _SenderNames(self.store, account))
         if not request.to:
@@ -64,7 +64,7 @@ class Sending(Core):
         drafts = await self._two_way_senders(drafts, now)
         drafts = await self._screen(account, drafts, now, within_request=False)
         failed = [draft for draft in drafts if draft.error]
-        # The whole-request rule (COMPAT §5.4): more failures than successes fail it all.
+        # The whole-request rule (contract §5.4): more failures than successes fail it all.
         if failed and len(failed) > len(drafts) - len(failed):
             raise ApiError(failed[0].error, phone=failed[0].phone)
         # Checked last: it resolves the host, which no request that fails otherwise should wait
@@ -89,7 +89,7 @@ class Sending(Core):
     async def send_packet(
         self, account: Account, requests: Sequence[SendRequest], *, cost_only: bool = False
     ) -> PacketResult:
-        """Validate, price, store and debit an API-2 packet of different messages (COMPAT §12).
+        """Validate, price, store and debit an API-2 packet of different messages (contract §12).
 
         Each request names one recipient and is judged alone, by the same rules as an API-1
         send: a failing one becomes its error code in `items`, never an exception. The valid
@@ -198,7 +198,7 @@ class Sending(Core):
     async def _screen(
         self, account: Account, drafts: list[Draft], now: datetime, *, within_request: bool = True
     ) -> list[Draft]:
-        """Stop lists (212) and loop protection (243), per recipient (COMPAT §5.4): one query
+        """Stop lists (212) and loop protection (243), per recipient (contract §5.4): one query
         for the stop lists and, when the account's window is on, one for its recent texts,
         whatever the number of recipients."""
         phones_ = [d.phone for d in drafts if not d.error]
@@ -219,7 +219,7 @@ class Sending(Core):
     async def _two_way_senders(self, drafts: list[Draft], now: datetime) -> list[Draft]:
         """2WAY drafts get the pool number they go from as their sender (`sender_orig` keeps
         "2WAY"): one of their route's (domain/two_way.py `for_route`), the phone has no open
-        conversation on when there is one (COMPAT §13.5). A number that belongs to a link
+        conversation on when there is one (contract §13.5). A number that belongs to a link
         narrows the route to that link. No usable number is error 213: nothing serves them."""
         wanted = [d.phone for d in drafts if d.sender == two_way.TWO_WAY and not d.error]
         if not wanted:

@@ -1,4 +1,4 @@
-"""Debug mail (COMPAT §14): a copy of an API request and its answer, mailed to the address
+"""Debug mail (contract §14): a copy of an API request and its answer, mailed to the address
 the caller named in `debug=`, through the configured SMTP relay.
 
 It must never slow or fail the API call, so `DebugMailer.submit` only checks, composes and

@@ -1,4 +1,4 @@
-"""The second leg of an HLRVIP (COMPAT §13.1): a PING after the HLR, for destinations whose
+"""The second leg of an HLRVIP (contract §13.1): a PING after the HLR, for destinations whose
 HLR route is flagged `hlr_unreliable` (the gateway then stored the PING route's connectors in
 the message's `ping_route`).
 

@@ -44,7 +44,7 @@ class LinkKeeper:
         two_way_hours: float = 72.0,
     ) -> None:
         self._store = store
-        #: A reply to a 2WAY message is linked to it this long (COMPAT §13.5).
+        #: A reply to a 2WAY message is linked to it this long (contract §13.5).
         self._two_way = timedelta(hours=two_way_hours)
         #: Folded inbound texts that put the sender on the account's stop list.
         self._stop_words = stop_words

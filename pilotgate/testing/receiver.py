@@ -1,6 +1,6 @@
 """A real HTTP/1.1 server on 127.0.0.1 playing a customer's status-callback endpoint.
 
-The gateway's callback delivery (COMPAT.md §8) must cope with receivers that acknowledge,
+The gateway's callback delivery (contract §8) must cope with receivers that acknowledge,
 fail, hang, flood, trickle, redirect or vanish; `CallbackReceiver` can be told to do each of
 those and records every request it saw::
 

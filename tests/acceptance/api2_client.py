@@ -1,5 +1,5 @@
 """A client of `/api2.php` as published integrations write it: one document per POST, the
-answer parsed as JSON (or XML). Expectations come from COMPAT.md §12, not from the code."""
+answer parsed as JSON (or XML). Expectations come from contract §12, not from the code."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .support import CATALOGUE, XML_DECL
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
-#: COMPAT §16 codes API-1's tests do not need.
+#: contract §16 codes API-1's tests do not need.
 EXTRA: dict[int, tuple[str, str]] = {
     10: ("INPUT data is required", "Нет входных данных"),
     12: ("XML structure is invalid", "Ошибка XML"),
@@ -23,7 +23,7 @@ EXTRA: dict[int, tuple[str, str]] = {
 
 
 def error(code: int) -> dict[str, Any]:
-    """The API-2 error document: code a string (COMPAT §12)."""
+    """The API-2 error document: code a string (contract §12)."""
     en, ru = EXTRA.get(code) or CATALOGUE[code]
     return {"error": {"code": str(code), "description": en, "description_ru": ru}}
 
@@ -56,7 +56,7 @@ class Api2:
         headers: Mapping[str, str] | None = None,
         method: str = "POST",
     ) -> httpx.Response:
-        """A raw request; it must be HTTP 200 with the CORS header (COMPAT §1)."""
+        """A raw request; it must be HTTP 200 with the CORS header (contract §1)."""
         response = self.client.request(
             method,
             self.endpoint,

@@ -1,7 +1,7 @@
 """What the acceptance suite drives: the real `pilotgate` CLI in a subprocess, spoken to over
 real HTTP on 127.0.0.1, exactly as an operator and a client application would.
 
-Nothing here imports the gateway: expectations come from COMPAT.md (copied below where the
+Nothing here imports the gateway: expectations come from docs/contract.md (copied below where the
 exact strings matter), never from the code under test.
 """
 
@@ -12,13 +12,12 @@ import itertools
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -44,7 +43,7 @@ XML_DECL = '<?xml version="1.0" encoding="utf-8"?>\n'
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 MONEY_RE = re.compile(r"^-?\d+\.\d{2}$")
 
-#: COMPAT §16, copied: clients compare these strings.
+#: contract §16, copied: clients compare these strings.
 CATALOGUE: dict[int, tuple[str, str]] = {
     11: ("Unknown INPUT format", "Неизвестный формат"),
     100: ("APIKEY is required", "Не указан API-ключ (параметр apikey)"),
@@ -101,7 +100,7 @@ class Account:
 
 class Api:
     """An HTTP client of `/api.php`. Every answer must be HTTP 200 with
-    `Access-Control-Allow-Origin: *` (COMPAT §1); anything else fails the test at once."""
+    `Access-Control-Allow-Origin: *` (contract §1); anything else fails the test at once."""
 
     def __init__(self, client: httpx.Client, url: str, apikey: str | None = None) -> None:
         self.client = client
@@ -272,14 +271,10 @@ class Server:
             self._stderr.close()
 
     def stop(self, timeout: float = 20.0) -> int:
-        """SIGINT, as Ctrl-C would; the exit code."""
+        """SIGTERM, as a service manager would (then SIGKILL); the exit code."""
         assert self._process is not None
-        self._process.send_signal(signal.SIGINT)
         try:
-            return self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            raise AssertionError(f"server ignored SIGINT for {timeout} s:\n{self.log}") from None
+            return stop_process(self._process, timeout, lambda: self.log)
         finally:
             self._close()
 
@@ -330,9 +325,27 @@ class Server:
         return int(match.group(1))
 
 
+def stop_process(
+    process: subprocess.Popen[Any], timeout: float = 20.0, log: Callable[[], str] = str
+) -> int:
+    """Stop what a test started: SIGTERM, then SIGKILL if it is still there after `timeout`
+    (a failure). Never SIGINT: a suite started from a script in the background has SIGINT
+    ignored, and so has everything it starts. The exit code."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(
+            f"{process.args!r} ignored SIGTERM for {timeout} s:\n{log()}"
+        ) from None
+
+
 @contextlib.contextmanager
 def running(server: Server) -> Any:
-    """Start `server`; on exit stop it with SIGINT and require a clean exit (code 0) and a
+    """Start `server`; on exit stop it with SIGTERM and require a clean exit (code 0) and a
     log without a single traceback."""
     server.start()
     try:
@@ -372,7 +385,7 @@ def assert_error(
     charset: str = "utf-8",
 ) -> None:
     """`params` gives error `code` in every format and language, with the catalogue's exact
-    strings (COMPAT §4, §16), in `charset`."""
+    strings (contract §4, §16), in `charset`."""
     en, ru = CATALOGUE[code]
 
     def ask(**extra: str) -> httpx.Response:

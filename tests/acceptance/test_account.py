@@ -1,4 +1,4 @@
-"""balance, user info, sender names, and the operator's account commands (COMPAT §9, §11)."""
+"""balance, user info, sender names, and the operator's account commands (contract §9, §11)."""
 
 from __future__ import annotations
 

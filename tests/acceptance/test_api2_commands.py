@@ -1,4 +1,4 @@
-"""API-2 check, balance, info, inbound and auth (COMPAT §12), several commands in one
+"""API-2 check, balance, info, inbound and auth (contract §12), several commands in one
 document, and the top-level errors (auth, structure, unknown command)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Where API-2 finds its document and what it refuses (COMPAT §12): JSON whatever the
+"""Where API-2 finds its document and what it refuses (contract §12): JSON whatever the
 Content-Type, `json=` in the query or a form, XML in the same shapes; no document, garbage,
 broken or deeply nested JSON and XML, DTDs and entities, oversized bodies and packets."""
 
@@ -162,5 +162,5 @@ def test_configured_item_and_body_limits(small: Api2) -> None:
     assert after < before
     huge = json.dumps(small.document({"send": [{"to": TELE2, "text": "x" * 3000}]}))
     response = small.client.post(small.endpoint, content=huge)
-    assert response.status_code == 413  # not an API call at all (COMPAT §1)
+    assert response.status_code == 413  # not an API call at all (contract §1)
     assert small({"balance": True})["balance"] == after

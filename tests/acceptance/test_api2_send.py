@@ -1,4 +1,4 @@
-"""API-2 send (COMPAT §12): packets of different texts, API-2 value types, per-item errors that
+"""API-2 send (contract §12): packets of different texts, API-2 value types, per-item errors that
 never fail the packet, and a packet stored and charged all or nothing."""
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def test_scheduling_parts_ttl_and_callbacks_per_item(client: Callable[..., Clien
         {"id": 6, "to": TELE2, "text": "m", "callback": "https://e.com/", "callback_method": "put"},
         {"id": 7, "to": TELE2, "text": "ttl", "ttl": 0},
         {"id": 8, "to": TELE2, "text": "cb", "callback_method": "post", "ttl": "1440"},
-        # Internal addresses are refused by the callback policy (COMPAT §8, our decision).
+        # Internal addresses are refused by the callback policy (contract §8, our decision).
         {"id": 9, "to": TELE2, "text": "cb", "callback": "http://127.0.0.1:9/status?id=9"},
         {"id": 10, "to": TELE2, "text": "cb", "callback": "http://127.0.0.1:9/status?id=10"},
     )

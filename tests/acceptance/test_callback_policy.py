@@ -1,4 +1,4 @@
-"""Where callbacks may point, decided at send time (COMPAT §8, docs/decisions.md): the demo
+"""Where callbacks may point, decided at send time (contract §8, docs/decisions.md): the demo
 gateway runs with the default policy, which refuses internal addresses."""
 
 from __future__ import annotations

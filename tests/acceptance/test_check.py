@@ -1,4 +1,4 @@
-"""check (COMPAT §7): one id, a list, recent, packet, all; limit/offset; every format."""
+"""check (contract §7): one id, a list, recent, packet, all; limit/offset; every format."""
 
 from __future__ import annotations
 

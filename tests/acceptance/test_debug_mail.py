@@ -1,4 +1,4 @@
-"""Debug mail (COMPAT §14): `debug=<e-mail>` mails a copy of the request (secrets masked)
+"""Debug mail (contract §14): `debug=<e-mail>` mails a copy of the request (secrets masked)
 and of the answer through the configured SMTP relay — here a real SMTP server on loopback.
 The API answer never changes; hostile addresses are ignored; each account has a limit."""
 

@@ -1,4 +1,4 @@
-"""How requests are read (COMPAT §2): charsets, empty and unknown parameters, the sender
+"""How requests are read (contract §2): charsets, empty and unknown parameters, the sender
 alias, GET and POST (form and multipart), query and body merged."""
 
 from __future__ import annotations

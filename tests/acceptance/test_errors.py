@@ -1,5 +1,5 @@
 """Every error API-1 can answer, in every format and language, with the catalogue's exact
-strings (COMPAT §4, §16), always as HTTP 200."""
+strings (contract §4, §16), always as HTTP 200."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Number checks over real HTTP (issue 6, item 1; COMPAT §13.1): `send=HLR|PING|HLRVIP`
+"""Number checks over real HTTP (issue 6, item 1; contract §13.1): `send=HLR|PING|HLRVIP`
 priced from the tariff's hlr/ping rows, answered by the emulator from the numbering plan,
 results in `check`, `fields=all` and callbacks; PING over SMPP (`pilotgate smsc-sim`);
 HLRVIP with a PING whose verdict wins for a route flagged `--hlr-unreliable`."""

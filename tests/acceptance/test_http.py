@@ -1,4 +1,4 @@
-"""What is not an API call (COMPAT §1): 404, 405, 413; and `pilotgate serve` set up from
+"""What is not an API call (contract §1): 404, 405, 413; and `pilotgate serve` set up from
 scratch by an operator (accounts created with the CLI before the server starts)."""
 
 from __future__ import annotations

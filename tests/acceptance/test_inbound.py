@@ -1,4 +1,4 @@
-"""Inbound SMS (COMPAT §10), injected by the operator with `pilotgate inbound add`."""
+"""Inbound SMS (contract §10), injected by the operator with `pilotgate inbound add`."""
 
 from __future__ import annotations
 

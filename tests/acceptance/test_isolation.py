@@ -1,4 +1,4 @@
-"""One account never sees another's messages or inbound SMS (COMPAT §7): another account's id
+"""One account never sees another's messages or inbound SMS (contract §7): another account's id
 is answered exactly like an id that does not exist."""
 
 from __future__ import annotations

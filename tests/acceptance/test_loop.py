@@ -1,4 +1,4 @@
-"""Loop protection (COMPAT §5.4, error 243): the same text to the same phone within the
+"""Loop protection (contract §5.4, error 243): the same text to the same phone within the
 account's window is refused per recipient. Off unless configured (docs/decisions.md)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Referrals (COMPAT §14): `r=<account id>` on any authenticated request records the
+"""Referrals (contract §14): `r=<account id>` on any authenticated request records the
 caller's referrer once (never self, never changed later); the referrer is credited its share
 (10 % by default, rounded down to the kopeck) of what the referred account is charged."""
 

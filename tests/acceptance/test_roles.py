@@ -4,7 +4,6 @@ emulator twice (pipeline issue, item 6)."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 
 from tests.postgres import fresh_schema
 
-from .support import Server, running
+from .support import Server, running, stop_process
 
 pytestmark = pytest.mark.postgres
 
@@ -81,8 +80,7 @@ def test_api_and_two_workers_share_the_queue_without_double_hand_over(
                     assert time.monotonic() < deadline, "not everything was delivered"
                     time.sleep(0.1)
         finally:
-            worker.send_signal(signal.SIGINT)
-            code = worker.wait(30)
+            code = stop_process(worker, 30)
             assert worker.stdout is not None
             worker.stdout.close()
             log.close()
@@ -127,8 +125,7 @@ def test_the_rate_limit_of_a_connector_holds_across_worker_processes(
                 assert time.monotonic() < deadline, "the queue did not drain"
                 time.sleep(0.1)
         finally:
-            worker.send_signal(signal.SIGINT)
-            code = worker.wait(30)
+            code = stop_process(worker, 30)
             assert worker.stdout is not None
             worker.stdout.close()
             log.close()

@@ -1,4 +1,4 @@
-"""send (COMPAT §5): the four answer formats, cost=1, the demo line, per-recipient outcomes,
+"""send (contract §5): the four answer formats, cost=1, the demo line, per-recipient outcomes,
 the whole-request rule, duplicates, fields and scheduling."""
 
 from __future__ import annotations

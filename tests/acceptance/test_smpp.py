@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ import pytest
 
 from tests.postgres import fresh_schema
 
-from .support import Account, Api, Server, running
+from .support import Account, Api, Server, running, stop_process
 from .test_crash import ReceiverThread
 
 SIM_BANNER = re.compile(r"^SMSC simulator on 127\.0\.0\.1:(\d+), behaviour (\w+)$")
@@ -33,11 +32,16 @@ GSM_EXTENDED = "Price: 5€ [a] {b} ^~\\|"
 @contextlib.contextmanager
 def simulator(behaviour: str = "happy", receipt_delay: float = 0.1) -> Iterator[int]:
     """`pilotgate smsc-sim` on a free port; yields the port."""
+    args = ["--behaviour", behaviour, "--receipt-delay", str(receipt_delay)]
+    with simulator_command(["smsc-sim", "--port", "0", *args]) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def simulator_command(args: list[str]) -> Iterator[int]:
+    """`pilotgate <args>`, a `smsc-sim` command line with `--port 0`; yields its port."""
     proc = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "pilotgate", "smsc-sim", "--port", "0"),
-            *("--behaviour", behaviour, "--receipt-delay", str(receipt_delay)),
-        ],
+        [sys.executable, "-m", "pilotgate", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -49,10 +53,10 @@ def simulator(behaviour: str = "happy", receipt_delay: float = 0.1) -> Iterator[
         assert match, line
         yield int(match.group(1))
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
+        code = stop_process(proc, 10)
         if proc.stdout is not None:
             proc.stdout.close()
+    assert code == 0
 
 
 def _add_link(server: Server, port: int, *extra: str) -> None:
@@ -227,9 +231,7 @@ def test_the_link_fails_over_when_the_process_holding_it_dies(tmp_path: Path) ->
                 assert all(client.wait_status(sid, timeout=30)["status"] == "2" for sid in ids)
             finally:
                 for worker in workers:
-                    if worker.poll() is None:
-                        worker.send_signal(signal.SIGINT)
-                        worker.wait(20)
+                    stop_process(worker)
                     assert worker.stdout is not None
                     worker.stdout.close()
 

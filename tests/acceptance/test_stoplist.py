@@ -1,4 +1,4 @@
-"""Stop lists (COMPAT §5.4, error 212): per account and global, managed with
+"""Stop lists (contract §5.4, error 212): per account and global, managed with
 `pilotgate stop`, and filled by inbound replies with a stop word."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Two-way SMS (`from=2WAY`, COMPAT §13.5) through the whole gateway: the operator puts
+"""Two-way SMS (`from=2WAY`, contract §13.5) through the whole gateway: the operator puts
 service numbers in the pool, an account sends `from=2WAY` through an SMPP link to the
 simulator (`pilotgate smsc-sim --behaviour mo_reply`, which answers each message with an MO
 from its phone to the number it came from), and the reply shows in that account's `inbound`

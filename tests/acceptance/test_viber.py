@@ -1,4 +1,4 @@
-"""Viber and hybrid Viber (COMPAT §13.4) through the whole gateway with its emulator: `VIBER`
+"""Viber and hybrid Viber (contract §13.4) through the whole gateway with its emulator: `VIBER`
 goes to Viber only; `VIBERSMS` becomes an SMS from the account's default sender when the
 Viber attempt fails (the emulator finds no Viber on numbers ending in 9) — one server_id,
 the SMS price charged instead, `sender_orig` VIBERSMS. The fallback through a relay to a

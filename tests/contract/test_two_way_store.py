@@ -1,4 +1,4 @@
-"""The storage side of two-way SMS (`from=2WAY`, COMPAT §13.5): the number pool, the open
+"""The storage side of two-way SMS (`from=2WAY`, contract §13.5): the number pool, the open
 conversations a phone has on pool numbers, and the 2WAY message a reply answers (the newest
 from that number to that phone within the window, of any account, refused ones excepted).
 Run on every backend."""

@@ -1,5 +1,5 @@
 """Status and inbound callbacks from a real `pilotgate serve` to a real HTTP receiver on
-loopback (COMPAT §8): shapes, auth, signatures, order, retries, and receivers that misbehave.
+loopback (contract §8): shapes, auth, signatures, order, retries, and receivers that misbehave.
 
 The gateway runs with 127.0.0.0/8 allowed for callbacks, the emulator answering after 0.1 s,
 retries from 0.3 s and a 4 s attempt timeout, so every retry path is exercised in seconds.

@@ -1,5 +1,5 @@
 """The pure rules of API-2 documents: where the document is, how JSON and XML become plain
-values, and which commands and per-item errors a document yields (COMPAT §12)."""
+values, and which commands and per-item errors a document yields (contract §12)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """RelayConnector: forwards messages of every channel to an upstream SMSPILOT-compatible
 API-1 (another PilotGate, or smspilot.ru itself) with the upstream's key, and brings its
-statuses back (COMPAT §13.6).
+statuses back (contract §13.6).
 
     start(events) ──> poll loop: `check` for the upstream ids still waiting for an outcome
                         (events.pending: recorded hand-overs, so a restart or a takeover by

@@ -1,4 +1,4 @@
-"""SipConnector: voice calls (GOLOS, GOLOSM) and flash calls through a SIP trunk (COMPAT
+"""SipConnector: voice calls (GOLOS, GOLOSM) and flash calls through a SIP trunk (contract
 §13.2, §13.3).
 
     submit() ──> checks, speech rendered (cached), an RTP port, the INVITE sent

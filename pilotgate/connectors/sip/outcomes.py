@@ -1,4 +1,4 @@
-"""What a call's end means for the message (COMPAT §13.2, §13.3), as pure decisions.
+"""What a call's end means for the message (contract §13.2, §13.3), as pure decisions.
 
 voice, answered (played, or hung up by the phone while playing)  →  2
 flash call that rang (180/183), or was answered before we could cancel  →  2

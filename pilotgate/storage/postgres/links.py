@@ -94,7 +94,7 @@ class Links(Core):
                 if row is None:
                     continue
                 applied += 1
-                if row[1]:  # an error is never charged (COMPAT §6): the price goes back
+                if row[1]:  # an error is never charged (contract §6): the price goes back
                     await conn.execute(
                         "UPDATE accounts SET balance = balance + %s WHERE id = %s",
                         (row[1], row[0]),

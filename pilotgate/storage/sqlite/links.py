@@ -53,7 +53,7 @@ class Links(Core):
                 if row is None:
                     continue
                 applied += 1
-                if row[1]:  # an error is never charged (COMPAT §6): the price goes back
+                if row[1]:  # an error is never charged (contract §6): the price goes back
                     db.execute(
                         "UPDATE accounts SET balance = balance + ? WHERE id = ?", (row[1], row[0])
                     )

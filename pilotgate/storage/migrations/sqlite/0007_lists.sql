@@ -1,4 +1,4 @@
--- Stop lists, loop protection and referrals (COMPAT §5.4, §14).
+-- Stop lists, loop protection and referrals (contract §5.4, §14).
 -- A phone on a stop list gets error 212 at send time. account_id 0 is the global list.
 CREATE TABLE stop_list (
     account_id INTEGER NOT NULL,

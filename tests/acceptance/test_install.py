@@ -1,0 +1,64 @@
+"""`scripts/install` says which Debian packages it installs, and why, before it installs them
+(issue 12). Run against a stand-in `apt-get` on a PATH where none of the programs exist."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "debian-packages"
+
+
+def _path_without_the_programs(tmp_path: Path) -> tuple[Path, Path]:
+    bin_dir, log = tmp_path / "bin", tmp_path / "apt.log"
+    bin_dir.mkdir()
+    for tool in ("env", "id"):
+        found = shutil.which(tool)
+        assert found is not None
+        (bin_dir / tool).symlink_to(found)
+    stubs = {
+        # apt-get records what it was asked, and when: after the announcement or not.
+        "apt-get": f'#!/bin/sh\necho "apt-get $*" >> {log}\n',
+        "sudo": '#!/bin/sh\nexec "$@"\n',
+    }
+    for name, text in stubs.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    return bin_dir, log
+
+
+def test_it_says_what_it_installs_and_why_before_installing(tmp_path: Path) -> None:
+    bin_dir, log = _path_without_the_programs(tmp_path)
+    done = subprocess.run(
+        [str(SCRIPT), "--dev"],
+        env={**os.environ, "PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "scripts/install: installing Debian packages with apt-get:",
+        "  espeak-ng: speech synthesis for voice calls (from=GOLOS)",
+        "  sip-tester: SIPp, the SIP peer of the tests",
+        "  chromium: the browser of the dashboard's tests",
+    ]
+    assert log.read_text().splitlines() == ["apt-get -y -q install espeak-ng sip-tester chromium"]
+
+
+def test_it_says_nothing_when_nothing_is_missing(tmp_path: Path) -> None:
+    bin_dir, log = _path_without_the_programs(tmp_path)
+    (bin_dir / "espeak-ng").write_text("#!/bin/sh\n")
+    (bin_dir / "espeak-ng").chmod(0o755)
+    done = subprocess.run(
+        [str(SCRIPT)],
+        env={**os.environ, "PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, log.exists()) == (0, "", False)
