@@ -30,7 +30,7 @@ from tests.smtp import SmtpSink
 
 ALLOWED, FORBIDDEN = "127.0.0.2", "127.0.0.1"
 
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import os, socket, sys, threading
 
 # uvloop resolves in libuv, past socket.getaddrinfo: the server falls back to asyncio's loop.
@@ -54,7 +54,7 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
 
 
 socket.getaddrinfo = getaddrinfo
-'''
+"""
 
 
 class Trap:
