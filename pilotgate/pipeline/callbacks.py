@@ -67,9 +67,11 @@ class AddressPolicy:
         """Why the URL must not be called, or None. A host that does not resolve is not
         refused here (DNS can be down for a while); each attempt resolves it again."""
         why = self.static_refusal(url)
-        parts = urlsplit(url)
-        if why is not None or parts.hostname is None or addresses.literal(parts.hostname):
+        if why is not None:
             return why
+        parts = urlsplit(url)
+        if parts.hostname is None or addresses.literal(parts.hostname) is not None:
+            return None
         port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
             await outbound.resolve(parts.hostname, port, self.outbound)
