@@ -153,7 +153,12 @@ def build_debug_mailer(settings: Settings) -> DebugMailer | None:
         sender=settings.smtp_from,
         timeout=settings.smtp_timeout,
     )
-    return DebugMailer(relay, now, per_hour=settings.debug_mail_per_hour)
+    return DebugMailer(
+        relay,
+        now,
+        per_hour=settings.debug_mail_per_hour,
+        policy=build_address_policy(settings).outbound,
+    )
 
 
 def connector_factory(settings: Settings) -> ConnectorFactory:
@@ -171,7 +176,10 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
                 return None
         if info.kind == "relay":
             try:
-                return RelayConnector(RelaySettings.from_json(info.name, info.settings))
+                return RelayConnector(
+                    RelaySettings.from_json(info.name, info.settings),
+                    build_address_policy(settings).outbound,
+                )
             except ConfigError as exc:
                 log.error("%s", exc)
                 return None

@@ -41,11 +41,13 @@ class _Handler:
 
 
 class SmtpSink:
-    """`with SmtpSink() as sink:` listens on `sink.port` until the block ends."""
+    """`with SmtpSink() as sink:` listens on `sink.port` (of 127.0.0.1, or `host`) until the
+    block ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.inbox: queue.Queue[Mail] = queue.Queue()
-        self.port = 0
+        self.host = host
+        self.port = port
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -56,7 +58,7 @@ class SmtpSink:
         self._stop = asyncio.Event()
         handler = _Handler(self.inbox)
         server = await self._loop.create_server(
-            lambda: SMTP(handler, hostname="sink.test"), "127.0.0.1", 0
+            lambda: SMTP(handler, hostname="sink.test"), self.host, self.port
         )
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from pilotgate.domain import checks, codes, money
+from pilotgate.domain import addresses, checks, codes, money
 from pilotgate.domain.messages import Message
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -128,14 +128,15 @@ def sign(secret: str, payload: bytes) -> str:
 
 
 def build(url: str, method: str, params: list[tuple[str, str]], secret: str) -> HttpRequest:
-    """The HTTP request for one callback."""
+    """The HTTP request for one callback; ValueError when the URL's host has no IDNA form
+    (`params.callback_url` refuses such URLs, but rows stored before it did may remain)."""
     parts = urlsplit(url)
     own = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if key != "fields"
     ]
-    netloc = parts.hostname or ""
+    netloc = addresses.ascii_host(parts.hostname or "")
     if ":" in netloc:
         netloc = f"[{netloc}]"
     if parts.port is not None:

@@ -7,6 +7,7 @@ import ipaddress
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from pilotgate.domain import addresses
 from pilotgate.errors import ApiError
 
 #: Every field a message can show (contract §5.6), in the order `all` lists them.
@@ -79,6 +80,12 @@ def callback_url(value: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ApiError(260)
     del port
+    try:
+        # Checked once, here: a host with no IDNA form (`a..b`, a 64-character label) can
+        # never be called, and would otherwise fail deep in the resolver at every attempt.
+        addresses.ascii_host(parts.hostname)
+    except ValueError:
+        raise ApiError(260) from None
     return value
 
 

@@ -4,8 +4,9 @@ are leased, turned into HTTP requests (`domain.callbacks`) and sent; each result
 At-least-once: a job is finished only after a 2xx answer; a crash before that leaves the
 job to be leased again. Each attempt is bounded (`timeout`), redirects are never followed
 (a 3xx is a failed attempt), and only small answers are read, so a receiver that sends
-100 MB or never closes costs one connection for at most `timeout`, not memory. The host is
-resolved and checked against the address policy right before each attempt.
+100 MB or never closes costs one connection for at most `timeout`, not memory. Each attempt
+resolves the host once and connects only to addresses the policy allows; a forbidden one
+ends the job (never retried), a name that does not resolve is retried.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import yarl
 
+from pilotgate.connectors import outbound
 from pilotgate.domain import addresses, callbacks
 from pilotgate.errors import GatewayError
 from pilotgate.storage.base import CallbackJob, CallbackResult, Store
@@ -35,47 +37,49 @@ _SMALL_ANSWER = 64 * 1024
 FLUSH_AFTER = 0.05
 
 
-class Unresolved(Exception):
-    """The host of a callback URL did not resolve (now); the attempt may be retried."""
-
-
 class AddressPolicy:
-    """Decides whether a callback URL may be called, by resolving its host."""
+    """Decides whether a callback URL may be called. At send time `refusal` resolves the
+    host to judge it; at each attempt the connection itself resolves once and goes only to
+    addresses the policy allows (`connectors.outbound`), so no answer can change in between."""
 
     def __init__(self, allowed: str = "") -> None:
-        self.allowed = addresses.networks(allowed)
+        self.outbound = outbound.Policy.parse(allowed)
 
-    async def refusal(self, url: str) -> str | None:
-        """Why the URL must not be called, or None. A host that does not resolve is not
-        refused here (DNS can be down for a while); `attempt_refusal` retries it later."""
-        try:
-            return await self.attempt_refusal(url)
-        except Unresolved:
-            return None
-
-    async def attempt_refusal(self, url: str) -> str | None:
-        """Like `refusal`, but raises Unresolved when the host does not resolve."""
+    def static_refusal(self, url: str) -> str | None:
+        """Why the URL must not be called, judged without DNS: not http(s), no host, a host
+        with no IDNA form, an IP literal the policy forbids. None when it may be tried."""
         try:
             parts = urlsplit(url)
-            host, port = parts.hostname, parts.port
+            host, _ = parts.hostname, parts.port
         except ValueError:
             return "malformed URL"
         if parts.scheme not in ("http", "https") or not host:
             return "not an http(s) URL"
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port or (443 if parts.scheme == "https" else 80)
-            )
-        except OSError as exc:
-            raise Unresolved(f"cannot resolve {host}: {exc}") from exc
-        bad = sorted(
-            {
-                str(info[4][0])
-                for info in infos
-                if addresses.forbidden(str(info[4][0]), self.allowed)
-            }
-        )
-        return f"{host} resolves to a forbidden address {', '.join(bad)}" if bad else None
+            addresses.ascii_host(host)
+        except ValueError as exc:
+            return str(exc)
+        if addresses.literal(host) is not None:
+            return self.outbound.refusal(host, [host])
+        return None
+
+    async def refusal(self, url: str) -> str | None:
+        """Why the URL must not be called, or None. A host that does not resolve is not
+        refused here (DNS can be down for a while); each attempt resolves it again."""
+        why = self.static_refusal(url)
+        if why is not None:
+            return why
+        parts = urlsplit(url)
+        if parts.hostname is None or addresses.literal(parts.hostname) is not None:
+            return None
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            await outbound.resolve(parts.hostname, port, self.outbound)
+        except outbound.Refused as exc:
+            return str(exc)
+        except OSError:
+            return None
+        return None
 
 
 class CallbackWorker:
@@ -118,12 +122,13 @@ class CallbackWorker:
         jobs = await self._store.claim_callbacks(self.owner, now, now + lease, room)
         requests = await self._requests(jobs) if jobs else {}
         for job in jobs:
-            task = asyncio.create_task(self._complete(job, requests.get(job.id)))
+            request = requests.get(job.id, "subject is gone")
+            task = asyncio.create_task(self._complete(job, request))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         return len(jobs)
 
-    async def _complete(self, job: CallbackJob, request: callbacks.HttpRequest | None) -> None:
+    async def _complete(self, job: CallbackJob, request: callbacks.HttpRequest | str) -> None:
         # Await first: `self._finished` is swapped by `_flush` meanwhile, and the append must
         # go to the list that is current when the result is in.
         result = await self._attempt(job, request)
@@ -137,8 +142,11 @@ class CallbackWorker:
             done, self._finished = self._finished, []
             await self._store.finish_callbacks(self.owner, done, self._clock())
 
-    async def _requests(self, jobs: Sequence[CallbackJob]) -> dict[int, callbacks.HttpRequest]:
-        """The HTTP request of each job whose subject still exists."""
+    async def _requests(
+        self, jobs: Sequence[CallbackJob]
+    ) -> dict[int, callbacks.HttpRequest | str]:
+        """The HTTP request of each job whose subject still exists, or why it cannot be
+        made (a URL stored before its host was checked for an IDNA form)."""
         messages = {
             m.server_id: m
             for m in await self._store.messages_by_ids([j.ref for j in jobs if j.kind == "status"])
@@ -155,7 +163,7 @@ class CallbackWorker:
         for account_id in {j.account_id for j in jobs}:
             account = await self._store.account(account_id)
             secrets[account_id] = account.callback_secret if account else ""
-        built = {}
+        built: dict[int, callbacks.HttpRequest | str] = {}
         for job in jobs:
             if job.kind == "status" and job.ref in messages:
                 params = callbacks.status_params(
@@ -171,26 +179,28 @@ class CallbackWorker:
                 params = callbacks.sender_params(v.sender_id, v.name, v.state, v.reason)
             else:
                 continue
-            built[job.id] = callbacks.build(job.url, job.method, params, secrets[job.account_id])
+            try:
+                built[job.id] = callbacks.build(
+                    job.url, job.method, params, secrets[job.account_id]
+                )
+            except ValueError as exc:
+                built[job.id] = str(exc)
         return built
 
     async def _attempt(
-        self, job: CallbackJob, request: callbacks.HttpRequest | None
+        self, job: CallbackJob, request: callbacks.HttpRequest | str
     ) -> CallbackResult:
-        if request is None:
+        refusal = request if isinstance(request, str) else self._policy.static_refusal(job.url)
+        error = None
+        if refusal is None:
+            assert not isinstance(request, str)
+            error, refusal = await self._send(request)
+        if refusal is not None:
+            # Final, never retried: the subject is gone, the URL can never be called, or the
+            # operator has not allowed the address it leads to.
+            log.warning("callback %d given up: %s", job.id, refusal)
             metrics.CALLBACKS.labels("given_up").inc()
-            return CallbackResult(job_id=job.id, acknowledged=False, error="subject is gone")
-        try:
-            refusal = await self._policy.attempt_refusal(job.url)
-        except Unresolved as exc:
-            error: str | None = str(exc)
-        else:
-            if refusal is not None:
-                # Never retried: the operator has not allowed this address.
-                log.warning("callback %d refused: %s", job.id, refusal)
-                metrics.CALLBACKS.labels("given_up").inc()
-                return CallbackResult(job_id=job.id, acknowledged=False, error=refusal)
-            error = await self._send(request)
+            return CallbackResult(job_id=job.id, acknowledged=False, error=refusal)
         if error is None:
             metrics.CALLBACKS.labels("acknowledged").inc()
             return CallbackResult(job_id=job.id, acknowledged=True)
@@ -213,17 +223,20 @@ class CallbackWorker:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 # Keep every connection we may use alive: reopening costs more than a request.
-                connector=aiohttp.TCPConnector(limit=self._concurrency, limit_per_host=0),
+                connector=outbound.connector(
+                    self._policy.outbound, limit=self._concurrency, limit_per_host=0
+                ),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
                 trust_env=False,  # a proxy from the environment must not bypass the policy
                 auto_decompress=False,
             )
         return self._session
 
-    async def _send(self, request: callbacks.HttpRequest) -> str | None:
-        """None when acknowledged (2xx), else why not. Only a small answer of known length
-        is read (so the connection can be reused); any other is dropped unread, and once the
-        status is in, a failure reading the rest changes nothing."""
+    async def _send(self, request: callbacks.HttpRequest) -> tuple[str | None, str | None]:
+        """(None, None) when acknowledged (2xx), else (why, None) for a failed attempt or
+        (None, why) when the policy refused the address. Only a small answer of known
+        length is read (so the connection can be reused); any other is dropped unread, and
+        once the status is in, a failure reading the rest changes nothing."""
         status: int | None = None
         try:
             async with asyncio.timeout(self._timeout):
@@ -243,12 +256,15 @@ class CallbackWorker:
                         response.close()
         except TimeoutError:
             if status is None:
-                return f"no answer within {self._timeout:g} s"
+                return f"no answer within {self._timeout:g} s", None
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             if status is None:
-                return f"{type(exc).__name__}: {exc}"[:500]
+                refused = outbound.refused(exc)
+                if refused is not None:
+                    return None, str(refused)
+                return f"{type(exc).__name__}: {exc}"[:500], None
         assert status is not None
-        return None if 200 <= status < 300 else f"HTTP {status}"
+        return (None if 200 <= status < 300 else f"HTTP {status}"), None
 
     async def run(self) -> None:
         """Attempt jobs until `stop()`; a slow receiver holds one slot, never the others.

@@ -5,6 +5,8 @@ It must never slow or fail the API call, so `DebugMailer.submit` only checks, co
 hands the mail to a background task; the SMTP conversation (the standard library's smtplib,
 in a worker thread) happens after the answer went out. A failed delivery is logged and
 dropped: debug mail is best effort, never retried, and lost if the process stops first.
+The relay's name is resolved once per mail and only addresses the gateway's address policy
+allows are dialled (`connectors.outbound`; an IP literal `smtp_host` is allowed as written).
 Each account may have `per_hour` of them (counted per process); a full backlog drops more.
 """
 
@@ -17,7 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
+from pilotgate.connectors import outbound
 from pilotgate.domain import debugmail
 
 from . import metrics
@@ -39,8 +43,18 @@ class Relay:
 
 
 class DebugMailer:
-    def __init__(self, relay: Relay, clock: Callable[[], datetime], *, per_hour: int = 20) -> None:
+    def __init__(
+        self,
+        relay: Relay,
+        clock: Callable[[], datetime],
+        *,
+        per_hour: int = 20,
+        policy: outbound.Policy | None = None,
+    ) -> None:
         self.relay = relay
+        # The gateway's address policy, with the relay's IP literal (if it is one) allowed:
+        # the relay's name is resolved once per mail and only allowed addresses are dialled.
+        self._policy = (policy or outbound.Policy()).trusting(relay.host)
         self._clock = clock
         self._limit = debugmail.RateWindow(per_hour, timedelta(hours=1))
         self._tasks: set[asyncio.Task[None]] = set()
@@ -92,18 +106,30 @@ class DebugMailer:
     async def _send(self, message: EmailMessage, to: str) -> None:
         async with self._one:
             try:
-                await asyncio.to_thread(self._deliver, message, to)
-            except (OSError, smtplib.SMTPException) as exc:
+                infos = await outbound.resolve(self.relay.host, self.relay.port, self._policy)
+                await asyncio.to_thread(self._deliver, message, to, [i[4] for i in infos])
+            except (OSError, ValueError, smtplib.SMTPException) as exc:
                 log.warning("debug mail to %s not sent: %s", to, exc)
                 metrics.DEBUG_MAIL.labels("failed").inc()
             else:
                 metrics.DEBUG_MAIL.labels("sent").inc()
 
-    def _deliver(self, message: EmailMessage, to: str) -> None:
+    def _deliver(self, message: EmailMessage, to: str, checked: list[tuple[Any, ...]]) -> None:
+        """Talk to the first of the `checked` addresses that answers; never to the relay's
+        name, which smtplib would resolve again."""
         relay = self.relay
-        with smtplib.SMTP(relay.host, relay.port, timeout=relay.timeout) as smtp:
-            # Exactly one recipient, given explicitly: nothing in the headers can add another.
-            smtp.send_message(message, from_addr=relay.sender, to_addrs=[to])
+        failure: OSError = OSError(f"no address for {relay.host}")
+        for sockaddr in checked:
+            with smtplib.SMTP(timeout=relay.timeout) as smtp:
+                try:
+                    smtp.connect(str(sockaddr[0]), int(sockaddr[1]))
+                except OSError as exc:
+                    failure = exc
+                    continue
+                # Exactly one recipient, given explicitly: nothing in the headers can add another.
+                smtp.send_message(message, from_addr=relay.sender, to_addrs=[to])
+                return
+        raise failure
 
     async def drain(self) -> None:
         """Wait for the mails already queued (a graceful stop; tests)."""

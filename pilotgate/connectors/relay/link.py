@@ -22,6 +22,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -29,6 +30,7 @@ from pilotgate.domain import upstream
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 
+from .. import outbound
 from ..base import Accepted, Events, LinkState, Rejected
 from .answers import (
     PERMANENT,
@@ -78,11 +80,16 @@ def _distinct_phones(messages: list[Message], size: int) -> Iterator[list[Messag
 
 
 class RelayConnector:
-    """Build with `RelayConnector(RelaySettings.from_json(name, row.settings))`."""
+    """Build with `RelayConnector(RelaySettings.from_json(name, row.settings), policy)`.
 
-    def __init__(self, settings: RelaySettings) -> None:
+    `policy` is the gateway's address policy: the upstream's name is resolved once per
+    connection and only allowed addresses are used (an IP literal in `url` is the operator's
+    own choice and allowed as written)."""
+
+    def __init__(self, settings: RelaySettings, policy: outbound.Policy | None = None) -> None:
         self.name = settings.name
         self.settings = settings
+        self._policy = (policy or outbound.Policy()).trusting(urlsplit(settings.url).hostname or "")
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._events: Events | None = None
@@ -100,7 +107,9 @@ class RelayConnector:
         self._events = events
         self._stopping = False
         self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=self.settings.timeout)
+            connector=outbound.connector(self._policy),
+            timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+            trust_env=False,  # a proxy from the environment must not bypass the policy
         )
         self._task = asyncio.create_task(self._run(), name=f"relay-{self.name}")
 

@@ -1,0 +1,136 @@
+"""Outbound connections that go only where the address policy (`domain.addresses`) allows:
+status and inbound callbacks, relay upstreams, the debug-mail SMTP relay.
+
+A host is resolved once per connection, every address is checked, and the connection is
+made to exactly those addresses. Checking first and letting the HTTP client resolve again
+was a hole (issue 12): a resolver answering a public address to the check and 127.0.0.1 to
+the client sent every callback to loopback. So the check lives in the resolver the client
+connects with (`CheckedResolver`, handed to aiohttp's connector), and a socket factory
+checks every address a socket is opened to, IP literals included (aiohttp never asks a
+resolver about those, e.g. a redirect's `Location`). The URL's host stays the name in the
+`Host:` header and TLS SNI; only the addresses are pinned.
+
+    policy = Policy.parse(settings.callback_allow_networks)
+    session = aiohttp.ClientSession(connector=connector(policy), trust_env=False)
+    infos = await resolve("mail.example.com", 25, policy)   # for smtplib and the like
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from pilotgate.domain import addresses
+
+#: (family, type, proto, canonname, sockaddr), as getaddrinfo gives them.
+AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
+
+
+class Refused(OSError):
+    """The host is, or resolves to, an address the policy forbids. Never worth retrying
+    soon: the operator has not allowed it (an OSError so that clients treat it as a failed
+    connection, not a crash)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The networks the operator allowed on top of the public internet."""
+
+    allowed: tuple[addresses.Network, ...] = ()
+
+    @classmethod
+    def parse(cls, allow_list: str) -> Policy:
+        """From the comma-separated setting; ValueError on a bad entry."""
+        return cls(addresses.networks(allow_list))
+
+    def trusting(self, host: str) -> Policy:
+        """The policy for a destination the operator wrote (a relay's URL, the SMTP host):
+        an IP literal there is allowed as written; a name is judged like any other."""
+        return Policy(self.allowed + addresses.written(host))
+
+    def refusal(self, host: str, found: list[str]) -> str | None:
+        return addresses.refusal(host, found, self.allowed)
+
+
+async def resolve(
+    host: str, port: int, policy: Policy, family: int = socket.AF_UNSPEC
+) -> list[AddrInfo]:
+    """The stream addresses of `host`, all allowed by `policy`; Refused if any is not,
+    ValueError for a host with no IDNA form, OSError (socket.gaierror) when the name does
+    not resolve."""
+    name = addresses.ascii_host(host)
+    found = await asyncio.get_running_loop().getaddrinfo(
+        name, port, family=family, type=socket.SOCK_STREAM
+    )
+    infos: list[AddrInfo] = list(found)
+    why = policy.refusal(host, [str(info[4][0]) for info in infos])
+    if why is not None:
+        raise Refused(why)
+    return infos
+
+
+class CheckedResolver(AbstractResolver):
+    """aiohttp's resolver, with the policy applied to every answer before it is used."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        try:
+            infos = await resolve(host, port, self.policy, family)
+        except ValueError as exc:
+            raise Refused(str(exc)) from None
+        return [
+            ResolveResult(
+                hostname=host,
+                host=str(address[0]),
+                port=int(address[1]),
+                family=found_family,
+                proto=proto,
+                flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+            )
+            for found_family, _, proto, _, address in infos
+        ]
+
+    async def close(self) -> None:
+        """Nothing to release: resolution runs in the event loop's executor."""
+
+
+def socket_factory(policy: Policy) -> Callable[[Any], socket.socket]:
+    """The last gate, at the socket: no connection to a forbidden address, whatever led to
+    it (a resolver's answer, or an IP literal that no resolver saw)."""
+
+    def make(info: Any) -> socket.socket:
+        family, kind, proto, _, address = info
+        if addresses.forbidden(str(address[0]), policy.allowed):
+            raise Refused(f"{address[0]} is a forbidden address")
+        return socket.socket(family, kind, proto)
+
+    return make
+
+
+def connector(policy: Policy, **options: Any) -> aiohttp.TCPConnector:
+    """A TCPConnector that connects only where `policy` allows (`options` as aiohttp's)."""
+    return aiohttp.TCPConnector(
+        resolver=CheckedResolver(policy), socket_factory=socket_factory(policy), **options
+    )
+
+
+def refused(exc: BaseException) -> Refused | None:
+    """The policy's refusal behind a client error, if that is what `exc` is."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Refused):
+            return seen
+        if isinstance(seen, aiohttp.ClientConnectorError) and isinstance(seen.os_error, Refused):
+            return seen.os_error
+        seen = seen.__cause__ or seen.__context__
+    return None
