@@ -133,6 +133,14 @@ class Response:
         await send({"type": "http.response.body", "body": b""})
 
 
+def number(raw: str, digits: int = 18) -> int | None:
+    """A whole number written with 1..`digits` ASCII digits, else None. str.isdigit() alone
+    is not enough: '²' passes it and int() then raises, '٣' passes both."""
+    if 0 < len(raw) <= digits and raw.isascii() and raw.isdigit():
+        return int(raw)
+    return None
+
+
 def redirect(location: str, status: int = 303) -> Response:
     return Response(status=status, headers=[("location", quote(location, safe="/?=&%:"))])
 
