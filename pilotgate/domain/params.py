@@ -79,6 +79,10 @@ def callback_url(value: str) -> str:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ApiError(260)
     del port
+    try:  # a host no resolver can be asked about (an empty label, one over 63 characters)
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        raise ApiError(260) from None
     return value
 
 
