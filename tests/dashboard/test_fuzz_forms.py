@@ -314,7 +314,7 @@ def test_a_csrf_token_with_non_ascii_characters_is_an_expired_form_not_a_crash(c
 
 def test_a_callback_host_idna_rejects_is_error_260_not_a_crash(customer):
     """Found by the fuzz above: the cabinet's status-URL form answered 500 for `a..b`."""
-    account, client = customer()
+    _, client = customer()
     client.get("/cabinet/settings")
     for url in ("http://a..b/", "http://" + "a" * 64 + ".com/cb"):
         answer = client.post("/cabinet/settings", {"status_url": url})
