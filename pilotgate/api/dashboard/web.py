@@ -56,7 +56,9 @@ class Request:
     @property
     def query(self) -> dict[str, str]:
         raw = self.scope.get("query_string", b"").decode("latin-1")
-        return dict(parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="replace"))
+        pairs = parse_qsl(raw, keep_blank_values=True, encoding="utf-8", errors="replace")
+        # NULs go, as from forms: PostgreSQL refuses them even in a search (history?q=%00).
+        return {k: v.replace("\x00", "") for k, v in pairs}
 
     @property
     def cookies(self) -> dict[str, str]:
