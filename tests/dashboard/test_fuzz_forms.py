@@ -4,7 +4,8 @@ connection, and it is a well-formed HTML page, an htmx fragment, the CSV export,
 documented short answers (a redirect to a page of the site, 401 with HX-Redirect for htmx,
 text/plain 404/405/413). The server log must hold no traceback at the end (`running`).
 
-Seeded and bounded: about 30 s for both stores. More examples for a local hunt:
+Seeded and bounded: 290 requests a store, about 35 s of requests for both stores on a loaded
+machine (plus starting the servers). More examples for a local hunt:
 
     PILOTGATE_FUZZ_SCALE=20 .venv/bin/python -m pytest tests/dashboard/test_fuzz_forms.py -s
 """
