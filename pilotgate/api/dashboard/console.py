@@ -13,7 +13,7 @@ from pilotgate.storage.base import AccountChanges, NewAccount
 
 from . import console_ops
 from .pages import Ctx
-from .web import Response, number, redirect
+from .web import Response, number, redirect, whole
 
 _STATES = {s.value for s in AccountState}
 
@@ -44,13 +44,13 @@ async def create(ctx: Ctx) -> Response:
     password = form.get("password", "")
     try:
         opening = money.parse(form.get("balance", "0") or "0")
+        tariff = whole(form.get("tariff", "1"), 9)
     except ValueError as exc:
         return await accounts_page(ctx, error=str(exc), status=400)
-    tariff = number(form.get("tariff", "1").strip(), 9)
     if not sender_rules.is_email(email) or len(password) < 8:
         return await accounts_page(ctx, error="e-mail / password (8+)", status=400)
-    if tariff is None or tariff not in {t.id for t in await ctx.gateway.store.tariffs()}:
-        return await accounts_page(ctx, error=f"tariff {form.get('tariff', '')!r}", status=400)
+    if tariff not in {t.id for t in await ctx.gateway.store.tariffs()}:
+        return await accounts_page(ctx, error=f"tariff {tariff}", status=400)
     key = accounts.new_api_key()
     try:
         created = await ctx.gateway.store.create_account(

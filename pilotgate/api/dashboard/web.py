@@ -143,6 +143,14 @@ def number(raw: str, digits: int = 18) -> int | None:
     return None
 
 
+def whole(raw: str, digits: int = 18) -> int:
+    """`number`, for forms that show a ValueError as their error."""
+    value = number(raw, digits)
+    if value is None:
+        raise ValueError(f"not a number: {raw!r}")
+    return value
+
+
 def redirect(location: str, status: int = 303) -> Response:
     return Response(status=status, headers=[("location", quote(location, safe="/?=&%:"))])
 
