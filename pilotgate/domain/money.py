@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-_AMOUNT = re.compile(r"^(-)?(\d{1,12})(?:[.,](\d{1,2}))?$")
+_AMOUNT = re.compile(r"(-)?([0-9]{1,12})(?:[.,]([0-9]{1,2}))?")
 
 
 def parse(text: str) -> int:
     """ "1.31" → 131, "5" → 500, "-0.5" → -50. Raises ValueError on anything else
     (more than two decimals included: a price never hides a fraction of a kopeck)."""
-    match = _AMOUNT.match(text.strip())
+    # [0-9], not \d: '١٢' or '²' are digits to Unicode, not amounts to a customer.
+    match = _AMOUNT.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"not an amount of money: {text!r}")
     sign, whole, frac = match.groups()

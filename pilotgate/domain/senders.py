@@ -6,8 +6,8 @@ from __future__ import annotations
 import enum
 import re
 
-_NAME = re.compile(r"^[A-Za-z0-9.\-А-Яа-яЁё]{3,11}$")
-_NUMBER = re.compile(r"^\d{6,14}$")
+_NAME = re.compile(r"[A-Za-z0-9.\-А-Яа-яЁё]{3,11}")
+_NUMBER = re.compile(r"[0-9]{6,14}")  # ASCII only: \d would admit Arabic-Indic digits
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 
 
@@ -19,7 +19,7 @@ class SenderState(enum.StrEnum):
 
 def is_valid(sender: str) -> bool:
     """True if `sender` has the form of a sender name or number."""
-    return bool(_NUMBER.match(sender) or (_NAME.match(sender) and not sender.isdigit()))
+    return bool(_NUMBER.fullmatch(sender) or (_NAME.fullmatch(sender) and not sender.isdigit()))
 
 
 def is_email(value: str) -> bool:

@@ -32,7 +32,7 @@ def parse(text: str) -> list[Rate]:
             )
         except (IndexError, ValueError) as exc:
             raise ConfigError(f"tariff line {number}: {exc}") from exc
-        if not rate.prefix.isdigit() or rate.price < 0:
+        if not (rate.prefix.isascii() and rate.prefix.isdigit()) or rate.price < 0:
             raise ConfigError(f"tariff line {number}: bad prefix or price")
         rates.append(rate)
     return rates

@@ -11,7 +11,7 @@ from pilotgate.storage.base import AccountChanges
 
 from . import sending, stats
 from .pages import Ctx
-from .web import Response, redirect
+from .web import Response, number, redirect
 
 PAGE = 50
 
@@ -71,7 +71,8 @@ async def settings(ctx: Ctx) -> Response:
             )
         if not error and method not in ("get", "post"):
             error = _error_text(ctx, 260)
-        if not error and loop and not (loop.isdigit() and int(loop) <= 30 * 86400):
+        seconds = number(loop, 9)
+        if not error and loop and (seconds is None or seconds > 30 * 86400):
             error = f"{ctx._('Loop window, seconds (empty = gateway default, 0 = off)')}: {loop}"
         default_sender = form.get("default_sender", "").strip()
         if (
@@ -91,7 +92,7 @@ async def settings(ctx: Ctx) -> Response:
                     default_sender=default_sender,
                 ),
             )
-            await store.set_loop_window(me.id, int(loop) if loop else None)
+            await store.set_loop_window(me.id, seconds)
             return redirect("/cabinet/settings?saved=1")
     account = await store.account(me.id) or me
     names = await ctx.gateway.approved_senders(me)
@@ -132,8 +133,7 @@ async def inbound(ctx: Ctx) -> Response:
 
 
 async def balance(ctx: Ctx) -> Response:
-    before = ctx.req.query.get("before", "")
-    before_id = int(before) if before.isdigit() and len(before) < 19 else None
+    before_id = number(ctx.req.query.get("before", ""))
     rows = await ctx.gateway.store.ledger(ctx.me.id, before_id, PAGE + 1)
     more = len(rows) > PAGE
     rows = rows[:PAGE]

@@ -13,7 +13,7 @@ from pilotgate.storage.base import AccountChanges, NewAccount
 
 from . import console_ops
 from .pages import Ctx
-from .web import Response, redirect
+from .web import Response, number, redirect, whole
 
 _STATES = {s.value for s in AccountState}
 
@@ -44,7 +44,7 @@ async def create(ctx: Ctx) -> Response:
     password = form.get("password", "")
     try:
         opening = money.parse(form.get("balance", "0") or "0")
-        tariff = int(form.get("tariff", "1"))
+        tariff = whole(form.get("tariff", "1"), 9)
     except ValueError as exc:
         return await accounts_page(ctx, error=str(exc), status=400)
     if not sender_rules.is_email(email) or password_rules.problem(password):
@@ -116,10 +116,11 @@ async def state(ctx: Ctx) -> Response:
 async def tariff(ctx: Ctx) -> Response:
     account_id, raw = int(ctx.req.params["id"]), ctx.req.form.get("tariff", "")
     known = {t.id for t in await ctx.gateway.store.tariffs()}
-    if not raw.isdigit() or int(raw) not in known:
+    chosen = number(raw, 9)
+    if chosen is None or chosen not in known:
         return await account_page(ctx, error=f"tariff {raw!r}", status=400)
     try:
-        await ctx.gateway.store.update_account(account_id, AccountChanges(tariff_id=int(raw)))
+        await ctx.gateway.store.update_account(account_id, AccountChanges(tariff_id=chosen))
     except NotFoundError:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     return redirect(f"/console/accounts/{account_id}?saved=1")

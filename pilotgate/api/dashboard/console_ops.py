@@ -10,7 +10,7 @@ from pilotgate.domain import phones, tariff_csv
 from pilotgate.errors import ConfigError, NotFoundError
 
 from .pages import Ctx
-from .web import Response, redirect
+from .web import Response, number, redirect
 
 
 async def tariffs(ctx: Ctx, *, error: str = "", status: int = 200) -> Response:
@@ -32,7 +32,8 @@ async def tariff_import(ctx: Ctx) -> Response:
     raw_id = ctx.req.form.get("tariff_id", "").strip() or "1"
     if upload is None or not upload.content:
         return await tariffs(ctx, error="CSV?", status=400)
-    if not raw_id.isdigit() or len(raw_id) > 9:
+    tariff_id = number(raw_id, 9)
+    if tariff_id is None:
         return await tariffs(ctx, error=f"id {raw_id!r}", status=400)
     try:
         rates = tariff_csv.parse(upload.content.decode("utf-8-sig"))
@@ -41,8 +42,8 @@ async def tariff_import(ctx: Ctx) -> Response:
     except ConfigError as exc:
         return await tariffs(ctx, error=str(exc), status=400)
     name = ctx.req.form.get("name", "").strip()[:100] or upload.filename.rsplit(".", 1)[0][:100]
-    await ctx.gateway.store.replace_tariff(int(raw_id), name or raw_id, rates)
-    return redirect(f"/console/tariffs/{int(raw_id)}")
+    await ctx.gateway.store.replace_tariff(tariff_id, name or raw_id, rates)
+    return redirect(f"/console/tariffs/{tariff_id}")
 
 
 def _state(raw: str) -> dict[str, Any]:
@@ -88,7 +89,7 @@ async def stops(ctx: Ctx) -> Response:
     error = ""
     if ctx.req.method == "POST":
         raw = [phones.clean(p) for p in ctx.req.form.get("phones", "").replace(",", " ").split()]
-        good = [p for p in raw if p.isdigit() and 5 <= len(p) <= 15]
+        good = [p for p in raw if number(p, 15) is not None and len(p) >= 5]
         if len(good) != len(raw) or not good:
             error = "phones?"
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import string
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from pilotgate.domain.messages import Message, Status
 from pilotgate.storage.dashboard import HistoryQuery
 
 from .pages import Ctx
-from .web import Response
+from .web import Response, number
 
 PAGE = 50
 _IN_FLIGHT = frozenset({Status.ACCEPTED, Status.HANDED_OVER, Status.SCHEDULED})
@@ -35,16 +36,21 @@ def _day(value: str) -> datetime | None:
         return None
 
 
+def _status(raw: str) -> int | None:
+    """A status filter: -2..3 as the API writes them; anything else filters nothing."""
+    value = number(raw.removeprefix("-"), 1)
+    return None if value is None else (-value if raw.startswith("-") else value)
+
+
 def _query(ctx: Ctx, before: int | None = None) -> HistoryQuery:
     q = ctx.req.query
-    status = q.get("status", "").strip()
     until = _day(q.get("to", ""))
     return HistoryQuery(
         before_id=before,
         since=_day(q.get("from", "")),
         until=until + timedelta(days=1) if until else None,  # "to" is inclusive
-        phone="".join(c for c in q.get("phone", "") if c.isdigit())[:20],
-        status=int(status) if status.lstrip("-").isdigit() and len(status) < 3 else None,
+        phone="".join(c for c in q.get("phone", "") if c in string.digits)[:20],
+        status=_status(q.get("status", "").strip()),
         sender=q.get("sender", "").strip()[:64],
         channel=q.get("channel", "").strip().lower()[:16],
         text=q.get("q", "")[:200],
@@ -56,8 +62,7 @@ def _filters(ctx: Ctx) -> dict[str, str]:
 
 
 def _before(ctx: Ctx) -> int | None:
-    raw = ctx.req.query.get("before", "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return number(ctx.req.query.get("before", ""))
 
 
 async def page(ctx: Ctx) -> Response:

@@ -103,4 +103,5 @@ class Signer:
         return self._mac(b"csrf|" + session.nonce.encode())
 
     def csrf_ok(self, session: Session, token: str) -> bool:
-        return bool(token) and hmac.compare_digest(token, self.csrf(session))
+        # Bytes: compare_digest raises TypeError on a str with a non-ASCII character.
+        return bool(token) and hmac.compare_digest(token.encode(), self.csrf(session).encode())

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pilotgate.domain import money
 
 from .pages import Ctx
-from .web import Response
+from .web import Response, number
 
 #: Series of the per-day chart: label → statuses counted in it.
 SERIES = {
@@ -22,8 +22,8 @@ SERIES = {
 
 
 def _days(ctx: Ctx) -> int:
-    raw = ctx.req.query.get("days", "30")
-    return min(max(int(raw), 1), 366) if raw.isdigit() and len(raw) < 4 else 30
+    days = number(ctx.req.query.get("days", "30"), 3)
+    return 30 if days is None else min(max(days, 1), 366)
 
 
 async def page(ctx: Ctx) -> Response:

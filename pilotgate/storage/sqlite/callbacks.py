@@ -100,11 +100,16 @@ class Callbacks(Core):
 
     async def queue_stats(self, now: datetime) -> QueueStats:
         stamp = _us(now)
+        # Each count walks the partial index of its status: without statistics (the gateway
+        # never runs ANALYZE) SQLite scanned all of messages_account_status instead, three
+        # times, 400 ms for the console's queue page at a million messages.
         counts = {
-            status: int(
-                self._read("SELECT COUNT(*) FROM messages WHERE status = ?", (status,))[0][0]
+            status: int(self._read(query)[0][0])
+            for status, query in (
+                (0, "SELECT COUNT(*) FROM messages INDEXED BY messages_queued WHERE status = 0"),
+                (1, "SELECT COUNT(*) FROM messages INDEXED BY messages_outcome WHERE status = 1"),
+                (3, "SELECT COUNT(*) FROM messages INDEXED BY messages_scheduled WHERE status = 3"),
             )
-            for status in (0, 1, 3)
         }
         oldest = self._read(
             "SELECT MIN(due_at) FROM messages WHERE status = 0 AND due_at <= ?", (stamp,)

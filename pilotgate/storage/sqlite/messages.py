@@ -176,12 +176,21 @@ class Messages(Core):
                 "AND account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"
             )
             args: list[Any] = [packet_id, account_id, limit, offset]
+        elif since is None:
+            # The newest first, straight down the (account_id, id) index. With `created >= 0`
+            # SQLite chose the (account_id, created) index and sorted every message of the
+            # account: 600 ms for the cabinet's overview at a million messages.
+            sql = (
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account_id = ? "
+                "ORDER BY id DESC LIMIT ? OFFSET ?"
+            )
+            args = [account_id, limit, offset]
         else:
             sql = (
                 f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account_id = ? "
                 "AND created >= ? ORDER BY id DESC LIMIT ? OFFSET ?"
             )
-            args = [account_id, _us(since) if since else 0, limit, offset]
+            args = [account_id, _us(since), limit, offset]
         return [_message(row) for row in self._read(sql, args)]
 
     # inbound -----------------------------------------------------------------------------------
