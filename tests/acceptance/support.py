@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -203,6 +203,8 @@ class Server:
     command: str = "demo"
     settings: Mapping[str, str] = field(default_factory=dict)
     port: int = 0  #: 0 picks a free one; a fixed port lets a test restart the same server
+    #: Run in the child before the gateway starts (e.g. lowering its open-files limit).
+    preexec: Callable[[], None] | None = None
     url: str = ""
     banner: list[str] = field(default_factory=list)
     _process: subprocess.Popen[str] | None = None
@@ -237,6 +239,7 @@ class Server:
             text=True,
             encoding="utf-8",
             cwd=self.workdir,
+            preexec_fn=self.preexec,
         )
         ready = threading.Event()
         process = self._process
