@@ -301,9 +301,11 @@ class GuardedProtocol(HttpToolsProtocol):
         self._refused = True
         self._disarm()
         self.guard.busy(self)
-        # Cut inside the request line, or only in the headers after a whole one?
-        in_line = b"\n" not in self._buffer
-        method, path, query = wire.partial_request(bytes(self._buffer))
+        # What fits under the limit is what was read; was it cut inside the request line,
+        # or only in the headers after a whole one?
+        head = bytes(self._buffer[: self.guard.limits.max_head_bytes])
+        in_line = b"\n" not in head
+        method, path, query = wire.partial_request(head)
         self._buffer.clear()
         self.on_message_begin()
         self.scope["method"] = method
