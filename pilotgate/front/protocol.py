@@ -72,6 +72,7 @@ class _Guard:
         self.limits = limits
         self.open: set[GuardedProtocol] = set()
         self.waiting: dict[GuardedProtocol, None] = {}
+        self.refusing = False
 
     def wait(self, connection: GuardedProtocol) -> None:
         self.waiting.pop(connection, None)
@@ -84,11 +85,15 @@ class _Guard:
         """Make room for `connection`; False when every open connection is busy."""
         if len(self.open) >= self.limits.max_connections:
             if not self.waiting:
+                if not self.refusing:  # once per spell, not once per connection of a flood
+                    log.warning("all %d connections busy: refusing new ones", len(self.open))
+                    self.refusing = True
                 return False
             oldest = next(iter(self.waiting))
             self.forget(oldest)
             oldest.transport.close()
         self.open.add(connection)
+        self.refusing = False
         return True
 
     def forget(self, connection: GuardedProtocol) -> None:
@@ -115,7 +120,6 @@ class GuardedProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if not self.guard.admit(self):
-            log.warning("all %d connections busy: refusing one", len(self.guard.open))
             self._refused = True
             self._write_error(503, b"Too many connections, try again")
             return
