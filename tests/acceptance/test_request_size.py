@@ -120,3 +120,70 @@ def test_spaces_hash_and_control_bytes_in_the_target(demo: Api, gate: Server) ->
         assert status == 200, (junk, body)
         assert headers["content-type"].startswith("application/json"), (junk, headers)
         json.loads(body)
+
+
+# The front reads heads itself: bodies and pipelined requests still arrive intact ------------
+def _exchange(server: Server, request: bytes, answers: int) -> list[bytes]:
+    """Send `request`; the bodies of the first `answers` answers (Content-Length framed)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    bodies: list[bytes] = []
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(request)
+        data = b""
+        while len(bodies) < answers:
+            head_end = data.find(b"\r\n\r\n")
+            length = (
+                re.search(rb"content-length: (\d+)", data[:head_end]) if head_end >= 0 else None
+            )
+            if length and len(data) >= head_end + 4 + int(length.group(1)):
+                end = head_end + 4 + int(length.group(1))
+                bodies.append(data[head_end + 4 : end])
+                data = data[end:]
+                continue
+            chunk = sock.recv(65536)
+            assert chunk, (bodies, data)
+            data += chunk
+    return bodies
+
+
+def test_chunked_and_pipelined_requests(gate: Server) -> None:
+    key = DEMO_KEY.encode()
+    form = b"apikey=" + key + b"&send=Chunked&to=" + TELE2.encode() + b"&cost=1&format=json"
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (form[:10], form[10:]))
+    get = b"GET /api.php?apikey=" + key + b"&send=Hi&to=" + TELE2.encode() + b"&cost=1 HTTP/1.1\r\n"
+    request = (
+        b"POST /api.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        + chunked
+        + b"0\r\n\r\n"
+        + get
+        + b"Host: x\r\n\r\n"
+        + b"POST /api.php HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n" % len(form)
+        + b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        + form
+        + b"GET /api.php?send=\xd0\x9f&to="
+        + TELE2.encode()
+        + b"&apikey="
+        + key
+        + b"&cost=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    assert _exchange(gate, request, 4) == [b'{"cost":"3.95"}', b"3.95", b'{"cost":"3.95"}', b"3.95"]
+
+
+def test_expect_100_continue(gate: Server) -> None:
+    # curl asks so before a body over 1 KiB.
+    form = b"apikey=" + DEMO_KEY.encode() + b"&balance=rur&pad=" + b"x" * 2000
+    host, port = gate.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(
+            b"POST /api.php HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(form)
+        )
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(form)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert re.search(rb"\r\n\r\n\d+\.\d\d$", answer), answer
