@@ -110,6 +110,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self._reading_head = True
         self._complete = False
         self._body_left: int | None = 0
+        self._chunks = wire.ChunkedScanner()
         self._timer: asyncio.TimerHandle | None = None
         self._refused = False
         #: How far the buffer was searched for the end of the head: a head that arrives a
@@ -215,14 +216,18 @@ class GuardedProtocol(HttpToolsProtocol):
         if not self._feed(wire.repair_head(head)):
             return False
         self._body_left = wire.body_length(self.headers) if not self._complete else 0
+        self._chunks = wire.ChunkedScanner()
         return True
 
     def _take_body(self) -> bool:
         if self._body_left is None:
-            # Chunked: its end is found by the parser, so hand it one line at a time and
-            # stop at the end of the message (what follows is the next request's head).
-            newline = self._buffer.find(b"\n")
-            size = newline + 1 if newline >= 0 else len(self._buffer)
+            # Chunked: the scanner finds its end, what follows is the next request's head.
+            try:
+                end = self._chunks.scan(bytes(self._buffer))
+            except ValueError:
+                self.send_400_response("Invalid HTTP request received.")
+                return False
+            size = len(self._buffer) if end is None else end
         else:
             size = min(len(self._buffer), self._body_left)
             self._body_left -= size

@@ -70,3 +70,54 @@ def body_length(headers: Sequence[tuple[bytes, bytes]]) -> int | None:
         if name == b"content-length":
             length = int(value)
     return length
+
+
+class ChunkedScanner:
+    """Finds where a chunked body ends, so that the bytes after it (a pipelined request) are
+    read as a head. The parser checks the framing; this only counts it."""
+
+    #: A chunk-size line (with extensions) or trailer line longer than this is refused.
+    MAX_LINE = 64 * 1024
+
+    def __init__(self) -> None:
+        self._state = "size"  # "size" line, chunk "data" (+ its CRLF), or "trailer" lines
+        self._left = 0
+        self._line = bytearray()
+
+    def scan(self, data: bytes) -> int | None:
+        """How many bytes of `data` end the body, or None when all of it belongs to the body
+        and more is to come. ValueError for a line over MAX_LINE."""
+        at = 0
+        while at < len(data):
+            if self._state == "data":
+                take = min(self._left, len(data) - at)
+                at += take
+                self._left -= take
+                if not self._left:
+                    self._state = "size"
+                continue
+            newline = data.find(b"\n", at)
+            self._line += data[at:] if newline < 0 else data[at:newline]
+            if len(self._line) > self.MAX_LINE:
+                raise ValueError("chunk line too long")
+            if newline < 0:
+                return None
+            at = newline + 1
+            line = bytes(self._line).strip()
+            self._line.clear()
+            if self._state == "trailer":
+                if not line:
+                    return at
+            elif (size := _chunk_size(line)) == 0:
+                self._state = "trailer"
+            else:
+                self._state, self._left = "data", size + 2  # the chunk and its CRLF
+        return None
+
+
+def _chunk_size(line: bytes) -> int:
+    """The size of a chunk-size line; a malformed one counts as 0 (the parser refuses it)."""
+    try:
+        return int(line.partition(b";")[0].strip(), 16)
+    except ValueError:
+        return 0

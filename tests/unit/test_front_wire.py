@@ -66,3 +66,24 @@ def test_body_length() -> None:
     assert wire.body_length([(b"host", b"x")]) == 0
     assert wire.body_length([(b"content-length", b"12")]) == 12
     assert wire.body_length([(b"transfer-encoding", b"chunked")]) is None
+
+
+def test_chunked_scanner_finds_the_end_whatever_the_pieces() -> None:
+    body = b"5;ext=1\r\nhello\r\n10\r\n" + b"\n" * 16 + b"\r\n0\r\nTrailer: x\r\n\r\n"
+    following = b"GET / HTTP/1.1\r\n\r\n"
+    for size in (1, 2, 7, len(body) + len(following)):
+        scanner, consumed = wire.ChunkedScanner(), 0
+        stream = body + following
+        for start in range(0, len(stream), size):
+            piece = stream[start : start + size]
+            end = scanner.scan(piece)
+            if end is not None:
+                consumed += end
+                break
+            consumed += len(piece)
+        assert consumed == len(body), size
+
+
+def test_chunked_scanner_bounds_its_lines() -> None:
+    with pytest.raises(ValueError, match="too long"):
+        wire.ChunkedScanner().scan(b"5;" + b"x" * (wire.ChunkedScanner.MAX_LINE + 1))
