@@ -257,9 +257,11 @@ class App:
             await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
             return
         try:
-            body = await read_body(receive, RELAY_BODY_BYTES)
+            body = await read_body(receive, RELAY_BODY_BYTES, scope)
         except BodyTooLargeError:
             await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
+            return
+        except BodyIncompleteError:
             return
         fields = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         if body and _content_type(scope).startswith("application/x-www-form-urlencoded"):

@@ -4,6 +4,7 @@ nginx accepts and llhttp does not (front/wire.py)."""
 
 from __future__ import annotations
 
-from .protocol import Limits, connection_budget, protocol_class
+from .guard import Limits, connection_budget
+from .protocol import protocol_class
 
 __all__ = ["Limits", "connection_budget", "protocol_class"]

@@ -22,87 +22,26 @@ answers 503 only once a head is complete, after the socket has been accepted and
 from __future__ import annotations
 
 import asyncio
-import logging
-import resource
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 
 from . import wire
+from .guard import Guard, Limits
 
-log = logging.getLogger("pilotgate.front")
-
-#: Open files kept out of the connection budget: database, SMPP and SIP links, callbacks
-#: (50 at once by default), mail, logs, the speech cache. At least this many, or a quarter.
-RESERVED_FILES = 128
 #: How long a refused client may go on sending before its connection closes: closing at once
 #: would reset the connection and could destroy the answer before the client read it.
 LINGER_SECONDS = 2.0
 
 
-def connection_budget(wanted: int = 0) -> int:
-    """Connections one process may hold: `wanted` (0 = as many as fit), never more than the
-    open-files limit minus what the rest of the gateway needs."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    fit = soft - max(RESERVED_FILES, soft // 4) if soft != resource.RLIM_INFINITY else 1 << 16
-    budget = max(fit, 16)
-    if wanted and wanted > budget:
-        log.warning(
-            "max_connections %d exceeds what %d open files allow; using %d", wanted, soft, budget
-        )
-    return min(wanted, budget) if wanted else budget
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    header_timeout: float
-    body_timeout: float
-    max_connections: int
-    max_head_bytes: int
-
-
-class _Guard:
-    """What the connections of one server share: how many are open, and which of them wait
-    for their client, oldest wait first (a dict keeps insertion order)."""
-
-    def __init__(self, limits: Limits) -> None:
-        self.limits = limits
-        self.open: set[GuardedProtocol] = set()
-        self.waiting: dict[GuardedProtocol, None] = {}
-        self.refusing = False
-
-    def wait(self, connection: GuardedProtocol) -> None:
-        self.waiting.pop(connection, None)
-        self.waiting[connection] = None
-
-    def busy(self, connection: GuardedProtocol) -> None:
-        self.waiting.pop(connection, None)
-
-    def admit(self, connection: GuardedProtocol) -> bool:
-        """Make room for `connection`; False when every open connection is busy."""
-        if len(self.open) >= self.limits.max_connections:
-            if not self.waiting:
-                if not self.refusing:  # once per spell, not once per connection of a flood
-                    log.warning("all %d connections busy: refusing new ones", len(self.open))
-                    self.refusing = True
-                return False
-            oldest = next(iter(self.waiting))
-            self.forget(oldest)
-            oldest.transport.close()
-        self.open.add(connection)
-        self.refusing = False
-        return True
-
-    def forget(self, connection: GuardedProtocol) -> None:
-        self.open.discard(connection)
-        self.waiting.pop(connection, None)
-
-
 class GuardedProtocol(HttpToolsProtocol):
-    guard: _Guard  # set by protocol_class()
+    guard: Guard  # set by protocol_class()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,7 +85,7 @@ class GuardedProtocol(HttpToolsProtocol):
         self.transport.write(
             b"%s%s%s%d\r\nconnection: close\r\n\r\n%s"
             % (
-                self._status_line(status),
+                STATUS_LINE[status],
                 b"content-type: text/plain; charset=utf-8\r\n",
                 b"content-length: ",
                 len(text),
@@ -154,12 +93,6 @@ class GuardedProtocol(HttpToolsProtocol):
             )
         )
         self.transport.close()
-
-    @staticmethod
-    def _status_line(status: int) -> bytes:
-        from uvicorn.protocols.http.httptools_impl import STATUS_LINE
-
-        return STATUS_LINE[status]
 
     def _head_timed_out(self) -> None:
         self._timer = None
@@ -334,4 +267,4 @@ class GuardedProtocol(HttpToolsProtocol):
 def protocol_class(limits: Limits) -> type[GuardedProtocol]:
     """A protocol class for one server (uvicorn.Config(http=…)): its connections share one
     guard."""
-    return type("Protocol", (GuardedProtocol,), {"guard": _Guard(limits)})
+    return type("Protocol", (GuardedProtocol,), {"guard": Guard(limits)})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import resource
+
 import httptools
 import pytest
 
+from pilotgate import front
 from pilotgate.front import wire
 
 
@@ -87,3 +90,16 @@ def test_chunked_scanner_finds_the_end_whatever_the_pieces() -> None:
 def test_chunked_scanner_bounds_its_lines() -> None:
     with pytest.raises(ValueError, match="too long"):
         wire.ChunkedScanner().scan(b"5;" + b"x" * (wire.ChunkedScanner.MAX_LINE + 1))
+
+
+def test_the_connection_budget_stays_under_the_open_files_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        assert front.connection_budget() == 768  # a quarter kept for everything else
+        assert front.connection_budget(100) == 100
+        assert front.connection_budget(5000) == 768
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        assert front.connection_budget() == 128  # at least 128 files kept
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
