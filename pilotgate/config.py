@@ -53,6 +53,22 @@ class Settings:
     port: int = 8000
     #: Largest accepted request body; larger ones get HTTP 413.
     max_body_bytes: int = 4 * 1024 * 1024
+    #: Largest request line plus headers: room for a GET naming 10,000 recipients. A larger
+    #: API call is answered with an API error (240, 221 or 11), anything else with HTTP 431.
+    max_head_bytes: int = 512 * 1024
+    #: Seconds a client has to send its request line and headers, then its body; too slow
+    #: is HTTP 408 (slow clients, THREAT_MODEL.md).
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    #: Connections one process holds at most; 0 = as many as its open-files limit allows
+    #: (three quarters of it). At the limit the longest-waiting idle one is closed.
+    max_connections: int = 0
+    #: Prometheus `/metrics`: its own listener ("127.0.0.1:9108"; "" = none), and the bearer
+    #: token that opens it on the API port (and on that listener, when set). Without either
+    #: the API port answers /metrics 404, unless `metrics_public` (what `pilotgate demo` sets).
+    metrics_listen: str = ""
+    metrics_token: str = ""
+    metrics_public: bool = False
     #: Most recipients one API-1 send may name (more → error 240).
     max_recipients: int = 10_000
     #: Most parts one SMS may have (more → error 221).

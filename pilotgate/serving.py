@@ -25,13 +25,16 @@ import signal
 import socket
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
-from pilotgate import bootstrap
+from pilotgate import bootstrap, front
 from pilotgate.api.app import App
+from pilotgate.api.scrape import MetricsApp
 from pilotgate.config import Settings
+from pilotgate.errors import ConfigError
+from pilotgate.gateway import Gateway
 
 log = logging.getLogger("pilotgate")
 
@@ -57,6 +60,43 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def listen_on(address: str) -> socket.socket:
+    """The socket of a `HOST:PORT` setting (`metrics_listen`); `[::1]:9108` for IPv6."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"metrics_listen must be HOST:PORT, not {address!r}")
+    return listen(host.strip("[]"), int(port))
+
+
+def _config(settings: Settings, app: Any, *, lifespan: Literal["on", "off"]) -> uvicorn.Config:
+    """uvicorn, with our HTTP/1.1 protocol (pilotgate/front): time limits for heads and
+    bodies, a connection cap under the open-files limit, long and non-ASCII request lines."""
+    limits = front.Limits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        max_connections=front.connection_budget(settings.max_connections),
+        max_head_bytes=settings.max_head_bytes,
+    )
+    return uvicorn.Config(
+        app,
+        log_level=settings.log_level,
+        access_log=False,
+        http=front.protocol_class(limits),
+        ws="none",
+        lifespan=lifespan,
+        loop="none",
+        timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
+    )
+
+
+def _metrics_server(settings: Settings, gateway: Gateway) -> _Server:
+    scraper = MetricsApp(gateway, token=settings.metrics_token)
+    return _Server(_config(settings, scraper, lifespan="off"))
+
+
 def url_of(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
@@ -68,9 +108,15 @@ def _announce(lines: Iterable[str]) -> None:
 
 
 async def run(
-    settings: Settings, sock: socket.socket | None, *, pipeline: bool, announce: Iterable[str] = ()
+    settings: Settings,
+    sock: socket.socket | None,
+    *,
+    pipeline: bool,
+    announce: Iterable[str] = (),
+    metrics_sock: socket.socket | None = None,
 ) -> None:
-    """One worker: the API on `sock` (if any) and the outbox (if `pipeline`), until a signal."""
+    """One worker: the API on `sock` (if any), /metrics on `metrics_sock` (if any) and the
+    outbox (if `pipeline`), until a signal."""
     store = await bootstrap.open_store(settings)
     gateway = bootstrap.build_gateway(settings, store)
     outbox = bootstrap.build_outbox(settings, store) if pipeline else None
@@ -82,29 +128,15 @@ async def run(
         max_body_bytes=settings.max_body_bytes,
         debug_mail=mailer,
         dashboard=bootstrap.build_dashboard(settings, gateway),
+        metrics_token=settings.metrics_token,
+        metrics_public=settings.metrics_public,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    server = (
-        _Server(
-            uvicorn.Config(
-                app,
-                log_level=settings.log_level,
-                access_log=False,
-                http="httptools",
-                lifespan="on",
-                loop="none",
-                timeout_graceful_shutdown=int(settings.shutdown_timeout),
-                proxy_headers=False,
-                server_header=False,
-                date_header=False,
-            )
-        )
-        if sock is not None
-        else None
-    )
+    listeners = [(_Server(_config(settings, app, lifespan="on")), sock)] if sock else []
+    listeners += [(_metrics_server(settings, gateway), metrics_sock)] if metrics_sock else []
     try:
         async with asyncio.TaskGroup() as tasks:
             if outbox is not None:
@@ -113,15 +145,15 @@ async def run(
                 tasks.create_task(keeper.run())
             if notifier is not None:
                 tasks.create_task(notifier.run())
-            if server is not None:
-                serving = tasks.create_task(server.serve(sockets=[sock] if sock else None))
+            for server, listening in listeners:
+                serving = tasks.create_task(server.serve(sockets=[listening]))
                 # uvicorn has no started event, only a flag; startup takes milliseconds.
                 while not server.started and not serving.done():  # noqa: ASYNC110
                     await asyncio.sleep(0.01)
             _announce(announce)
             await stop.wait()
-            if server is not None:  # 1.
-                app.stopping = True
+            app.stopping = True  # 1.
+            for server, _ in listeners:
                 server.should_exit = True
             if outbox is not None:  # 2.
                 outbox.stop()
@@ -168,19 +200,30 @@ def serve(
 
     _event_loop(migrate)
     sock = listen(settings.host, settings.port) if api else None
+    metrics_sock = listen_on(settings.metrics_listen) if api and settings.metrics_listen else None
     lines = (
         [f"PilotGate listening on {url_of(sock)}", *banner(url_of(sock))]
         if sock
         else ["PilotGate worker running"]
     )
+    if metrics_sock is not None:
+        lines.append(f"Metrics on {url_of(metrics_sock)}/metrics")
     if workers <= 1:
-        _event_loop(lambda: run(settings, sock, pipeline=with_pipeline, announce=lines))
+        _event_loop(
+            lambda: run(
+                settings, sock, pipeline=with_pipeline, announce=lines, metrics_sock=metrics_sock
+            )
+        )
         return
-    _supervise(settings, sock, workers, with_pipeline, lines)
+    _supervise(settings, (sock, metrics_sock), workers, with_pipeline, lines)
 
 
 def _supervise(
-    settings: Settings, sock: socket.socket | None, workers: int, pipeline: bool, lines: list[str]
+    settings: Settings,
+    socks: tuple[socket.socket | None, socket.socket | None],
+    workers: int,
+    pipeline: bool,
+    lines: list[str],
 ) -> None:
     stopping = False
 
@@ -189,7 +232,9 @@ def _supervise(
         if pid == 0:  # the worker
             code = 0
             try:
-                _event_loop(lambda: run(settings, sock, pipeline=pipeline))
+                _event_loop(
+                    lambda: run(settings, socks[0], pipeline=pipeline, metrics_sock=socks[1])
+                )
             except BaseException:  # a worker must report and exit, never return to the loop
                 log.exception("worker %d failed", index)
                 code = 1

@@ -12,16 +12,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from prometheus_client import CONTENT_TYPE_LATEST
-
 from pilotgate.domain.accounts import Account
 from pilotgate.errors import ApiError
 from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
 
-from . import api1, api2, render, request
-from .asgi import BodyTooLargeError, Receive, Scope, Send, read_body
+from . import api1, api2, render, request, scrape
+from .asgi import BodyIncompleteError, BodyTooLargeError, Receive, Scope, Send, read_body
 
 if TYPE_CHECKING:
     from .dashboard import Dashboard
@@ -30,6 +28,9 @@ log = logging.getLogger("pilotgate.api")
 
 #: A status callback is a few hundred bytes.
 RELAY_BODY_BYTES = 64 * 1024
+API_PATHS = ("/api.php", "/", "/api2.php")
+#: Where `/` sends a browser (docs/decisions.md, "The root").
+HOME = "/cabinet/"
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
@@ -54,6 +55,28 @@ def _content_type(scope: Scope) -> str:
     return ""
 
 
+def _is_browser_visit(scope: Scope) -> bool:
+    """A GET of `/` that names no credentials: a person opening the gateway's address (an
+    API call there without `apikey` or `login` could only be answered 100)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return False
+    names = {
+        key.strip().lower()
+        for key, _ in parse_qsl(
+            scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+    }
+    return not names & {"apikey", "login"}
+
+
+def _cut_parameter_code(query: bytes) -> int:
+    """The error for a request cut off by the head limit, by the parameter it was cut in:
+    a recipient list too long (240), a text too long (221), else an unreadable request (11)."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    last = pairs[-1][0].strip().lower() if pairs else ""
+    return {"to": 240, "send": 221}.get(last, 11)
+
+
 class App:
     """ASGI entry point: routes `/api.php` and `/api2.php`, and the dashboard's `/cabinet`,
     `/console` and `/static/dashboard/` when one is given."""
@@ -65,9 +88,14 @@ class App:
         max_body_bytes: int,
         debug_mail: DebugMailer | None = None,
         dashboard: Dashboard | None = None,
+        metrics_token: str = "",
+        metrics_public: bool = False,
     ) -> None:
         self.gateway = gateway
         self.max_body_bytes = max_body_bytes
+        #: Who may read /metrics on this port (api/scrape.py).
+        self.metrics_token = metrics_token
+        self.metrics_public = metrics_public
         self.stopping = False
         #: Sends `debug=` copies of API-1 calls; None when no SMTP relay is configured.
         self.debug_mail = debug_mail
@@ -80,11 +108,7 @@ class App:
         if scope["type"] != "http":
             return
         path = scope["path"]
-        if path == "/metrics" and scope["method"] == "GET":
-            await _respond(send, 200, await self.gateway.metrics(), CONTENT_TYPE_LATEST)
-            return
-        if path.startswith("/relay/"):
-            await self.relay(scope, receive, send)
+        if await self._aside(scope, receive, send):
             return
         if self.dashboard is not None and self.dashboard.handles(path):
             if self.stopping:
@@ -92,7 +116,7 @@ class App:
                 return
             await self.dashboard(scope, receive, send)
             return
-        if path not in ("/api.php", "/", "/api2.php"):
+        if path not in API_PATHS:
             await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
             return
         if scope["method"] not in ("GET", "POST", "HEAD"):
@@ -102,14 +126,60 @@ class App:
             await _respond(send, 503, b"Shutting down", "text/plain; charset=utf-8")
             return
         try:
-            body = await read_body(receive, self.max_body_bytes)
+            body = await read_body(receive, self.max_body_bytes, scope)
         except BodyTooLargeError:
             await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
             return
+        except BodyIncompleteError:
+            return  # nobody to answer, and half a request is not executed
         if path == "/api2.php":
             answer = await self.api2(scope, body)
         else:
             answer = await self.api1(scope, body)
+        await _respond(send, 200, answer.body, answer.content_type)
+
+    async def _aside(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer what is neither the API nor the dashboard; False when it is one of them."""
+        path = scope["path"]
+        if "pilotgate.head_too_large" in scope.get("extensions", {}):
+            await self.head_too_large(scope, send)
+        elif path == "/metrics" and scope["method"] == "GET":
+            await scrape.serve(
+                self.gateway, scope, send, token=self.metrics_token, public=self.metrics_public
+            )
+        elif path == "/" and self.dashboard is not None and _is_browser_visit(scope):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 302,
+                    "headers": [(b"location", HOME.encode()), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+        elif path.startswith("/relay/"):
+            await self.relay(scope, receive, send)
+        else:
+            return False
+        return True
+
+    async def head_too_large(self, scope: Scope, send: Send) -> None:
+        """A request line and headers over the front's `max_head_bytes` (front/protocol.py):
+        an API call gets the API's error in the format it asked for, as far as its query
+        arrived (docs/decisions.md, "Request size"); anything else a 431."""
+        path = scope["path"]
+        if path not in API_PATHS:
+            await _respond(
+                send, 431, b"Request header fields too large", "text/plain; charset=utf-8"
+            )
+            return
+        query: bytes = scope.get("query_string", b"")
+        cut = scope["extensions"]["pilotgate.head_too_large"]
+        code = _cut_parameter_code(query) if cut.get("in_request_line") else 11
+        if path == "/api2.php":
+            answer = render.error(code, "json", "en", "utf-8")
+        else:
+            answer = render.error(code, *request.peek_query(query))
+        metrics.API_REQUESTS.labels("undecoded", str(code)).inc()
         await _respond(send, 200, answer.body, answer.content_type)
 
     async def api1(self, scope: Scope, body: bytes) -> render.Answer:
@@ -187,9 +257,11 @@ class App:
             await _respond(send, 404, b"Not Found", "text/plain; charset=utf-8")
             return
         try:
-            body = await read_body(receive, RELAY_BODY_BYTES)
+            body = await read_body(receive, RELAY_BODY_BYTES, scope)
         except BodyTooLargeError:
             await _respond(send, 413, b"Request body too large", "text/plain; charset=utf-8")
+            return
+        except BodyIncompleteError:
             return
         fields = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         if body and _content_type(scope).startswith("application/x-www-form-urlencoded"):

@@ -16,14 +16,35 @@ class BodyTooLargeError(Exception):
     """The body is larger than the limit (HTTP 413)."""
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
+class BodyIncompleteError(Exception):
+    """The client went away, or was cut off by the body timeout, before its body was whole:
+    the request must not be executed (a recipient list cut in half is not a smaller send)."""
+
+
+def declared_length(scope: Scope) -> int | None:
+    """The body's length from the head: Content-Length, 0 without one, None when chunked."""
+    length = 0
+    for name, value in scope.get("headers", []):
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length":
+            length = int(value)
+    return length
+
+
+async def read_body(receive: Receive, limit: int, scope: Scope | None = None) -> bytes:
     """The whole request body; BodyTooLargeError as soon as it passes `limit` bytes (the rest
-    is never read). A client that goes away leaves what arrived so far."""
+    is never read). Given the `scope`, a client that goes away before the body it announced
+    is whole raises BodyIncompleteError; without it, what arrived so far is returned."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
+            # A request without a body is whole even if its client did not wait for the
+            # answer (fire-and-forget GETs are executed, as they always were).
+            if scope is not None and size != declared_length(scope):
+                raise BodyIncompleteError
             break
         chunk = message.get("body", b"")
         size += len(chunk)

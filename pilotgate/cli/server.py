@@ -78,7 +78,12 @@ def demo(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Create the demo account (published test key) if needed, print a curl line, serve."""
     settings = _settings(ctx)
     settings = config.replace(
-        settings, host=host or settings.host, port=settings.port if port is None else port
+        settings,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        # A demo with a published key hides nothing: /metrics stays open on its port, as
+        # before, unless a metrics listener is set (docs/decisions.md, "/metrics").
+        metrics_public=settings.metrics_public or not settings.metrics_listen,
     )
 
     async def prepare() -> None:

@@ -202,6 +202,8 @@ class Server:
     command: str = "demo"
     settings: Mapping[str, str] = field(default_factory=dict)
     port: int = 0  #: 0 picks a free one; a fixed port lets a test restart the same server
+    #: Run in the child before the gateway starts (e.g. lowering its open-files limit).
+    preexec: Callable[[], None] | None = None
     url: str = ""
     banner: list[str] = field(default_factory=list)
     _process: subprocess.Popen[str] | None = None
@@ -236,6 +238,7 @@ class Server:
             text=True,
             encoding="utf-8",
             cwd=self.workdir,
+            preexec_fn=self.preexec,
         )
         ready = threading.Event()
         process = self._process

@@ -16,7 +16,7 @@ from importlib import resources
 
 from pilotgate.gateway import Gateway
 
-from ..asgi import BodyTooLargeError, Receive, Scope, Send, read_body
+from ..asgi import BodyIncompleteError, BodyTooLargeError, Receive, Scope, Send, read_body
 from . import auth, cabinet, console, history, i18n
 from .pages import Ctx, DashboardSettings, environment
 from .sessions import COOKIE, Session, Signer, fingerprint
@@ -87,7 +87,9 @@ class Dashboard:
             return
         limit = self.settings.max_upload_bytes if route.upload else self.settings.max_form_bytes
         try:
-            request.body = await read_body(receive, limit)
+            request.body = await read_body(receive, limit, scope)
+        except BodyIncompleteError:
+            return  # the client is gone; half a form is not submitted
         except BodyTooLargeError:
             await Response(
                 b"Request body too large", status=413, content_type="text/plain; charset=utf-8"
