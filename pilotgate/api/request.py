@@ -94,10 +94,12 @@ def read(query: bytes, body: bytes, content_type: str) -> dict[str, str]:
     body merged, the body winning, names stripped and lower-cased."""
     pairs = _urlencoded(query)
     if body:
+        parts = []
         if content_type.lower().startswith("multipart/form-data"):
-            pairs += _pairs_multipart(body, content_type)
-        else:
-            pairs += _urlencoded(body)
+            parts = _pairs_multipart(body, content_type)
+        # A body that is no multipart whatever its header says (no boundary, or the wrong
+        # one) is read as a form, as bodies of any other type are.
+        pairs += parts or _urlencoded(body)
     return {key.strip().lower(): value for key, value in pairs}
 
 
