@@ -91,7 +91,12 @@ def test_a_body_that_does_not_decode_is_answered_in_the_format_it_asked_for(
 def test_a_multipart_body_that_does_not_decode_keeps_its_format(
     gate: Server, http: httpx.Client
 ) -> None:
-    fields = {"apikey": DEMO_KEY, "send": b"\xff\xfe", "to": TELE2, "format": "json"}
+    fields: dict[str, bytes | str] = {
+        "apikey": DEMO_KEY,
+        "send": b"\xff\xfe",
+        "to": TELE2,
+        "format": "json",
+    }
     files = {name: (None, value) for name, value in fields.items()}
     answer = http.post(gate.url + "/api.php", files=files)
     assert answer.status_code == 200
