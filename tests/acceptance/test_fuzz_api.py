@@ -6,7 +6,7 @@ well-formed document in the format the request asked for (JSON parses, XML parse
 is one `ERROR=NNN: …` line when it is an error), in the charset its Content-Type names,
 and never error 110 (an unexpected exception inside the server).
 
-Seeded (`derandomize`) and bounded: `PILOTGATE_FUZZ_EXAMPLES` (default 100) examples per
+Seeded (`derandomize`) and bounded: `PILOTGATE_FUZZ_EXAMPLES` (default 60) examples per
 test and backend. Run it wider locally with e.g. `PILOTGATE_FUZZ_EXAMPLES=2000`.
 """
 
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from .support import TELE2, Account, Server
 
-EXAMPLES = int(os.environ.get("PILOTGATE_FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("PILOTGATE_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     derandomize=True,  # the same requests on every run: CI failures reproduce
