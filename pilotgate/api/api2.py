@@ -154,6 +154,7 @@ async def _send(
                 callback_method=item.callback_method,
                 test=commands.test,
                 cost_only=commands.cost,
+                client_id=_stored_id(item.id),
             )
             for item in valid
         ],
@@ -176,10 +177,21 @@ async def _send(
     return answer, result.balance
 
 
+def _stored_id(ident: Any) -> str:
+    """The client's `id` as JSON text, kept with its message; '' when it gave none."""
+    return "" if ident is None else json.dumps(ident, ensure_ascii=False)
+
+
+def _echoed_id(ident: Any) -> Any:
+    """The client's `id` as it is answered: as sent, or 0 when it gave none (the API-2
+    document's own example answers an item without `id` with `"id": 0`)."""
+    return 0 if ident is None else ident
+
+
 def _sent(item: packets.Item, server_id: int, draft: Draft) -> dict[str, Any]:
     # One literal rather than _message plus a text: 10,000 of these per packet.
     return {
-        "id": item.id,
+        "id": _echoed_id(item.id),
         "server_id": str(server_id),
         "from": draft.sender,
         "to": draft.phone,
@@ -197,7 +209,7 @@ def _sent(item: packets.Item, server_id: int, draft: Draft) -> dict[str, Any]:
 def _failed(item: packets.Item, code: int) -> dict[str, Any]:
     """A refused item: never stored (server_id "0"), its fields echoed as sent."""
     sender, to, when = item.sender or "", item.to or "", item.send_datetime or ""
-    return {"id": item.id, **_refused("0", code, sender, to, when, item.text)}
+    return {"id": _echoed_id(item.id), **_refused("0", code, sender, to, when, item.text)}
 
 
 def _refused(
@@ -217,10 +229,31 @@ def _refused(
     }
 
 
+def _unknown(server_id: str, code: int) -> dict[str, Any]:
+    """A check item that names no message of the caller: a check item's keys, all empty."""
+    return {
+        "id": 0,
+        "server_id": server_id,
+        "from": "",
+        "to": "",
+        "parts": 0,
+        "status": -2,
+        "error": code,
+        "send_datetime": "",
+        "modified": "",
+        "country": "",
+        "operator": "",
+        "price": 0,
+    }
+
+
 def _message(server_id: str, m: Message) -> dict[str, Any]:
-    """A stored message in a check answer: the fields of a send item but `id` and `text`;
-    an HLR or PING check also carries its result fields, as in API-1."""
+    """A stored message in a check answer: the fields of a send item but `text`, its `id`
+    the one the client gave at send time (0 for none, or a message sent through API-1), and
+    `modified`, when its status last changed; an HLR or PING check also carries its result
+    fields, as in API-1."""
     item: dict[str, Any] = {
+        "id": json.loads(m.client_id) if m.client_id else 0,
         "server_id": server_id,
         "from": m.sender,
         "to": m.phone,
@@ -228,6 +261,7 @@ def _message(server_id: str, m: Message) -> dict[str, Any]:
         "status": int(m.status),
         "error": m.error,
         "send_datetime": render.when(m.send_datetime),
+        "modified": render.when(m.modified),
         "country": m.country,
         "operator": m.operator,
         "price": money(m.price),
@@ -253,7 +287,7 @@ async def _check(
         else:
             # Not an id (301), or no message of this account (302): never another's data.
             code = 302 if server_id is not None else (301 if sent else 300)
-            rows.append(_refused(sent, code, "", "", ""))
+            rows.append(_unknown(sent, code))
     return rows
 
 

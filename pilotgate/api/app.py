@@ -189,8 +189,13 @@ class App:
         params: request.Params | None = None
         account: Account | None = None
         try:
-            fmt, lang, charset = request.peek_query(query)
-            params = request.decode(query, body, content_type)
+            # How to answer is settled before anything can fail to decode: from the query
+            # alone first, then from query and body, so even an error 11 for the body's
+            # bytes comes in the format the body asked for.
+            fmt, lang, charset = request.style(request.read(query, b"", ""))
+            raw = request.read(query, body, content_type)
+            fmt, lang, charset = request.style(raw)
+            params = request.decode(raw)
             fmt, lang, charset = params.format, params.lang, params.charset
             client = scope.get("client") or ("", 0)
             command = api1.command_of(params)

@@ -179,8 +179,10 @@ def _xml(data: bytes) -> dict[str, Any]:
     parser.buffer_text = True
     try:
         parser.Parse(data, True)
-    except (expat.ExpatError, ValueError):
+    except (expat.ExpatError, ValueError, LookupError):
         # An undefined entity (`&foo;`) is an ExpatError too: it can only be declared in a DTD.
+        # A declared encoding Python does not know (`x-unknown`) is a LookupError, one it
+        # cannot use for XML (`idna`, multi-byte) a ValueError: the document is unreadable.
         raise ApiError(12) from None
     if not isinstance(tree.root, dict):
         raise ApiError(12, detail="the root element must hold the document's fields")

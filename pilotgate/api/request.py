@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import email.parser
 import email.policy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -60,43 +61,62 @@ def _pairs_multipart(body: bytes, content_type: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def peek_query(query: bytes) -> tuple[str, str, str]:
-    """format, lang and a usable charset from the query string alone: how to answer even a
-    request whose body cannot be decoded."""
-    fmt, lang, charset = peek(dict(_urlencoded(query)))
+#: The charsets `charset=` may name, as Python's codec names: the Unicode forms and the
+#: single-byte and CJK character sets clients actually send (smspilot.ru itself documents
+#: utf-8 and windows-1251). Python knows more codecs by name, but `idna`, `punycode`,
+#: `undefined`, `unicode_escape`, `utf-7` and the like are transformations, not charsets: they
+#: cannot encode every answer (500) or make no sense for a Content-Type (docs/decisions.md).
+CHARSETS = frozenset(
+    {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be", "ascii"}
+    | {f"iso8859-{n}" for n in (*range(1, 12), 13, 14, 15, 16)}
+    | {f"cp{n}" for n in range(1250, 1259)}
+    | {"koi8-r", "koi8-u", "koi8-t", "cp866", "cp855", "mac-cyrillic", "kz1048"}
+    | {"shift_jis", "cp932", "euc_jp", "gb2312", "gbk", "gb18030", "big5", "euc_kr", "cp949"}
+)
+#: A label is echoed in the Content-Type header and the XML declaration, so it must be an
+#: XML EncName (which is also an HTTP token): `utf 8` or `utf\n8` would break either.
+_LABEL = re.compile(r"[a-z][a-z0-9._-]{0,39}")
+
+
+def text_codec(label: str) -> str | None:
+    """The codec name for `charset=`, or None when the label names no charset we accept."""
+    if not _LABEL.fullmatch(label):
+        return None
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return name if name in CHARSETS else None
+
+
+def read(query: bytes, body: bytes, content_type: str) -> dict[str, str]:
+    """The request's parameters, still undecoded (one latin-1 character per byte): query and
+    body merged, the body winning, names stripped and lower-cased."""
+    pairs = _urlencoded(query)
+    if body:
+        parts = []
+        if content_type.lower().startswith("multipart/form-data"):
+            parts = _pairs_multipart(body, content_type)
+        # A body that is no multipart whatever its header says (no boundary, or the wrong
+        # one) is read as a form, as bodies of any other type are.
+        pairs += parts or _urlencoded(body)
+    return {key.strip().lower(): value for key, value in pairs}
+
+
+def style(raw: Mapping[str, str]) -> tuple[str, str, str]:
+    """format, lang and a usable charset (utf-8 when the one named is refused): how to answer,
+    even a request whose values then fail to decode."""
+    fmt, lang, charset = peek(raw)
     return fmt, lang, charset if text_codec(charset) else "utf-8"
 
 
-def text_codec(name: str) -> str | None:
-    """The normalised codec name for `charset=`, or None if Python has no such text codec."""
-    try:
-        info = codecs.lookup(name)
-    except LookupError:
-        return None
-    if not getattr(info, "_is_text_encoding", True):
-        return None  # base64, rot13, zlib…: not a charset
-    return info.name
-
-
-def decode(query: bytes, body: bytes, content_type: str) -> Params:
-    """Decode a request; raises ApiError(11) for an unknown charset or undecodable bytes.
-
-    The error still carries the format and language the client asked for (see `peek`).
-    """
-    pairs = _urlencoded(query)
-    ctype = content_type.lower()
-    if body:
-        if ctype.startswith("multipart/form-data"):
-            pairs += _pairs_multipart(body, content_type)
-        else:
-            pairs += _urlencoded(body)
-    raw: dict[str, str] = {}
-    for key, value in pairs:
-        raw[key.strip().lower()] = value
+def decode(raw: Mapping[str, str]) -> Params:
+    """Decode the values of `read`; ApiError(11) for a refused charset or undecodable bytes.
+    The caller answers that error as `style` says."""
     fmt, lang, charset_name = peek(raw)
     codec = text_codec(charset_name)
     if codec is None:
-        raise ApiError(11, detail=f"unknown charset {charset_name!r}")
+        raise ApiError(11, detail=f"unknown charset {charset_name[:40]!r}")
     values: dict[str, str] = {}
     for key, value in raw.items():
         try:
@@ -104,8 +124,8 @@ def decode(query: bytes, body: bytes, content_type: str) -> Params:
             # it is dropped (our decision; `send=%00` is then an empty text, error 220).
             values[key] = value.encode("latin-1").decode(codec).replace("\x00", "")
         except UnicodeDecodeError:
-            raise ApiError(11, detail=f"parameter {key!r} is not valid {codec}") from None
-    return Params(values, fmt, lang, charset_name if codec else "utf-8")
+            raise ApiError(11, detail=f"parameter {key[:40]!r} is not valid {codec}") from None
+    return Params(values, fmt, lang, charset_name)
 
 
 def _ascii_name(raw: Mapping[str, str], key: str) -> str:

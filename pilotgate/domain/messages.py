@@ -81,6 +81,8 @@ class Draft:
     ping_route: str = ""
     #: VIBERSMS: the SMS it becomes when its Viber attempt fails (domain/hybrid.py).
     fallback: Fallback | None = None
+    #: API-2: the client's own `id` of the item as its JSON text, '' when it gave none.
+    client_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,3 +114,5 @@ class Message:
     ping_route: str = ""
     #: Result fields of a number check (HLR, PING), as `checks.RESULT_FIELDS` names them.
     details: Mapping[str, str] = field(default_factory=dict)
+    #: API-2: the client's own `id` of the item as its JSON text, '' when it gave none.
+    client_id: str = ""

@@ -13,6 +13,7 @@ the wrong type gets the error of its field (`FIELD_ERRORS`), a repeated `id` get
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,10 @@ FIELD_ERRORS: dict[str, int] = {
     "callback_method": 260,
 }
 MAX_CHECK_IDS = 1000
+#: The largest client `id` number (a signed 64-bit integer, what clients' own ids fit in).
+MAX_CLIENT_ID = 2**63 - 1
+#: The longest client `id` string: it is stored with every message of the item.
+MAX_ID_CHARS = 256
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 
@@ -163,8 +168,6 @@ def _item(entry: Any, defaults: tuple[dict[str, str | None], int]) -> Item:
     if not isinstance(entry, dict):
         return Item(error=240)
     ident = entry.get("id")
-    if isinstance(ident, dict | list):
-        return Item(error=230)
     values, error = defaults[0].copy(), defaults[1]
     # Only the keys the item has: most items are just id, to and text (10,000 per packet).
     for name, value in entry.items():
@@ -179,6 +182,10 @@ def _item(entry: Any, defaults: tuple[dict[str, str | None], int]) -> Item:
             values[name] = text if name == "text" else text.strip()
             if name in ("from", "callback") and error == FIELD_ERRORS[name]:
                 error = 0  # its own value replaces a malformed default
+    if not _usable_id(ident):
+        # Refused whatever else it holds, its other fields echoed; answered with id 0 since
+        # the id as sent cannot be (an infinity is not JSON).
+        ident, error = None, 230
     return Item(
         id=ident,
         to=values["to"],
@@ -190,6 +197,19 @@ def _item(entry: Any, defaults: tuple[dict[str, str | None], int]) -> Item:
         callback_method=values["callback_method"] or None,
         error=error,
     )
+
+
+def _usable_id(value: Any) -> bool:
+    """Whether a client's `id` can be stored and echoed: a scalar, but not a number JSON cannot
+    write back (`1e400` reads as infinity), an integer beyond 64 bits or a string over
+    `MAX_ID_CHARS` characters (docs/decisions.md)."""
+    if isinstance(value, dict | list):
+        return False
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -MAX_CLIENT_ID <= value <= MAX_CLIENT_ID
+    return not isinstance(value, str) or len(value) <= MAX_ID_CHARS
 
 
 def _id(value: Any) -> int | None:

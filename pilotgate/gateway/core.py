@@ -80,6 +80,8 @@ class SendRequest:
     callback_method: str | None = None
     test: bool = False
     cost_only: bool = False
+    #: API-2: the item's own `id` as JSON text, stored so `check` can answer it back.
+    client_id: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

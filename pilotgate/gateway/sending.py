@@ -193,6 +193,7 @@ class Sending(Core):
             test=request.test,
             expires_at=(when or now) + validity,
             fallback=fallback,
+            client_id=request.client_id,
         )
 
     async def _screen(

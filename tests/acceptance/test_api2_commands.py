@@ -13,6 +13,7 @@ from .api2_client import Api2, error
 from .support import DEMO_EMAIL, DEMO_PASSWORD, MTS, TELE2, TELE2_PRICE, TIME_RE, Account, Server
 
 CHECK_KEYS = [
+    "id",
     "server_id",
     "from",
     "to",
@@ -20,6 +21,7 @@ CHECK_KEYS = [
     "status",
     "error",
     "send_datetime",
+    "modified",
     "country",
     "operator",
     "price",

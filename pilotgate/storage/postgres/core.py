@@ -53,7 +53,7 @@ _INSERT_COLUMNS = sql.SQL(
     "status, error, send_datetime, ttl, callback, callback_method, created, modified, "
     "country, operator, test, route, ping_route"
 )
-_MESSAGE_COLUMNS = sql.SQL("{}, details").format(_INSERT_COLUMNS)
+_MESSAGE_COLUMNS = sql.SQL("{}, details, client_id").format(_INSERT_COLUMNS)
 _ACCOUNT_COLUMNS = sql.SQL(
     "id, email, password_hash, name, phone, tariff_id, default_sender, any_sender, allow_ip, "
     "state, referrer_id, balance, created, status_url, status_method, inbound_url, "
@@ -69,20 +69,20 @@ _SELECT_ACCOUNT = sql.SQL("SELECT {} FROM accounts ").format(_ACCOUNT_COLUMNS)
 _SELECT_MESSAGE = sql.SQL("SELECT {} FROM messages ").format(_MESSAGE_COLUMNS)
 
 _INSERT_MESSAGE = sql.SQL(
-    "INSERT INTO messages ({}, due_at, expires_at, fallback) VALUES "
+    "INSERT INTO messages ({}, due_at, expires_at, fallback, client_id) VALUES "
     "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-    "%s, %s, %s, %s)"
+    "%s, %s, %s, %s, %s)"
 ).format(_INSERT_COLUMNS)
 _COPY_MESSAGES = sql.SQL(
-    "COPY messages ({}, due_at, expires_at, fallback) FROM STDIN (FORMAT BINARY)"
+    "COPY messages ({}, due_at, expires_at, fallback, client_id) FROM STDIN (FORMAT BINARY)"
 ).format(_INSERT_COLUMNS)
 #: Binary COPY (a fraction of text COPY's client CPU) needs every column's exact type: these
-#: follow _INSERT_COLUMNS + due_at, expires_at, fallback as the migrations declare them. A mismatch
-#: fails loudly ("incorrect binary data format"), never silently.
+#: follow _INSERT_COLUMNS + due_at, expires_at, fallback, client_id as the migrations declare
+#: them. A mismatch fails loudly ("incorrect binary data format"), never silently.
 _COPY_TYPES = [
     "int8", "int8", "int8", "text", "text", "text", "text", "int4", "text", "int8",
     "int2", "int4", "timestamptz", "int4", "text", "text", "timestamptz", "timestamptz",
-    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz", "text",
+    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz", "text", "text",
 ]  # fmt: skip
 
 #: Ids are bigint; a larger number cannot name a message, so it is simply not found.
@@ -160,6 +160,7 @@ def _message(row: TupleRow) -> Message:
         route=row[21],
         ping_route=row[22],
         details=checks.decode(row[23]),
+        client_id=row[24],
     )
 
 
@@ -233,6 +234,7 @@ def _message_row(
         d.send_datetime or now,
         d.expires_at,
         hybrid.encode(d.fallback),
+        d.client_id,
     )
 
 

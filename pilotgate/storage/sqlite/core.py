@@ -42,7 +42,7 @@ _INSERT_COLUMNS = (
     "status, error, send_datetime, ttl, callback, callback_method, created, modified, "
     "country, operator, test, route, ping_route"
 )
-_MESSAGE_COLUMNS = _INSERT_COLUMNS + ", details"
+_MESSAGE_COLUMNS = _INSERT_COLUMNS + ", details, client_id"
 _ACCOUNT_COLUMNS = (
     "id, email, password_hash, name, phone, tariff_id, default_sender, any_sender, allow_ip, "
     "state, referrer_id, balance, created, status_url, status_method, inbound_url, "
@@ -166,6 +166,7 @@ def _message(row: sqlite3.Row) -> Message:
         route=row[21],
         ping_route=row[22],
         details=checks.decode(row[23]),
+        client_id=row[24],
     )
 
 

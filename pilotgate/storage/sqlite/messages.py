@@ -63,8 +63,8 @@ class Messages(Core):
                     if isinstance(outcome, Submitted):
                         next_id += len(drafts)
                 db.executemany(
-                    f"INSERT INTO messages ({_INSERT_COLUMNS}, due_at, expires_at, fallback) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO messages ({_INSERT_COLUMNS}, due_at, expires_at, fallback, "
+                    "client_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
                 # The dashboard's per-day statistics (0011_dashboard), a row per group.
@@ -132,6 +132,7 @@ class Messages(Core):
                 _us(d.send_datetime) if d.send_datetime is not None else stamp,
                 None if d.expires_at is None else _us(d.expires_at),
                 hybrid.encode(d.fallback),
+                d.client_id,
             )
             for server_id, d in zip(ids, drafts, strict=True)
         )
