@@ -178,7 +178,7 @@ class App:
         if path == "/api2.php":
             answer = render.error(code, "json", "en", "utf-8")
         else:
-            answer = render.error(code, *request.peek_query(query))
+            answer = render.error(code, *request.style(request.read(query, b"", "")))
         metrics.API_REQUESTS.labels("undecoded", str(code)).inc()
         await _respond(send, 200, answer.body, answer.content_type)
 
