@@ -63,7 +63,8 @@ class LinkKeeper:
         self._started: dict[str, Link] = {}
         self._stopping = asyncio.Event()
         self._purged: datetime | None = None
-        self._backlog = Backlog(f"link keeper {owner}", cap=self._renew * 5)
+        # Tried once a round: the rounds are paced already.
+        self._backlog = Backlog(f"link keeper {owner}", first=0.0, cap=0.0)
 
     # Events ---------------------------------------------------------------------------------
     async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None:
