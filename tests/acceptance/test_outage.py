@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.dashboard.support import OPERATOR_EMAIL, OPERATOR_PASSWORD, Web
 from tests.pgcluster import private_cluster
 from tests.postgres import fresh_schema
 
@@ -169,24 +170,26 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
             first.cli(
                 "connector", "add", "smpp", "sim", "--host", "127.0.0.1", "--port", str(port),
                 "--system-id", "pilot", "--password", "secret",
+                # The submits stay unanswered, not failed, until the kill.
+                "--set", "response_timeout=120",
             )  # fmt: skip
             first.cli("route", "add", "*", "sms", "sim")
             account = first.create_account(balance="100.00")
             first.cli("account", "set", str(account.id), "--status-url", receiver.url)
             with httpx.Client(timeout=10) as client:
-                _wait(lambda: "bound=True" in first.cli("connector", "list"), 30, "a bind")
-                sent = [
-                    client.get(
-                        first.url + "/api.php",
-                        params={"send": "in doubt", "to": f"7916123456{n}",
-                                "apikey": account.key, "format": "json"},
-                    ).json()["send"][0]["server_id"]
-                    for n in range(3)
-                ]  # fmt: skip
+                _wait(lambda: "bound=True" in first.cli("connector", "list"), 60, "a bind")
+                # One send, so one claim: a link's submit waits for its answers, and a
+                # message claimed after the first would wait behind it.
+                answer = client.get(
+                    first.url + "/api.php",
+                    params={"send": "in doubt", "to": "79161234560,79161234561,79161234562",
+                            "apikey": account.key, "format": "json"},
+                ).json()  # fmt: skip
+                sent = [item["server_id"] for item in answer["send"]]
                 # The SMSC has the three submits and never answers them.
                 _wait(
                     lambda: re.search(r"window=3/", first.cli("connector", "list")) is not None,
-                    30,
+                    60,
                     "three submits in flight",
                 )
         finally:
@@ -208,6 +211,11 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
                 took = time.monotonic() - killed_at
                 found = _check(client, second.url, account.key, sent)
                 metrics = client.get(second.url + "/metrics").text
+            second.cli("operator", "add", OPERATOR_EMAIL, "--password", OPERATOR_PASSWORD)
+            console = Web(second.url)
+            assert console.login(OPERATOR_EMAIL, OPERATOR_PASSWORD, "console").status_code == 303
+            queue_page = console.get("/console/queue").text
+            console.close()
             _wait(lambda: set(receiver.final_reports()) >= set(sent), 30, "their callbacks")
             calls = [c for c in list(receiver.receiver.acknowledged) if c.params["status"] == "-1"]
         finally:
@@ -221,3 +229,4 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
     assert sorted(c.params["server_id"] for c in calls) == sorted(sent)
     assert {c.params["error"] for c in calls} == {"606"}
     assert re.search(r"^pilotgate_messages_handover_unknown 3\.0$", metrics, re.M), metrics
+    assert 'id="handover-unknown">0 / 3<' in queue_page
