@@ -1,17 +1,19 @@
 """Crash figures on PostgreSQL (issue 12): a private cluster (never the shared server), the
-real `pilotgate serve` with the emulator, and a steady load of single sends.
+real `pilotgate serve`, and a steady load of sends (4 threads, 20 recipients each), through
+the emulator (its journal counts hand-overs) and through an SMPP link to the simulator run
+in this process (it counts submits per phone):
 
-1. gateway: `kill -9` of the gateway N times (default 4) under load, restarted at once;
-2. outage: PostgreSQL itself crashed (`pg_ctl stop -m immediate`) for S seconds (default
-   40) under load, then started again.
+1. outage: PostgreSQL itself crashed (`pg_ctl stop -m immediate`) for S seconds (default
+   40) under load, then started again;
+2. gateway: `kill -9` of the gateway N times (default 4) under load, restarted at once.
 
-For each: answered messages lost (must be 0), handed to the emulator twice (must be 0),
-messages that should have been delivered but ended failed (must be 0 for the outage),
-messages left in doubt that ended as hand-over unknown (-1, 606), and how long each of those
-took from the kill to its final status.
+For each: answered messages lost (must be 0), handed over twice (must be 0), messages that
+should have been delivered but ended failed (must be 0), messages left in doubt that ended
+as hand-over unknown (-1, 606), and how long each of those took from the kill to its final
+status.
 
 Usage: .venv/bin/python bench/crash_pg.py [--kills 4] [--outage 40] [--unknown-after 300]
-       [--only gateway|outage] [--threads 4] [--via emulator|smpp|both]
+       [--only gateway|outage] [--threads 4] [--per-send 20] [--via emulator|smpp|both]
 """
 
 from __future__ import annotations
@@ -206,6 +208,7 @@ class Run:
             time.sleep(1)
 
     def report(self, title: str, kills: list[datetime], timeout: float) -> None:
+        """Print the figures; `kills` are the moments the gateway or database was killed."""
         rows = self.finish(timeout)
         answered = {int(i) for i in self.answered}
         lost = answered - set(rows)
@@ -263,8 +266,11 @@ def gateway_kills(
         sim.close()
 
 
-def database_outage(cluster: Cluster, seconds: float, unknown_after: float, threads: int) -> None:
-    run = Run(cluster, "outage", unknown_after, threads)
+def database_outage(
+    cluster: Cluster, seconds: float, unknown_after: float, threads: int, via: str
+) -> None:
+    sim = Simulator() if via == "smpp" else None
+    run = Run(cluster, f"outage{via}", unknown_after, threads, sim)
     run.start_load()
     run.wait_until(2000)
     cluster.crash()
@@ -273,7 +279,9 @@ def database_outage(cluster: Cluster, seconds: float, unknown_after: float, thre
     cluster.start()
     print(f"PostgreSQL down {(datetime.now(UTC) - crashed).total_seconds():.1f} s")
     run.wait_until(len(run.answered) + 2000, timeout=300)
-    run.report(f"PostgreSQL crashed for {seconds:g} s under load", [crashed], timeout=300)
+    run.report(f"PostgreSQL crashed for {seconds:g} s under load, via {via}", [crashed], 300)
+    if sim is not None:
+        sim.close()
 
 
 def main() -> None:
@@ -287,12 +295,13 @@ def main() -> None:
         "--via",
         choices=("emulator", "smpp", "both"),
         default="both",
-        help="gateway kills: connector",
+        help="the connector messages go to",
     )
     parser.add_argument("--per-send", type=int, default=20, help="recipients per send")
     args = parser.parse_args()
     global PER_SEND
     PER_SEND = args.per_send
+    vias = ("emulator", "smpp") if args.via == "both" else (args.via,)
     bindir = binaries()
     if bindir is None:
         raise SystemExit("no PostgreSQL binaries under /usr/lib/postgresql")
@@ -301,9 +310,10 @@ def main() -> None:
         cluster.init()
         cluster.start()
         if args.only in (None, "outage"):
-            database_outage(cluster, args.outage, args.unknown_after, args.threads)
+            for via in vias:
+                database_outage(cluster, args.outage, args.unknown_after, args.threads, via)
         if args.only in (None, "gateway"):
-            for via in ("emulator", "smpp") if args.via == "both" else (args.via,):
+            for via in vias:
                 gateway_kills(cluster, args.kills, args.unknown_after, args.threads, via)
     finally:
         cluster.destroy()
