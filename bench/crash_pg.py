@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -228,6 +229,7 @@ class Run:
             for i, r in rows.items()
             if r[0] == -1 and not (fails and r[2].endswith(fails)) and r[1] != 606
         ]
+        shutil.rmtree(self.workdir, ignore_errors=True)
         print(f"\n== {title}")
         print(f"answered {len(answered)}; lost {len(lost)}; handed over twice {len(twice)}")
         print(f"not final after the wait: {len(not_final)}; expired (600): {len(expired)}")
