@@ -235,6 +235,7 @@ def build_outbox(settings: Settings, store: Store) -> Outbox:
         batch=settings.claim_batch,
         lease_seconds=settings.lease_seconds,
         poll_interval=settings.poll_interval,
+        unknown_after=settings.handover_unknown_after,
     )
 
 

@@ -96,6 +96,9 @@ class Settings:
     claim_batch: int = 500
     lease_seconds: float = 30.0
     poll_interval: float = 0.2
+    #: Seconds after its lease ran out that a message whose worker died between claiming it
+    #: and recording its hand-over ends -1 with error 606 (hand-over unknown).
+    handover_unknown_after: float = 300.0
     #: Seconds a process holds a link (SMPP bind) without renewing before another process
     #: takes it over; renewed every third of that.
     link_lease_seconds: float = 15.0

@@ -62,6 +62,9 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     603: ("Rejected", "Отказано оператором"),
     604: ("Cancelled", "Отменено"),
     605: ("The recipient has disabled such messages", "Абонент запретил отправлять ему SMS"),
+    # Ours, not the original service's (docs/decisions.md, crash safety): a worker died
+    # between claiming the message and recording its hand-over.
+    606: ("Hand-over interrupted, delivery unknown", "Передача прервана, доставка неизвестна"),
     640: ("Sender is required", "Введите имя отправителя"),
     641: ("Sender is invalid", "Неправильное имя отправителя"),
     642: ("Sender is added", "Уже добавленное имя отправителя"),
@@ -69,6 +72,9 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     644: ("Callback is required (URL or email)", "Нужен callback (URL или email)"),
     645: ("Callback is invalid (URL or email)", "Неправильный callback (URL или email)"),
 }
+
+#: The error of a message whose hand-over to a connector is unknown (see 606 above).
+HANDOVER_UNKNOWN = 606
 
 
 def english(code: int) -> str:

@@ -140,7 +140,13 @@ class CallbackWorker:
     async def _flush(self) -> None:
         if self._finished:
             done, self._finished = self._finished, []
-            await self._store.finish_callbacks(self.owner, done, self._clock())
+            try:
+                await self._store.finish_callbacks(self.owner, done, self._clock())
+            except GatewayError:
+                # Kept for the next flush (an outage): dropped, each acknowledged callback
+                # would be sent again once its lease ran out.
+                self._finished = done + self._finished
+                raise
 
     async def _requests(
         self, jobs: Sequence[CallbackJob]

@@ -4,12 +4,16 @@ Exactly one process holds a link at a time, by a lease in the database that its 
 renews every few seconds. When the holder dies its lease runs out and another process takes
 the link over: that is the failover. The keeper is also the `Events` sink its links report
 to: part receipts and inbound SMS are committed before the call returns, so a link that
-acknowledges a deliver_sm afterwards never loses one.
+acknowledges a deliver_sm afterwards never loses one. When the database refuses receipts
+(an outage) the call still fails, so an SMSC is asked to send them again, and the keeper
+also keeps them and records them itself when the database is back: a link that cannot
+have them sent again (a SIP call's outcome) loses none either.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -22,6 +26,7 @@ from pilotgate.errors import GatewayError
 from pilotgate.storage.base import PartReceipt, Store
 
 from . import metrics
+from .backlog import Backlog
 from .outbox import ConnectorPool
 
 log = logging.getLogger("pilotgate.links")
@@ -58,6 +63,8 @@ class LinkKeeper:
         self._started: dict[str, Link] = {}
         self._stopping = asyncio.Event()
         self._purged: datetime | None = None
+        # Tried once a round: the rounds are paced already.
+        self._backlog = Backlog(f"link keeper {owner}", first=0.0, cap=0.0)
 
     # Events ---------------------------------------------------------------------------------
     async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None:
@@ -66,10 +73,23 @@ class LinkKeeper:
             for r in receipts
             if r.status in FINAL
         ]
-        if final:
-            matched = await self._store.record_receipts(connector, final, self._clock())
-            metrics.RECEIPTS.labels(connector, "matched").inc(matched)
-            metrics.RECEIPTS.labels(connector, "early").inc(len(final) - matched)
+        if not final:
+            return
+        try:
+            await self._record(connector, final, self._clock())
+        except GatewayError:
+            # Recorded twice at worst (the SMSC sends them again too): a receipt for a part
+            # that has its outcome already changes nothing.
+            self._backlog.add(
+                f"{len(final)} receipt(s) from {connector}",
+                functools.partial(self._record, connector, final, self._clock()),
+            )
+            raise
+
+    async def _record(self, connector: str, final: list[PartReceipt], now: datetime) -> None:
+        matched = await self._store.record_receipts(connector, final, now)
+        metrics.RECEIPTS.labels(connector, "matched").inc(matched)
+        metrics.RECEIPTS.labels(connector, "early").inc(len(final) - matched)
 
     async def pending(self, connector: str, limit: int) -> list[str]:
         return await self._store.pending_parts(connector, limit)
@@ -116,6 +136,7 @@ class LinkKeeper:
         """Take, renew or give up each link's lease, start or stop links to match, publish
         their state, and forget stale early receipts."""
         now = self._clock()
+        await self._backlog.flush()
         await self._pool.refresh(self._store)
         current: dict[str, object] = dict(self._pool.live)
         for name in [n for n, link in self._started.items() if current.get(n) is not link]:

@@ -78,6 +78,22 @@ OLDEST_DUE = Gauge(
     "Age of the oldest accepted message that is due and not yet handed over.",
     registry=REGISTRY,
 )
+HANDOVER_UNKNOWN = Counter(
+    "pilotgate_handover_unknown",
+    "Messages this process ended as hand-over unknown (-1, 606) after a worker died.",
+    registry=REGISTRY,
+)
+IN_DOUBT = Gauge(
+    "pilotgate_messages_in_doubt",
+    "Messages claimed by a worker whose lease ran out before it recorded the hand-over; "
+    "they end as hand-over unknown (-1, 606) after handover_unknown_after.",
+    registry=REGISTRY,
+)
+UNKNOWN_TOTAL = Gauge(
+    "pilotgate_messages_handover_unknown",
+    "Messages that ended as hand-over unknown (-1, 606), all processes, ever.",
+    registry=REGISTRY,
+)
 CALLBACK_BACKLOG = Gauge(
     "pilotgate_callback_backlog",
     "Callback jobs not yet acknowledged or given up (all, and those already due).",
@@ -94,4 +110,6 @@ def exposition(stats: QueueStats) -> bytes:
     OLDEST_DUE.set(stats.oldest_due_seconds)
     CALLBACK_BACKLOG.labels("all").set(stats.callbacks_pending)
     CALLBACK_BACKLOG.labels("due").set(stats.callbacks_due)
+    IN_DOUBT.set(stats.in_doubt)
+    UNKNOWN_TOTAL.set(stats.handover_unknown)
     return generate_latest(REGISTRY)

@@ -6,12 +6,19 @@ rows), hands each to the first usable connector of its route within that connect
 (the rest go back to the queue), records the hand-over (0 → 1), and applies outcomes that
 have come due. A claimed message is marked as being handed over in the same statement: if
 this worker dies before recording the hand-over, nobody knows whether the connector got it,
-so it is never handed over again (at most once) and ends by expiry (-1, error 600).
+so it is never handed over again (at most once). Such a message is "in doubt"; once its lease
+has been over for `unknown_after` it ends -1 with error 606 (hand-over unknown), with its
+callback, instead of waiting for its validity (docs/decisions.md).
+
+A hand-over the database refuses to record (an outage) is not dropped: it waits in a
+Backlog and is recorded, in order, when the database is back; meanwhile the worker claims
+nothing more, and its messages stay marked, so no other worker hands them over again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections import defaultdict
@@ -25,6 +32,7 @@ from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal, Store
 
 from . import hlrvip, metrics
+from .backlog import Backlog
 
 log = logging.getLogger("pilotgate.outbox")
 
@@ -100,6 +108,7 @@ class Outbox:
         batch: int = 500,
         lease_seconds: float = 30.0,
         poll_interval: float = 0.2,
+        unknown_after: float = 300.0,
     ) -> None:
         self._store = store
         self._pool = connectors
@@ -112,6 +121,11 @@ class Outbox:
         self._poll_delta = timedelta(seconds=poll_interval)
         self._released_at: datetime | None = None
         self._folded_at: datetime | None = None
+        self._unknown_after = timedelta(seconds=unknown_after)
+        self._backlog = Backlog(f"outbox {self.owner}", first=poll_interval)
+        #: Start of the current run of rounds that all reached the database (None after a
+        #: failed one): see `_sweep_unknown`.
+        self._steady_since: datetime | None = None
 
     @property
     def pool(self) -> ConnectorPool:
@@ -121,12 +135,34 @@ class Outbox:
     async def run_once(self) -> int:
         """One round; returns how many messages it moved (0 means idle)."""
         now = self._clock()
+        try:
+            if not await self._backlog.flush():
+                # The database is still away: claim nothing more until what we hold is
+                # recorded.
+                self._steady_since = None
+                return 0
+            if self._steady_since is None:
+                # First round after a failed one (or the first ever): everything this worker
+                # gave a connector is recorded by now, so a message it still leases was
+                # claimed and never handed over (say the claim committed but its answer was
+                # lost): give those back rather than leave them in doubt.
+                await self._store.release_leases(self.owner)
+            moved = await self._round(now)
+        except GatewayError:
+            self._steady_since = None
+            raise
+        if self._steady_since is None:
+            self._steady_since = now
+        return moved
+
+    async def _round(self, now: datetime) -> int:
         moved = 0
         # Schedules and expiry are due to the second; checking once per poll interval is enough
         # and keeps busy rounds (one per claimed batch) cheap.
         if self._released_at is None or now - self._released_at >= self._poll_delta:
             moved += await self._store.release_scheduled(now)
             moved += await self._store.expire(now, self._batch)
+            moved += await self._sweep_unknown(now)
             self._released_at = now
         if self._folded_at is None or now - self._folded_at >= FOLD_INTERVAL:
             # The dashboard's per-day statistics: PostgreSQL's pending deltas become counters
@@ -150,9 +186,27 @@ class Outbox:
             moved += await self._hand_over(name, messages, waiting)
         if waiting:
             # Back to the queue: they go when a connector comes back, or expire.
-            await self._store.release_leases(self.owner, waiting)
+            self._backlog.add(
+                f"release of {len(waiting)}",
+                functools.partial(self._store.release_leases, self.owner, waiting),
+            )
+            await self._backlog.flush()
         moved += await self._store.apply_due_outcomes(self._clock(), self._batch)
         return moved
+
+    async def _sweep_unknown(self, now: datetime) -> int:
+        """End messages left in doubt by a worker that died: claimed, lease over for
+        `unknown_after`, hand-over never recorded. Only after this worker has itself reached
+        the database for `unknown_after` without a failed round: a live worker whose
+        hand-overs wait in its backlog through an outage records them within seconds of the
+        database coming back, long before that."""
+        if self._steady_since is None or now - self._steady_since < self._unknown_after:
+            return 0
+        ended = await self._store.end_unknown_handovers(now - self._unknown_after, now, self._batch)
+        if ended:
+            log.warning("%d message(s) in doubt ended as hand-over unknown (-1, 606)", ended)
+            metrics.HANDOVER_UNKNOWN.inc(ended)
+        return ended
 
     async def _hand_over(self, name: str, messages: list[Message], waiting: list[int]) -> int:
         """Give `messages` to connector `name` within its rate; the rest wait in `waiting`."""
@@ -178,49 +232,57 @@ class Outbox:
             log.exception("connector %s failed on a batch of %d", name, len(messages))
             waiting += [m.server_id for m in messages]
             return 0
-        # HLRVIP to unreliable destinations: the PING's answer replaces the HLR's.
-        outcomes, via = await hlrvip.ping_leg(
-            messages, outcomes, self._pool.live, self._pool.usable, self._clock()
-        )
+        at = self._clock()
+        try:
+            # HLRVIP to unreliable destinations: the PING's answer replaces the HLR's.
+            outcomes, via = await hlrvip.ping_leg(
+                messages, outcomes, self._pool.live, self._pool.usable, at
+            )
+        except Exception:
+            # Nothing between the connector's answer and the backlog may fail: the
+            # connector has these messages now. The HLR's answer stands.
+            log.exception("PING leg after connector %s failed", name)
+            via = {}
         accepted = [o for o in outcomes if isinstance(o, Accepted)]
         refused = [o for o in outcomes if isinstance(o, Rejected)]
         answered = {o.server_id for o in outcomes}
         waiting += [m.server_id for m in messages if m.server_id not in answered]
-        handed = await self._store.record_handover(
-            self.owner,
-            [
-                Handover(
-                    server_id=a.server_id,
-                    connector=via.get(a.server_id, name),
-                    remote_id=a.remote_id,
-                    remote_ids=a.remote_ids,
-                    outcome_status=a.outcome_status,
-                    outcome_error=a.outcome_error,
-                    outcome_at=a.outcome_at,
-                    details=a.details,
-                )
-                for a in accepted
-            ],
-            self._clock(),
-        )
-        await self._store.count_handover(name, handed, self._clock())
-        metrics.HANDOVERS.labels(name).inc(handed)
-        if refused:
-            await self._refuse(name, refused)
-        return handed + len(refused)
-
-    async def _refuse(self, name: str, refused: list[Rejected]) -> None:
-        now = self._clock()
-        for r in refused:
-            log.info(
-                "connector %s refused server_id=%d (%s, error %d%s)",
-                name,
-                r.server_id,
-                "final" if r.final else "retry",
-                r.error,
-                f": {r.reason}" if r.reason else "",
+        handovers = [
+            Handover(
+                server_id=a.server_id,
+                connector=via.get(a.server_id, name),
+                remote_id=a.remote_id,
+                remote_ids=a.remote_ids,
+                outcome_status=a.outcome_status,
+                outcome_error=a.outcome_error,
+                outcome_at=a.outcome_at,
+                details=a.details,
             )
-            metrics.REFUSALS.labels(name, "final" if r.final else "retry").inc()
+            for a in accepted
+        ]
+        if handovers:
+            self._backlog.add(
+                f"hand-over of {len(handovers)} to {name}",
+                functools.partial(self._record, name, handovers, at),
+            )
+        if refused:
+            self._backlog.add(
+                f"{len(refused)} refusal(s) by {name}",
+                functools.partial(self._refuse, name, refused, at),
+            )
+        await self._backlog.flush()
+        return len(handovers) + len(refused)
+
+    async def _record(self, name: str, handovers: list[Handover], at: datetime) -> None:
+        handed = await self._store.record_handover(self.owner, handovers, at)
+        metrics.HANDOVERS.labels(name).inc(handed)
+        # The console's counter orders nothing: it may go behind later writes.
+        self._backlog.add(
+            f"{name}'s hand-over counter",
+            functools.partial(self._store.count_handover, name, handed, at),
+        )
+
+    async def _refuse(self, name: str, refused: list[Rejected], now: datetime) -> None:
         await self._store.refuse(
             self.owner,
             [
@@ -234,6 +296,16 @@ class Outbox:
             ],
             now,
         )
+        for r in refused:
+            log.info(
+                "connector %s refused server_id=%d (%s, error %d%s)",
+                name,
+                r.server_id,
+                "final" if r.final else "retry",
+                r.error,
+                f": {r.reason}" if r.reason else "",
+            )
+            metrics.REFUSALS.labels(name, "final" if r.final else "retry").inc()
 
     async def run(self) -> None:
         """Work until `stop()`; then give back the leases still held."""
@@ -254,8 +326,17 @@ class Outbox:
                 else:
                     await asyncio.sleep(0)  # let API requests in between busy rounds
         finally:
-            released = await self._store.release_leases(self.owner)
-            log.info("outbox worker %s stopped, %d leases released", self.owner, released)
+            if await self._backlog.flush(force=True):
+                released = await self._store.release_leases(self.owner)
+                log.info("outbox worker %s stopped, %d leases released", self.owner, released)
+            else:
+                # Giving the leases back now could let another worker hand over again what
+                # a connector already has: its messages end as hand-over unknown instead.
+                log.error(
+                    "outbox worker %s stopped with %d write(s) not recorded (database away)",
+                    self.owner,
+                    len(self._backlog),
+                )
 
     def stop(self) -> None:
         self._stopping.set()

@@ -180,6 +180,10 @@ class QueueStats:
     oldest_due_seconds: float
     callbacks_pending: int
     callbacks_due: int
+    #: Claimed, lease over, hand-over not recorded: will end as hand-over unknown.
+    in_doubt: int = 0
+    #: Messages that ended as hand-over unknown (-1, 606), ever.
+    handover_unknown: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -327,7 +331,7 @@ class Store(DashboardStore, Protocol):
         that does not hold a link leaves its messages to the one that does).
         Two owners never get the same message. If `owner` dies before recording the
         hand-over (or releasing them), the messages stay in doubt and are never claimed
-        again: at most one hand-over per message; expiry ends them."""
+        again: at most one hand-over per message; `end_unknown_handovers` ends them."""
 
     async def record_handover(
         self, owner: str, handovers: Sequence[Handover], now: datetime
@@ -343,7 +347,14 @@ class Store(DashboardStore, Protocol):
         claimed again at once."""
 
     async def expire(self, now: datetime, limit: int) -> int:
-        """Messages past their `expires_at` without a final status become -1, error 600."""
+        """Messages past their `expires_at` without a final status become -1, error 600;
+        not those being handed over (claimed, hand-over not yet recorded): their worker may
+        be recording it, else `end_unknown_handovers` ends them."""
+
+    async def end_unknown_handovers(self, lease_before: datetime, now: datetime, limit: int) -> int:
+        """Messages in doubt whose lease ran out before `lease_before` (their worker died
+        between claim and recorded hand-over) become -1, error 606 (codes.HANDOVER_UNKNOWN),
+        still charged: the connector may have sent them. Returns how many."""
 
     # connectors and routes ----------------------------------------------------------------
     async def save_connector(

@@ -118,8 +118,10 @@ def test_kill_9_mid_load_loses_nothing_and_hands_nothing_over_twice(
         "PILOTGATE_EMULATOR_JOURNAL": str(journal),
         "PILOTGATE_EMULATOR_DELAY": "0.3",
         "PILOTGATE_EMULATOR_FAIL_SUFFIXES": "7",
-        # Messages left in doubt by the crash end by expiry: make that quick.
-        "PILOTGATE_DEFAULT_VALIDITY_SECONDS": "5",
+        # Messages left in doubt by the crash end as hand-over unknown (-1, 606) once their
+        # lease and handover_unknown_after have passed: make that quick.
+        "PILOTGATE_LEASE_SECONDS": "2",
+        "PILOTGATE_HANDOVER_UNKNOWN_AFTER": "2",
         "PILOTGATE_CALLBACK_ALLOW_NETWORKS": "127.0.0.0/8",
         "PILOTGATE_CALLBACK_RETRY_FIRST": "0.3",
         "PILOTGATE_CALLBACK_RETRY_CAP": "1",

@@ -417,9 +417,21 @@ async def test_a_dead_owners_messages_stay_in_doubt_and_are_never_handed_over_tw
     # w1 dies mid hand-over: long after its lease, nobody may take them again.
     later = NOW + LEASE + SECOND
     assert await store.claim("w2", later, later + LEASE, 10) == []
-    # They end by expiry, like any message that never reached a final status.
-    assert await store.expire(NOW + 100 * SECOND, 10) == 2
+    # Not by expiry (a live owner may still be recording their hand-over, issue 12): by
+    # end_unknown_handovers, once their lease has been over long enough: -1, 606, charged.
+    assert await store.expire(NOW + 100 * SECOND, 10) == 0
+    stats = await store.queue_stats(later)
+    assert (stats.in_doubt, stats.handover_unknown) == (2, 0)
+    assert await store.end_unknown_handovers(NOW + LEASE - SECOND, later, 10) == 0
+    assert await store.end_unknown_handovers(NOW + LEASE + SECOND, later, 10) == 2
     assert await statuses(store, account.id, ids) == dict.fromkeys(ids, Status.UNDELIVERED)
+    assert {m.error for m in await store.messages_by_ids(ids)} == {606}
+    assert await balance(store, account.id) == 1_000 - 2 * 150
+    stats = await store.queue_stats(later)
+    assert (stats.in_doubt, stats.handover_unknown) == (0, 2)
+    # Their late hand-over (were the owner alive after all) changes nothing any more.
+    handover = Handover(server_id=ids[0], connector="c", remote_id="r")
+    assert await store.record_handover("w1", [handover], later) == 0
 
 
 async def test_released_messages_can_be_claimed_again_at_once(store: Store) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from psycopg import sql
 
+from pilotgate.domain import codes
 from pilotgate.domain.messages import Message
 
 from ..base import (
@@ -108,10 +109,12 @@ class Callbacks(Core):
             "SELECT (SELECT COUNT(*) FROM messages WHERE status = 0), "
             "(SELECT COUNT(*) FROM messages WHERE status = 1), "
             "(SELECT COUNT(*) FROM messages WHERE status = 3), "
-            "(SELECT MIN(due_at) FROM messages WHERE status = 0 AND due_at <= %s)",
-            (now,),
+            "(SELECT MIN(due_at) FROM messages WHERE status = 0 AND due_at <= %s), "
+            "(SELECT COUNT(*) FROM messages WHERE status = 0 AND handing AND lease_until < %s), "
+            "(SELECT COUNT(*) FROM messages WHERE status = -1 AND error = %s)",
+            (now, now, codes.HANDOVER_UNKNOWN),
         )
-        accepted, handed_over, scheduled, oldest = rows[0]
+        accepted, handed_over, scheduled, oldest, in_doubt, unknown = rows[0]
         pending, due = await self.callback_backlog(now)
         return QueueStats(
             accepted=int(accepted),
@@ -120,4 +123,6 @@ class Callbacks(Core):
             oldest_due_seconds=0.0 if oldest is None else (now - oldest).total_seconds(),
             callbacks_pending=pending,
             callbacks_due=due,
+            in_doubt=int(in_doubt),
+            handover_unknown=int(unknown),
         )

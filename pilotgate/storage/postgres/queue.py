@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.domain import checks, routing
+from pilotgate.domain import checks, codes, routing
 from pilotgate.domain.messages import Message
 from pilotgate.domain.routing import Route
 from pilotgate.errors import NotFoundError
@@ -210,7 +210,17 @@ class Queue(Links):
         return await self._queue_count(
             "UPDATE messages SET status = -1, error = 600, modified = %s, lease_owner = NULL, "
             "lease_until = NULL WHERE id IN (SELECT id FROM messages WHERE status IN (0, 1, 3) "
+            "AND NOT (status = 0 AND handing) "
             "AND expires_at <= %s ORDER BY expires_at LIMIT %s FOR UPDATE SKIP LOCKED)",
             (now, now, limit),
             durable=False,
+        )
+
+    async def end_unknown_handovers(self, lease_before: datetime, now: datetime, limit: int) -> int:
+        return await self._queue_count(
+            "UPDATE messages SET status = -1, error = %s, modified = %s, lease_owner = NULL, "
+            "lease_until = NULL, handing = false WHERE id IN (SELECT id FROM messages "
+            "WHERE status = 0 AND handing AND lease_until < %s ORDER BY lease_until LIMIT %s "
+            "FOR UPDATE SKIP LOCKED)",
+            (codes.HANDOVER_UNKNOWN, now, lease_before, limit),
         )

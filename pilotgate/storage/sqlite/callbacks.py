@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from pilotgate.domain import codes
 from pilotgate.domain.messages import Message
 
 from ..base import (
@@ -114,6 +115,11 @@ class Callbacks(Core):
         oldest = self._read(
             "SELECT MIN(due_at) FROM messages WHERE status = 0 AND due_at <= ?", (stamp,)
         )[0][0]
+        in_doubt, unknown = self._read(
+            "SELECT (SELECT COUNT(*) FROM messages WHERE status = 0 AND handing = 1 "
+            "AND lease_until < ?), (SELECT COUNT(*) FROM messages WHERE status = -1 AND error = ?)",
+            (stamp, codes.HANDOVER_UNKNOWN),
+        )[0]
         pending, due = await self.callback_backlog(now)
         return QueueStats(
             accepted=counts[0],
@@ -122,4 +128,6 @@ class Callbacks(Core):
             oldest_due_seconds=0.0 if oldest is None else (stamp - oldest) / 1e6,
             callbacks_pending=pending,
             callbacks_due=due,
+            in_doubt=int(in_doubt),
+            handover_unknown=int(unknown),
         )

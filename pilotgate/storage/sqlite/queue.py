@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.domain import checks, routing
+from pilotgate.domain import checks, codes, routing
 from pilotgate.domain.messages import Message
 from pilotgate.domain.routing import Route
 from pilotgate.errors import NotFoundError
@@ -218,6 +218,17 @@ class Queue(Links):
             return db.execute(
                 "UPDATE messages SET status = -1, error = 600, modified = ?, lease_owner = NULL, "
                 "lease_until = NULL WHERE id IN (SELECT id FROM messages WHERE status IN (0, 1, 3) "
+                "AND NOT (status = 0 AND handing = 1) "
                 "AND expires_at <= ? ORDER BY expires_at LIMIT ?)",
                 (_us(now), _us(now), limit),
+            ).rowcount
+
+    async def end_unknown_handovers(self, lease_before: datetime, now: datetime, limit: int) -> int:
+        with self._tx() as db:
+            return db.execute(
+                "UPDATE messages SET status = -1, error = ?, modified = ?, lease_owner = NULL, "
+                "lease_until = NULL, handing = 0 WHERE id IN (SELECT id FROM messages "
+                "WHERE status = 0 AND handing = 1 AND lease_until < ? ORDER BY lease_until "
+                "LIMIT ?)",
+                (codes.HANDOVER_UNKNOWN, _us(now), _us(lease_before), limit),
             ).rowcount
