@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from pilotgate.domain.messages import Message, Status
+from pilotgate.domain.messages import Message, Status, ending
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +29,13 @@ class Accepted:
     outcome_at: datetime | None = None
     #: Result fields of a number check (`imsi`, `mcc`, `net`…, see domain.checks).
     details: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Storage later moves the message 1 -> outcome_status in SQL without asking the
+        # status table, so it is asked here: a connector answering 0, 1, 3 or -2 is a bug
+        # (the outbox puts its batch back in the queue, logged), never a stuck message.
+        if self.outcome_status is not None:
+            ending(self.outcome_status)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,7 +7,9 @@
     1 ──> 0 only when a VIBERSMS message's Viber attempt fails: it is queued again as an
           SMS (domain/hybrid.py); no callback reports that step
 
-A final status never changes. Every status change in PilotGate goes through `move`.
+A final status never changes. This table is the one source: Python checks a status it
+computes with `move` or `ending`, and the SQL in storage/ (which moves statuses itself) is
+held to it by tests/contract/test_status_moves.py on both databases.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 }
 
 
+#: What a message is stored with: queued, scheduled, or refused at once (never charged).
+INITIAL: frozenset[Status] = frozenset({Status.ACCEPTED, Status.SCHEDULED, Status.ERROR})
+
+#: How a handed-over message ends by its connector's word (an outcome or its receipts);
+#: 1 -> 0 is the hybrid fallback's alone, never a connector's answer.
+ENDINGS: frozenset[Status] = ALLOWED[Status.HANDED_OVER] & FINAL
+
+
 class IllegalMoveError(ValueError):
     """A status change the table above does not allow."""
 
@@ -50,6 +60,14 @@ def move(current: Status, new: Status) -> Status:
     """Return `new` if the move is allowed, else raise IllegalMoveError."""
     if new not in ALLOWED[current]:
         raise IllegalMoveError(f"status {current.value} cannot become {new.value}")
+    return new
+
+
+def ending(new: Status) -> Status:
+    """Return `new` if a handed-over message may end with it (ENDINGS), else raise
+    IllegalMoveError: storage applies it later as 1 -> `new` without asking again."""
+    if new not in ENDINGS:
+        raise IllegalMoveError(f"a handed-over message cannot end as {new.value}")
     return new
 
 
@@ -83,6 +101,12 @@ class Draft:
     fallback: Fallback | None = None
     #: API-2: the client's own `id` of the item as its JSON text, '' when it gave none.
     client_id: str = ""
+
+    def __post_init__(self) -> None:
+        # Storage inserts whatever status it is given; a draft born handed over or
+        # delivered would skip the table altogether.
+        if self.status not in INITIAL:
+            raise IllegalMoveError(f"a message cannot be stored as {self.status}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from pilotgate.connectors.base import Link, MobileOriginated, Receipt
 from pilotgate.domain import stoplist
-from pilotgate.domain.messages import FINAL
+from pilotgate.domain.messages import ENDINGS
 from pilotgate.errors import GatewayError
 from pilotgate.storage.base import PartReceipt, Store
 
@@ -71,7 +71,7 @@ class LinkKeeper:
         final = [
             PartReceipt(remote_id=r.remote_id, status=r.status, error=r.error, details=r.details)
             for r in receipts
-            if r.status in FINAL
+            if r.status in ENDINGS  # 2 or -1: how the table lets a handed-over message end
         ]
         if not final:
             return

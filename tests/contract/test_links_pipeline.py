@@ -103,6 +103,20 @@ async def test_the_holder_hands_over_and_receipts_settle_the_messages(store):
     assert await statuses(store, account.id, [multi]) == {multi: Status.DELIVERED}
 
 
+async def test_a_receipt_saying_error_is_no_ending_the_real_one_after_it_still_settles(store):
+    # -2 is never how a handed-over message ends (domain ENDINGS): recorded, it would take
+    # the part's one outcome and leave the message handed over until it expired.
+    account = await new_account(store, balance=10_000)
+    _, outbox, keeper = await _process(store, "p1")
+    await keeper.run_once()
+    (sid,) = (await store.submit(account.id, [draft("79001234561", route="smsc")], NOW)).server_ids
+    await outbox.run_once()
+    await keeper.receipts("smsc", [Receipt(remote_id=f"{sid}-1", status=Status.ERROR, error=1)])
+    assert await statuses(store, account.id, [sid]) == {sid: Status.HANDED_OVER}
+    await keeper.receipts("smsc", [Receipt(remote_id=f"{sid}-1", status=Status.DELIVERED)])
+    assert await statuses(store, account.id, [sid]) == {sid: Status.DELIVERED}
+
+
 async def test_inbound_goes_to_the_number_owner_and_stop_releases_the_link(store):
     account = await new_account(store)
     await store.save_number("79990000001", account.id, NOW)
