@@ -152,9 +152,6 @@ class References:
             if not busy:
                 del self._busy[phone]
 
-    def in_flight(self, phone: str) -> frozenset[int]:
-        return frozenset(self._busy.get(phone, ()))
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fragment:
