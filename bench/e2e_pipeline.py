@@ -214,10 +214,10 @@ def batches(messages: int, batch: int) -> Iterator[str]:
 
 
 def quiet_sniffio() -> None:
-    """httpcore runs `import sniffio` on every request (twice) to learn the async library;
-    sniffio is not installed (anyio 4.16 no longer needs it), so each attempt searches
-    sys.path and fails: ~20 % of an httpx client's CPU. A None entry in sys.modules makes the
-    import fail at once, and httpcore then assumes asyncio, which is what runs here."""
+    """httpcore runs `import sniffio` on every request (twice) to learn the async library.
+    The dev extras pin sniffio, so this is a no-op there; where it is missing, each attempt
+    searches sys.path and fails (~20 % of an httpx client's CPU). A None entry in sys.modules
+    makes the import fail at once, and httpcore then assumes asyncio, which is what runs here."""
     sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 

@@ -41,5 +41,3 @@ def configure(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # One line per callback request is noise at INFO; our own callback log says what matters.
-    logging.getLogger("httpx").setLevel(logging.WARNING)

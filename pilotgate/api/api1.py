@@ -25,16 +25,11 @@ def credentials(p: Params) -> Credentials:
 
 
 def command_of(p: Params) -> str:
-    """The command `dispatch` will run, for metrics."""
+    """The command `run` will run, for metrics."""
     for name in ("send", "check", "balance", "inbound", "add_sender"):
         if p.has(name):
             return name
     return "senders" if (p.get("list") or "").lower() == "senders" else "info"
-
-
-async def dispatch(gateway: Gateway, p: Params, client_ip: str) -> render.Answer:
-    """Authenticate and run the command; ApiError propagates to the caller to render."""
-    return await run(gateway, await gateway.authenticate(credentials(p), client_ip), p)
 
 
 async def run(gateway: Gateway, account: Account, p: Params) -> render.Answer:

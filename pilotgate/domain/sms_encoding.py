@@ -15,8 +15,6 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import gsm0338  # noqa: F401  # registers the "gsm03.38" codec (default + extension table)
-
 from . import text as sms_text
 
 GSM, UCS2, LATIN1 = 0x00, 0x08, 0x03
@@ -77,10 +75,45 @@ def unpack_septets(data: bytes, fill_bits: int = 0) -> bytes:
     return septets
 
 
+# Septets from the one GSM 03.38 table in `domain.text` (the escape is not a character).
+_SEPTETS: dict[str, bytes] = {
+    char: bytes([code])
+    for code, char in enumerate(sms_text.GSM_ALPHABET)
+    if code != sms_text.GSM_ESCAPE
+} | {
+    char: bytes([sms_text.GSM_ESCAPE, code]) for char, code in sms_text.GSM_EXTENSION_CODES.items()
+}
+_EXTENDED: dict[int, str] = {code: char for char, code in sms_text.GSM_EXTENSION_CODES.items()}
+
+
+def gsm_encode(text: str) -> bytes:
+    """One septet per octet; `text` must be GSM-7 (`domain.text.encoding_of`)."""
+    return b"".join(_SEPTETS[char] for char in text)
+
+
+def gsm_decode(septets: bytes) -> tuple[str, bool]:
+    """(text, lossy): a septet over 0x7F or an escape to no extension character reads as
+    U+FFFD; an escape with nothing after it (the part was cut there) is dropped."""
+    out: list[str] = []
+    lossy, i = False, 0
+    while i < len(septets):
+        if septets[i] == sms_text.GSM_ESCAPE:
+            if i + 1 == len(septets):
+                break
+            char = _EXTENDED.get(septets[i + 1])
+            i += 2
+        else:
+            char = sms_text.GSM_ALPHABET[septets[i]] if septets[i] < 0x80 else None
+            i += 1
+        lossy = lossy or char is None
+        out.append("\ufffd" if char is None else char)
+    return "".join(out), lossy
+
+
 def _encode_body(text: str, coding: int, packed: bool, fill_bits: int = 0) -> bytes:
     if coding == UCS2:
         return text.encode("utf-16-be")
-    septets = text.encode("gsm03.38")
+    septets = gsm_encode(text)
     return pack_septets(septets, fill_bits) if packed else septets
 
 
@@ -152,9 +185,6 @@ class References:
             if not busy:
                 del self._busy[phone]
 
-    def in_flight(self, phone: str) -> frozenset[int]:
-        return frozenset(self._busy.get(phone, ()))
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fragment:
@@ -176,10 +206,8 @@ def decode_body(data: bytes, coding: int, *, packed: bool = False, fill: int = 0
             return Fragment(text=data.decode("utf-16-be", errors="replace"), lossy=True)
     if coding in (GSM, 0x01):
         septets = unpack_septets(data, fill) if packed else data
-        try:
-            return Fragment(text=septets.decode("gsm03.38"))
-        except UnicodeDecodeError:
-            return Fragment(text=septets.decode("gsm03.38", errors="replace"), lossy=True)
+        text, lossy = gsm_decode(septets)
+        return Fragment(text=text, lossy=lossy)
     # Latin-1 (3) and anything we do not know: one byte, one character, nothing lost.
     return Fragment(text=data.decode("latin-1"), lossy=coding != LATIN1)
 

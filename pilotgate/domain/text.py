@@ -12,14 +12,22 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-# GSM 03.38 default alphabet, in code order (0x00..0x7F). 0x1B is the escape to the
-# extension table and is not a character of its own.
-_BASIC = (
+# The GSM 03.38 alphabet, written here and nowhere else: `sms_encoding` turns text into
+# septets and back with these same tables, so what we count is what we send.
+#: The default alphabet, in code order (0x00..0x7F). 0x1B is the escape to the extension
+#: table and is not a character of its own.
+GSM_ALPHABET = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-GSM_BASIC: frozenset[str] = frozenset(_BASIC) - {"\x1b"}
-GSM_EXTENSION: frozenset[str] = frozenset("\f^{}\\[~]|€")
+GSM_ESCAPE = 0x1B
+#: The extension table: each character travels as the escape and this code (two septets).
+GSM_EXTENSION_CODES: dict[str, int] = {
+    "\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F,
+    "[": 0x3C, "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65,
+}  # fmt: skip
+GSM_BASIC: frozenset[str] = frozenset(GSM_ALPHABET) - {"\x1b"}
+GSM_EXTENSION: frozenset[str] = frozenset(GSM_EXTENSION_CODES)
 
 GSM_SINGLE, GSM_MULTI = 160, 153
 UCS2_SINGLE, UCS2_MULTI = 70, 67

@@ -13,9 +13,6 @@ from datetime import datetime
 #: The `from` value that asks for a two-way SMS; stored as the message's `sender_orig`.
 TWO_WAY = "2WAY"
 
-#: How long a reply is linked to the 2WAY message it answers (contract §13.5).
-DEFAULT_HOURS = 72
-
 
 def for_route(pool: Sequence[tuple[str, str, str]], route: Sequence[str]) -> list[tuple[str, str]]:
     """The (number, prefix) entries of a pool of (number, prefix, connector) that a message

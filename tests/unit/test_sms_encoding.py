@@ -139,3 +139,35 @@ def test_a_completed_message_is_given_again_until_finished():
     joined.finish("p", "n", last)
     assert joined.add("p", "n", last, 2) is None  # a new message with the same reference
     joined.finish("p", "n", enc.Fragment(text="x"))
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_every_character_counted_as_gsm7_goes_out_and_comes_back_as_itself(packed):
+    # One table (domain.text) decides both what is GSM-7 and the septets it travels as.
+    alphabet = "".join(sorted(sms_text.GSM_BASIC | sms_text.GSM_EXTENSION))
+    assert sms_text.encoding_of(alphabet) is sms_text.Encoding.GSM7
+    [part] = enc.encode(alphabet, concat=Concat.PAYLOAD, reference=0, packed=packed)
+    body = part.short_message or part.tlvs[0][1]
+    septets = enc.unpack_septets(body) if packed and part.short_message else body
+    assert enc.decode_body(septets, 0) == enc.Fragment(text=alphabet)
+
+
+def test_gsm_septets_follow_the_03_38_table():
+    assert enc.gsm_encode("@£$¥\nÅΔ_ÆßÉ ¤¡ÄÖÑÜ§¿äöñüà") == bytes.fromhex(
+        "000102030a0e10111c1e1f2024405b5c5d5e5f607b7c7d7e7f"
+    )
+    assert enc.gsm_encode("\f€") == bytes.fromhex("1b0a1b65")
+
+
+@pytest.mark.parametrize(
+    ("septets", "text", "lossy"),
+    [
+        (b"\x1b\x41", "\ufffd", True),  # an escape to no extension character
+        (b"\x1b\x1bA", "\ufffdA", True),
+        (b"\x80a", "\ufffda", True),  # not a septet
+        (b"ab\x1b", "ab", False),  # the escape of a part cut after it
+    ],
+)
+def test_gsm_septets_that_do_not_decode_read_as_replacement(septets, text, lossy):
+    assert enc.gsm_decode(septets) == (text, lossy)
+    assert enc.decode_body(septets, 0) == enc.Fragment(text=text, lossy=lossy)

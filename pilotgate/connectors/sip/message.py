@@ -147,16 +147,6 @@ def _split_commas(value: str) -> list[str]:
     return parts
 
 
-def param(value: str, name: str) -> str | None:
-    """A `;name=value` parameter of a header value (outside any <...>), e.g. `tag`."""
-    tail = value.rsplit(">", 1)[-1] if ">" in value else value
-    for part in tail.split(";")[1:]:
-        key, _, found = part.partition("=")
-        if key.strip().lower() == name:
-            return found.strip()
-    return None
-
-
 def uri_of(value: str) -> str:
     """The URI of a name-addr (`"Bob" <sip:bob@host>;tag=1` → `sip:bob@host`)."""
     if "<" in value:

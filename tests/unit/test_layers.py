@@ -1,0 +1,36 @@
+"""The import-linter contracts stay whole as packages are added (scripts/check runs them)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+#: What the pipeline may use of `pilotgate.connectors`: the protocol, and the sockets that
+#: only go where the address policy allows. Everything else there is a connector kind.
+SHARED = {"__init__", "base", "outbound"}
+
+
+def _contract(name: str) -> dict[str, Any]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == name]
+    return contract
+
+
+def test_only_bootstrap_names_any_connector_kind():
+    folder = ROOT / "pilotgate" / "connectors"
+    kinds = {
+        f"pilotgate.connectors.{path.stem}"
+        for path in folder.iterdir()
+        if path.stem not in SHARED and (path.suffix == ".py" or (path / "__init__.py").is_file())
+    }
+    assert kinds >= {
+        "pilotgate.connectors.emulator",
+        "pilotgate.connectors.smpp",
+        "pilotgate.connectors.sip",
+        "pilotgate.connectors.relay",
+        "pilotgate.connectors.hlr",
+    }
+    forbidden = set(_contract("Only bootstrap names concrete adapters")["forbidden_modules"])
+    assert kinds <= forbidden, f"not in the contract: {sorted(kinds - forbidden)}"
