@@ -22,7 +22,7 @@ from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
-from pilotgate.gateway import Gateway, Passwords, PasswordSettings, Policy
+from pilotgate.gateway import Gateway, GatewayPolicy, Passwords, PasswordSettings
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
 from pilotgate.pipeline.links import LinkKeeper
@@ -31,7 +31,7 @@ from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
 from pilotgate.storage.sqlite import SqliteStore
 
 if TYPE_CHECKING:
-    from pilotgate.api.dashboard import Dashboard
+    from pilotgate.api.dashboard import DashboardApp
 
 log = logging.getLogger("pilotgate")
 
@@ -96,7 +96,7 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
     return Gateway(
         store,
         now,
-        Policy(
+        GatewayPolicy(
             max_recipients=settings.max_recipients,
             max_parts=settings.max_parts,
             default_sender=settings.default_sender,
@@ -124,12 +124,12 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
     )
 
 
-def build_dashboard(settings: Settings, gateway: Gateway) -> Dashboard:
+def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
     """The web cabinet and console, served by the same app as the API."""
     # Imported here: Jinja2 and the pages would slow every admin command's start.
-    from pilotgate.api.dashboard import Dashboard, DashboardSettings
+    from pilotgate.api.dashboard import DashboardApp, DashboardSettings
 
-    return Dashboard(
+    return DashboardApp(
         gateway,
         DashboardSettings(
             max_form_bytes=settings.dashboard_max_form_bytes,

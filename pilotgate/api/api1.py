@@ -32,7 +32,7 @@ def command_of(p: Params) -> str:
     return "senders" if (p.get("list") or "").lower() == "senders" else "info"
 
 
-async def run(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def run(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     """Run the command of an authenticated request; ApiError propagates to the caller."""
     await _referrer(gateway, account, p.get("r"))
     if p.has("send"):
@@ -65,7 +65,7 @@ def _flag(p: Params, name: str) -> bool:
     return (p.get(name) or "0").strip() not in ("0", "")
 
 
-async def _send(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def _send(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     fields = rules.fields(p.get("fields") or "")
     result = await gateway.send(
         account,
@@ -106,7 +106,7 @@ def _page(p: Params) -> tuple[int, int]:
     return max(1, min(limit, MAX_CHECK_IDS)), min(offset, MAX_OFFSET)
 
 
-async def _check(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def _check(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     fields = rules.fields(p.get("fields") or "")
     value = (p.get("check") or "").strip().lower()
     limit, offset = _page(p)
@@ -132,7 +132,7 @@ async def _check(gateway: Gateway, account: Account, p: Params) -> render.Answer
 
 async def _check_ids(
     gateway: Gateway, account: Account, value: str, fields: tuple[str, ...], p: Params
-) -> render.Answer:
+) -> render.HttpAnswer:
     raw = [item.strip() for item in value.split(",") if item.strip()]
     if not raw:
         raise ApiError(300)
@@ -151,7 +151,7 @@ async def _check_ids(
     return render.check(items, p.format, p.charset)
 
 
-async def _balance(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def _balance(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     if (p.get("balance") or "rur").strip().lower() == "sms":
         value = str(await gateway.balance_sms(account))
     else:
@@ -159,7 +159,7 @@ async def _balance(gateway: Gateway, account: Account, p: Params) -> render.Answ
     return render.scalar("balance", value, p.format, p.charset)
 
 
-async def _info(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def _info(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     senders = await gateway.approved_senders(account)
     values = {
         "id": str(account.id),
@@ -177,7 +177,7 @@ async def _info(gateway: Gateway, account: Account, p: Params) -> render.Answer:
     return render.info(values, p.format, p.charset)
 
 
-async def _inbound(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def _inbound(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     messages = await gateway.inbound(account, p.get("inbound") or "all")
     items = [
         {
@@ -193,7 +193,7 @@ async def _inbound(gateway: Gateway, account: Account, p: Params) -> render.Answ
     return render.inbound(items, p.format, p.charset)
 
 
-async def _add_sender(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def _add_sender(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     sender = await gateway.add_sender(
         account, p.get("add_sender") or "", p.get("description") or "", p.get("callback") or ""
     )
@@ -209,7 +209,7 @@ async def _add_sender(gateway: Gateway, account: Account, p: Params) -> render.A
     )
 
 
-async def _senders(gateway: Gateway, account: Account, p: Params) -> render.Answer:
+async def _senders(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
     items = [
         {"id": str(s.id), "name": s.name, "state": s.state.value, "created": render.when(s.created)}
         for s in await gateway.senders(account)

@@ -33,11 +33,11 @@ XML_TYPE = "text/xml; charset=utf-8"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Outcome:
+class Api2Outcome:
     """The answer to one request, a result for metrics ("ok" or the error code), and for
     an authenticated caller the `debug=` address it gave, if any."""
 
-    answer: render.Answer
+    answer: render.HttpAnswer
     result: str
     account: Account | None = None
     debug: str | None = None
@@ -47,8 +47,8 @@ class Outcome:
 
 async def handle(
     gateway: Gateway, query: bytes, body: bytes, content_type: str, client_ip: str
-) -> Outcome:
-    """Answer one request (see `Outcome`)."""
+) -> Api2Outcome:
+    """Answer one request (see `Api2Outcome`)."""
     xml = False
     account: Account | None = None
     debug: str | None = None
@@ -70,8 +70,8 @@ async def handle(
         answer = await run(gateway, account, commands)
     except ApiError as exc:
         error = render.error(exc.code, "xml" if xml else "json", "en", "utf-8")
-        return Outcome(error, str(exc.code), account, debug, values)
-    return Outcome(_encode(answer, xml), "ok", account, debug, values)
+        return Api2Outcome(error, str(exc.code), account, debug, values)
+    return Api2Outcome(_encode(answer, xml), "ok", account, debug, values)
 
 
 def _as_text(value: Any) -> str:
@@ -306,13 +306,13 @@ async def _info(gateway: Gateway, account: Account) -> dict[str, Any]:
     }
 
 
-def _encode(answer: dict[str, Any], xml: bool) -> render.Answer:
+def _encode(answer: dict[str, Any], xml: bool) -> render.HttpAnswer:
     if not xml:
         text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
-        return render.Answer(text.encode("utf-8"), JSON_TYPE)
+        return render.HttpAnswer(text.encode("utf-8"), JSON_TYPE)
     body = "".join(_xml(key, value) for key, value in answer.items())
     text = f"{render.XML_HEAD.format('utf-8')}<response>{body}</response>"
-    return render.Answer(text.encode("utf-8"), XML_TYPE)
+    return render.HttpAnswer(text.encode("utf-8"), XML_TYPE)
 
 
 def _xml(tag: str, value: Any) -> str:

@@ -22,7 +22,7 @@ from . import api1, api2, render, request, scrape
 from .asgi import BodyIncompleteError, BodyTooLargeError, Receive, Scope, Send, read_body
 
 if TYPE_CHECKING:
-    from .dashboard import Dashboard
+    from .dashboard import DashboardApp
 
 log = logging.getLogger("pilotgate.api")
 
@@ -87,7 +87,7 @@ class App:
         *,
         max_body_bytes: int,
         debug_mail: DebugMailer | None = None,
-        dashboard: Dashboard | None = None,
+        dashboard: DashboardApp | None = None,
         metrics_token: str = "",
         metrics_public: bool = False,
     ) -> None:
@@ -182,7 +182,7 @@ class App:
         metrics.API_REQUESTS.labels("undecoded", str(code)).inc()
         await _respond(send, 200, answer.body, answer.content_type)
 
-    async def api1(self, scope: Scope, body: bytes) -> render.Answer:
+    async def api1(self, scope: Scope, body: bytes) -> render.HttpAnswer:
         content_type = _content_type(scope)
         query: bytes = scope.get("query_string", b"")
         fmt, lang, charset, command = "text", "en", "utf-8", "undecoded"
@@ -218,7 +218,7 @@ class App:
         address: str | None,
         values: Mapping[str, str],
         account: Account,
-        answer: render.Answer,
+        answer: render.HttpAnswer,
         charset: str = "utf-8",
     ) -> None:
         """Queue the `debug=` copy of an authenticated call (contract §14); never raises and
@@ -239,7 +239,7 @@ class App:
         except Exception:  # a debug copy must never turn into the caller's error
             log.exception("debug mail of account %s not queued", account.id)
 
-    async def api2(self, scope: Scope, body: bytes) -> render.Answer:
+    async def api2(self, scope: Scope, body: bytes) -> render.HttpAnswer:
         client = scope.get("client") or ("", 0)
         try:
             outcome = await api2.handle(

@@ -31,7 +31,7 @@ Item = dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class HttpAnswer:
     body: bytes
     content_type: str
 
@@ -48,11 +48,13 @@ def when(value: datetime | None) -> str:
     return value.strftime(TIME_FORMAT) if value else ""
 
 
-def encode(text: str, fmt: str, charset: str) -> Answer:
+def encode(text: str, fmt: str, charset: str) -> HttpAnswer:
     """Encode in the client's charset; characters it cannot hold become references (XML) or
     "?" (text) rather than an error."""
     errors = "xmlcharrefreplace" if fmt == "xml" else "replace"
-    return Answer(text.encode(charset, errors=errors), f"{CONTENT_TYPES[fmt]}; charset={charset}")
+    return HttpAnswer(
+        text.encode(charset, errors=errors), f"{CONTENT_TYPES[fmt]}; charset={charset}"
+    )
 
 
 def _json(value: object, charset: str) -> str:
@@ -77,7 +79,7 @@ def one_line(value: str) -> str:
     return value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
 
 
-def error(code: int, fmt: str, lang: str, charset: str) -> Answer:
+def error(code: int, fmt: str, lang: str, charset: str) -> HttpAnswer:
     en, ru = codes.english(code), codes.russian(code)
     if fmt == "json":
         body = _json(
@@ -153,7 +155,7 @@ def _text_row(item: Item) -> str:
 
 def send(
     items: list[Item], *, cost: int, balance: int, packet_id: int, fmt: str, charset: str
-) -> Answer:
+) -> HttpAnswer:
     cost_s, balance_s = money.format(cost), money.format(balance)
     if fmt == "json":
         body = _json(
@@ -179,7 +181,7 @@ def send(
     return encode(body, fmt, charset)
 
 
-def cost(amount: int, fmt: str, charset: str) -> Answer:
+def cost(amount: int, fmt: str, charset: str) -> HttpAnswer:
     value = money.format(amount)
     if fmt == "json":
         return encode(_json({"cost": value}, charset), fmt, charset)
@@ -188,7 +190,7 @@ def cost(amount: int, fmt: str, charset: str) -> Answer:
     return encode(value, fmt, charset)
 
 
-def check(items: list[Item], fmt: str, charset: str) -> Answer:
+def check(items: list[Item], fmt: str, charset: str) -> HttpAnswer:
     if fmt == "json":
         body = _json({"check": items}, charset)
     elif fmt == "xml":
@@ -201,7 +203,7 @@ def check(items: list[Item], fmt: str, charset: str) -> Answer:
     return encode(body, fmt, charset)
 
 
-def scalar(name: str, value: str, fmt: str, charset: str) -> Answer:
+def scalar(name: str, value: str, fmt: str, charset: str) -> HttpAnswer:
     """A one-value answer such as the balance."""
     if fmt == "json":
         return encode(_json({name: value}, charset), fmt, charset)
@@ -210,7 +212,7 @@ def scalar(name: str, value: str, fmt: str, charset: str) -> Answer:
     return encode(value, fmt, charset)
 
 
-def info(values: Mapping[str, str], fmt: str, charset: str) -> Answer:
+def info(values: Mapping[str, str], fmt: str, charset: str) -> HttpAnswer:
     if fmt == "json":
         body = _json(dict(values), charset)
     elif fmt == "xml":
@@ -225,7 +227,7 @@ def info(values: Mapping[str, str], fmt: str, charset: str) -> Answer:
     return encode(body, fmt, charset)
 
 
-def inbound(items: Iterable[Item], fmt: str, charset: str) -> Answer:
+def inbound(items: Iterable[Item], fmt: str, charset: str) -> HttpAnswer:
     rows = list(items)
     if fmt == "json":
         body = _json({"inbound": rows}, charset)
@@ -248,7 +250,7 @@ def inbound(items: Iterable[Item], fmt: str, charset: str) -> Answer:
 
 def listing(
     root: str, tag: str, items: list[Item], text_keys: Sequence[str], fmt: str, charset: str
-) -> Answer:
+) -> HttpAnswer:
     """A list of flat records (sender names): JSON list, XML elements, text CSV lines."""
     if fmt == "json":
         body = _json({root: items}, charset)

@@ -39,27 +39,27 @@ class Refused(OSError):
 
 
 @dataclass(frozen=True, slots=True)
-class Policy:
+class OutboundPolicy:
     """The networks the operator allowed on top of the public internet."""
 
     allowed: tuple[addresses.Network, ...] = ()
 
     @classmethod
-    def parse(cls, allow_list: str) -> Policy:
+    def parse(cls, allow_list: str) -> OutboundPolicy:
         """From the comma-separated setting; ValueError on a bad entry."""
         return cls(addresses.networks(allow_list))
 
-    def trusting(self, host: str) -> Policy:
+    def trusting(self, host: str) -> OutboundPolicy:
         """The policy for a destination the operator wrote (a relay's URL, the SMTP host):
         an IP literal there is allowed as written; a name is judged like any other."""
-        return Policy(self.allowed + addresses.written(host))
+        return OutboundPolicy(self.allowed + addresses.written(host))
 
     def refusal(self, host: str, found: list[str]) -> str | None:
         return addresses.refusal(host, found, self.allowed)
 
 
 async def resolve(
-    host: str, port: int, policy: Policy, family: int = socket.AF_UNSPEC
+    host: str, port: int, policy: OutboundPolicy, family: int = socket.AF_UNSPEC
 ) -> list[AddrInfo]:
     """The stream addresses of `host`, all allowed by `policy`; Refused if any is not,
     ValueError for a host with no IDNA form, OSError (socket.gaierror) when the name does
@@ -78,7 +78,7 @@ async def resolve(
 class CheckedResolver(AbstractResolver):
     """aiohttp's resolver, with the policy applied to every answer before it is used."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: OutboundPolicy) -> None:
         self.policy = policy
 
     async def resolve(
@@ -104,7 +104,7 @@ class CheckedResolver(AbstractResolver):
         """Nothing to release: resolution runs in the event loop's executor."""
 
 
-def socket_factory(policy: Policy) -> Callable[[Any], socket.socket]:
+def socket_factory(policy: OutboundPolicy) -> Callable[[Any], socket.socket]:
     """The last gate, at the socket: no connection to a forbidden address, whatever led to
     it (a resolver's answer, or an IP literal that no resolver saw)."""
 
@@ -117,7 +117,7 @@ def socket_factory(policy: Policy) -> Callable[[Any], socket.socket]:
     return make
 
 
-def connector(policy: Policy, **options: Any) -> aiohttp.TCPConnector:
+def connector(policy: OutboundPolicy, **options: Any) -> aiohttp.TCPConnector:
     """A TCPConnector that connects only where `policy` allows (`options` as aiohttp's)."""
     return aiohttp.TCPConnector(
         resolver=CheckedResolver(policy), socket_factory=socket_factory(policy), **options

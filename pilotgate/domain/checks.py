@@ -67,7 +67,7 @@ def result_items(channel: str, status: int, details: Mapping[str, str]) -> list[
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Verdict:
+class CheckVerdict:
     """One check's answer: `status` 2 or -1, or None when a receipt will tell it later."""
 
     status: int | None
@@ -75,7 +75,7 @@ class Verdict:
     details: Mapping[str, str] = field(default_factory=dict)
 
 
-def combine(hlr: Verdict, ping: Verdict | None) -> Verdict:
+def combine(hlr: CheckVerdict, ping: CheckVerdict | None) -> CheckVerdict:
     """The one answer of an HLRVIP. Without a PING (none was due, or no PING connector
     could take it) the HLR's verdict stands. With one, the PING's verdict wins, with the
     HLR's fields (a PING has none): a phone the PING reached is served whatever its home
@@ -83,7 +83,7 @@ def combine(hlr: Verdict, ping: Verdict | None) -> Verdict:
     if ping is None:
         return hlr
     error = 0 if ping.status == 2 else ping.error
-    return Verdict(status=ping.status, error=error, details={**hlr.details, **ping.details})
+    return CheckVerdict(status=ping.status, error=error, details={**hlr.details, **ping.details})
 
 
 def plan(

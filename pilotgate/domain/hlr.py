@@ -46,7 +46,7 @@ class Network:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Answer:
+class HlrAnswer:
     """What the home network (or the phone, for a PING) said about one number."""
 
     status: int  # 2 served / online, -1 not served / offline
@@ -126,18 +126,18 @@ def answer(
     *,
     unserved: tuple[str, ...] = (),
     offline: tuple[str, ...] = (),
-) -> Answer:
+) -> HlrAnswer:
     """The emulated verdict on `phone` for an HLR or PING check (see the module docstring)."""
     mobile = is_mobile(phone)
     if channel == Channel.PING:
         if mobile and not (offline and phone.endswith(offline)):
-            return Answer(status=2)
-        return Answer(status=-1, error=UNREACHABLE)
+            return HlrAnswer(status=2)
+        return HlrAnswer(status=-1, error=UNREACHABLE)
     network = table.lookup(phone)
     if mobile and not (unserved and phone.endswith(unserved)):
-        return Answer(status=2, details=_served_details(phone, network))
+        return HlrAnswer(status=2, details=_served_details(phone, network))
     # Not served: the home network still says which network the range belongs to.
     if network is None:
-        return Answer(status=-1, error=UNREACHABLE)
+        return HlrAnswer(status=-1, error=UNREACHABLE)
     known = {"mcc": network.mcc, "mnc": network.mnc, "cn": network.country, "net": network.name}
-    return Answer(status=-1, error=UNREACHABLE, details=known)
+    return HlrAnswer(status=-1, error=UNREACHABLE, details=known)

@@ -11,12 +11,12 @@ from .core import (
     VOICE_MAX_CHARS,
     CallbackCheck,
     Credentials,
+    GatewayPolicy,
     PacketResult,
-    Policy,
     SendRequest,
     SendResult,
 )
-from .passwords import Outcome, Passwords, PasswordSettings
+from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
 from .relaying import Relaying
 from .sending import Sending
@@ -31,11 +31,11 @@ __all__ = [
     "CallbackCheck",
     "Credentials",
     "Gateway",
-    "Outcome",
+    "GatewayPolicy",
     "PacketResult",
+    "PasswordOutcome",
     "PasswordSettings",
     "Passwords",
-    "Policy",
     "SendRequest",
     "SendResult",
 ]

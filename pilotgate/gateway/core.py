@@ -22,14 +22,14 @@ from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
 from pilotgate.storage.base import Store
 
-from .passwords import Outcome, Passwords, who
+from .passwords import PasswordOutcome, Passwords, who
 
 #: Characters a voice text may have; longer ones are refused with 221 before a call is made.
 VOICE_MAX_CHARS = 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Policy:
+class GatewayPolicy:
     """The limits and defaults the use cases apply (from Settings, through bootstrap)."""
 
     max_recipients: int = 10_000
@@ -129,20 +129,20 @@ class _SenderNames:
         return self._names
 
 
-class Core:
+class GatewayCore:
     """What every use case shares: the store, the policy, caches, authentication."""
 
     def __init__(
         self,
         store: Store,
         clock: Callable[[], datetime],
-        policy: Policy | None = None,
+        policy: GatewayPolicy | None = None,
         callback_check: CallbackCheck = _allow_any,
         passwords: Passwords | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
-        self.policy = policy or Policy()
+        self.policy = policy or GatewayPolicy()
         self.callback_check = callback_check
         #: Every password check (API and dashboard) goes through this one object.
         self.passwords = passwords or Passwords(store, clock)
@@ -184,13 +184,13 @@ class Core:
         outcome = await self.passwords.check(
             who("c", login, client_ip), account.password_hash if account else None, password
         )
-        if outcome is Outcome.BUSY:
+        if outcome is PasswordOutcome.BUSY:
             # Too many password checks queued: nothing was checked, so not "wrong password"
             # but "try again", as for any other momentary failure.
             raise ApiError(110)
         # A lockout answers like a wrong password: the right one does not get through, and
         # the answer does not tell a guesser that this login exists.
-        if outcome is not Outcome.RIGHT or account is None:
+        if outcome is not PasswordOutcome.RIGHT or account is None:
             raise ApiError(400)
         return account
 

@@ -38,7 +38,7 @@ DUMMY_HASH = (
 )
 
 
-class Outcome(enum.Enum):
+class PasswordOutcome(enum.Enum):
     RIGHT = "right"
     WRONG = "wrong"  # a wrong password, or no such login
     LOCKED = "locked"  # too many failures lately: not checked at all
@@ -95,30 +95,30 @@ class Passwords:
                 self._pool, self._hasher.hash, password
             )
 
-    async def check(self, key: str, stored: str | None, password: str) -> Outcome:
+    async def check(self, key: str, stored: str | None, password: str) -> PasswordOutcome:
         """Whether `password` matches the `stored` hash (None: no such login) for the login
         and address `key` (see `who`), counting failures towards its lockout."""
         if await self._locked(key):
-            return Outcome.LOCKED
+            return PasswordOutcome.LOCKED
         if self._pending >= self._limit:
-            return Outcome.BUSY
+            return PasswordOutcome.BUSY
         self._pending += 1
         try:
             async with self._slots:
                 # Asked again: failures recorded while this check waited count too, so a
                 # burst of guesses gets at most `threads` more verifications than allowed.
                 if await self._locked(key):
-                    return Outcome.LOCKED
+                    return PasswordOutcome.LOCKED
                 right = await asyncio.get_running_loop().run_in_executor(
                     self._pool, self._verify, stored, password
                 )
                 if not right:
                     await self._store.record_login_failure(key, self._clock())
-                    return Outcome.WRONG
+                    return PasswordOutcome.WRONG
         finally:
             self._pending -= 1
         await self._store.clear_login_failures(key)
-        return Outcome.RIGHT
+        return PasswordOutcome.RIGHT
 
     async def _locked(self, key: str) -> bool:
         since = self._clock() - self.settings.lockout_window

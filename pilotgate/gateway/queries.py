@@ -17,14 +17,14 @@ from pilotgate.domain.messages import Message
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ApiError, ConflictError
 from pilotgate.pipeline import metrics
-from pilotgate.storage.base import Inbound, Sender
+from pilotgate.storage.base import InboundSms, Sender
 
 from .core import (
-    Core,
+    GatewayCore,
 )
 
 
-class Queries(Core):
+class Queries(GatewayCore):
     async def check(self, account: Account, ids: Sequence[int]) -> dict[int, Message]:
         """The caller's own messages among `ids`, by id (others' ids are absent)."""
         return {m.server_id: m for m in await self.store.messages_by_id(account.id, ids)}
@@ -57,7 +57,7 @@ class Queries(Core):
         ]
 
     # inbound and senders -------------------------------------------------------------------------
-    async def inbound(self, account: Account, value: str) -> list[Inbound]:
+    async def inbound(self, account: Account, value: str) -> list[InboundSms]:
         """`all`, `new`, a `YYYY-MM-DD HH:MM:SS` time or a unix time; else 500."""
         value = value.strip().lower()
         if value == "all":

@@ -15,12 +15,12 @@ from pilotgate.domain import upstream
 from pilotgate.pipeline import metrics
 from pilotgate.storage.base import PartReceipt
 
-from .core import Core
+from .core import GatewayCore
 
 log = logging.getLogger("pilotgate.relay")
 
 
-class Relaying(Core):
+class Relaying(GatewayCore):
     async def relay_report(self, name: str, token: str, fields: Mapping[str, str]) -> bool:
         """Record an upstream's status callback for relay connector `name`. False (nothing
         recorded) unless `name` is a relay connector whose callback token is `token`,

@@ -31,7 +31,7 @@ from pilotgate.storage.base import Submitted
 
 from .core import (
     VOICE_MAX_CHARS,
-    Core,
+    GatewayCore,
     PacketResult,
     SendRequest,
     SendResult,
@@ -40,7 +40,7 @@ from .core import (
 )
 
 
-class Sending(Core):
+class Sending(GatewayCore):
     async def send(self, account: Account, request: SendRequest) -> SendResult:
         """Validate, price, store and debit one API-1 send (contract §5)."""
         now = self.clock()

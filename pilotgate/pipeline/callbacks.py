@@ -43,7 +43,7 @@ class AddressPolicy:
     addresses the policy allows (`connectors.outbound`), so no answer can change in between."""
 
     def __init__(self, allowed: str = "") -> None:
-        self.outbound = outbound.Policy.parse(allowed)
+        self.outbound = outbound.OutboundPolicy.parse(allowed)
 
     def static_refusal(self, url: str) -> str | None:
         """Why the URL must not be called, judged without DNS: not http(s), no host, a host

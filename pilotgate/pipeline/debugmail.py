@@ -49,12 +49,12 @@ class DebugMailer:
         clock: Callable[[], datetime],
         *,
         per_hour: int = 20,
-        policy: outbound.Policy | None = None,
+        policy: outbound.OutboundPolicy | None = None,
     ) -> None:
         self.relay = relay
         # The gateway's address policy, with the relay's IP literal (if it is one) allowed:
         # the relay's name is resolved once per mail and only allowed addresses are dialled.
-        self._policy = (policy or outbound.Policy()).trusting(relay.host)
+        self._policy = (policy or outbound.OutboundPolicy()).trusting(relay.host)
         self._clock = clock
         self._limit = debugmail.RateWindow(per_hour, timedelta(hours=1))
         self._tasks: set[asyncio.Task[None]] = set()

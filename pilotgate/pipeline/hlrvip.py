@@ -29,9 +29,9 @@ from pilotgate.errors import ConnectorError
 log = logging.getLogger("pilotgate.outbox")
 
 
-def _verdict(accepted: Accepted) -> checks.Verdict:
+def _verdict(accepted: Accepted) -> checks.CheckVerdict:
     status = None if accepted.outcome_status is None else int(accepted.outcome_status)
-    return checks.Verdict(
+    return checks.CheckVerdict(
         status=status, error=accepted.outcome_error, details=dict(accepted.details)
     )
 

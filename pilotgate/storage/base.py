@@ -118,7 +118,7 @@ class LinkLease:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Inbound:
+class InboundSms:
     id: int
     account_id: int
     phone: str
@@ -396,7 +396,7 @@ class Store(DashboardStore, Protocol):
     async def messages_by_ids(self, ids: Sequence[int]) -> list[Message]:
         """Messages by server_id, whatever their account (for the pipeline only)."""
 
-    async def inbound_by_ids(self, ids: Sequence[int]) -> list[Inbound]:
+    async def inbound_by_ids(self, ids: Sequence[int]) -> list[InboundSms]:
         """Inbound SMS by id, whatever their account (for the pipeline only)."""
 
     async def callback_backlog(self, now: datetime) -> tuple[int, int]:
@@ -509,7 +509,7 @@ class Store(DashboardStore, Protocol):
 
     async def inbound(
         self, account_id: int, *, since: datetime | None = None, only_new: bool = False
-    ) -> list[Inbound]:
+    ) -> list[InboundSms]:
         """Newest first. `only_new` returns the ones not fetched yet and marks them."""
 
 

@@ -64,7 +64,7 @@ async def test_an_ip_literal_and_a_redirect_to_one_are_stopped_at_the_socket(
 ) -> None:
     base, _ = site
     port = trap.getsockname()[1]
-    policy = outbound.Policy.parse(f"{ALLOWED}/32")
+    policy = outbound.OutboundPolicy.parse(f"{ALLOWED}/32")
     async with aiohttp.ClientSession(connector=outbound.connector(policy)) as session:
         for url in (f"http://127.0.0.1:{port}/direct", f"{base}/away"):
             with pytest.raises(aiohttp.ClientError) as caught:
@@ -86,7 +86,7 @@ async def test_a_name_keeps_its_host_header_and_is_refused_when_it_resolves_inte
         return real(address, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
-    policy = outbound.Policy.parse(f"{ALLOWED}/32")
+    policy = outbound.OutboundPolicy.parse(f"{ALLOWED}/32")
     async with aiohttp.ClientSession(connector=outbound.connector(policy)) as session:
         async with session.get(f"http://shop.test:{port}/host") as response:
             assert response.status == 200

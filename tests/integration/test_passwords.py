@@ -16,7 +16,7 @@ import pytest
 from pilotgate import bootstrap, config
 from pilotgate.domain import accounts
 from pilotgate.errors import ApiError
-from pilotgate.gateway import Credentials, Gateway, Outcome, Passwords, PasswordSettings
+from pilotgate.gateway import Credentials, Gateway, PasswordOutcome, Passwords, PasswordSettings
 from pilotgate.gateway.passwords import DUMMY_HASH, who
 from pilotgate.storage.base import NewAccount, Store
 from pilotgate.storage.sqlite import SqliteStore
@@ -111,7 +111,7 @@ async def test_an_unknown_login_costs_one_verification_like_a_wrong_password(
     assert passwords.verified == [account.password_hash, DUMMY_HASH]
     # The cabinet's and console's logins hand an unknown e-mail over as None: the same cost.
     outcome = await passwords.check(who("o", "nobody@example.com", "10.0.0.1"), None, "x")
-    assert outcome is Outcome.WRONG and passwords.verified[-1] == DUMMY_HASH
+    assert outcome is PasswordOutcome.WRONG and passwords.verified[-1] == DUMMY_HASH
     # The dummy hash is made with the hasher's own parameters, so it costs the same.
     assert not passwords._hasher.check_needs_rehash(DUMMY_HASH)
 

@@ -80,10 +80,10 @@ def test_unserved_numbers_and_offline_pings() -> None:
     assert (unserved.status, unserved.error, unserved.details.get("net")) == (-1, 602, "MTS")
     assert "imsi" not in unserved.details
     assert hlr.answer(table, "74951234567", "hlr").status == -1  # a landline
-    assert hlr.answer(table, "12", "hlr") == hlr.Answer(status=-1, error=602)
+    assert hlr.answer(table, "12", "hlr") == hlr.HlrAnswer(status=-1, error=602)
     assert hlr.answer(table, "4915112345678", "hlr").details == {"cn": "DE"}  # not in table
     assert hlr.answer(table, "79161234569", "ping", offline=("9",)).status == -1
-    assert hlr.answer(table, "79161234569", "ping", unserved=("9",)) == hlr.Answer(status=2)
+    assert hlr.answer(table, "79161234569", "ping", unserved=("9",)) == hlr.HlrAnswer(status=2)
 
 
 def test_details_are_stored_as_json_and_unreadable_ones_are_none() -> None:
@@ -104,8 +104,8 @@ def test_result_items_only_for_checks_and_only_once_final() -> None:
     assert set(dict(checks.result_items("ping", 1, details)).values()) == {""}
 
 
-HLR_SERVED = checks.Verdict(status=2, details={"net": "MTS", "imsi": "250011234567890"})
-HLR_UNSERVED = checks.Verdict(status=-1, error=602, details={"net": "MTS"})
+HLR_SERVED = checks.CheckVerdict(status=2, details={"net": "MTS", "imsi": "250011234567890"})
+HLR_UNSERVED = checks.CheckVerdict(status=-1, error=602, details={"net": "MTS"})
 
 
 @pytest.mark.parametrize(
@@ -115,22 +115,28 @@ HLR_UNSERVED = checks.Verdict(status=-1, error=602, details={"net": "MTS"})
         (HLR_SERVED, None, HLR_SERVED),
         (HLR_UNSERVED, None, HLR_UNSERVED),
         # The PING wins both ways, and the HLR's fields stay.
-        (HLR_UNSERVED, checks.Verdict(status=2), checks.Verdict(status=2, details={"net": "MTS"})),
+        (
+            HLR_UNSERVED,
+            checks.CheckVerdict(status=2),
+            checks.CheckVerdict(status=2, details={"net": "MTS"}),
+        ),
         (
             HLR_SERVED,
-            checks.Verdict(status=-1, error=601),
-            checks.Verdict(status=-1, error=601, details=HLR_SERVED.details),
+            checks.CheckVerdict(status=-1, error=601),
+            checks.CheckVerdict(status=-1, error=601, details=HLR_SERVED.details),
         ),
         # A PING whose verdict a receipt will tell later: the message waits for it.
         (
             HLR_SERVED,
-            checks.Verdict(status=None),
-            checks.Verdict(status=None, details=HLR_SERVED.details),
+            checks.CheckVerdict(status=None),
+            checks.CheckVerdict(status=None, details=HLR_SERVED.details),
         ),
     ],
 )
 def test_hlrvip_combines_to_the_pings_verdict(
-    hlr_verdict: checks.Verdict, ping: checks.Verdict | None, expected: checks.Verdict
+    hlr_verdict: checks.CheckVerdict,
+    ping: checks.CheckVerdict | None,
+    expected: checks.CheckVerdict,
 ) -> None:
     assert checks.combine(hlr_verdict, ping) == expected
 

@@ -11,7 +11,7 @@ import pytest
 
 from pilotgate.connectors.sip import SipSettings, auth, call as calls, media, outcomes
 from pilotgate.connectors.sip.call import ALLOWED, Call, Party, Result, State
-from pilotgate.connectors.sip.message import Framer, ParseError, Request, Response, parse
+from pilotgate.connectors.sip.message import ParseError, SipFramer, SipRequest, SipResponse, parse
 from pilotgate.connectors.sip.settings import flash_caller
 from pilotgate.domain.messages import Status
 from pilotgate.errors import ConfigError
@@ -26,7 +26,7 @@ INVITE = (
 
 def test_parse_expands_compact_headers_and_splits_vias() -> None:
     message = parse(INVITE)
-    assert isinstance(message, Request)
+    assert isinstance(message, SipRequest)
     assert (message.method, message.uri, message.call_id) == (
         "INVITE",
         "sip:79087964781@trunk",
@@ -59,7 +59,7 @@ def test_garbage_is_a_parse_error(garbage: bytes) -> None:
 
 
 def test_framer_cuts_a_tcp_stream() -> None:
-    framer = Framer()
+    framer = SipFramer()
     whole = parse(INVITE).encode()
     assert framer.feed(b"\r\n" + whole[:30]) == []
     assert framer.feed(whole[30:] + whole) == [whole, whole]
@@ -83,8 +83,10 @@ def test_digest_answers_the_rfc_2617_example() -> None:
 PARTY = Party(caller="74950001234", callee="79087964781", domain="trunk", local="127.0.0.1:5062")
 
 
-def _response(request: Request, status: int, *, tag: str = "t1", body: bytes = b"") -> Response:
-    response = Response(status=status, reason="X")
+def _response(
+    request: SipRequest, status: int, *, tag: str = "t1", body: bytes = b""
+) -> SipResponse:
+    response = SipResponse(status=status, reason="X")
     response.headers = [
         (n.lower(), v) for n, v in request.headers if n in ("Via", "From", "Call-ID", "CSeq")
     ]
@@ -95,7 +97,7 @@ def _response(request: Request, status: int, *, tag: str = "t1", body: bytes = b
 
 
 def _sent(events: list[calls.Event]) -> list[str]:
-    return [e.message.method if isinstance(e.message, Request) else str(e.message.status)
+    return [e.message.method if isinstance(e.message, SipRequest) else str(e.message.status)
             for e in events if isinstance(e, calls.Send)]  # fmt: skip
 
 
@@ -110,7 +112,7 @@ def test_answered_call_acks_plays_and_hangs_up() -> None:
     bye = call.hangup()
     assert _sent(bye) == ["BYE"] and call.state is State.ENDING
     bye_request = bye[0].message
-    assert isinstance(bye_request, Request) and bye_request.uri == "sip:peer@127.0.0.1:5070"
+    assert isinstance(bye_request, SipRequest) and bye_request.uri == "sip:peer@127.0.0.1:5070"
     assert call.outstanding is bye_request
     (ended,) = call.receive(_response(bye_request, 200))
     assert ended == calls.Ended(Result(code=200, answered=True, rang=True))
@@ -121,7 +123,7 @@ def test_busy_is_acked_in_its_transaction() -> None:
     invite = call.invite()
     events = call.receive(_response(invite, 486))
     ack = events[0].message
-    assert isinstance(ack, Request) and ack.method == "ACK"
+    assert isinstance(ack, SipRequest) and ack.method == "ACK"
     assert ack.get("Via") == invite.get("Via")  # same branch: part of the INVITE transaction
     assert events[1] == calls.Ended(Result(code=486))
     assert _sent(call.receive(_response(invite, 486))) == ["ACK"]  # again when it comes again
@@ -136,7 +138,7 @@ def test_challenge_is_answered_once() -> None:
     events = call.receive(challenge)
     assert _sent(events) == ["ACK", "INVITE"]
     again = events[1].message
-    assert isinstance(again, Request) and again.cseq == (2, "INVITE")
+    assert isinstance(again, SipRequest) and again.cseq == (2, "INVITE")
     assert (again.get("Proxy-Authorization") or "").startswith('Digest username="u"')
     second = _response(again, 407)
     second.headers.append(("proxy-authenticate", 'Digest realm="r", nonce="m"'))
@@ -165,7 +167,7 @@ def test_peer_hangs_up_and_unknown_requests() -> None:
     call = Call(party=PARTY, sdp=b"")
     invite = call.invite()
     call.receive(_response(invite, 200))
-    bye = Request(method="BYE", uri="sip:x")
+    bye = SipRequest(method="BYE", uri="sip:x")
     bye.headers = [
         ("via", "SIP/2.0/UDP p"),
         ("from", "a"),
@@ -176,7 +178,7 @@ def test_peer_hangs_up_and_unknown_requests() -> None:
     events = call.receive(bye)
     assert _sent(events) == ["200"]
     assert events[1] == calls.Ended(Result(code=200, answered=True, remote_hangup=True))
-    info = Request(method="INFO", uri="sip:x", headers=bye.headers)
+    info = SipRequest(method="INFO", uri="sip:x", headers=bye.headers)
     assert _sent(call.receive(info)) == ["501"]
 
 

@@ -7,12 +7,12 @@ import asyncio
 import pytest
 
 from pilotgate.connectors.smpp import SmppSettings, policy, wire
-from pilotgate.connectors.smpp.session import LinkLostError, Session
+from pilotgate.connectors.smpp.session import LinkLostError, SmppSession
 from pilotgate.domain.receipts import IdFormat
 from pilotgate.domain.sms_encoding import Concat
 from pilotgate.errors import ConfigError
 
-V = policy.Verdict
+V = policy.StatusVerdict
 
 
 @pytest.mark.parametrize(
@@ -61,14 +61,14 @@ def test_relative_validity(minutes, text):
 
 def test_framer_handles_a_pdu_byte_by_byte_and_refuses_4_gb():
     data = wire.pdu(wire.ENQUIRE_LINK, 7) + wire.pdu(wire.DELIVER_SM | wire.RESP, 8, b"\x00")
-    framer, pdus = wire.Framer(), []
+    framer, pdus = wire.PduFramer(), []
     for byte in data:
         pdus += framer.feed(bytes([byte]))
     assert [(p.command_id, p.sequence) for p in pdus] == [(0x15, 7), (0x80000005, 8)]
     with pytest.raises(wire.FramingError):
-        wire.Framer().feed(bytes.fromhex("ffffffff000000040000000000000001"))
+        wire.PduFramer().feed(bytes.fromhex("ffffffff000000040000000000000001"))
     with pytest.raises(wire.FramingError):
-        wire.Framer().feed(bytes.fromhex("00000008000000040000000000000001"))
+        wire.PduFramer().feed(bytes.fromhex("00000008000000040000000000000001"))
 
 
 def test_settings_from_json():
@@ -112,7 +112,7 @@ class _ClosedWriter:
 
 
 async def test_a_write_on_a_closed_transport_is_a_lost_link_not_a_crash() -> None:
-    session = Session(
+    session = SmppSession(
         asyncio.StreamReader(),
         _ClosedWriter(),  # type: ignore[arg-type]
         on_deliver=lambda s, p: None,

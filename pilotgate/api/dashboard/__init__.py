@@ -19,8 +19,8 @@ from pilotgate.gateway import Gateway
 from ..asgi import BodyIncompleteError, BodyTooLargeError, Receive, Scope, Send, read_body
 from . import auth, cabinet, console, history, i18n
 from .pages import Ctx, DashboardSettings, environment
-from .sessions import COOKIE, Session, Signer, fingerprint
-from .web import Request, Response, Router
+from .sessions import COOKIE, Signer, WebSession, fingerprint
+from .web import Router, WebRequest, WebResponse
 
 log = logging.getLogger("pilotgate.dashboard")
 
@@ -46,7 +46,7 @@ def _router() -> Router:
     return router
 
 
-class Dashboard:
+class DashboardApp:
     def __init__(
         self, gateway: Gateway, settings: DashboardSettings, clock: Callable[[], datetime]
     ) -> None:
@@ -73,13 +73,13 @@ class Dashboard:
             await self._static(path.removeprefix("/static/dashboard/")).send(send)
             return
         if path in ("/cabinet", "/console"):
-            await Response(status=308, headers=[("location", path + "/")]).send(send)
+            await WebResponse(status=308, headers=[("location", path + "/")]).send(send)
             return
         route, params, known = self.router.match(method, path)
-        request = Request(scope, params=params)
+        request = WebRequest(scope, params=params)
         if route is None:
             status = 405 if known else 404
-            await Response(
+            await WebResponse(
                 b"Method Not Allowed" if known else b"Not Found",
                 status=status,
                 content_type="text/plain; charset=utf-8",
@@ -91,7 +91,7 @@ class Dashboard:
         except BodyIncompleteError:
             return  # the client is gone; half a form is not submitted
         except BodyTooLargeError:
-            await Response(
+            await WebResponse(
                 b"Request body too large", status=413, content_type="text/plain; charset=utf-8"
             ).send(send)
             return
@@ -99,7 +99,7 @@ class Dashboard:
         response = await self._dispatch(ctx, route.access, route.handler)
         await ctx.finish(response).send(send)
 
-    async def _context(self, request: Request) -> Ctx:
+    async def _context(self, request: WebRequest) -> Ctx:
         signer, now = await self.signer(), self.clock()
         session = signer.load(request.cookies.get(COOKIE, ""), now)
         fresh = session is None
@@ -134,7 +134,7 @@ class Dashboard:
             ):
                 ctx.operator = operator
 
-    async def _dispatch(self, ctx: Ctx, access: str, handler: object) -> Response:
+    async def _dispatch(self, ctx: Ctx, access: str, handler: object) -> WebResponse:
         if access == "customer" and ctx.account is None:
             return _to_login(ctx, "/cabinet/login")
         if access == "operator" and ctx.operator is None:
@@ -149,28 +149,28 @@ class Dashboard:
         try:
             assert callable(handler)
             response = await handler(ctx)
-            assert isinstance(response, Response)
+            assert isinstance(response, WebResponse)
             return response
         except Exception:  # one broken page must not take the server down: log it, say 500
             log.exception("dashboard page %s %s failed", ctx.req.method, ctx.req.path)
             return ctx.render("error.html", 500, message="Internal error")
 
-    def _static(self, name: str) -> Response:
+    def _static(self, name: str) -> WebResponse:
         folder = resources.files("pilotgate.api.dashboard").joinpath("static")
         suffix = name[name.rfind(".") :] if "." in name else ""
         if "/" in name or name.startswith(".") or suffix not in _STATIC_TYPES:
-            return Response(b"Not Found", status=404, content_type="text/plain")
+            return WebResponse(b"Not Found", status=404, content_type="text/plain")
         entry = folder.joinpath(name)
         if not entry.is_file():
-            return Response(b"Not Found", status=404, content_type="text/plain")
-        response = Response(entry.read_bytes(), content_type=_STATIC_TYPES[suffix])
+            return WebResponse(b"Not Found", status=404, content_type="text/plain")
+        response = WebResponse(entry.read_bytes(), content_type=_STATIC_TYPES[suffix])
         return response
 
 
-def _to_login(ctx: Ctx, where: str) -> Response:
+def _to_login(ctx: Ctx, where: str) -> WebResponse:
     if ctx.req.header("hx-request"):
-        return Response(status=401, headers=[("hx-redirect", where)])
-    return Response(status=303, headers=[("location", where)])
+        return WebResponse(status=401, headers=[("hx-redirect", where)])
+    return WebResponse(status=303, headers=[("location", where)])
 
 
-__all__ = ["Dashboard", "DashboardSettings", "Session"]
+__all__ = ["DashboardApp", "DashboardSettings", "WebSession"]

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 from pilotgate.domain import passwords as password_rules
 from pilotgate.domain.accounts import AccountState
-from pilotgate.gateway import Outcome
+from pilotgate.gateway import PasswordOutcome
 from pilotgate.gateway.passwords import who
 
 from .pages import Ctx
 from .sessions import fingerprint
-from .web import Response, redirect
+from .web import WebResponse, redirect
 
 
 def _area(kind: str) -> tuple[str, str]:
     return ("/cabinet", "login.html") if kind == "c" else ("/console", "login.html")
 
 
-async def _login_form(ctx: Ctx, kind: str, error: str = "", status: int = 200) -> Response:
+async def _login_form(ctx: Ctx, kind: str, error: str = "", status: int = 200) -> WebResponse:
     base, template = _area(kind)
     return ctx.render(
         template, status, base=base, error=error, kind=kind, email=ctx.req.form.get("email", "")
     )
 
 
-async def _login(ctx: Ctx, kind: str) -> Response:
+async def _login(ctx: Ctx, kind: str) -> WebResponse:
     email = ctx.req.form.get("email", "").strip().lower()[:320]
     password = ctx.req.form.get("password", "")[:1024]
     store = ctx.gateway.store
@@ -44,7 +44,7 @@ async def _login(ctx: Ctx, kind: str) -> Response:
     outcome = await ctx.gateway.passwords.check(
         who(kind, email, ctx.req.client_ip), user[1] if user else None, password
     )
-    if outcome is not Outcome.RIGHT or user is None:
+    if outcome is not PasswordOutcome.RIGHT or user is None:
         return await _refusal(ctx, kind, outcome)
     if blocked:
         return await _login_form(ctx, kind, ctx._("This account is blocked."), 403)
@@ -61,23 +61,23 @@ async def _login(ctx: Ctx, kind: str) -> Response:
     return redirect(_area(kind)[0] + "/")
 
 
-async def _refusal(ctx: Ctx, kind: str, outcome: Outcome) -> Response:
-    if outcome is Outcome.LOCKED:
+async def _refusal(ctx: Ctx, kind: str, outcome: PasswordOutcome) -> WebResponse:
+    if outcome is PasswordOutcome.LOCKED:
         return await _login_form(
             ctx, kind, ctx._("Too many failed attempts; try again later."), 429
         )
-    if outcome is Outcome.BUSY:
+    if outcome is PasswordOutcome.BUSY:
         return await _login_form(ctx, kind, ctx._("Too many logins at once; try again."), 429)
     return await _login_form(ctx, kind, ctx._("Wrong e-mail or password."), 401)
 
 
-async def _logout(ctx: Ctx) -> Response:
+async def _logout(ctx: Ctx) -> WebResponse:
     base = "/console" if ctx.session.kind == "o" else "/cabinet"
     ctx.switch(ctx.signer.new(ctx.now, lang=ctx.lang))
     return redirect(base + "/login")
 
 
-async def _password(ctx: Ctx, kind: str) -> Response:
+async def _password(ctx: Ctx, kind: str) -> WebResponse:
     base = "/cabinet" if kind == "c" else "/console"
     if ctx.req.method == "GET":
         return ctx.render("password.html", base=base, error="", done="done" in ctx.req.query)
@@ -93,16 +93,16 @@ async def _password(ctx: Ctx, kind: str) -> Response:
         who(kind, email, ctx.req.client_ip), stored, current
     )
     error = ""
-    if outcome is Outcome.LOCKED:
+    if outcome is PasswordOutcome.LOCKED:
         error = ctx._("Too many failed attempts; try again later.")
-    elif outcome is Outcome.BUSY:
+    elif outcome is PasswordOutcome.BUSY:
         error = ctx._("Too many logins at once; try again.")
-    elif outcome is not Outcome.RIGHT:
+    elif outcome is not PasswordOutcome.RIGHT:
         error = ctx._("The current password is wrong.")
     elif password_rules.problem(new):
         error = ctx._("The new password must have 8 to 1024 characters.")
     if error:
-        status = 400 if outcome in (Outcome.RIGHT, Outcome.WRONG) else 429
+        status = 400 if outcome in (PasswordOutcome.RIGHT, PasswordOutcome.WRONG) else 429
         return ctx.render("password.html", status, base=base, error=error, done=False)
     hashed = await ctx.gateway.passwords.hash_async(new)
     if kind == "c":
@@ -123,31 +123,31 @@ async def _password(ctx: Ctx, kind: str) -> Response:
     return redirect(base + "/password?done=1")
 
 
-async def customer_login_page(ctx: Ctx) -> Response:
+async def customer_login_page(ctx: Ctx) -> WebResponse:
     if ctx.account is not None:
         return redirect("/cabinet/")
     return await _login_form(ctx, "c")
 
 
-async def customer_login(ctx: Ctx) -> Response:
+async def customer_login(ctx: Ctx) -> WebResponse:
     return await _login(ctx, "c")
 
 
-async def operator_login_page(ctx: Ctx) -> Response:
+async def operator_login_page(ctx: Ctx) -> WebResponse:
     if ctx.operator is not None:
         return redirect("/console/")
     return await _login_form(ctx, "o")
 
 
-async def operator_login(ctx: Ctx) -> Response:
+async def operator_login(ctx: Ctx) -> WebResponse:
     return await _login(ctx, "o")
 
 
-async def customer_password(ctx: Ctx) -> Response:
+async def customer_password(ctx: Ctx) -> WebResponse:
     return await _password(ctx, "c")
 
 
-async def operator_password(ctx: Ctx) -> Response:
+async def operator_password(ctx: Ctx) -> WebResponse:
     return await _password(ctx, "o")
 
 

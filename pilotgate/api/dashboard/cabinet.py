@@ -11,18 +11,18 @@ from pilotgate.storage.base import AccountChanges
 
 from . import sending, stats
 from .pages import Ctx
-from .web import Response, number, redirect
+from .web import WebResponse, number, redirect
 
 PAGE = 50
 
 
-async def overview(ctx: Ctx) -> Response:
+async def overview(ctx: Ctx) -> WebResponse:
     recent = await ctx.gateway.recent(ctx.me, hours=None, limit=10, offset=0)
     senders = await ctx.gateway.senders(ctx.me)
     return ctx.render("overview.html", recent=recent, senders=senders)
 
 
-async def key(ctx: Ctx) -> Response:
+async def key(ctx: Ctx) -> WebResponse:
     new_key = ""
     if ctx.req.method == "POST":
         new_key = accounts.new_api_key()
@@ -52,7 +52,7 @@ async def _url_error(ctx: Ctx, url: str) -> str:
     return refusal or ""
 
 
-async def settings(ctx: Ctx) -> Response:
+async def settings(ctx: Ctx) -> WebResponse:
     me, store, error = ctx.me, ctx.gateway.store, ""
     if ctx.req.method == "POST":
         form = ctx.req.form
@@ -106,7 +106,7 @@ async def settings(ctx: Ctx) -> Response:
     )
 
 
-async def senders(ctx: Ctx) -> Response:
+async def senders(ctx: Ctx) -> WebResponse:
     error = ""
     if ctx.req.method == "POST":
         form = ctx.req.form
@@ -127,12 +127,12 @@ async def senders(ctx: Ctx) -> Response:
     )
 
 
-async def inbound(ctx: Ctx) -> Response:
+async def inbound(ctx: Ctx) -> WebResponse:
     items = await ctx.gateway.store.inbound(ctx.me.id)
     return ctx.render("inbound.html", items=items[:500], more=len(items) > 500)
 
 
-async def balance(ctx: Ctx) -> Response:
+async def balance(ctx: Ctx) -> WebResponse:
     before_id = number(ctx.req.query.get("before", ""))
     rows = await ctx.gateway.store.ledger(ctx.me.id, before_id, PAGE + 1)
     more = len(rows) > PAGE
@@ -143,12 +143,12 @@ async def balance(ctx: Ctx) -> Response:
     )
 
 
-async def referrals(ctx: Ctx) -> Response:
+async def referrals(ctx: Ctx) -> WebResponse:
     items = await ctx.gateway.store.referrals(ctx.me.id)
     return ctx.render("referrals.html", items=items)
 
 
-async def api_page(ctx: Ctx) -> Response:
+async def api_page(ctx: Ctx) -> WebResponse:
     return ctx.render("api.html", base=_base(ctx))
 
 

@@ -13,14 +13,14 @@ from pilotgate.storage.base import AccountChanges, NewAccount
 
 from . import console_ops
 from .pages import Ctx
-from .web import Response, number, redirect, whole
+from .web import WebResponse, number, redirect, whole
 
 _STATES = {s.value for s in AccountState}
 
 
 async def accounts_page(
     ctx: Ctx, *, error: str = "", new_key: str = "", status: int = 200
-) -> Response:
+) -> WebResponse:
     items = await ctx.gateway.store.accounts()
     tariffs = await ctx.gateway.store.tariffs()
     return ctx.render(
@@ -34,11 +34,11 @@ async def accounts_page(
     )
 
 
-async def index(ctx: Ctx) -> Response:
+async def index(ctx: Ctx) -> WebResponse:
     return await accounts_page(ctx)
 
 
-async def create(ctx: Ctx) -> Response:
+async def create(ctx: Ctx) -> WebResponse:
     form = ctx.req.form
     email = form.get("email", "").strip().lower()
     password = form.get("password", "")
@@ -71,7 +71,7 @@ async def create(ctx: Ctx) -> Response:
     return await accounts_page(ctx, new_key=f"{created.id} {email} {key}")
 
 
-async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Response:
+async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebResponse:
     store = ctx.gateway.store
     found = await store.account(int(ctx.req.params["id"]))
     if found is None:
@@ -87,7 +87,7 @@ async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> Respo
     )
 
 
-async def topup(ctx: Ctx) -> Response:
+async def topup(ctx: Ctx) -> WebResponse:
     account_id = int(ctx.req.params["id"])
     try:
         amount = money.parse(ctx.req.form.get("amount", ""))
@@ -102,7 +102,7 @@ async def topup(ctx: Ctx) -> Response:
     return redirect(f"/console/accounts/{account_id}?saved=1")
 
 
-async def state(ctx: Ctx) -> Response:
+async def state(ctx: Ctx) -> WebResponse:
     account_id, wanted = int(ctx.req.params["id"]), ctx.req.form.get("state", "")
     if wanted not in _STATES:
         return await account_page(ctx, error=f"state {wanted!r}", status=400)
@@ -113,7 +113,7 @@ async def state(ctx: Ctx) -> Response:
     return redirect(f"/console/accounts/{account_id}?saved=1")
 
 
-async def tariff(ctx: Ctx) -> Response:
+async def tariff(ctx: Ctx) -> WebResponse:
     account_id, raw = int(ctx.req.params["id"]), ctx.req.form.get("tariff", "")
     known = {t.id for t in await ctx.gateway.store.tariffs()}
     chosen = number(raw, 9)
@@ -126,14 +126,14 @@ async def tariff(ctx: Ctx) -> Response:
     return redirect(f"/console/accounts/{account_id}?saved=1")
 
 
-async def senders_page(ctx: Ctx) -> Response:
+async def senders_page(ctx: Ctx) -> WebResponse:
     wanted = ctx.req.query.get("state", "pending")
     chosen = SenderState(wanted) if wanted in {s.value for s in SenderState} else None
     items = await ctx.gateway.store.all_senders(chosen)
     return ctx.render("console_senders.html", items=items, chosen=wanted)
 
 
-async def _verdict(ctx: Ctx, verdict: SenderState) -> Response:
+async def _verdict(ctx: Ctx, verdict: SenderState) -> WebResponse:
     reason = ctx.req.form.get("reason", "").strip()[:500]
     try:
         await ctx.gateway.store.set_sender_verdict(
@@ -144,11 +144,11 @@ async def _verdict(ctx: Ctx, verdict: SenderState) -> Response:
     return redirect("/console/senders?saved=1")
 
 
-async def approve(ctx: Ctx) -> Response:
+async def approve(ctx: Ctx) -> WebResponse:
     return await _verdict(ctx, SenderState.APPROVED)
 
 
-async def reject(ctx: Ctx) -> Response:
+async def reject(ctx: Ctx) -> WebResponse:
     return await _verdict(ctx, SenderState.REJECTED)
 
 

@@ -10,15 +10,15 @@ from pilotgate.domain import phones, tariff_csv
 from pilotgate.errors import ConfigError, NotFoundError
 
 from .pages import Ctx
-from .web import Response, number, redirect
+from .web import WebResponse, number, redirect
 
 
-async def tariffs(ctx: Ctx, *, error: str = "", status: int = 200) -> Response:
+async def tariffs(ctx: Ctx, *, error: str = "", status: int = 200) -> WebResponse:
     items = await ctx.gateway.store.tariffs()
     return ctx.render("console_tariffs.html", status, items=items, error=error)
 
 
-async def tariff(ctx: Ctx) -> Response:
+async def tariff(ctx: Ctx) -> WebResponse:
     tariff_id = int(ctx.req.params["id"])
     known = {t.id: t for t in await ctx.gateway.store.tariffs()}
     if tariff_id not in known:
@@ -27,7 +27,7 @@ async def tariff(ctx: Ctx) -> Response:
     return ctx.render("console_tariff.html", t=known[tariff_id], rates=rates)
 
 
-async def tariff_import(ctx: Ctx) -> Response:
+async def tariff_import(ctx: Ctx) -> WebResponse:
     upload = ctx.req.files.get("file")
     raw_id = ctx.req.form.get("tariff_id", "").strip() or "1"
     if upload is None or not upload.content:
@@ -54,7 +54,7 @@ def _state(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"state": value}
 
 
-async def connectors(ctx: Ctx) -> Response:
+async def connectors(ctx: Ctx) -> WebResponse:
     store = ctx.gateway.store
     leases = {lease.name: lease for lease in await store.link_leases()}
     items = [
@@ -64,7 +64,7 @@ async def connectors(ctx: Ctx) -> Response:
     return ctx.render("console_connectors.html", items=items, routes=await store.routes())
 
 
-async def _enable(ctx: Ctx, enabled: bool) -> Response:
+async def _enable(ctx: Ctx, enabled: bool) -> WebResponse:
     try:
         await ctx.gateway.store.set_connector_enabled(ctx.req.params["name"], enabled)
     except NotFoundError:
@@ -72,20 +72,20 @@ async def _enable(ctx: Ctx, enabled: bool) -> Response:
     return redirect("/console/connectors")
 
 
-async def enable(ctx: Ctx) -> Response:
+async def enable(ctx: Ctx) -> WebResponse:
     return await _enable(ctx, True)
 
 
-async def disable(ctx: Ctx) -> Response:
+async def disable(ctx: Ctx) -> WebResponse:
     return await _enable(ctx, False)
 
 
-async def queue(ctx: Ctx) -> Response:
+async def queue(ctx: Ctx) -> WebResponse:
     stats = await ctx.gateway.store.queue_stats(ctx.now)
     return ctx.render("console_queue.html", s=stats)
 
 
-async def stops(ctx: Ctx) -> Response:
+async def stops(ctx: Ctx) -> WebResponse:
     error = ""
     if ctx.req.method == "POST":
         raw = [phones.clean(p) for p in ctx.req.form.get("phones", "").replace(",", " ").split()]
@@ -100,7 +100,7 @@ async def stops(ctx: Ctx) -> Response:
     return ctx.render("console_stops.html", 400 if error else 200, entries=entries, error=error)
 
 
-async def stop_remove(ctx: Ctx) -> Response:
+async def stop_remove(ctx: Ctx) -> WebResponse:
     await ctx.gateway.store.remove_stop(None, phones.clean(ctx.req.form.get("phone", "")))
     return redirect("/console/stops")
 

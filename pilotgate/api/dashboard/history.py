@@ -17,7 +17,7 @@ from pilotgate.domain.messages import Message, Status
 from pilotgate.storage.dashboard import HistoryQuery
 
 from .pages import Ctx
-from .web import Response, number
+from .web import WebResponse, number
 
 PAGE = 50
 _IN_FLIGHT = frozenset({Status.ACCEPTED, Status.HANDED_OVER, Status.SCHEDULED})
@@ -65,7 +65,7 @@ def _before(ctx: Ctx) -> int | None:
     return number(ctx.req.query.get("before", ""))
 
 
-async def page(ctx: Ctx) -> Response:
+async def page(ctx: Ctx) -> WebResponse:
     found = await ctx.gateway.store.history(
         ctx.me.id, _query(ctx, _before(ctx)), PAGE + 1, ctx.settings.search_window
     )
@@ -101,7 +101,7 @@ async def page(ctx: Ctx) -> Response:
     return ctx.render("history_rows.html", 200 if waiting else 286, **values)
 
 
-async def detail(ctx: Ctx) -> Response:
+async def detail(ctx: Ctx) -> WebResponse:
     server_id = int(ctx.req.params["id"])
     found = await ctx.gateway.check(ctx.me, [server_id])
     message = found.get(server_id)
@@ -134,7 +134,7 @@ def _csv_row(m: Message) -> list[str]:
     ]  # fmt: skip
 
 
-async def export(ctx: Ctx) -> Response:
+async def export(ctx: Ctx) -> WebResponse:
     store, account_id, query = ctx.gateway.store, ctx.me.id, _query(ctx)
     window = ctx.settings.search_window
 
@@ -160,7 +160,7 @@ async def export(ctx: Ctx) -> Response:
             else:
                 before = found.messages[-1].server_id
 
-    return Response(
+    return WebResponse(
         rows(),
         content_type="text/csv; charset=utf-8",
         headers=[("content-disposition", 'attachment; filename="messages.csv"')],

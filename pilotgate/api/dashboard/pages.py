@@ -15,8 +15,8 @@ from pilotgate.gateway import Gateway
 from pilotgate.storage.dashboard import Operator
 
 from . import i18n
-from .sessions import COOKIE, Session, Signer
-from .web import Request, Response
+from .sessions import COOKIE, Signer, WebSession
+from .web import WebRequest, WebResponse
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,8 +53,8 @@ def environment() -> jinja2.Environment:
 
 @dataclass
 class Ctx:
-    req: Request
-    session: Session
+    req: WebRequest
+    session: WebSession
     signer: Signer
     gateway: Gateway
     env: jinja2.Environment
@@ -64,7 +64,7 @@ class Ctx:
     account: Account | None = None
     operator: Operator | None = None
     #: Set when the session changed (login, logout, language): sent as a new cookie.
-    new_session: Session | None = None
+    new_session: WebSession | None = None
     cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     @property
@@ -79,13 +79,13 @@ class Ctx:
     def csrf(self) -> str:
         return self.signer.csrf(self.new_session or self.session)
 
-    def switch(self, session: Session) -> None:
+    def switch(self, session: WebSession) -> None:
         self.new_session = session
 
     def with_lang(self, lang: str) -> None:
         self.new_session = replace(self.new_session or self.session, lang=lang)
 
-    def render(self, template: str, status: int = 200, **values: Any) -> Response:
+    def render(self, template: str, status: int = 200, **values: Any) -> WebResponse:
         page = self.env.get_template(template).render(
             _=self._,
             lang=self.lang,
@@ -96,9 +96,9 @@ class Ctx:
             query=self.req.query,
             **values,
         )
-        return Response(page.encode("utf-8"), status=status)
+        return WebResponse(page.encode("utf-8"), status=status)
 
-    def finish(self, response: Response) -> Response:
+    def finish(self, response: WebResponse) -> WebResponse:
         """Attach the session cookie when the session changed."""
         if self.new_session is not None:
             lifetime = int(self.settings.session_lifetime.total_seconds())

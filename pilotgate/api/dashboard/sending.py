@@ -10,7 +10,7 @@ from pilotgate.errors import ApiError
 from pilotgate.gateway import SendRequest
 
 from .pages import Ctx
-from .web import Response
+from .web import WebResponse
 
 #: The form's datetime-local value, `YYYY-MM-DDTHH:MM` (seconds optional), in UTC.
 _LOCAL_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?$")
@@ -44,11 +44,11 @@ async def _senders(ctx: Ctx) -> list[str]:
     return [default, *(n for n in names if n != default)]
 
 
-async def form(ctx: Ctx) -> Response:
+async def form(ctx: Ctx) -> WebResponse:
     return ctx.render("send.html", senders=await _senders(ctx), result=None, error="", form={})
 
 
-async def submit(ctx: Ctx) -> Response:
+async def submit(ctx: Ctx) -> WebResponse:
     try:
         result = await ctx.gateway.send(ctx.me, _request(ctx, cost_only=False))
     except ApiError as exc:
@@ -74,7 +74,7 @@ async def submit(ctx: Ctx) -> Response:
     )
 
 
-async def count(ctx: Ctx) -> Response:
+async def count(ctx: Ctx) -> WebResponse:
     """The counter fragment: characters, encoding, parts and, when the phones are valid,
     the price the tariff asks (a `cost=1` send: nothing is stored or charged)."""
     request = _request(ctx, cost_only=True)

@@ -22,7 +22,7 @@ COOKIE = "pilotgate_session"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Session:
+class WebSession:
     nonce: str
     expires: int  # unix seconds
     kind: str = ""  # "c" customer, "o" operator, "" anonymous
@@ -55,8 +55,8 @@ class Signer:
 
     def new(
         self, now: datetime, *, kind: str = "", user_id: int = 0, fp: str = "", lang: str = ""
-    ) -> Session:
-        return Session(
+    ) -> WebSession:
+        return WebSession(
             nonce=secrets.token_urlsafe(18),
             expires=int((now + self.lifetime).timestamp()),
             kind=kind,
@@ -65,7 +65,7 @@ class Signer:
             lang=lang,
         )
 
-    def dump(self, session: Session) -> str:
+    def dump(self, session: WebSession) -> str:
         data = json.dumps(
             [
                 session.nonce,
@@ -79,7 +79,7 @@ class Signer:
         ).encode()
         return f"{_b64(data)}.{self._mac(data)}"
 
-    def load(self, cookie: str, now: datetime) -> Session | None:
+    def load(self, cookie: str, now: datetime) -> WebSession | None:
         """The session in `cookie`, or None if it is forged, malformed or expired."""
         try:
             payload, mac = cookie.split(".", 1)
@@ -87,7 +87,7 @@ class Signer:
             if not hmac.compare_digest(mac, self._mac(data)):
                 return None
             nonce, expires, kind, user_id, fp, lang = json.loads(data)
-            session = Session(
+            session = WebSession(
                 nonce=str(nonce),
                 expires=int(expires),
                 kind=str(kind),
@@ -99,9 +99,9 @@ class Signer:
             return None
         return session if session.expires > now.timestamp() else None
 
-    def csrf(self, session: Session) -> str:
+    def csrf(self, session: WebSession) -> str:
         return self._mac(b"csrf|" + session.nonce.encode())
 
-    def csrf_ok(self, session: Session, token: str) -> bool:
+    def csrf_ok(self, session: WebSession, token: str) -> bool:
         # Bytes: compare_digest raises TypeError on a str with a non-ASCII character.
         return bool(token) and hmac.compare_digest(token.encode(), self.csrf(session).encode())

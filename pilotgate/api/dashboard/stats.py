@@ -10,7 +10,7 @@ from datetime import timedelta
 from pilotgate.domain import money
 
 from .pages import Ctx
-from .web import Response, number
+from .web import WebResponse, number
 
 #: Series of the per-day chart: label → statuses counted in it.
 SERIES = {
@@ -26,7 +26,7 @@ def _days(ctx: Ctx) -> int:
     return 30 if days is None else min(max(days, 1), 366)
 
 
-async def page(ctx: Ctx) -> Response:
+async def page(ctx: Ctx) -> WebResponse:
     days = _days(ctx)
     until = ctx.now.date()
     since = until - timedelta(days=days - 1)

@@ -22,7 +22,7 @@ class Upload:
 
 
 @dataclass
-class Request:
+class WebRequest:
     scope: Scope
     body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)  #: the route's {placeholders}
@@ -100,7 +100,7 @@ class Request:
 
 
 @dataclass
-class Response:
+class WebResponse:
     body: bytes | AsyncIterator[bytes] = b""
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
@@ -151,20 +151,20 @@ def whole(raw: str, digits: int = 18) -> int:
     return value
 
 
-def redirect(location: str, status: int = 303) -> Response:
-    return Response(status=status, headers=[("location", quote(location, safe="/?=&%:"))])
+def redirect(location: str, status: int = 303) -> WebResponse:
+    return WebResponse(status=status, headers=[("location", quote(location, safe="/?=&%:"))])
 
 
-def text(body: str, status: int) -> Response:
-    return Response(body.encode(), status=status, content_type="text/plain; charset=utf-8")
+def text(body: str, status: int) -> WebResponse:
+    return WebResponse(body.encode(), status=status, content_type="text/plain; charset=utf-8")
 
 
 #: A page handler; it gets the dashboard's per-request context (pages.Ctx).
-Handler = Callable[[Any], Awaitable[Response]]
+Handler = Callable[[Any], Awaitable[WebResponse]]
 
 
 @dataclass(frozen=True)
-class Route:
+class WebRoute:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
@@ -176,7 +176,7 @@ class Route:
 
 class Router:
     def __init__(self) -> None:
-        self.routes: list[Route] = []
+        self.routes: list[WebRoute] = []
 
     def add(
         self, method: str, path: str, handler: Handler, access: str, *, upload: bool = False
@@ -184,13 +184,13 @@ class Router:
         # {id} is a number; {name} a connector name (letters, digits, - _ .).
         regex = re.sub(r"\{id\}", r"(?P<id>[0-9]{1,18})", path)
         regex = re.sub(r"\{name\}", r"(?P<name>[A-Za-z0-9_.-]{1,64})", regex)
-        self.routes.append(Route(method, re.compile(f"^{regex}$"), handler, access, upload))
+        self.routes.append(WebRoute(method, re.compile(f"^{regex}$"), handler, access, upload))
 
     def extend(self, access: str, routes: Iterable[tuple[str, str, Handler]]) -> None:
         for method, path, handler in routes:
             self.add(method, path, handler, access)
 
-    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+    def match(self, method: str, path: str) -> tuple[WebRoute | None, dict[str, str], bool]:
         """(route, its parameters, whether the path exists for another method)."""
         known = False
         for route in self.routes:

@@ -86,10 +86,14 @@ class RelayConnector:
     connection and only allowed addresses are used (an IP literal in `url` is the operator's
     own choice and allowed as written)."""
 
-    def __init__(self, settings: RelaySettings, policy: outbound.Policy | None = None) -> None:
+    def __init__(
+        self, settings: RelaySettings, policy: outbound.OutboundPolicy | None = None
+    ) -> None:
         self.name = settings.name
         self.settings = settings
-        self._policy = (policy or outbound.Policy()).trusting(urlsplit(settings.url).hostname or "")
+        self._policy = (policy or outbound.OutboundPolicy()).trusting(
+            urlsplit(settings.url).hostname or ""
+        )
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._events: Events | None = None

@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from . import auth
-from .message import Request, Response, uri_of
+from .message import SipRequest, SipResponse, uri_of
 
 
 class State(enum.StrEnum):
@@ -72,7 +72,7 @@ class Ended:
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    message: Request | Response
+    message: SipRequest | SipResponse
 
 
 Event = Ringing | Answered | Ended | Send
@@ -98,15 +98,15 @@ class Call:
     call_id: str = field(default_factory=lambda: secrets.token_hex(12))
     state: State = State.CALLING
     #: The last request that still waits for a response (the link retransmits it on UDP).
-    outstanding: Request | None = None
+    outstanding: SipRequest | None = None
     _tag: str = field(default_factory=lambda: secrets.token_hex(6))
     _cseq: int = 1
-    _invite: Request | None = None
+    _invite: SipRequest | None = None
     _remote_to: str = ""
     _target: str = ""
     _routes: list[str] = field(default_factory=list)
     _authorized: bool = False
-    _ack: Request | None = None
+    _ack: SipRequest | None = None
     _rang: bool = False
     _answered: bool = False
     _result: Result | None = None
@@ -114,7 +114,7 @@ class Call:
 
     # -- what we do -------------------------------------------------------------------------
 
-    def invite(self) -> Request:
+    def invite(self) -> SipRequest:
         """The first INVITE (and the one sent again with credentials after 401/407)."""
         p = self.party
         request = self._request("INVITE", f"sip:{p.callee}@{p.domain}", self._cseq)
@@ -131,7 +131,7 @@ class Call:
         """Stop ringing: CANCEL once a provisional response came (RFC 3261 §9.1); before
         one, the call is given up (a late 2xx is then ACKed and hung up)."""
         if self.state is State.PROCEEDING and self._invite is not None:
-            cancel = Request(method="CANCEL", uri=self._invite.uri)
+            cancel = SipRequest(method="CANCEL", uri=self._invite.uri)
             cancel.headers = [
                 (n, v) for n, v in self._invite.headers if n in ("Via", "From", "To", "Call-ID")
             ]
@@ -161,8 +161,8 @@ class Call:
 
     # -- what comes in ----------------------------------------------------------------------
 
-    def receive(self, message: Request | Response) -> list[Event]:
-        if isinstance(message, Request):
+    def receive(self, message: SipRequest | SipResponse) -> list[Event]:
+        if isinstance(message, SipRequest):
             return self._request_in(message)
         number, method = message.cseq
         if method == "INVITE" and number == self._cseq:
@@ -174,7 +174,7 @@ class Call:
                 return self._end(self._settled(200))
         return []
 
-    def _invite_response(self, response: Response) -> list[Event]:
+    def _invite_response(self, response: SipResponse) -> list[Event]:
         if self.outstanding is self._invite:
             self.outstanding = None
         status = response.status
@@ -197,7 +197,7 @@ class Call:
         cancelled = self.state is State.CANCELLING
         return [*events, *self._end(Result(code=status, rang=self._rang, cancelled=cancelled))]
 
-    def _success(self, response: Response) -> list[Event]:
+    def _success(self, response: SipResponse) -> list[Event]:
         if self._ack is not None:  # a retransmitted 2xx: ACK it again
             return [Send(self._ack)]
         self._remote_to = response.get("to") or ""
@@ -216,10 +216,10 @@ class Call:
         self._move(State.ANSWERED)
         return [Send(self._ack), Answered(response.body)]
 
-    def _request_in(self, request: Request) -> list[Event]:
+    def _request_in(self, request: SipRequest) -> list[Event]:
         if request.method == "ACK":
             return []
-        reply = Response(status=200 if request.method in ("BYE", "OPTIONS") else 501)
+        reply = SipResponse(status=200 if request.method in ("BYE", "OPTIONS") else 501)
         reply.reason = "OK" if reply.status == 200 else "Not Implemented"
         reply.headers = [
             (n, v) for n, v in request.headers if n in ("via", "from", "to", "call-id", "cseq")
@@ -259,7 +259,7 @@ class Call:
         self.outstanding = bye
         return Send(bye)
 
-    def _retry_with_credentials(self, response: Response) -> bool:
+    def _retry_with_credentials(self, response: SipResponse) -> bool:
         p = self.party
         header = "www-authenticate" if response.status == 401 else "proxy-authenticate"
         challenge_text = response.get(header)
@@ -295,9 +295,9 @@ class Call:
         branch = "z9hG4bK" + secrets.token_hex(8)
         return f"SIP/2.0/{self.party.transport} {self.party.local};branch={branch};rport"
 
-    def _request(self, method: str, uri: str, cseq: int) -> Request:
+    def _request(self, method: str, uri: str, cseq: int) -> SipRequest:
         p = self.party
-        request = Request(method=method, uri=uri)
+        request = SipRequest(method=method, uri=uri)
         request.headers = [
             ("Via", self._via()),
             ("Max-Forwards", "70"),
@@ -309,17 +309,17 @@ class Call:
         ]
         return request
 
-    def _in_dialog(self, method: str, cseq: int) -> Request:
+    def _in_dialog(self, method: str, cseq: int) -> SipRequest:
         request = self._request(method, self._target, cseq)
         request.headers = [(n, v) for n, v in request.headers if not n.endswith("Authorization")]
         request.headers.append(("To", self._remote_to))
         request.headers += [("Route", route) for route in self._routes]
         return request
 
-    def _non2xx_ack(self, response: Response) -> Request:
+    def _non2xx_ack(self, response: SipResponse) -> SipRequest:
         """ACK of a 3xx-6xx: part of the INVITE transaction (same branch, §17.1.1.3)."""
         assert self._invite is not None
-        ack = Request(method="ACK", uri=self._invite.uri)
+        ack = SipRequest(method="ACK", uri=self._invite.uri)
         ack.headers = [
             *((n, v) for n, v in self._invite.headers if n in ("Via", "From", "Call-ID")),
             ("To", response.get("to") or ""),

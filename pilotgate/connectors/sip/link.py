@@ -30,7 +30,7 @@ from pilotgate.errors import ConnectorError, GatewayError
 from ..base import Accepted, Events, LinkState, Receipt, Rejected
 from . import media, outcomes
 from .call import Answered, Call, Ended, Event, Party, Result, Ringing, Send, State
-from .message import ParseError, Request, Response, parse
+from .message import ParseError, SipRequest, SipResponse, parse
 from .register import Registrar
 from .settings import SipSettings, flash_caller
 from .transport import RtpSocket, SipTransport, local_address
@@ -57,7 +57,7 @@ class SipConnector:
         self._events: Events | None = None
         self._transport: SipTransport | None = None
         self._registrar: Registrar | None = None
-        self._calls: dict[str, asyncio.Queue[Request | Response]] = {}
+        self._calls: dict[str, asyncio.Queue[SipRequest | SipResponse]] = {}
         #: Calls that ended lately, by Call-ID, with when (loop time): late answers to them.
         self._ended: dict[str, tuple[Call, float]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -163,8 +163,8 @@ class SipConnector:
             # A call we are done with: ACK a final response that comes again, and ACK and
             # hang up a 2xx that comes after we gave the call up.
             self._send_all(ended[0].receive(message))
-        elif isinstance(message, Request) and message.method != "ACK" and self._transport:
-            reply = Response(status=481, reason="Call/Transaction Does Not Exist")
+        elif isinstance(message, SipRequest) and message.method != "ACK" and self._transport:
+            reply = SipResponse(status=481, reason="Call/Transaction Does Not Exist")
             reply.headers = [
                 (n, v) for n, v in message.headers if n in ("via", "from", "to", "call-id", "cseq")
             ]
@@ -335,14 +335,14 @@ class SipConnector:
                 playing.cancel()
                 await asyncio.gather(playing, return_exceptions=True)
 
-    def _media(self, call: Call, sdp: bytes) -> media.Answer | None:
+    def _media(self, call: Call, sdp: bytes) -> media.SdpAnswer | None:
         try:
             return media.parse_answer(sdp)
         except ValueError as exc:
             log.warning("sip %s: call %s: %s; hanging up", self.name, call.call_id, exc)
             return None
 
-    async def _play(self, answer: media.Answer, pcm: bytes, rtp: RtpSocket) -> None:
+    async def _play(self, answer: media.SdpAnswer, pcm: bytes, rtp: RtpSocket) -> None:
         """Stream the speech at 20 ms a packet, paced by the event loop's clock."""
         loop = asyncio.get_running_loop()
         payload = audio.encode(pcm, answer.law)
@@ -358,7 +358,7 @@ class SipConnector:
 
     async def _next(
         self, call: Call, deadline: float, playing: asyncio.Task[None] | None
-    ) -> Request | Response | None:
+    ) -> SipRequest | SipResponse | None:
         """The next message of the call, retransmitting what waits for an answer (UDP);
         None when the deadline passes, or the audio ends, first."""
         queue = self._calls[call.call_id]
@@ -383,7 +383,7 @@ class SipConnector:
                 interval = min(interval * 2, T2)
         return None
 
-    def _send(self, message: Request | Response) -> None:
+    def _send(self, message: SipRequest | SipResponse) -> None:
         if self._transport is None or not self._transport.send(message.encode()):
             log.debug("sip %s: could not send %s", self.name, type(message).__name__)
 

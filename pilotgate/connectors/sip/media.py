@@ -16,7 +16,7 @@ PACKET_SECONDS = audio.FRAME_SAMPLES / audio.RATE  # 20 ms
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Answer:
+class SdpAnswer:
     host: str
     port: int
     payload_type: int  #: 0 (PCMU) or 8 (PCMA)
@@ -43,7 +43,7 @@ def offer(host: str, port: int, session: int, codecs: tuple[int, ...] = (0, 8)) 
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
-def parse_answer(body: bytes, offered: tuple[int, ...] = (0, 8)) -> Answer:
+def parse_answer(body: bytes, offered: tuple[int, ...] = (0, 8)) -> SdpAnswer:
     """Where to send our audio and in which of the offered codecs; ValueError when the
     answer has no usable audio stream (port 0, no common codec, no address)."""
     host = ""
@@ -60,7 +60,7 @@ def parse_answer(body: bytes, offered: tuple[int, ...] = (0, 8)) -> Answer:
                 raise ValueError("the answer refuses our audio stream")
             if not host:
                 raise ValueError("the answer has no connection address")
-            return Answer(host=host, port=port, payload_type=common[0])
+            return SdpAnswer(host=host, port=port, payload_type=common[0])
     raise ValueError("the answer has no audio stream")
 
 

@@ -1,4 +1,4 @@
-"""SIP messages (RFC 3261 §7), sans-IO: bytes → `Request` / `Response` and back.
+"""SIP messages (RFC 3261 §7), sans-IO: bytes → `SipRequest` / `SipResponse` and back.
 
 Only what a calling user agent needs: the start line, headers kept in order (with the
 compact forms of §7.3.3 expanded), and the body. Anything malformed raises `ParseError`,
@@ -59,7 +59,7 @@ class _Message:
 
 
 @dataclass(slots=True)
-class Request(_Message):
+class SipRequest(_Message):
     method: str = ""
     uri: str = ""
 
@@ -68,7 +68,7 @@ class Request(_Message):
 
 
 @dataclass(slots=True)
-class Response(_Message):
+class SipResponse(_Message):
     status: int = 0
     reason: str = ""
 
@@ -76,8 +76,8 @@ class Response(_Message):
         return self._encode(f"SIP/2.0 {self.status} {self.reason}")
 
 
-def parse(data: bytes) -> Request | Response:
-    """One whole message (a UDP datagram, or what `Framer` cut from a TCP stream)."""
+def parse(data: bytes) -> SipRequest | SipResponse:
+    """One whole message (a UDP datagram, or what `SipFramer` cut from a TCP stream)."""
     if len(data) > MAX_MESSAGE:
         raise ParseError("message too large")
     head, separator, body = data.partition(b"\r\n\r\n")
@@ -89,11 +89,11 @@ def parse(data: bytes) -> Request | Response:
         raise ParseError("headers are not UTF-8") from exc
     lines = text.replace("\r\n", "\n").lstrip("\n").split("\n")
     start, headers = lines[0], _headers(lines[1:])
-    message: Request | Response
+    message: SipRequest | SipResponse
     if matched := _STATUS_LINE.match(start):
-        message = Response(headers=headers, status=int(matched[1]), reason=matched[2])
+        message = SipResponse(headers=headers, status=int(matched[1]), reason=matched[2])
     elif matched := _REQUEST_LINE.match(start):
-        message = Request(headers=headers, method=matched[1], uri=matched[2])
+        message = SipRequest(headers=headers, method=matched[1], uri=matched[2])
     else:
         raise ParseError(f"not a SIP start line: {start[:60]!r}")
     length = message.get("content-length")
@@ -154,7 +154,7 @@ def uri_of(value: str) -> str:
     return value.split(";", 1)[0].strip()
 
 
-class Framer:
+class SipFramer:
     """Cuts a TCP byte stream into messages by their Content-Length (§18.3)."""
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ import logging
 import secrets
 
 from . import auth
-from .message import Request, Response
+from .message import SipRequest, SipResponse
 from .settings import SipSettings
 from .transport import SipTransport
 
@@ -28,7 +28,7 @@ class Registrar:
         settings: SipSettings,
         local: str,
         transport: SipTransport,
-        routes: dict[str, asyncio.Queue[Request | Response]],
+        routes: dict[str, asyncio.Queue[SipRequest | SipResponse]],
     ) -> None:
         self._s, self._local, self._transport, self._routes = settings, local, transport, routes
         self._call_id = secrets.token_hex(12)
@@ -48,11 +48,11 @@ class Registrar:
         self._routes.pop(self._call_id, None)
         self.registered = False
 
-    def request(self, credentials: tuple[str, str] | None = None) -> Request:
+    def request(self, credentials: tuple[str, str] | None = None) -> SipRequest:
         s = self._s
         self._cseq += 1
         user = s.username or s.caller_id
-        request = Request(method="REGISTER", uri=f"sip:{s.uri_domain}")
+        request = SipRequest(method="REGISTER", uri=f"sip:{s.uri_domain}")
         transport = s.transport.upper()
         branch = "z9hG4bK" + secrets.token_hex(8)
         request.headers = [
@@ -98,7 +98,7 @@ class Registrar:
             request = self.request((name, value))
         return False
 
-    async def _exchange(self, request: Request) -> Response | None:
+    async def _exchange(self, request: SipRequest) -> SipResponse | None:
         """Send `request` (again every T1, doubling, over UDP) until its final response
         comes or WAIT seconds pass."""
         queue = self._routes[self._call_id]
@@ -114,7 +114,7 @@ class Registrar:
                     self._transport.send(request.encode())
                     interval = min(interval * 2, T2)
                 continue
-            if isinstance(message, Response) and message.status >= 200:
+            if isinstance(message, SipResponse) and message.status >= 200:
                 if message.cseq == (self._cseq, "REGISTER"):
                     return message
         return None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from pilotgate.errors import ConnectorError
 
-from .message import Framer, ParseError
+from .message import ParseError, SipFramer
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class SipTransport:
         self._reader_task = asyncio.create_task(self._read(reader), name="sip-tcp-reader")
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
-        framer = Framer()
+        framer = SipFramer()
         try:
             while data := await reader.read(65536):
                 for message in framer.feed(data):

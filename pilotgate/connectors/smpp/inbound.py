@@ -18,14 +18,14 @@ from pilotgate.domain import receipts as dlr, sms_encoding as enc
 
 from ..base import Events, MobileOriginated, Receipt
 from . import policy, wire
-from .session import Session
+from .session import SmppSession
 from .settings import SmppSettings
 
 log = logging.getLogger(__name__)
 BATCH = 256
 
 
-class Inbound:
+class DeliverSmHandler:
     def __init__(
         self,
         settings: SmppSettings,
@@ -36,7 +36,7 @@ class Inbound:
         self._settings = settings
         self._clock = clock
         self._problem = problem
-        self._queue: asyncio.Queue[tuple[Session, wire.Pdu]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[SmppSession, wire.Pdu]] = asyncio.Queue()
         self._parts = enc.Reassembler()
         self._task: asyncio.Task[None] | None = None
         self.receipts = 0
@@ -51,7 +51,7 @@ class Inbound:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    def deliver(self, session: Session, pdu: wire.Pdu) -> None:
+    def deliver(self, session: SmppSession, pdu: wire.Pdu) -> None:
         self._queue.put_nowait((session, pdu))
 
     async def _work(self, name: str, events: Events) -> None:
@@ -116,7 +116,7 @@ class Inbound:
         return policy.ESME_ROK
 
     async def _handle(
-        self, name: str, events: Events, batch: list[tuple[Session, wire.Pdu]]
+        self, name: str, events: Events, batch: list[tuple[SmppSession, wire.Pdu]]
     ) -> None:
         receipts: list[Receipt] = []
         inbound: list[MobileOriginated] = []

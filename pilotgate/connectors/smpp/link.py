@@ -26,8 +26,8 @@ from pilotgate.errors import ConnectorError
 
 from ..base import Accepted, Events, LinkState, Rejected
 from . import policy, wire
-from .inbound import Inbound
-from .session import LinkLostError, Session
+from .inbound import DeliverSmHandler
+from .session import LinkLostError, SmppSession
 from .settings import SmppSettings
 
 log = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ class SmppConnector:
         self._open.set()
         self._bucket = policy.Bucket(tokens=1.0, at=0.0)
         self._refs = enc.References(modulus=65536 if settings.concat != enc.Concat.UDH else 256)
-        self._tx: Session | None = None
-        self._sessions: list[Session] = []
+        self._tx: SmppSession | None = None
+        self._sessions: list[SmppSession] = []
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._in_flight = 0  # submit() calls under way
@@ -69,7 +69,7 @@ class SmppConnector:
         self._second = self._this_second = self._per_second = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._inbound = Inbound(settings, clock=clock, problem=self._problem)
+        self._inbound = DeliverSmHandler(settings, clock=clock, problem=self._problem)
         self.counts = {"submitted": 0, "errors": 0, "throttled": 0, "reconnects": 0}
         self.problems: dict[str, int] = {}
 
@@ -153,7 +153,7 @@ class SmppConnector:
                     return Rejected(
                         server_id=message.server_id,
                         error=error,
-                        final=verdict is policy.Verdict.FINAL,
+                        final=verdict is policy.StatusVerdict.FINAL,
                         retry_after=self.settings.throttle_pause,
                         reason=reason,
                     )
@@ -163,7 +163,7 @@ class SmppConnector:
                 self._refs.release(message.phone, reference)
         return Accepted(server_id=message.server_id, remote_id=ids[0], remote_ids=tuple(ids))
 
-    async def _send(self, submit: wire.Submit) -> str | tuple[policy.Verdict, int, str]:
+    async def _send(self, submit: wire.Submit) -> str | tuple[policy.StatusVerdict, int, str]:
         """One part: its SMSC id, or (verdict, error, reason) when it was not taken."""
         for _ in range(self.settings.throttle_retries + 1):
             await self._open.wait()
@@ -171,28 +171,28 @@ class SmppConnector:
             async with self._window:
                 session = self._tx
                 if session is None:
-                    return policy.Verdict.TEMPORARY, 110, "link down"
+                    return policy.StatusVerdict.TEMPORARY, 110, "link down"
                 self._window_used += 1
                 try:
                     response = await session.request(
                         lambda seq: wire.submit_sm(seq, submit), self.settings.response_timeout
                     )
                 except TimeoutError:
-                    return policy.Verdict.TEMPORARY, 110, "no submit_sm_resp in time"
+                    return policy.StatusVerdict.TEMPORARY, 110, "no submit_sm_resp in time"
                 except LinkLostError:
-                    return policy.Verdict.TEMPORARY, 110, "connection lost"
+                    return policy.StatusVerdict.TEMPORARY, 110, "connection lost"
                 finally:
                     self._window_used -= 1
             verdict, error = policy.classify(response.status)
-            if response.command_id == wire.GENERIC_NACK and verdict is policy.Verdict.OK:
-                verdict, error = policy.Verdict.FINAL, 603  # a nack that claims success
-            if verdict is policy.Verdict.OK:
+            if response.command_id == wire.GENERIC_NACK and verdict is policy.StatusVerdict.OK:
+                verdict, error = policy.StatusVerdict.FINAL, 603  # a nack that claims success
+            if verdict is policy.StatusVerdict.OK:
                 self._count_submitted()
                 return wire.message_id(response.body)
-            if verdict is not policy.Verdict.THROTTLED:
+            if verdict is not policy.StatusVerdict.THROTTLED:
                 return verdict, error, f"command_status 0x{response.status:08x}"
             self._pause()
-        return policy.Verdict.TEMPORARY, 110, "still throttled"
+        return policy.StatusVerdict.TEMPORARY, 110, "still throttled"
 
     def _count_submitted(self) -> None:
         # Parts per second over the last whole second, for `pilotgate connector list`.
@@ -227,11 +227,11 @@ class SmppConnector:
         if self.problems[key] == 1:
             log.warning("SMPP link %s: %s (logged once; counted in state())", self.name, message)
 
-    async def _open_session(self, command_id: int) -> Session:
+    async def _open_session(self, command_id: int) -> SmppSession:
         settings = self.settings
         async with asyncio.timeout(settings.connect_timeout):
             reader, writer = await asyncio.open_connection(settings.host, settings.port)
-        session = Session(
+        session = SmppSession(
             reader, writer, on_deliver=self._inbound.deliver, on_problem=self._problem
         )
         session.start(settings.enquire_link, settings.response_timeout)

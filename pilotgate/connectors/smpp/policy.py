@@ -24,22 +24,22 @@ TEMPORARY = frozenset({0x04, ESME_RSYSERR, 0x45, ESME_RX_T_APPN, ESME_RUNKNOWNER
 FINAL_CODES = {ESME_RINVDSTADR: 111, ESME_RINVSRCADR: 115, ESME_RINVMSGLEN: 221}
 
 
-class Verdict(enum.Enum):
+class StatusVerdict(enum.Enum):
     OK = "ok"
     THROTTLED = "throttled"  #: pause the link, then send the same PDU again
     TEMPORARY = "temporary"  #: the message goes back to the queue
     FINAL = "final"  #: the message ends -2
 
 
-def classify(command_status: int) -> tuple[Verdict, int]:
+def classify(command_status: int) -> tuple[StatusVerdict, int]:
     """What a submit_sm_resp (or generic_nack) status means, and the error code to report."""
     if command_status == ESME_ROK:
-        return Verdict.OK, 0
+        return StatusVerdict.OK, 0
     if command_status in (ESME_RTHROTTLED, ESME_RMSGQFUL):
-        return Verdict.THROTTLED, 0
+        return StatusVerdict.THROTTLED, 0
     if command_status in TEMPORARY:
-        return Verdict.TEMPORARY, 110
-    return Verdict.FINAL, FINAL_CODES.get(command_status, 603)
+        return StatusVerdict.TEMPORARY, 110
+    return StatusVerdict.FINAL, FINAL_CODES.get(command_status, 603)
 
 
 @dataclass(frozen=True, slots=True)

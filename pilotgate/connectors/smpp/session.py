@@ -17,13 +17,13 @@ class LinkLostError(ConnectionError):
     """The connection closed while a request waited for its response."""
 
 
-class Session:
+class SmppSession:
     def __init__(
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         *,
-        on_deliver: Callable[[Session, wire.Pdu], None],
+        on_deliver: Callable[[SmppSession, wire.Pdu], None],
         on_problem: Callable[[str, str], None],
     ) -> None:
         self._reader, self._writer = reader, writer
@@ -81,7 +81,7 @@ class Session:
             pass  # the peer is already gone: closing is all we wanted
 
     async def _read(self) -> None:
-        framer = wire.Framer()
+        framer = wire.PduFramer()
         try:
             while data := await self._reader.read(65536):
                 for pdu in framer.feed(data):

@@ -38,7 +38,7 @@ class Pdu:
     raw: bytes
 
 
-class Framer:
+class PduFramer:
     """Cuts a byte stream into PDUs, whatever the TCP reads look like."""
 
     def __init__(self) -> None:

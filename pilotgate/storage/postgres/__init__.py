@@ -9,16 +9,24 @@ waiting on each other or taking the same message twice.
 
 from __future__ import annotations
 
-from .accounts import Accounts
-from .callbacks import Callbacks
-from .dashboard import Dashboard
-from .lists import Lists
-from .messages import Messages
-from .queue import Queue
-from .two_way import TwoWay
+from .accounts import PostgresAccounts
+from .callbacks import PostgresCallbacks
+from .dashboard import PostgresDashboard
+from .lists import PostgresLists
+from .messages import PostgresMessages
+from .queue import PostgresQueue
+from .two_way import PostgresTwoWay
 
 
-class PostgresStore(Accounts, Messages, Queue, Callbacks, Lists, TwoWay, Dashboard):
+class PostgresStore(
+    PostgresAccounts,
+    PostgresMessages,
+    PostgresQueue,
+    PostgresCallbacks,
+    PostgresLists,
+    PostgresTwoWay,
+    PostgresDashboard,
+):
     """The whole `Store` for this database, assembled from its parts."""
 
 

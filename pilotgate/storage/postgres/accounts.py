@@ -22,13 +22,13 @@ from .core import (
     _ACCOUNT_COLUMNS,
     _SELECT_ACCOUNT,
     _SENDER_COLUMNS,
-    Core,
+    PostgresCore,
     _account,
     _sender,
 )
 
 
-class Accounts(Core):
+class PostgresAccounts(PostgresCore):
     # accounts and money ----------------------------------------------------------------------
     async def create_account(self, new: NewAccount, now: datetime) -> Account:
         async with self._tx() as conn:

@@ -13,7 +13,7 @@ from pilotgate.domain.messages import Message
 from ..base import (
     CallbackJob,
     CallbackResult,
-    Inbound,
+    InboundSms,
     QueueStats,
 )
 from .core import (
@@ -21,14 +21,14 @@ from .core import (
     _INBOUND_COLUMNS,
     _MAX_ID,
     _SELECT_MESSAGE,
-    Core,
+    PostgresCore,
     _callback,
     _inbound,
     _message,
 )
 
 
-class Callbacks(Core):
+class PostgresCallbacks(PostgresCore):
     # callbacks ---------------------------------------------------------------------------------
     async def claim_callbacks(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
@@ -84,7 +84,7 @@ class Callbacks(Core):
         )
         return [_message(row) for row in rows]
 
-    async def inbound_by_ids(self, ids: Sequence[int]) -> list[Inbound]:
+    async def inbound_by_ids(self, ids: Sequence[int]) -> list[InboundSms]:
         wanted = [i for i in ids if -_MAX_ID <= i <= _MAX_ID]
         if not wanted:
             return []

@@ -28,7 +28,7 @@ from pilotgate.errors import ConflictError, StorageError
 
 from ..base import (
     CallbackJob,
-    Inbound,
+    InboundSms,
     Sender,
     Submitted,
     migration_scripts,
@@ -191,8 +191,8 @@ def _callback(row: TupleRow) -> CallbackJob:
     )
 
 
-def _inbound(row: TupleRow) -> Inbound:
-    return Inbound(
+def _inbound(row: TupleRow) -> InboundSms:
+    return InboundSms(
         id=row[0],
         account_id=row[1],
         phone=row[2],
@@ -255,7 +255,7 @@ async def _configure(conn: Connection) -> None:
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
-class Core:
+class PostgresCore:
     """The connection pool and transactions every part of the PostgreSQL store shares (the
     schema is the first one on the search_path)."""
 

@@ -22,7 +22,7 @@ from ..dashboard import (
     Operator,
     SenderVerdict,
 )
-from .core import _MAX_ID, _SELECT_MESSAGE, _SENDER_COLUMNS, Core, _message, _sender
+from .core import _MAX_ID, _SELECT_MESSAGE, _SENDER_COLUMNS, PostgresCore, _message, _sender
 
 _EPOCH_DAY = date(1970, 1, 1)
 _OPERATOR = "SELECT id, email, password_hash, created FROM operators "
@@ -45,7 +45,7 @@ def _operator(row: TupleRow) -> Operator:
     return Operator(id=row[0], email=row[1], password_hash=row[2], created=row[3])
 
 
-class Dashboard(Core):
+class PostgresDashboard(PostgresCore):
     # operators and passwords -----------------------------------------------------------------
     async def add_operator(self, email: str, password_hash: str, now: datetime) -> Operator:
         rows = await self._rows(

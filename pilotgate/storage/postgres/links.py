@@ -10,7 +10,7 @@ from datetime import datetime
 from pilotgate.domain import checks
 
 from ..base import Handover, LinkLease, PartReceipt, Refusal
-from .core import Connection, Core
+from .core import Connection, PostgresCore
 from .hybrid import fall_back
 
 # Settle messages from their parts: not delivered as soon as one part finally fails (the
@@ -66,7 +66,7 @@ async def _apply(
     return {row[1] for row in rows}
 
 
-class Links(Core):
+class PostgresLinks(PostgresCore):
     async def refuse(self, owner: str, refusals: Sequence[Refusal], now: datetime) -> int:
         applied = 0
         async with self._tx() as conn:

@@ -13,7 +13,7 @@ from datetime import datetime
 from pilotgate.errors import NotFoundError
 
 from ..base import Referral, StopEntry
-from .core import Core
+from .core import PostgresCore
 
 _GLOBAL = 0
 
@@ -22,7 +22,7 @@ def _key(account_id: int | None) -> int:
     return _GLOBAL if account_id is None else account_id
 
 
-class Lists(Core):
+class PostgresLists(PostgresCore):
     # stop lists ---------------------------------------------------------------------------
     async def add_stops(
         self, account_id: int | None, phones: Sequence[str], reason: str, now: datetime

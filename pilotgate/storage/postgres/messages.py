@@ -13,7 +13,7 @@ from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import InsufficientFundsError, StorageError
 
 from ..base import (
-    Inbound,
+    InboundSms,
     Submitted,
 )
 from ..dashboard import day_groups
@@ -26,7 +26,7 @@ from .core import (
     _INSERT_MESSAGE,
     _MAX_ID,
     _SELECT_MESSAGE,
-    Core,
+    PostgresCore,
     _inbound,
     _message,
     _message_row,
@@ -34,7 +34,7 @@ from .core import (
 )
 
 
-class Messages(Core):
+class PostgresMessages(PostgresCore):
     # messages ----------------------------------------------------------------------------------
     async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
         # Group commit: submits that arrive while a batch is being written wait and go
@@ -197,7 +197,7 @@ class Messages(Core):
 
     async def inbound(
         self, account_id: int, *, since: datetime | None = None, only_new: bool = False
-    ) -> list[Inbound]:
+    ) -> list[InboundSms]:
         if only_new:
             # One statement reads and marks, so two pollers never both get the same row.
             query = sql.SQL(

@@ -21,10 +21,10 @@ from .core import (
     _message,
 )
 from .hybrid import fall_back
-from .links import Links, lock_receipts
+from .links import PostgresLinks, lock_receipts
 
 
-class Queue(Links):
+class PostgresQueue(PostgresLinks):
     # the outbox --------------------------------------------------------------------------------
     async def release_scheduled(self, now: datetime) -> int:
         return await self._queue_count(

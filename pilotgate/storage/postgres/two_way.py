@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..base import PoolNumber, TwoWayMatch
-from .core import Core
+from .core import PostgresCore
 
 
-class TwoWay(Core):
+class PostgresTwoWay(PostgresCore):
     async def save_pool_number(self, number: str, prefix: str, connector: str = "") -> None:
         await self._count(
             "INSERT INTO number_pool (number, prefix, connector) VALUES (%s, %s, %s) "

@@ -9,16 +9,24 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 
 from __future__ import annotations
 
-from .accounts import Accounts
-from .callbacks import Callbacks
-from .dashboard import Dashboard
-from .lists import Lists
-from .messages import Messages
-from .queue import Queue
-from .two_way import TwoWay
+from .accounts import SqliteAccounts
+from .callbacks import SqliteCallbacks
+from .dashboard import SqliteDashboard
+from .lists import SqliteLists
+from .messages import SqliteMessages
+from .queue import SqliteQueue
+from .two_way import SqliteTwoWay
 
 
-class SqliteStore(Accounts, Messages, Queue, Callbacks, Lists, TwoWay, Dashboard):
+class SqliteStore(
+    SqliteAccounts,
+    SqliteMessages,
+    SqliteQueue,
+    SqliteCallbacks,
+    SqliteLists,
+    SqliteTwoWay,
+    SqliteDashboard,
+):
     """The whole `Store` for this database, assembled from its parts."""
 
 

@@ -19,14 +19,14 @@ from ..base import (
 )
 from .core import (
     _ACCOUNT_COLUMNS,
-    Core,
+    SqliteCore,
     _account,
     _sender,
     _us,
 )
 
 
-class Accounts(Core):
+class SqliteAccounts(SqliteCore):
     # accounts and money ----------------------------------------------------------------------
     async def create_account(self, new: NewAccount, now: datetime) -> Account:
         try:

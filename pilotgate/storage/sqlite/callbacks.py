@@ -11,14 +11,14 @@ from pilotgate.domain.messages import Message
 from ..base import (
     CallbackJob,
     CallbackResult,
-    Inbound,
+    InboundSms,
     QueueStats,
 )
 from .core import (
     _CALLBACK_COLUMNS,
     _INBOUND_COLUMNS,
     _MESSAGE_COLUMNS,
-    Core,
+    SqliteCore,
     _callback,
     _id_chunks,
     _inbound,
@@ -27,7 +27,7 @@ from .core import (
 )
 
 
-class Callbacks(Core):
+class SqliteCallbacks(SqliteCore):
     # callbacks ---------------------------------------------------------------------------------
     async def claim_callbacks(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
@@ -80,8 +80,8 @@ class Callbacks(Core):
             )
         return found
 
-    async def inbound_by_ids(self, ids: Sequence[int]) -> list[Inbound]:
-        found: list[Inbound] = []
+    async def inbound_by_ids(self, ids: Sequence[int]) -> list[InboundSms]:
+        found: list[InboundSms] = []
         for chunk in _id_chunks(ids):
             marks = ",".join("?" * len(chunk))
             found.extend(

@@ -25,7 +25,7 @@ from pilotgate.errors import StorageError
 
 from ..base import (
     CallbackJob,
-    Inbound,
+    InboundSms,
     Sender,
     Submitted,
     migration_scripts,
@@ -89,8 +89,8 @@ def _callback(row: sqlite3.Row) -> CallbackJob:
     )
 
 
-def _inbound(row: sqlite3.Row) -> Inbound:
-    return Inbound(
+def _inbound(row: sqlite3.Row) -> InboundSms:
+    return InboundSms(
         id=row[0],
         account_id=row[1],
         phone=row[2],
@@ -182,7 +182,7 @@ def _sender(row: sqlite3.Row) -> Sender:
     )
 
 
-class Core:
+class SqliteCore:
     """The connection and transactions every part of the SQLite store shares."""
 
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:

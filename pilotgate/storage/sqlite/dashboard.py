@@ -21,7 +21,7 @@ from ..dashboard import (
     Operator,
     SenderVerdict,
 )
-from .core import _MESSAGE_COLUMNS, Core, _dt, _id_chunks, _message, _opt_dt, _sender, _us
+from .core import _MESSAGE_COLUMNS, SqliteCore, _dt, _id_chunks, _message, _opt_dt, _sender, _us
 
 _SENDER = "SELECT id, account_id, name, state, description, callback, created FROM senders "
 
@@ -32,7 +32,7 @@ def _operator(row: sqlite3.Row) -> Operator:
     return Operator(id=row[0], email=row[1], password_hash=row[2], created=_dt(row[3]))
 
 
-class Dashboard(Core):
+class SqliteDashboard(SqliteCore):
     # operators and passwords -----------------------------------------------------------------
     async def add_operator(self, email: str, password_hash: str, now: datetime) -> Operator:
         try:
@@ -264,4 +264,4 @@ class Dashboard(Core):
         ]
 
 
-__all__ = ["Dashboard"]
+__all__ = ["SqliteDashboard"]

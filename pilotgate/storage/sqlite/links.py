@@ -11,7 +11,7 @@ from pilotgate.domain import checks
 from pilotgate.errors import ConflictError
 
 from ..base import Handover, LinkLease, PartReceipt, Refusal
-from .core import Core, _dt, _us
+from .core import SqliteCore, _dt, _us
 from .hybrid import fall_back
 
 # A message's outcome from its parts: not delivered as soon as one part finally fails (the
@@ -28,7 +28,7 @@ _SETTLE = (
 )
 
 
-class Links(Core):
+class SqliteLinks(SqliteCore):
     async def refuse(self, owner: str, refusals: Sequence[Refusal], now: datetime) -> int:
         stamp = _us(now)
         applied = 0

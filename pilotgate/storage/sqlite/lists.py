@@ -14,7 +14,7 @@ from datetime import datetime
 from pilotgate.errors import NotFoundError
 
 from ..base import Referral, StopEntry
-from .core import Core, _dt, _us
+from .core import SqliteCore, _dt, _us
 
 _GLOBAL = 0
 
@@ -23,7 +23,7 @@ def _key(account_id: int | None) -> int:
     return _GLOBAL if account_id is None else account_id
 
 
-class Lists(Core):
+class SqliteLists(SqliteCore):
     # stop lists ---------------------------------------------------------------------------
     async def add_stops(
         self, account_id: int | None, phones: Sequence[str], reason: str, now: datetime

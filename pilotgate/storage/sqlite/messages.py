@@ -13,7 +13,7 @@ from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import InsufficientFundsError, StorageError
 
 from ..base import (
-    Inbound,
+    InboundSms,
     Submitted,
 )
 from ..dashboard import day_groups
@@ -22,7 +22,7 @@ from .core import (
     _MAX_ID,
     _MESSAGE_COLUMNS,
     FIRST_SERVER_ID,
-    Core,
+    SqliteCore,
     _dt,
     _message,
     _us,
@@ -36,7 +36,7 @@ _COUNT_DAYS = (
 )
 
 
-class Messages(Core):
+class SqliteMessages(SqliteCore):
     # messages ----------------------------------------------------------------------------------
     async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
         # Group commit: submits that arrive while the event loop is busy are written in one
@@ -222,7 +222,7 @@ class Messages(Core):
 
     async def inbound(
         self, account_id: int, *, since: datetime | None = None, only_new: bool = False
-    ) -> list[Inbound]:
+    ) -> list[InboundSms]:
         columns = "id, account_id, phone, num, text, created, server_id"
         with self._tx() as db:
             if only_new:
@@ -237,7 +237,7 @@ class Messages(Core):
                     (account_id, _us(since) if since else -1),
                 ).fetchall()
         items = [
-            Inbound(
+            InboundSms(
                 id=r[0],
                 account_id=r[1],
                 phone=r[2],

@@ -22,10 +22,10 @@ from .core import (
     _us,
 )
 from .hybrid import fall_back
-from .links import Links
+from .links import SqliteLinks
 
 
-class Queue(Links):
+class SqliteQueue(SqliteLinks):
     # the outbox --------------------------------------------------------------------------------
     async def release_scheduled(self, now: datetime) -> int:
         with self._tx() as db:

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from ..base import PoolNumber, TwoWayMatch
-from .core import Core, _dt, _us
+from .core import SqliteCore, _dt, _us
 
 
-class TwoWay(Core):
+class SqliteTwoWay(SqliteCore):
     async def save_pool_number(self, number: str, prefix: str, connector: str = "") -> None:
         with self._tx() as db:
             db.execute(
