@@ -119,6 +119,7 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
                 lockout_window=timedelta(minutes=settings.dashboard_lockout_minutes),
                 threads=settings.password_check_threads,
                 queue=settings.password_check_queue,
+                remember=timedelta(seconds=settings.password_remember_seconds),
             ),
         ),
     )

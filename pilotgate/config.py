@@ -159,6 +159,9 @@ class Settings:
     #: more may wait; past that a login+password is answered 110 (the cabinet: 429).
     password_check_threads: int = 1
     password_check_queue: int = 32
+    #: Seconds a password that verified is taken as right again without argon2 (clients that
+    #: send login+password with every request); 0 verifies every time.
+    password_remember_seconds: float = 300.0
     #: Mark session cookies Secure even on plain http (TLS ended by a proxy in front).
     dashboard_https: bool = False
     #: Messages of the account one history page with a text search examines at most (newest

@@ -14,13 +14,21 @@ cabinet's and the console's login form, and the current password of the change-p
   default executor the rest of the process shares; at most `queue` more checks wait for the
   pool, and any beyond are refused at once (BUSY). A flood of guesses thus holds at most
   `threads` × 64 MiB and does not delay requests that authenticate with an API key.
+- Right passwords are remembered for a while. A client that sends `login`+`password` with
+  every request (the API allows it) would otherwise pay a verification per send and be held
+  to a few sends a second by the pool. A keyed digest of (stored hash, password) that verified
+  is kept for `remember` in a bounded table; a password change makes a new stored hash, so
+  the entry no longer matches. A wrong password never matches an entry, and the lockout is
+  asked before the table, so a guess during a lockout is refused as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import hashlib
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,6 +61,10 @@ class PasswordSettings:
     threads: int = 1
     #: Checks that may wait for a thread; more are refused with BUSY.
     queue: int = 32
+    #: How long a password that verified is taken as right without a new verification.
+    remember: timedelta = timedelta(minutes=5)
+    #: At most this many remembered (login, password) pairs per process; the oldest go first.
+    remember_entries: int = 10_000
 
 
 def who(kind: str, login: str, client_ip: str) -> str:
@@ -83,6 +95,10 @@ class Passwords:
         self._dummy: str | None = (
             None if self._hasher.check_needs_rehash(DUMMY_HASH) else DUMMY_HASH
         )
+        # Keyed by a per-process secret: the table never holds anything a password could be
+        # recovered from offline, even in a core dump.
+        self._secret = secrets.token_bytes(32)
+        self._remembered: OrderedDict[bytes, datetime] = OrderedDict()
 
     def hash(self, password: str) -> str:
         """The argon2 hash to store for a new password (blocking: for the CLI)."""
@@ -98,8 +114,14 @@ class Passwords:
     async def check(self, key: str, stored: str | None, password: str) -> PasswordOutcome:
         """Whether `password` matches the `stored` hash (None: no such login) for the login
         and address `key` (see `who`), counting failures towards its lockout."""
-        if await self._locked(key):
+        failures = await self._failures(key)
+        if failures >= self.settings.lockout_attempts:
             return PasswordOutcome.LOCKED
+        token = self._token(stored, password)
+        if token is not None and self._recalled(token):
+            if failures:
+                await self._store.clear_login_failures(key)
+            return PasswordOutcome.RIGHT
         if self._pending >= self._limit:
             return PasswordOutcome.BUSY
         self._pending += 1
@@ -107,7 +129,7 @@ class Passwords:
             async with self._slots:
                 # Asked again: failures recorded while this check waited count too, so a
                 # burst of guesses gets at most `threads` more verifications than allowed.
-                if await self._locked(key):
+                if await self._failures(key) >= self.settings.lockout_attempts:
                     return PasswordOutcome.LOCKED
                 right = await asyncio.get_running_loop().run_in_executor(
                     self._pool, self._verify, stored, password
@@ -117,12 +139,35 @@ class Passwords:
                     return PasswordOutcome.WRONG
         finally:
             self._pending -= 1
+        if token is not None:
+            self._remember(token)
         await self._store.clear_login_failures(key)
         return PasswordOutcome.RIGHT
 
-    async def _locked(self, key: str) -> bool:
+    async def _failures(self, key: str) -> int:
         since = self._clock() - self.settings.lockout_window
-        return await self._store.login_failures(key, since) >= self.settings.lockout_attempts
+        return await self._store.login_failures(key, since)
+
+    def _token(self, stored: str | None, password: str) -> bytes | None:
+        if stored is None or self.settings.remember <= timedelta(0):
+            return None
+        material = stored.encode() + b"\0" + password.encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(material, key=self._secret, digest_size=32).digest()
+
+    def _recalled(self, token: bytes) -> bool:
+        until = self._remembered.get(token)
+        if until is None:
+            return False
+        if until <= self._clock():
+            del self._remembered[token]
+            return False
+        return True
+
+    def _remember(self, token: bytes) -> None:
+        self._remembered[token] = self._clock() + self.settings.remember
+        self._remembered.move_to_end(token)
+        while len(self._remembered) > max(0, self.settings.remember_entries):
+            self._remembered.popitem(last=False)
 
     def _verify(self, stored: str | None, password: str) -> bool:
         """Runs in the pool. An unknown login costs one verification like any other."""

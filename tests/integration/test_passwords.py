@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -178,3 +178,42 @@ async def test_a_flood_of_guesses_is_bounded_and_api_keys_still_get_in(store: St
         await asyncio.gather(*tasks)
     assert sorted(results) == [110] * busy + [400] * (threads + queue)
     assert passwords.most == threads
+
+
+async def test_a_right_password_is_remembered_a_wrong_one_never(store: Store) -> None:
+    # A client sending login+password with every request pays argon2 once per `remember`,
+    # not per send; guesses and a changed password are verified (and counted) as before.
+    passwords = Counting(store, now, PasswordSettings(lockout_attempts=3))
+    stored = passwords.hash(PASSWORD)
+    key = who("c", "client@example.com", "10.0.0.3")
+
+    assert await passwords.check(key, stored, PASSWORD) is PasswordOutcome.RIGHT
+    assert await passwords.check(key, stored, PASSWORD) is PasswordOutcome.RIGHT
+    assert len(passwords.verified) == 1
+
+    assert await passwords.check(key, stored, "wrong") is PasswordOutcome.WRONG
+    assert len(passwords.verified) == 2
+
+    changed = passwords.hash(PASSWORD)  # the same password set again: a new salt, a new hash
+    assert await passwords.check(key, changed, PASSWORD) is PasswordOutcome.RIGHT
+    assert len(passwords.verified) == 3
+
+
+async def test_a_remembered_password_does_not_pass_a_lockout(store: Store) -> None:
+    passwords = Counting(store, now, PasswordSettings(lockout_attempts=2))
+    stored = passwords.hash(PASSWORD)
+    key = who("c", "client@example.com", "10.0.0.4")
+    assert await passwords.check(key, stored, PASSWORD) is PasswordOutcome.RIGHT
+    for _ in range(2):
+        assert await passwords.check(key, stored, "guess") is PasswordOutcome.WRONG
+
+    assert await passwords.check(key, stored, PASSWORD) is PasswordOutcome.LOCKED
+
+
+async def test_remembering_can_be_turned_off(store: Store) -> None:
+    passwords = Counting(store, now, PasswordSettings(remember=timedelta(0)))
+    stored = passwords.hash(PASSWORD)
+    key = who("c", "client@example.com", "10.0.0.5")
+    for _ in range(2):
+        assert await passwords.check(key, stored, PASSWORD) is PasswordOutcome.RIGHT
+    assert len(passwords.verified) == 2
