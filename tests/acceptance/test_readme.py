@@ -63,7 +63,8 @@ def test_the_first_real_account_walkthrough_works_as_written(tmp_path: Path) -> 
                 20,
                 "the receipt",
             )
-        assert "submitted=1 receipts=1" in gate.cli(*list_links)
+        # The link's counters reach the database on its next report, not with the status.
+        _wait(lambda: "submitted=1 receipts=1" in gate.cli(*list_links), 20, "the link's counters")
 
 
 def test_route_add_warns_that_the_demo_account_never_uses_it(tmp_path: Path) -> None:
