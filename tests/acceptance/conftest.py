@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -55,3 +56,14 @@ def demo(api: Api) -> Api:
 def new_account(gate: Server) -> Callable[..., Account]:
     """Create an account through `pilotgate account create` (balance in rubles)."""
     return gate.create_account
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL of the test's own, for tests that start gateways of their own: a file
+    on SQLite, a fresh schema on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gate.db'}"
+    else:
+        with fresh_schema() as url:
+            yield url

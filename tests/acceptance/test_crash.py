@@ -10,14 +10,11 @@ import contextlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from pilotgate.testing.receiver import CallbackReceiver, ReceivedCallback
-from tests.postgres import fresh_schema
 
 from .support import Server
 
@@ -98,15 +95,6 @@ def _wait(predicate: object, timeout: float, what: str) -> None:
     while not predicate():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'pg.db'}"
-    else:
-        with fresh_schema() as url:
-            yield url
 
 
 def test_kill_9_mid_load_loses_nothing_and_hands_nothing_over_twice(

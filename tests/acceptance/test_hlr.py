@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
-
-from tests.postgres import fresh_schema
 
 from .support import Api, Server, error_json, running
 from .test_crash import ReceiverThread
@@ -24,15 +21,6 @@ MTS = "79161234567"  # a valid MTS mobile: served
 MTS_UNSERVED = "79161234560"  # the emulator's unserved digit
 LANDLINE = "74951234567"  # Moscow fixed line: no HLR serves it
 RESULT_FIELDS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet", "gscn", "gnet")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gate.db'}"
-    else:
-        with fresh_schema() as url:
-            yield url
 
 
 def _settings(database: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,7 +23,6 @@ import pytest
 
 from tests.dashboard.support import OPERATOR_EMAIL, OPERATOR_PASSWORD, Web
 from tests.pgcluster import private_cluster
-from tests.postgres import fresh_schema
 
 from .support import Server
 from .test_crash import ReceiverThread
@@ -140,15 +138,6 @@ def test_a_postgresql_outage_under_load_changes_no_outcome(tmp_path: Path) -> No
     handed = Counter(line.split()[0] for line in journal.read_text().splitlines())
     assert [sid for sid, times in handed.items() if times > 1] == []
     assert set(answered) <= set(handed)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gate.db'}"
-    else:
-        with fresh_schema() as url:
-            yield url
 
 
 def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(

@@ -74,15 +74,6 @@ def _wait(predicate: object, timeout: float, what: str) -> None:
         time.sleep(0.05)  # a poll interval, not a synchronisation
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'gate.db'}"
-    else:
-        with fresh_schema() as url:
-            yield url
-
-
 def _settings(database: str, **more: str) -> dict[str, str]:
     return {
         "PILOTGATE_DATABASE_URL": database,

@@ -13,9 +13,7 @@ import httpx
 
 from .support import Api, Server, running
 from .test_crash import ReceiverThread
-from .test_smpp import _add_link, _settings, _wait, database, simulator
-
-__all__ = ["database"]  # the fixture, parametrised over SQLite and PostgreSQL
+from .test_smpp import _add_link, _settings, _wait, simulator
 
 POOL = "79000000001"
 

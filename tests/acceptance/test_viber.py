@@ -15,9 +15,7 @@ import httpx
 
 from .support import TELE2, TELE2_PRICE, Account, Api, Server, running
 from .test_crash import ReceiverThread
-from .test_hlr import _settings, database
-
-__all__ = ["database"]  # the fixture, parametrised over SQLite and PostgreSQL
+from .test_hlr import _settings
 
 VIBER_PRICE = Decimal("1.90")  # the default tariff's Russian viber row
 NO_VIBER = "79087964789"  # Tele2, and the emulator's "no Viber" digit
