@@ -9,7 +9,7 @@ waiting on each other or taking the same message twice.
 
 from __future__ import annotations
 
-from .accounts import PostgresAccounts
+from ..sql.accounts import SqlAccounts
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .lists import PostgresLists
@@ -19,7 +19,7 @@ from .two_way import PostgresTwoWay
 
 
 class PostgresStore(
-    PostgresAccounts,
+    SqlAccounts,
     PostgresMessages,
     PostgresQueue,
     PostgresCallbacks,

@@ -33,6 +33,8 @@ from ..base import (
     Submitted,
     migration_scripts,
 )
+from ..sql.core import SqlCore
+from .driver import PostgresDriver
 
 Connection = AsyncConnection[TupleRow]
 _PendingSubmit = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]"]
@@ -255,12 +257,15 @@ async def _configure(conn: Connection) -> None:
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
-class PostgresCore:
+class PostgresCore(SqlCore):
     """The connection pool and transactions every part of the PostgreSQL store shares (the
     schema is the first one on the search_path)."""
 
+    _sql: PostgresDriver
+
     def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:
         self._pool = pool
+        self._sql = PostgresDriver(pool)
         self._pending: list[_PendingSubmit] = []
         self._flusher: asyncio.Task[None] | None = None
 

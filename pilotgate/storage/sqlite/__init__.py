@@ -9,7 +9,7 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 
 from __future__ import annotations
 
-from .accounts import SqliteAccounts
+from ..sql.accounts import SqlAccounts
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .lists import SqliteLists
@@ -19,7 +19,7 @@ from .two_way import SqliteTwoWay
 
 
 class SqliteStore(
-    SqliteAccounts,
+    SqlAccounts,
     SqliteMessages,
     SqliteQueue,
     SqliteCallbacks,

@@ -14,7 +14,6 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from pilotgate.domain import checks
@@ -30,6 +29,8 @@ from ..base import (
     Submitted,
     migration_scripts,
 )
+from ..sql.core import SqlCore
+from .driver import SqliteDriver
 
 FIRST_SERVER_ID = 10000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -182,40 +183,19 @@ def _sender(row: sqlite3.Row) -> Sender:
     )
 
 
-class SqliteCore:
+class SqliteCore(SqlCore):
     """The connection and transactions every part of the SQLite store shares."""
 
+    _sql: SqliteDriver
+
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open SQLite database {path}: {exc}") from exc
+        self._sql = SqliteDriver(path, synchronous=synchronous)
+        self._db = self._sql.connection
         self._pending: list[tuple[int, Sequence[Draft], datetime, asyncio.Future[Submitted]]] = []
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; driver errors become StorageError here and only here."""
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        try:
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            db.execute("ROLLBACK")
-            raise StorageError(str(exc)) from exc
+    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One write transaction; driver errors become StorageError in the driver."""
+        return self._sql.sync_tx()
 
     def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         try:

@@ -1,43 +1,30 @@
-"""PostgresStore: accounts, their keys and money, sender names and tariffs."""
+"""The store's accounts, their keys and money, sender names and tariffs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from psycopg import sql
-
 from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import InsufficientFundsError, NotFoundError
 
-from ..base import (
-    AccountChanges,
-    NewAccount,
-    Sender,
-    TariffInfo,
-)
-from .core import (
-    _ACCOUNT_COLUMNS,
-    _SELECT_ACCOUNT,
-    _SENDER_COLUMNS,
-    PostgresCore,
-    _account,
-    _sender,
-)
+from ..base import AccountChanges, NewAccount, Sender, TariffInfo
+from . import rows
+from .core import SqlCore
+
+_SELECT_ACCOUNT = f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts "
 
 
-class PostgresAccounts(PostgresCore):
+class SqlAccounts(SqlCore):
     # accounts and money ----------------------------------------------------------------------
     async def create_account(self, new: NewAccount, now: datetime) -> Account:
-        async with self._tx() as conn:
-            cursor = await conn.execute(
-                sql.SQL(
-                    "INSERT INTO accounts (email, password_hash, name, phone, tariff_id, "
-                    "default_sender, any_sender, allow_ip, created, callback_secret) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {}"
-                ).format(_ACCOUNT_COLUMNS),
+        async with self._sql.tx() as tx:
+            row = await tx.one(
+                "INSERT INTO accounts (email, password_hash, name, phone, tariff_id, "
+                "default_sender, any_sender, allow_ip, created, callback_secret) "
+                f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {rows.ACCOUNT_COLUMNS}",
                 (
                     new.email,
                     new.password_hash,
@@ -51,40 +38,38 @@ class PostgresAccounts(PostgresCore):
                     new.callback_secret,
                 ),
             )
-            row = await cursor.fetchone()
             assert row is not None
-            await conn.execute(
+            await tx.run(
                 "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)",
                 (new.key_digest, row[0], now),
             )
-        return _account(row)
+        return rows.account(row, self._sql.time)
 
     async def account(self, account_id: int) -> Account | None:
-        rows = await self._rows(_SELECT_ACCOUNT + sql.SQL("WHERE id = %s"), (account_id,))
-        return _account(rows[0]) if rows else None
+        row = await self._sql.one(_SELECT_ACCOUNT + "WHERE id = %s", (account_id,))
+        return None if row is None else rows.account(row, self._sql.time)
 
     async def account_by_key(self, digest: str) -> Account | None:
-        rows = await self._rows(
-            _SELECT_ACCOUNT
-            + sql.SQL("WHERE id = (SELECT account_id FROM api_keys WHERE digest = %s)"),
+        row = await self._sql.one(
+            _SELECT_ACCOUNT + "WHERE id = (SELECT account_id FROM api_keys WHERE digest = %s)",
             (digest,),
         )
-        return _account(rows[0]) if rows else None
+        return None if row is None else rows.account(row, self._sql.time)
 
     async def account_by_email(self, email: str) -> Account | None:
-        # Case-insensitive like the SQLite store's COLLATE NOCASE; the unique constraint
-        # itself is case-sensitive in both, hence the deterministic ORDER BY.
-        rows = await self._rows(
-            _SELECT_ACCOUNT + sql.SQL("WHERE lower(email) = lower(%s) ORDER BY id LIMIT 1"),
-            (email,),
+        # Case-insensitive (ASCII, in both databases); the unique constraint itself is
+        # case-sensitive, hence the deterministic ORDER BY.
+        row = await self._sql.one(
+            _SELECT_ACCOUNT + "WHERE lower(email) = lower(%s) ORDER BY id LIMIT 1", (email,)
         )
-        return _account(rows[0]) if rows else None
+        return None if row is None else rows.account(row, self._sql.time)
 
     async def accounts(self) -> list[Account]:
-        return [_account(row) for row in await self._rows(_SELECT_ACCOUNT + sql.SQL("ORDER BY id"))]
+        found = await self._sql.rows(_SELECT_ACCOUNT + "ORDER BY id")
+        return [rows.account(row, self._sql.time) for row in found]
 
     async def set_account_state(self, account_id: int, state: AccountState) -> None:
-        moved = await self._count(
+        moved = await self._sql.run(
             "UPDATE accounts SET state = %s WHERE id = %s", (state.value, account_id)
         )
         if moved == 0:
@@ -92,7 +77,7 @@ class PostgresAccounts(PostgresCore):
 
     async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
         c = changes
-        moved = await self._count(
+        moved = await self._sql.run(
             "UPDATE accounts SET name = COALESCE(%s, name), phone = COALESCE(%s, phone), "
             "tariff_id = COALESCE(%s, tariff_id), "
             "default_sender = COALESCE(%s, default_sender), "
@@ -121,28 +106,25 @@ class PostgresAccounts(PostgresCore):
         return account
 
     async def add_api_key(self, account_id: int, digest: str, now: datetime) -> None:
-        async with self._conn() as conn:
-            await conn.execute(
-                "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)",
-                (digest, account_id, now),
-            )
+        await self._sql.run(
+            "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)",
+            (digest, account_id, now),
+        )
 
     async def credit(
         self, account_id: int, amount: int, kind: str, note: str, now: datetime
     ) -> int:
-        async with self._tx() as conn:
-            cursor = await conn.execute(
+        async with self._sql.tx() as tx:
+            row = await tx.one(
                 "UPDATE accounts SET balance = balance + %s WHERE id = %s "
                 "AND balance + %s >= 0 RETURNING balance",
                 (amount, account_id, amount),
             )
-            row = await cursor.fetchone()
             if row is None:
-                cursor = await conn.execute("SELECT 1 FROM accounts WHERE id = %s", (account_id,))
-                if await cursor.fetchone() is not None:
+                if await tx.one("SELECT 1 FROM accounts WHERE id = %s", (account_id,)):
                     raise InsufficientFundsError(f"account {account_id}")
                 raise NotFoundError(f"no account {account_id}")
-            await conn.execute(
+            await tx.run(
                 "INSERT INTO ledger (account_id, amount, kind, note, created) "
                 "VALUES (%s, %s, %s, %s, %s)",
                 (account_id, amount, kind, note, now),
@@ -150,11 +132,11 @@ class PostgresAccounts(PostgresCore):
         return int(row[0])
 
     async def ledger_sum(self, account_id: int) -> int:
-        rows = await self._rows(
-            "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = %s",
-            (account_id,),
+        row = await self._sql.one(
+            "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = %s", (account_id,)
         )
-        return int(rows[0][0])  # SUM(bigint) is numeric: int() keeps it exact
+        assert row is not None
+        return int(row[0])  # PostgreSQL's SUM(bigint) is numeric: int() keeps it exact
 
     # senders -----------------------------------------------------------------------------------
     async def add_sender(
@@ -166,71 +148,60 @@ class PostgresAccounts(PostgresCore):
         state: SenderState,
         now: datetime,
     ) -> Sender:
-        rows = await self._rows(
-            sql.SQL(
-                "INSERT INTO senders (account_id, name, state, description, callback, created) "
-                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING {}"
-            ).format(_SENDER_COLUMNS),
+        row = await self._sql.one(
+            "INSERT INTO senders (account_id, name, state, description, callback, created) "
+            f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {rows.SENDER_COLUMNS}",
             (account_id, name, state.value, description, callback, now),
         )
-        return _sender(rows[0])
+        assert row is not None
+        return rows.sender(row, self._sql.time)
 
     async def set_sender_state(self, sender_id: int, state: SenderState) -> Sender:
-        rows = await self._rows(
-            sql.SQL("UPDATE senders SET state = %s WHERE id = %s RETURNING {}").format(
-                _SENDER_COLUMNS
-            ),
+        row = await self._sql.one(
+            f"UPDATE senders SET state = %s WHERE id = %s RETURNING {rows.SENDER_COLUMNS}",
             (state.value, sender_id),
         )
-        if not rows:
+        if row is None:
             raise NotFoundError(f"no sender {sender_id}")
-        return _sender(rows[0])
+        return rows.sender(row, self._sql.time)
 
     async def senders(self, account_id: int) -> list[Sender]:
-        rows = await self._rows(
-            sql.SQL("SELECT {} FROM senders WHERE account_id = %s ORDER BY id").format(
-                _SENDER_COLUMNS
-            ),
+        found = await self._sql.rows(
+            f"SELECT {rows.SENDER_COLUMNS} FROM senders WHERE account_id = %s ORDER BY id",
             (account_id,),
         )
-        return [_sender(row) for row in rows]
+        return [rows.sender(row, self._sql.time) for row in found]
 
     # tariffs -----------------------------------------------------------------------------------
     async def replace_tariff(self, tariff_id: int, name: str, rates: Sequence[Rate]) -> None:
-        async with self._tx() as conn:
-            await conn.execute(
+        async with self._sql.tx() as tx:
+            await tx.run(
                 "INSERT INTO tariffs (id, name) VALUES (%s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
                 (tariff_id, name),
             )
-            await conn.execute("DELETE FROM tariff_rates WHERE tariff_id = %s", (tariff_id,))
-            async with conn.cursor() as cursor:
-                await cursor.executemany(
-                    "INSERT INTO tariff_rates (tariff_id, prefix, channel, price, country, "
-                    "operator) VALUES (%s, %s, %s, %s, %s, %s)",
-                    [
-                        (tariff_id, r.prefix, r.channel, r.price, r.country, r.operator)
-                        for r in rates
-                    ],
-                )
+            await tx.run("DELETE FROM tariff_rates WHERE tariff_id = %s", (tariff_id,))
+            await tx.many(
+                "INSERT INTO tariff_rates (tariff_id, prefix, channel, price, country, "
+                "operator) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(tariff_id, r.prefix, r.channel, r.price, r.country, r.operator) for r in rates],
+            )
 
     async def tariff_rates(self, tariff_id: int) -> list[Rate]:
-        # COLLATE "C": byte order, as SQLite sorts, whatever the database's locale.
-        rows = await self._rows(
-            (
-                "SELECT prefix, channel, price, country, operator FROM tariff_rates "
-                'WHERE tariff_id = %s ORDER BY prefix COLLATE "C", channel COLLATE "C"'
-            ),
+        found = await self._sql.rows(
+            "SELECT prefix, channel, price, country, operator FROM tariff_rates "
+            f"WHERE tariff_id = %s ORDER BY prefix {self._sql.bytewise}, "
+            f"channel {self._sql.bytewise}",
             (tariff_id,),
         )
         return [
             Rate(prefix=row[0], channel=row[1], price=row[2], country=row[3], operator=row[4])
-            for row in rows
+            for row in found
         ]
 
     async def tariffs(self) -> list[TariffInfo]:
-        rows = await self._rows(
+        found = await self._sql.rows(
             "SELECT t.id, t.name, COUNT(r.prefix) FROM tariffs t LEFT JOIN tariff_rates r "
             "ON r.tariff_id = t.id GROUP BY t.id, t.name ORDER BY t.id"
         )
-        return [TariffInfo(id=row[0], name=row[1], rates=row[2]) for row in rows]
+        return [TariffInfo(id=row[0], name=row[1], rates=row[2]) for row in found]

@@ -1,0 +1,53 @@
+"""The seam between the one SQL store and a database: run a statement, read its rows, open a
+transaction. Each dialect ships one driver (storage/sqlite/driver.py,
+storage/postgres/driver.py); everything above it is written once.
+
+Statements use psycopg's placeholder `%s` (and `%%` for a literal percent sign); the SQLite
+driver rewrites them to `?` once per statement text. A datetime argument is stored as the
+dialect stores times (integer microseconds in SQLite, timestamptz in PostgreSQL) and read back
+through `Driver.time`. Driver errors leave a driver only as `StorageError` (a unique or
+key violation as its subclass `ConflictError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+Row = Sequence[Any]
+Args = Sequence[Any]
+Dialect = Literal["sqlite", "postgres"]
+
+
+class Statements(Protocol):
+    """What runs statements: the driver itself (each statement its own transaction) or an open
+    transaction."""
+
+    async def rows(self, query: str, args: Args = ()) -> list[Row]: ...
+
+    async def one(self, query: str, args: Args = ()) -> Row | None:
+        """The first row, or None."""
+
+    async def run(self, query: str, args: Args = ()) -> int:
+        """Execute; how many rows it changed."""
+
+    async def many(self, query: str, batch: Iterable[Args]) -> int:
+        """Execute once per argument tuple; how many rows changed in all."""
+
+
+class Driver(Statements, Protocol):
+    dialect: Dialect
+    #: The collation that orders text by bytes whatever the database's locale.
+    bytewise: str
+
+    def tx(self) -> AbstractAsyncContextManager[Statements]:
+        """One transaction, committed at the end of the block and rolled back on any
+        exception. Its body awaits only the statements it is given: SQLite's driver never
+        suspends, so no other task's statement can slip into the transaction."""
+
+    def time(self, stored: Any) -> datetime:
+        """A stored time as an aware UTC datetime."""
+
+    async def close(self) -> None: ...

@@ -1,0 +1,139 @@
+"""The SQLite driver: one connection, used from the event loop thread.
+
+Why synchronous calls inside `async def`: every statement is local and short (tens of
+microseconds), so a thread hop would cost more than the work, and because these coroutines
+never suspend, a transaction's statements cannot interleave with another task's on the shared
+connection. Writers serialise on SQLite's lock; `BEGIN IMMEDIATE` takes it at the start so a
+transaction never fails half-way on upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pilotgate.errors import ConflictError, StorageError
+
+from ..sql.driver import Args, Dialect, Row, Statements
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(when: datetime) -> int:
+    """How SQLite stores a time: integer microseconds since the Unix epoch."""
+    return (when - _EPOCH) // timedelta(microseconds=1)
+
+
+def stored_time(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+_QUERIES: dict[str, str] = {}
+
+
+def _sqlite_query(query: str) -> str:
+    """psycopg's placeholders in SQLite's spelling, rewritten once per statement text."""
+    found = _QUERIES.get(query)
+    if found is None:
+        found = _QUERIES[query] = query.replace("%s", "?").replace("%%", "%")
+    return found
+
+
+def _bind(args: Args) -> Args:
+    for arg in args:
+        if isinstance(arg, datetime):
+            return [micros(a) if isinstance(a, datetime) else a for a in args]
+    return args
+
+
+@contextlib.contextmanager
+def _driver_errors() -> Iterator[None]:
+    """The one place sqlite3's exceptions become pilotgate's."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        raise ConflictError(str(exc)) from exc
+    except sqlite3.Error as exc:
+        raise StorageError(str(exc)) from exc
+
+
+class SqliteStatements:
+    """Statements on the connection: alone each is its own transaction (autocommit)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    async def rows(self, query: str, args: Args = ()) -> list[Row]:
+        with _driver_errors():
+            return self._connection.execute(_sqlite_query(query), _bind(args)).fetchall()
+
+    async def one(self, query: str, args: Args = ()) -> Row | None:
+        with _driver_errors():
+            row: Row | None = self._connection.execute(_sqlite_query(query), _bind(args)).fetchone()
+            return row
+
+    async def run(self, query: str, args: Args = ()) -> int:
+        with _driver_errors():
+            return self._connection.execute(_sqlite_query(query), _bind(args)).rowcount
+
+    async def many(self, query: str, batch: Iterable[Args]) -> int:
+        with _driver_errors():
+            cursor = self._connection.executemany(
+                _sqlite_query(query), (_bind(args) for args in batch)
+            )
+            return max(cursor.rowcount, 0)
+
+
+class SqliteDriver(SqliteStatements):
+    """The connection, its settings and its write transactions."""
+
+    bytewise = "COLLATE BINARY"
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA synchronous={synchronous}")
+            connection.execute("PRAGMA busy_timeout=5000")
+            connection.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open SQLite database {path}: {exc}") from exc
+        super().__init__(connection)
+        self.connection = connection
+
+    @contextlib.asynccontextmanager
+    async def tx(self) -> AsyncIterator[Statements]:
+        with self.sync_tx():
+            yield self
+
+    @contextlib.contextmanager
+    def sync_tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction for code that uses the connection directly (the batched
+        submit)."""
+        db = self.connection
+        with _driver_errors():
+            db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        try:
+            with _driver_errors():
+                db.execute("COMMIT")
+        except StorageError:
+            db.execute("ROLLBACK")
+            raise
+
+    def time(self, stored: Any) -> datetime:
+        return stored_time(stored)
+
+    async def close(self) -> None:
+        self.connection.close()
