@@ -27,7 +27,8 @@ from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
-from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
+from pilotgate.storage.base import ConnectorInfo, NewAccount
+from pilotgate.storage.roles import Store
 from pilotgate.storage.sqlite import SqliteStore
 
 if TYPE_CHECKING:

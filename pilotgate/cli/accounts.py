@@ -11,7 +11,8 @@ from pilotgate.domain import accounts, money, params, passwords, phones
 from pilotgate.domain.accounts import AccountState
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ApiError
-from pilotgate.storage.base import AccountChanges, NewAccount, Store
+from pilotgate.storage.base import AccountChanges, NewAccount
+from pilotgate.storage.roles import Store
 
 from .base import main, with_store
 

@@ -16,7 +16,7 @@ from pilotgate.domain import phones, routing, stoplist
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS
 from pilotgate.errors import ConfigError
-from pilotgate.storage.base import Store
+from pilotgate.storage.roles import Store
 
 from .base import main, with_store
 

@@ -9,7 +9,7 @@ import click
 
 from pilotgate import bootstrap, config
 from pilotgate.domain import money, phones
-from pilotgate.storage.base import Store
+from pilotgate.storage.roles import Store
 
 from .base import main, with_store
 

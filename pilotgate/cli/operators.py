@@ -7,7 +7,7 @@ import click
 from pilotgate import bootstrap, config
 from pilotgate.domain import passwords as password_rules, senders as sender_rules
 from pilotgate.errors import ConflictError
-from pilotgate.storage.base import Store
+from pilotgate.storage.roles import Store
 
 from .base import main, with_store
 

@@ -8,7 +8,7 @@ import signal
 import click
 
 from pilotgate import bootstrap, config
-from pilotgate.storage.base import Store
+from pilotgate.storage.roles import Store
 
 from .base import _serve, _settings, main, with_store
 

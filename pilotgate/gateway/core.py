@@ -20,7 +20,7 @@ from pilotgate.domain.messages import Draft
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
-from pilotgate.storage.base import Store
+from pilotgate.storage.roles import Store
 
 from .passwords import PasswordOutcome, Passwords, who
 

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 import argon2
 
-from pilotgate.storage.base import Store
+from pilotgate.storage.dashboard import OperatorStore
 
 #: What unknown logins are verified against: a hash of a random password nobody kept, made with
 #: argon2-cffi's default parameters (replaced on first use if the hasher's parameters differ).
@@ -78,7 +78,7 @@ class Passwords:
 
     def __init__(
         self,
-        store: Store,
+        store: OperatorStore,
         clock: Callable[[], datetime],
         settings: PasswordSettings | None = None,
     ) -> None:

@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -25,9 +26,17 @@ import yarl
 from pilotgate.connectors import outbound
 from pilotgate.domain import addresses, callbacks
 from pilotgate.errors import GatewayError
-from pilotgate.storage.base import CallbackJob, CallbackResult, Store
+from pilotgate.storage.base import CallbackJob, CallbackResult
+from pilotgate.storage.dashboard import OperatorStore
+from pilotgate.storage.roles import AccountStore, CallbackStore
 
 from . import metrics
+
+
+class CallbackWorkerStore(CallbackStore, AccountStore, OperatorStore, Protocol):
+    """What the callback worker reads and writes: its jobs, what they report, the account's
+    signing secret and sender verdicts."""
+
 
 log = logging.getLogger("pilotgate.callbacks")
 
@@ -85,7 +94,7 @@ class AddressPolicy:
 class CallbackWorker:
     def __init__(
         self,
-        store: Store,
+        store: CallbackWorkerStore,
         clock: Callable[[], datetime],
         policy: AddressPolicy,
         *,

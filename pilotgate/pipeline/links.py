@@ -18,16 +18,24 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pilotgate.connectors.base import Link, MobileOriginated, Receipt
 from pilotgate.domain import stoplist
 from pilotgate.domain.messages import ENDINGS
 from pilotgate.errors import GatewayError
-from pilotgate.storage.base import PartReceipt, Store
+from pilotgate.storage.base import PartReceipt
+from pilotgate.storage.roles import LinkStore, OutboxStore, TwoWayStore
 
 from . import metrics
 from .backlog import Backlog
 from .outbox import ConnectorPool
+
+
+class LinkWorkerStore(LinkStore, OutboxStore, TwoWayStore, Protocol):
+    """What a link's owner reads and writes: the link's lease and state, receipts and the
+    parts they match, and inbound SMS with the replies they answer."""
+
 
 log = logging.getLogger("pilotgate.links")
 
@@ -39,7 +47,7 @@ PURGE_EVERY = timedelta(minutes=5)
 class LinkKeeper:
     def __init__(
         self,
-        store: Store,
+        store: LinkWorkerStore,
         pool: ConnectorPool,
         clock: Callable[[], datetime],
         owner: str,

@@ -24,15 +24,24 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from pilotgate.connectors.base import Accepted, Connector, Link, Rejected
 from pilotgate.domain import routing
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
-from pilotgate.storage.base import ConnectorInfo, Handover, Refusal, Store
+from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
+from pilotgate.storage.dashboard import DashboardReads
+from pilotgate.storage.roles import LinkStore, OutboxStore
 
 from . import hlrvip, metrics
 from .backlog import Backlog
+
+
+class OutboxWorkerStore(OutboxStore, LinkStore, DashboardReads, Protocol):
+    """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
+    and the statistics it folds."""
+
 
 log = logging.getLogger("pilotgate.outbox")
 
@@ -61,7 +70,7 @@ class ConnectorPool:
         self.held: set[str] = set()  # links this process holds (LinkKeeper)
         self._made_from: dict[str, tuple[str, str, int]] = {}  # name → (kind, settings, mps)
 
-    async def refresh(self, store: Store) -> None:
+    async def refresh(self, store: LinkStore) -> None:
         enabled, limited = set(), set()
         for info in await store.connectors():
             recipe = (info.kind, info.settings, info.mps)
@@ -101,7 +110,7 @@ class ConnectorPool:
 class Outbox:
     def __init__(
         self,
-        store: Store,
+        store: OutboxWorkerStore,
         connectors: ConnectorPool,
         clock: Callable[[], datetime],
         *,

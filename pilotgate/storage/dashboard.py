@@ -1,19 +1,18 @@
-"""What the web dashboard needs from storage beyond the API's `Store`: operators, login
+"""What the web dashboard needs from storage beyond the API's roles: operators, login
 lockout, the cookie-signing secret, history by keyset, the ledger, callback attempts and the
-per-day statistics (storage/*/dashboard.py; migration 0011_dashboard)."""
+per-day statistics (storage/sql/dashboard.py; migration 0011_dashboard)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from pilotgate.domain.messages import Message
 from pilotgate.domain.senders import SenderState
 
-if TYPE_CHECKING:
-    from .base import Sender
+from .base import Sender
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,8 +109,10 @@ def day_groups(
     return [(*key, count, spend) for key, (count, spend) in sorted(groups.items())]
 
 
-class DashboardStore(Protocol):
-    # operators -------------------------------------------------------------------------------
+class OperatorStore(Protocol):
+    """Console users, the passwords and keys they reset, sender verdicts, login lockout and
+    the session secret."""
+
     async def add_operator(self, email: str, password_hash: str, now: datetime) -> Operator:
         """Raises ConflictError when the e-mail is taken."""
 
@@ -127,7 +128,6 @@ class DashboardStore(Protocol):
     async def replace_api_keys(self, account_id: int, digest: str, now: datetime) -> None:
         """The account's only key becomes `digest`: every older key stops working."""
 
-    # sender names ----------------------------------------------------------------------------
     async def all_senders(self, state: SenderState | None) -> list[Sender]:
         """Every account's sender names (in `state`), oldest first."""
 
@@ -141,7 +141,6 @@ class DashboardStore(Protocol):
     async def sender_verdicts(self, ids: Sequence[int]) -> list[SenderVerdict]:
         """The verdicts of these sender ids (for the callback worker)."""
 
-    # lockout and the session secret ----------------------------------------------------------
     async def login_failures(self, who: str, since: datetime) -> int:
         """Failed logins recorded for `who` (e.g. 'c:email|ip') at or after `since`."""
 
@@ -153,7 +152,10 @@ class DashboardStore(Protocol):
         """The secret that signs session cookies: `candidate` stored on first use, so every
         process of the gateway signs with the same one."""
 
-    # the cabinet's views ---------------------------------------------------------------------
+
+class DashboardReads(Protocol):
+    """The cabinet's views: history, ledger, callback attempts and per-day statistics."""
+
     async def history(
         self, account_id: int, query: HistoryQuery, limit: int, window: int
     ) -> HistoryPage:

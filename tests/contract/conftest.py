@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pilotgate.storage.base import Store
 from pilotgate.storage.postgres import PostgresStore
+from pilotgate.storage.roles import Store
 from pilotgate.storage.sqlite import SqliteStore
 from tests.postgres import fresh_schema
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pilotgate.domain.messages import Status
 from pilotgate.domain.routing import Route
-from pilotgate.storage.base import Handover, Store
+from pilotgate.storage.base import Handover
+from pilotgate.storage.roles import Store
 
 from .test_store import LEASE, NOW, SECOND, draft, new_account
 

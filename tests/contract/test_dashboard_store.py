@@ -12,8 +12,9 @@ import pytest
 from pilotgate.domain.messages import Message, Status
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, NotFoundError
-from pilotgate.storage.base import AccountChanges, Handover, Store
+from pilotgate.storage.base import AccountChanges, Handover
 from pilotgate.storage.dashboard import HistoryQuery
+from pilotgate.storage.roles import Store
 
 from .test_store import LEASE, NOW, SECOND, draft, new_account
 

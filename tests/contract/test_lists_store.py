@@ -14,7 +14,8 @@ from pilotgate.domain import referrals, stoplist
 from pilotgate.errors import NotFoundError
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorPool
-from pilotgate.storage.base import Refusal, Store
+from pilotgate.storage.base import Refusal
+from pilotgate.storage.roles import Store
 
 from .test_store import LEASE, NOW, SECOND, draft, new_account
 

@@ -19,7 +19,7 @@ from pilotgate.domain.messages import Message, Status
 from pilotgate.errors import StorageError
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorPool, Outbox
-from pilotgate.storage.base import Store
+from pilotgate.storage.roles import Store
 
 from .test_store import LEASE, NOW, SECOND, balance, draft, new_account, statuses
 

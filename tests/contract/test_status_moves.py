@@ -19,7 +19,8 @@ import psycopg
 
 from pilotgate.domain.hybrid import Fallback
 from pilotgate.domain.messages import ALLOWED, INITIAL, Status
-from pilotgate.storage.base import Handover, PartReceipt, Refusal, Store
+from pilotgate.storage.base import Handover, PartReceipt, Refusal
+from pilotgate.storage.roles import Store
 
 from .test_store import LEASE, NOW, SECOND, draft, new_account, statuses
 

@@ -22,11 +22,11 @@ from pilotgate.storage.base import (
     AccountChanges,
     Handover,
     NewAccount,
-    Store,
     TariffInfo,
     migration_scripts,
 )
 from pilotgate.storage.postgres import PostgresStore
+from pilotgate.storage.roles import Store
 
 if TYPE_CHECKING:
     from .conftest import Backend

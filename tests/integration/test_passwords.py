@@ -18,7 +18,8 @@ from pilotgate.domain import accounts
 from pilotgate.errors import ApiError
 from pilotgate.gateway import Credentials, Gateway, PasswordOutcome, Passwords, PasswordSettings
 from pilotgate.gateway.passwords import DUMMY_HASH, who
-from pilotgate.storage.base import NewAccount, Store
+from pilotgate.storage.base import NewAccount
+from pilotgate.storage.roles import Store
 from pilotgate.storage.sqlite import SqliteStore
 
 PASSWORD = "right-password"
