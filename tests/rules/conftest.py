@@ -8,7 +8,7 @@ import pytest
 
 from pilotgate import bootstrap
 from pilotgate.config import Settings
-from pilotgate.storage.base import Store
+from pilotgate.storage.roles import Store
 from pilotgate.storage.sqlite import SqliteStore
 
 from .support import Clock, Rig, open_account
