@@ -23,7 +23,8 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ApiError
 from pilotgate.gateway import CallbackCheck, Gateway, GatewayPolicy, SendRequest, SendResult
 from pilotgate.pipeline.outbox import ConnectorPool, Outbox
-from pilotgate.storage.base import ConnectorInfo, NewAccount, Store
+from pilotgate.storage.base import ConnectorInfo, NewAccount
+from pilotgate.storage.roles import Store
 
 #: A Monday morning, UTC; every test starts here.
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
