@@ -170,6 +170,9 @@ class Outbox:
         # and keeps busy rounds (one per claimed batch) cheap.
         if self._released_at is None or now - self._released_at >= self._poll_delta:
             moved += await self._store.release_scheduled(now)
+            # Outcomes first: a round that comes late (after a pause, an outage, a busy
+            # database) must not let a message expire whose known outcome was due before.
+            moved += await self._store.apply_due_outcomes(now, self._batch)
             moved += await self._store.expire(now, self._batch)
             moved += await self._sweep_unknown(now)
             self._released_at = now

@@ -8,8 +8,6 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import pytest
-
 from pilotgate.connectors.base import Accepted, Outcome, Rejected
 from pilotgate.domain.messages import ALLOWED, Message, Status
 from pilotgate.domain.routing import ALL_CHANNELS, Route
@@ -262,13 +260,6 @@ async def test_viber_sms_falls_back_only_when_the_account_can_pay_the_sms(rig: R
     assert_follows_the_table(seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a known outcome due before the message's expiry loses to the expiry when the "
-    "worker's next round comes after both: Outbox._round expires before it applies due "
-    "outcomes, and Store.expire does not spare handed-over messages whose outcome was due "
-    "in time",
-)
 async def test_an_outcome_due_before_the_expiry_wins_even_when_the_worker_is_late(
     rig: Rig,
 ) -> None:
