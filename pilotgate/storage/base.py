@@ -14,6 +14,8 @@ from importlib import resources
 from pilotgate.domain.messages import Status
 from pilotgate.domain.senders import SenderState
 
+from .migrations import render
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewAccount:
@@ -226,10 +228,11 @@ class TariffInfo:
 
 
 def migration_scripts(dialect: str) -> list[tuple[str, str]]:
-    """(name, sql) of every migration of `dialect`, in order. Migrations are the schema."""
-    folder = resources.files("pilotgate.storage.migrations").joinpath(dialect)
+    """(name, sql) of every migration rendered for `dialect`, in order. Migrations are the
+    schema; each is written once for both databases (storage/migrations/__init__.py)."""
+    folder = resources.files("pilotgate.storage.migrations")
     scripts = sorted(
-        (entry.name, entry.read_text(encoding="utf-8"))
+        (entry.name, render(entry.read_text(encoding="utf-8"), dialect))
         for entry in folder.iterdir()
         if entry.name.endswith(".sql")
     )

@@ -4,7 +4,7 @@
 CREATE TABLE message_parts (
     connector TEXT NOT NULL,
     remote_id TEXT NOT NULL,
-    server_id INTEGER NOT NULL,
+    server_id {bigint} NOT NULL,
     part INTEGER NOT NULL,
     status INTEGER,                       -- NULL until the part's final receipt
     error INTEGER NOT NULL DEFAULT 0,
@@ -19,21 +19,21 @@ CREATE TABLE early_receipts (
     remote_id TEXT NOT NULL,
     status INTEGER NOT NULL,
     error INTEGER NOT NULL DEFAULT 0,
-    received INTEGER NOT NULL,
+    received {time} NOT NULL,
     PRIMARY KEY (connector, remote_id)
 );
 -- Our numbers (the destination of inbound SMS) and the account each belongs to.
 CREATE TABLE numbers (
     number TEXT PRIMARY KEY,
-    account_id INTEGER NOT NULL REFERENCES accounts(id),
-    created INTEGER NOT NULL
+    account_id {bigint} NOT NULL REFERENCES accounts(id),
+    created {time} NOT NULL
 );
 -- Which process holds each long-lived link (one SMPP bind per link across all processes):
 -- a lease the owner renews; another process takes the link over when it runs out.
 CREATE TABLE link_leases (
     name TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
-    until INTEGER NOT NULL
+    until {time} NOT NULL
 );
 -- Why the last attempt at a link failed, what its owner last saw, for `connector list`.
 ALTER TABLE connectors ADD COLUMN state TEXT NOT NULL DEFAULT '';

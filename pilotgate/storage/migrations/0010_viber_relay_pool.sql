@@ -5,6 +5,8 @@ ALTER TABLE messages ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
 CREATE INDEX messages_fallback_due ON messages(outcome_at) WHERE status = 1 AND fallback <> '';
 -- The fallback queues a handed-over message again (1 -> 0): the customer has been told 1
 -- already and hears 1 again when the SMS is handed over, so that step is not reported.
+-- PostgreSQL's trigger keeps calling the function of 0002_callbacks.
+-- sqlite:
 DROP TRIGGER messages_status_callback;
 CREATE TRIGGER messages_status_callback AFTER UPDATE OF status ON messages
 WHEN NEW.status <> OLD.status AND COALESCE(NEW.callback, '') <> ''
@@ -15,6 +17,13 @@ BEGIN
     VALUES ('status', NEW.account_id, NEW.id, NEW.callback, COALESCE(NEW.callback_method, 'get'),
             NEW.status, NEW.error, NEW.modified, NEW.modified);
 END;
+-- postgres:
+DROP TRIGGER messages_status_callback ON messages;
+CREATE TRIGGER messages_status_callback AFTER UPDATE OF status ON messages
+    FOR EACH ROW WHEN (NEW.status <> OLD.status AND COALESCE(NEW.callback, '') <> ''
+                       AND NOT (OLD.status = 1 AND NEW.status = 0))
+    EXECUTE FUNCTION messages_status_callback();
+-- end
 -- Parts still waiting for their outcome, per connector: what an HTTP relay asks its upstream
 -- about (after a restart too).
 CREATE INDEX message_parts_pending ON message_parts(connector, remote_id) WHERE status IS NULL;

@@ -2,4 +2,4 @@
 -- PING leg of an HLRVIP, and the routes whose HLR answers need a PING to be believed.
 ALTER TABLE messages ADD COLUMN details TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN ping_route TEXT NOT NULL DEFAULT '';
-ALTER TABLE routes ADD COLUMN hlr_unreliable INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE routes ADD COLUMN hlr_unreliable {bool} NOT NULL DEFAULT {false};

@@ -4,12 +4,12 @@ CREATE TABLE connectors (
     name TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     settings TEXT NOT NULL DEFAULT '{}',  -- JSON, read by the connector kind
-    enabled INTEGER NOT NULL DEFAULT 1,
+    enabled {bool} NOT NULL DEFAULT {true},
     mps INTEGER NOT NULL DEFAULT 0,       -- messages per second, 0 = unlimited
-    tokens INTEGER NOT NULL DEFAULT 0,    -- token bucket, in thousandths of a message
-    tokens_at INTEGER,
-    handed INTEGER NOT NULL DEFAULT 0,
-    heartbeat INTEGER
+    tokens {bigint} NOT NULL DEFAULT 0,   -- token bucket, in thousandths of a message
+    tokens_at {time},
+    handed {bigint} NOT NULL DEFAULT 0,
+    heartbeat {time}
 );
 CREATE TABLE routes (
     prefix TEXT NOT NULL,                 -- '' matches every number

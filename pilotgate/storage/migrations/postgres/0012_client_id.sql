@@ -1,3 +1,0 @@
--- API-2: the client's own `id` of a send item, as its JSON text ('' when it gave none), so
--- that `check` can answer it back as older API-2 answers did.
-ALTER TABLE messages ADD COLUMN client_id text NOT NULL DEFAULT '';

@@ -1,5 +1,0 @@
--- Messages in doubt (claimed, hand-over never recorded: the worker died) are found by their
--- lease and end -1 with error 606 "hand-over unknown" (docs/decisions.md); both partial indexes
--- stay tiny, so the sweep and the count /metrics and the console show cost nothing.
-CREATE INDEX messages_in_doubt ON messages(lease_until) WHERE status = 0 AND handing = 1;
-CREATE INDEX messages_handover_unknown ON messages(id) WHERE status = -1 AND error = 606;
