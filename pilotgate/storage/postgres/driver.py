@@ -108,3 +108,41 @@ class PostgresDriver:
 
     async def close(self) -> None:
         await self.pool.close()
+
+    # what the outbox's statements spell in PostgreSQL (see Driver) ----------------------------
+    true = "true"
+    false = "false"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+    for_update = " FOR UPDATE"
+    _PLANNED = (
+        "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
+        "SET LOCAL enable_sort = off"
+    )
+    _LAX = "SET LOCAL synchronous_commit = off"
+
+    @contextlib.asynccontextmanager
+    async def queue_tx(
+        self, *, durable: bool = True, planned: bool = True
+    ) -> AsyncIterator[Statements]:
+        """`planned`: a queue poll (claim, apply outcomes, expire) planned as an ordered walk
+        of its partial index whatever the statistics say. A queue table changes faster than
+        autovacuum analyses it: right after a burst the planner still believes it holds a
+        few dozen rows, and measured 90 ms per claim (bitmap scan of 36,000 rows, then a sort)
+        instead of 0.4 ms (index walk stopping at LIMIT). The settings last for this
+        transaction only.
+
+        `durable=False` commits without waiting for the WAL flush, for bookkeeping that is
+        safe to redo: if the database server itself crashes, such a change may be lost and
+        is simply done again (a lease taken again, an outcome applied again, a callback sent
+        again, which at-least-once allows). Measured: a third of the time was fsync wait."""
+        settings = "; ".join(
+            s for s, on in ((self._PLANNED, planned), (self._LAX, not durable)) if on
+        )
+        with driver_errors():
+            async with self.pool.connection() as conn, conn.transaction():
+                if settings:  # no parameters: one simple query may hold several statements
+                    await conn.execute(settings)
+                yield PostgresStatements(conn)
+
+    def indexed_by(self, index: str) -> str:
+        return ""

@@ -51,3 +51,27 @@ class Driver(Statements, Protocol):
         """A stored time as an aware UTC datetime."""
 
     async def close(self) -> None: ...
+
+    # what the outbox's statements spell per dialect --------------------------------------------
+    #: A boolean literal in a condition that a partial index must still match: SQLite's indexes
+    #: say `handing = 1` (and match only that spelling); PostgreSQL folds `handing = true` into
+    #: `handing`, as its indexes say.
+    true: str
+    false: str
+    #: Row locks for a poll's subquery: PostgreSQL skips rows another process holds, so
+    #: processes share the queue without waiting on each other or taking a row twice. SQLite
+    #: has one writer at a time: nothing to lock or skip, so both are empty there.
+    skip_locked: str
+    for_update: str
+
+    def queue_tx(
+        self, *, durable: bool = True, planned: bool = True
+    ) -> AbstractAsyncContextManager[Statements]:
+        """A transaction for the queue's bookkeeping. `planned`: its statement walks its
+        partial index whatever the statistics say; `durable=False`: it may commit without
+        waiting for the disk, for changes that are safe to redo. Only PostgreSQL needs
+        either; SQLite's is a plain `tx()`."""
+
+    def indexed_by(self, index: str) -> str:
+        """A hint after a table name to read it through `index` (SQLite, which plans without
+        statistics); empty where the planner needs none."""

@@ -12,7 +12,7 @@ from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.messages import Message, Status
 from pilotgate.domain.senders import SenderState
 
-from ..base import CallbackJob, InboundSms, Sender
+from ..base import CallbackJob, ConnectorInfo, InboundSms, Sender
 from .driver import Row
 
 Time = Callable[[Any], datetime]
@@ -126,4 +126,20 @@ def inbound(row: Row, time: Time) -> InboundSms:
         text=row[4],
         created=time(row[5]),
         server_id=row[6],
+    )
+
+
+CONNECTOR_COLUMNS = "name, kind, settings, enabled, mps, handed, heartbeat, state"
+
+
+def connector(row: Row, time: Time) -> ConnectorInfo:
+    return ConnectorInfo(
+        name=row[0],
+        kind=row[1],
+        settings=row[2],
+        enabled=bool(row[3]),
+        mps=row[4],
+        handed=row[5],
+        heartbeat=None if row[6] is None else time(row[6]),
+        state=row[7],
     )

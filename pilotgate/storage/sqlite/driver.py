@@ -137,3 +137,18 @@ class SqliteDriver(SqliteStatements):
 
     async def close(self) -> None:
         self.connection.close()
+
+    # what the outbox's statements spell in SQLite (see Driver) --------------------------------
+    true = "1"
+    false = "0"
+    skip_locked = ""
+    for_update = ""
+
+    def queue_tx(
+        self, *, durable: bool = True, planned: bool = True
+    ) -> contextlib.AbstractAsyncContextManager[Statements]:
+        # synchronous=NORMAL already commits without an fsync; the planner needs no help.
+        return self.tx()
+
+    def indexed_by(self, index: str) -> str:
+        return f" INDEXED BY {index}"

@@ -1,0 +1,173 @@
+"""The store's outbox: schedules, claims, leases, expiry; connectors and routes.
+
+The polls run in `queue_tx`: on PostgreSQL planned as a walk of their partial index, the redoable
+ones without waiting for the disk, and their subqueries skip rows another process has locked
+(`skip_locked`), so any number of pipeline processes share the table. A condition on `handing`
+is spelled as the partial indexes spell it (`self._sql.true`/`false`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pilotgate.domain import codes, routing
+from pilotgate.domain.messages import Message
+from pilotgate.domain.routing import Route
+from pilotgate.errors import NotFoundError
+
+from ..base import ConnectorInfo
+from . import rows
+from .core import SqlCore
+
+
+class SqlQueue(SqlCore):
+    # the outbox --------------------------------------------------------------------------------
+    def _routed_to(self, only: Sequence[str]) -> tuple[str, object]:
+        """The condition (and its argument) that keeps the messages whose route names one of
+        `only`; messages stored before routing have route '' and go to the emulator. Each
+        dialect's store spells it."""
+        raise NotImplementedError
+
+    async def release_scheduled(self, now: datetime) -> int:
+        async with self._sql.queue_tx(durable=False) as tx:
+            return await tx.run(
+                "UPDATE messages SET status = 0, modified = %s WHERE status = 3 AND due_at <= %s",
+                (now, now),
+            )
+
+    async def claim(
+        self,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        only: Sequence[str] | None = None,
+    ) -> list[Message]:
+        routed, args = "", [owner, lease_until, now, now]
+        if only is not None:
+            routed, names = self._routed_to(only)
+            args.append(names)
+        sql = self._sql
+        async with sql.queue_tx() as tx:
+            found = await tx.rows(
+                "UPDATE messages SET lease_owner = %s, lease_until = %s, handing = TRUE "
+                f"WHERE id IN (SELECT id FROM messages WHERE status = 0 AND handing = {sql.false} "
+                f"AND due_at <= %s AND (lease_until IS NULL OR lease_until < %s) {routed}"
+                f"ORDER BY due_at, id LIMIT %s{sql.skip_locked}) "
+                f"RETURNING {rows.MESSAGE_COLUMNS}",
+                (*args, limit),
+            )
+        return sorted((rows.message(row, sql.time) for row in found), key=lambda m: m.server_id)
+
+    async def release_leases(self, owner: str, ids: Sequence[int] | None = None) -> int:
+        if ids is None:
+            return await self._sql.run(
+                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, handing = FALSE "
+                "WHERE lease_owner = %s AND status = 0",
+                (owner,),
+            )
+        async with self._sql.tx() as tx:
+            return await tx.many(
+                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, handing = FALSE "
+                "WHERE id = %s AND lease_owner = %s AND status = 0",
+                [(i, owner) for i in ids if -rows.MAX_ID <= i <= rows.MAX_ID],
+            )
+
+    async def expire(self, now: datetime, limit: int) -> int:
+        sql = self._sql
+        async with sql.queue_tx(durable=False) as tx:
+            return await tx.run(
+                "UPDATE messages SET status = -1, error = 600, modified = %s, lease_owner = NULL, "
+                "lease_until = NULL WHERE id IN (SELECT id FROM messages WHERE status IN (0, 1, 3) "
+                f"AND NOT (status = 0 AND handing = {sql.true}) "
+                f"AND expires_at <= %s ORDER BY expires_at LIMIT %s{sql.skip_locked})",
+                (now, now, limit),
+            )
+
+    async def end_unknown_handovers(self, lease_before: datetime, now: datetime, limit: int) -> int:
+        sql = self._sql
+        async with sql.queue_tx() as tx:
+            return await tx.run(
+                "UPDATE messages SET status = -1, error = %s, modified = %s, lease_owner = NULL, "
+                "lease_until = NULL, handing = FALSE WHERE id IN (SELECT id FROM messages "
+                f"WHERE status = 0 AND handing = {sql.true} AND lease_until < %s "
+                f"ORDER BY lease_until LIMIT %s{sql.skip_locked})",
+                (codes.HANDOVER_UNKNOWN, now, lease_before, limit),
+            )
+
+    # connectors and routes ---------------------------------------------------------------------
+    async def save_connector(
+        self, name: str, kind: str, settings: str, mps: int, enabled: bool = True
+    ) -> None:
+        await self._sql.run(
+            "INSERT INTO connectors (name, kind, settings, mps, enabled) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
+            "settings = excluded.settings, mps = excluded.mps, enabled = excluded.enabled",
+            (name, kind, settings, mps, enabled),
+        )
+
+    async def connectors(self) -> list[ConnectorInfo]:
+        found = await self._sql.rows(
+            f"SELECT {rows.CONNECTOR_COLUMNS} FROM connectors ORDER BY name"
+        )
+        return [rows.connector(row, self._sql.time) for row in found]
+
+    async def set_connector_enabled(self, name: str, enabled: bool) -> None:
+        if not await self._sql.run(
+            "UPDATE connectors SET enabled = %s WHERE name = %s", (enabled, name)
+        ):
+            raise NotFoundError(f"no connector {name!r}")
+
+    async def take_tokens(self, name: str, want: int, now: datetime) -> int:
+        async with self._sql.tx() as tx:
+            # FOR UPDATE: processes take tokens one after the other, so the limit holds
+            # for all of them together.
+            row = await tx.one(
+                f"SELECT tokens, tokens_at, mps FROM connectors WHERE name = %s"
+                f"{self._sql.for_update}",
+                (name,),
+            )
+            if row is None:
+                return 0
+            tokens_at = None if row[1] is None else self._sql.time(row[1])
+            granted, left = routing.grant(row[0], tokens_at, now, row[2], want)
+            await tx.run(
+                "UPDATE connectors SET tokens = %s, tokens_at = %s WHERE name = %s",
+                (left, now, name),
+            )
+            return granted
+
+    async def count_handover(self, name: str, count: int, now: datetime) -> None:
+        await self._sql.run(
+            "UPDATE connectors SET handed = handed + %s, heartbeat = %s WHERE name = %s",
+            (count, now, name),
+        )
+
+    async def routes(self) -> list[Route]:
+        return [
+            Route(
+                prefix=row[0],
+                channel=row[1],
+                connectors=routing.parse_connectors(row[2]),
+                hlr_unreliable=bool(row[3]),
+            )
+            for row in await self._sql.rows(
+                "SELECT prefix, channel, connectors, hlr_unreliable FROM routes "
+                f"ORDER BY prefix {self._sql.bytewise}, channel"
+            )
+        ]
+
+    async def save_route(self, route: Route) -> None:
+        await self._sql.run(
+            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (prefix, channel) DO UPDATE SET "
+            "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
+            (route.prefix, route.channel, ",".join(route.connectors), route.hlr_unreliable),
+        )
+
+    async def remove_route(self, prefix: str, channel: str) -> bool:
+        return bool(
+            await self._sql.run(
+                "DELETE FROM routes WHERE prefix = %s AND channel = %s", (prefix, channel)
+            )
+        )
