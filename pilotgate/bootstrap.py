@@ -3,26 +3,36 @@ The only module that names concrete adapters."""
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
 from pilotgate.connectors.hlr import HlrConnector
-from pilotgate.connectors.relay import RelayConnector, RelaySettings
-from pilotgate.connectors.sip import SipConnector, SipSettings
-from pilotgate.connectors.smpp import SmppConnector, SmppSettings
+from pilotgate.connectors.relay import RelayConnector
+from pilotgate.connectors.schemas import (
+    EmulatorSettings,
+    HlrSettings,
+    RelaySettings,
+    SettingsSchema,
+    SipSettings,
+    SmppSettings,
+)
+from pilotgate.connectors.sip import SipConnector
+from pilotgate.connectors.smpp import SmppConnector
 from pilotgate.domain import accounts, callbacks, stoplist, tariff_csv
-from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
 from pilotgate.gateway import Gateway, GatewayPolicy, Passwords, PasswordSettings
+from pilotgate.operations import connectors as connector_ops, routes as route_ops
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
 from pilotgate.pipeline.links import LinkKeeper
@@ -35,6 +45,7 @@ if TYPE_CHECKING:
     from pilotgate.api.dashboard import DashboardApp
 
 log = logging.getLogger("pilotgate")
+S = TypeVar("S", bound=SettingsSchema)
 
 #: The published test key of contract §15: its account's messages always go to the emulator.
 DEMO_KEY = "XXXXXXXXXXXXYYYYYYYYYYYYZZZZZZZZXXXXXXXXXXXXYYYYYYYYYYYYZZZZZZZZ"
@@ -163,70 +174,87 @@ def build_debug_mailer(settings: Settings) -> DebugMailer | None:
     )
 
 
-def connector_factory(settings: Settings) -> ConnectorFactory:
-    """name → class by kind (uvicorn's HTTP_PROTOCOLS style). The built-in "emulator" takes
-    its behaviour from the settings; other emulators from their own JSON settings."""
+@dataclass(frozen=True, slots=True)
+class ConnectorKind(Generic[S]):
+    """A connector kind: the schema of its settings and the builder of its connector."""
 
-    def make(info: ConnectorInfo) -> Connector | None:
-        if info.kind == "smpp":
-            try:
-                return SmppConnector(SmppSettings.from_json(info.name, info.settings, info.mps))
-            except ConfigError as exc:
-                # One misconfigured link must not stop the others (nor the API); it stays
-                # unusable, its routes fail over, and `connector list` shows it unheld.
-                log.error("%s", exc)
-                return None
-        if info.kind == "relay":
-            try:
-                return RelayConnector(
-                    RelaySettings.from_json(info.name, info.settings),
-                    build_address_policy(settings).outbound,
-                )
-            except ConfigError as exc:
-                log.error("%s", exc)
-                return None
-        if info.kind == "sip":
-            try:
-                return SipConnector(sip_settings(settings, info.name, info.settings))
-            except ConfigError as exc:
-                log.error("%s", exc)
-                return None
-        if info.kind == "hlr":
-            try:
-                return HlrConnector.from_json(info.name, info.settings, settings.emulator_delay)
-            except ConfigError as exc:
-                log.error("%s", exc)
-                return None
-        if info.kind != "emulator":
-            return None  # kinds of later issues
-        if info.name == EMULATOR:
-            return EmulatorConnector(
-                name=EMULATOR,
-                delay=settings.emulator_delay,
-                fail_suffixes=settings.emulator_fail_suffixes,
-                no_viber_suffixes=settings.emulator_no_viber_suffixes,
-                journal=settings.emulator_journal,
-            )
-        options = json.loads(info.settings or "{}")
+    schema: type[S]
+    build: Callable[[S, Settings], Connector]
+
+
+def _emulator(options: EmulatorSettings, settings: Settings) -> Connector:
+    if options.name == EMULATOR:  # the built-in one: behaviour from the gateway's settings
         return EmulatorConnector(
-            name=info.name,
-            delay=float(options.get("delay", settings.emulator_delay)),
-            fail_suffixes=str(options.get("fail_suffixes", "")),
-            no_viber_suffixes=str(options.get("no_viber_suffixes", "")),
+            name=EMULATOR,
+            delay=settings.emulator_delay,
+            fail_suffixes=settings.emulator_fail_suffixes,
+            no_viber_suffixes=settings.emulator_no_viber_suffixes,
             journal=settings.emulator_journal,
         )
+    return EmulatorConnector(
+        name=options.name,
+        delay=options.delay,
+        fail_suffixes=options.fail_suffixes,
+        no_viber_suffixes=options.no_viber_suffixes,
+        journal=settings.emulator_journal,
+    )
 
-    return make
+
+def _relay(options: RelaySettings, settings: Settings) -> Connector:
+    return RelayConnector(options, build_address_policy(settings).outbound)
 
 
-def sip_settings(settings: Settings, name: str, options: str) -> SipSettings:
-    """A SIP connector's settings; the gateway's speech limit and cache are its defaults."""
-    return SipSettings.from_json(
+#: kind → (settings schema, builder), uvicorn's HTTP_PROTOCOLS style: a new kind is one entry.
+#: The order is the one `connector add` offers them in.
+KINDS: dict[str, ConnectorKind[Any]] = {
+    "emulator": ConnectorKind(EmulatorSettings, _emulator),
+    "smpp": ConnectorKind(SmppSettings, lambda options, _: SmppConnector(options)),
+    "hlr": ConnectorKind(HlrSettings, lambda options, _: HlrConnector.from_settings(options)),
+    "relay": ConnectorKind(RelaySettings, _relay),
+    "sip": ConnectorKind(SipSettings, lambda options, _: SipConnector(options)),
+}
+
+
+def decode_settings(settings: Settings, kind: str, name: str, options: str, mps: int) -> object:
+    """A connector's settings JSON through its kind's schema; the gateway's own settings
+    give the defaults some kinds share (emulator_delay, voice_max_seconds, speech_cache_dir).
+    ConfigError names the setting that is wrong."""
+    found = KINDS.get(kind)
+    if found is None:
+        raise ConfigError(f"connector {name}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    return found.schema.from_json(
         name,
         options,
+        mps=mps,
+        delay=settings.emulator_delay,
         max_seconds=settings.voice_max_seconds,
         cache_dir=settings.speech_cache_dir,
     )
+
+
+def connector_decoder(settings: Settings) -> Callable[[str, str, str, int], object]:
+    """`decode_settings` with these settings, for the operations (operations.connectors)."""
+    return functools.partial(decode_settings, settings)
+
+
+def connector_factory(settings: Settings) -> ConnectorFactory:
+    """The connector a row configures, or None when it cannot run here. The pool calls it
+    only when the row's kind, settings or rate changed, so settings are decoded once per
+    change, not every outbox round."""
+
+    def make(info: ConnectorInfo) -> Connector | None:
+        if info.kind not in KINDS:
+            return None  # kinds of later issues
+        try:
+            options = decode_settings(settings, info.kind, info.name, info.settings, info.mps)
+        except ConfigError as exc:
+            # One misconfigured link must not stop the others (nor the API); it stays
+            # unusable, its routes fail over, and `connector list` shows it unheld.
+            log.error("%s", exc)
+            return None
+        return KINDS[info.kind].build(options, settings)
+
+    return make
 
 
 def build_outbox(settings: Settings, store: Store) -> Outbox:
@@ -277,31 +305,20 @@ async def ensure_defaults(store: Store, settings: Settings) -> None:
 
 
 async def apply_config_routing(store: Store, settings: Settings) -> None:
-    """The config file's [[connector]] and [[route]] tables, written over the database's."""
+    """The config file's [[connector]] and [[route]] tables, written over the database's;
+    a connector that could not start stops the gateway, naming the setting."""
+    decode = connector_decoder(settings)
     for spec in settings.connectors:
-        options = json.dumps(dict(spec.options), default=str)
-        if spec.kind == "relay":  # a link that could not start is refused at startup
-            RelaySettings.from_json(spec.name, options)
-        elif spec.kind == "smpp":
-            SmppSettings.from_json(spec.name, options, spec.mps)
-        elif spec.kind == "sip":
-            sip_settings(settings, spec.name, options)
-        elif spec.kind not in ("emulator", "hlr"):
-            raise ConfigError(f"connector {spec.name}: unknown kind {spec.kind!r}")
-        await store.save_connector(spec.name, spec.kind, options, spec.mps)
-    known = {c.name for c in await store.connectors()}
+        await connector_ops.save(
+            store, decode, kind=spec.kind, name=spec.name, options=dict(spec.options), mps=spec.mps
+        )
     for route in settings.routes:
-        unknown = [name for name in route.connectors if name not in known]
-        if unknown or route.channel not in {*(c.value for c in Channel), ALL_CHANNELS}:
-            raise ConfigError(f"route {route.prefix} {route.channel}: bad channel or {unknown}")
-        prefix = "" if route.prefix == "*" else route.prefix.lstrip("+")
-        await store.save_route(
-            Route(
-                prefix=prefix,
-                channel=route.channel,
-                connectors=route.connectors,
-                hlr_unreliable=route.hlr_unreliable,
-            )
+        await route_ops.add(
+            store,
+            route.prefix,
+            route.channel,
+            route.connectors,
+            hlr_unreliable=route.hlr_unreliable,
         )
 
 

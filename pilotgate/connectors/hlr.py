@@ -4,10 +4,7 @@ hand-over: every message is taken, with its final status, error and result field
 once and applied `delay` seconds later, like the emulator's outcomes.
 
 Settings (`pilotgate connector add hlr NAME --set key=value`, or a `[[connector]]` table):
-
-    delay = 1.0                 seconds from hand-over to the answer
-    unserved_suffixes = "0"     numbers ending in one of these digits are not served (HLR)
-    offline_suffixes = "9"      numbers ending in one of these digits are offline (PING)
+`schemas.HlrSettings` (delay, unserved_suffixes, offline_suffixes).
 
 A message of another channel is refused for good (error 213): an HLR cannot carry an SMS.
 """
@@ -15,18 +12,16 @@ A message of another channel is refused for good (error 213): an HLR cannot carr
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any
 
 from pilotgate.domain import hlr
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.messages import Message, Status
-from pilotgate.errors import ConfigError
 
 from .base import Accepted, Outcome, Rejected
+from .schemas import HlrSettings
 
 _CHECKS = frozenset({Channel.HLR.value, Channel.PING.value})
 
@@ -81,18 +76,13 @@ class HlrConnector:
         self._answers = answers
 
     @classmethod
-    def from_json(cls, name: str, settings: str, default_delay: float) -> HlrConnector:
-        """Built from the connector's JSON settings (see the module docstring)."""
-        try:
-            options: dict[str, Any] = json.loads(settings or "{}")
-            answers = HlrAnswers(
-                delay=float(options.get("delay", default_delay)),
-                unserved=str(options.get("unserved_suffixes", "")),
-                offline=str(options.get("offline_suffixes", "")),
-            )
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"connector {name}: bad hlr settings: {exc}") from exc
-        return cls(name, answers)
+    def from_settings(cls, settings: HlrSettings) -> HlrConnector:
+        answers = HlrAnswers(
+            delay=settings.delay,
+            unserved=settings.unserved_suffixes,
+            offline=settings.offline_suffixes,
+        )
+        return cls(settings.name, answers)
 
     async def submit(self, messages: Sequence[Message], now: datetime) -> list[Outcome]:
         outcomes: list[Outcome] = []

@@ -29,7 +29,7 @@ def test_set_refuses_a_value_of_the_wrong_type_by_name(tmp_path: Path) -> None:
         "connector", "add", "sip", "trunk", "--host", "sip.example", "--set", "max_calls=many"
     )
     assert done.returncode != 0
-    assert "'max_calls' must be a int" in done.stderr
+    assert "connector trunk: setting 'max_calls' must be an integer" in done.stderr
     # A digit-only password is a password, not a number.
     server.cli(
         "connector", "add", "smpp", "op", "--host", "127.0.0.1", "--port", "2775",

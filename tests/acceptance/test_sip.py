@@ -86,7 +86,7 @@ def test_voice_busy_and_flash_calls_end_to_end(tmp_path: Path) -> None:
             server.cli("route", "add", "79162", "voice", "busy")
             server.cli("route", "add", "7916", "flashcall", "flash")
             bad = server.run_cli("connector", "add", "sip", "x", "--host", "h", "--set", "port=0")
-            assert bad.returncode != 0 and "ports must be" in bad.stderr
+            assert bad.returncode != 0 and "setting 'port' must be 1-65535" in bad.stderr
             account = server.create_account(balance="100.00")
             client = Api(http, server.url, account.key)
             callback = receiver.url + "?fields=price"

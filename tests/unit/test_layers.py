@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-#: What the pipeline may use of `pilotgate.connectors`: the protocol, and the sockets that
-#: only go where the address policy allows. Everything else there is a connector kind.
-SHARED = {"__init__", "base", "outbound"}
+#: What the pipeline may use of `pilotgate.connectors`: the protocol, the sockets that
+#: only go where the address policy allows, and the kinds' settings schemas (plain data the
+#: CLI, the config file and the console check settings with). Everything else there is a
+#: connector kind.
+SHARED = {"__init__", "base", "outbound", "schemas"}
 
 
 def _contract(name: str) -> dict[str, Any]:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pilotgate.connectors.schemas.sip import flash_caller
 from pilotgate.connectors.sip import SipSettings, auth, call as calls, media, outcomes
 from pilotgate.connectors.sip.call import ALLOWED, Call, Party, Result, State
 from pilotgate.connectors.sip.message import ParseError, SipFramer, SipRequest, SipResponse, parse
-from pilotgate.connectors.sip.settings import flash_caller
 from pilotgate.domain.messages import Status
 from pilotgate.errors import ConfigError
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pilotgate.domain import phones, tariff_csv
 from pilotgate.errors import ConfigError, NotFoundError
+from pilotgate.operations import connectors as connector_ops
 
 from .pages import Ctx
 from .web import WebResponse, number, redirect
@@ -66,7 +67,7 @@ async def connectors(ctx: Ctx) -> WebResponse:
 
 async def _enable(ctx: Ctx, enabled: bool) -> WebResponse:
     try:
-        await ctx.gateway.store.set_connector_enabled(ctx.req.params["name"], enabled)
+        await connector_ops.set_enabled(ctx.gateway.store, ctx.req.params["name"], enabled)
     except NotFoundError:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     return redirect("/console/connectors")

@@ -1,8 +1,9 @@
 """The HTTP relay connector (kind `relay`): another SMSPILOT-compatible gateway as the next
-hop. `link` moves the messages, `answers` reads the upstream, `settings` checks the row."""
+hop. `link` moves the messages, `answers` reads the upstream; its settings are `schemas.relay`."""
 
 from __future__ import annotations
 
+from ..schemas.relay import RelaySettings
 from .answers import (
     PERMANENT,
     UNHEALTHY,
@@ -15,7 +16,6 @@ from .answers import (
     remaining_ttl,
 )
 from .link import RelayConnector
-from .settings import RelaySettings
 
 __all__ = [
     "PERMANENT",

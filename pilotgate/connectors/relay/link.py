@@ -32,6 +32,7 @@ from pilotgate.errors import ConnectorError, GatewayError
 
 from .. import outbound
 from ..base import Accepted, Events, LinkState, Rejected
+from ..schemas.relay import RelaySettings
 from .answers import (
     PERMANENT,
     UNHEALTHY,
@@ -44,7 +45,6 @@ from .answers import (
     parse_send_many,
     remaining_ttl,
 )
-from .settings import RelaySettings
 
 log = logging.getLogger("pilotgate.connectors.relay")
 

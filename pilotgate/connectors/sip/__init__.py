@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
+from ..schemas.sip import SipSettings
 from .link import SipConnector
-from .settings import SipSettings
 
 __all__ = ["SipConnector", "SipSettings"]

@@ -28,11 +28,11 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 
 from ..base import Accepted, Events, LinkState, Receipt, Rejected
+from ..schemas.sip import SipSettings, flash_caller
 from . import media, outcomes
 from .call import Answered, Call, Ended, Event, Party, Result, Ringing, Send, State
 from .message import ParseError, SipRequest, SipResponse, parse
 from .register import Registrar
-from .settings import SipSettings, flash_caller
 from .transport import RtpSocket, SipTransport, local_address
 from .tts import Synthesizer
 

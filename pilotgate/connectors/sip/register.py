@@ -9,9 +9,9 @@ import asyncio
 import logging
 import secrets
 
+from ..schemas.sip import SipSettings
 from . import auth
 from .message import SipRequest, SipResponse
-from .settings import SipSettings
 from .transport import SipTransport
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..schemas.smpp import SmppSettings
 from . import policy, wire
 from .link import SmppConnector
-from .settings import SmppSettings
 
 __all__ = ["SmppConnector", "SmppSettings", "policy", "wire"]

@@ -17,9 +17,9 @@ from datetime import datetime
 from pilotgate.domain import receipts as dlr, sms_encoding as enc
 
 from ..base import Events, MobileOriginated, Receipt
+from ..schemas.smpp import SmppSettings
 from . import policy, wire
 from .session import SmppSession
-from .settings import SmppSettings
 
 log = logging.getLogger(__name__)
 BATCH = 256

@@ -25,10 +25,10 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError
 
 from ..base import Accepted, Events, LinkState, Rejected
+from ..schemas.smpp import SmppSettings
 from . import policy, wire
 from .inbound import DeliverSmHandler
 from .session import LinkLostError, SmppSession
-from .settings import SmppSettings
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _unbind(sequence: int) -> bytes:
 
 
 class SmppConnector:
-    """Build with `SmppConnector(SmppSettings.from_json(name, row.settings, row.mps))`."""
+    """Build with `SmppConnector(SmppSettings.from_json(name, row.settings, mps=row.mps))`."""
 
     def __init__(
         self,

@@ -12,8 +12,8 @@ import smpp34
 from pilotgate.domain import sms_encoding as enc
 from pilotgate.domain.messages import Message
 
+from ..schemas.smpp import SmppSettings
 from . import policy
-from .settings import SmppSettings
 
 BIND_RECEIVER, BIND_TRANSMITTER, BIND_TRANSCEIVER = 0x01, 0x02, 0x09
 SUBMIT_SM, DELIVER_SM, UNBIND, ENQUIRE_LINK = 0x04, 0x05, 0x06, 0x15

@@ -1,0 +1,71 @@
+"""`pilotgate route ...`: the routing table, prefix and channel → connectors in order."""
+
+from __future__ import annotations
+
+import click
+
+from pilotgate import bootstrap, config
+from pilotgate.domain import routing
+from pilotgate.operations import routes as route_ops
+from pilotgate.storage.roles import Store
+
+from .base import main, with_store
+
+
+@main.group()
+def route() -> None:
+    """The routing table: prefix and channel → connectors in order."""
+
+
+@route.command("add")
+@click.argument("prefix")
+@click.argument("channel", type=click.Choice(route_ops.CHANNELS))
+@click.argument("connectors")
+@click.option(
+    "--hlr-unreliable",
+    is_flag=True,
+    help="HLR answers for these numbers are unreliable: HLRVIP checks also send a PING.",
+)
+@with_store
+async def route_add(
+    settings: config.Settings,
+    store: Store,
+    prefix: str,
+    channel: str,
+    connectors: str,
+    hlr_unreliable: bool,
+) -> None:
+    """Route PREFIX (* = every number) on CHANNEL to CONNECTORS (comma list, first healthy
+    wins). Replaces the route of that prefix and channel."""
+    names = routing.parse_connectors(connectors)
+    await route_ops.add(store, prefix, channel, names, hlr_unreliable=hlr_unreliable)
+    flag = " (hlr unreliable)" if hlr_unreliable else ""
+    click.echo(f"route {prefix or '*'} {channel} -> {','.join(names)}{flag}")
+    if names != (bootstrap.EMULATOR,) and await store.account_by_email(bootstrap.DEMO_EMAIL):
+        # The published demo key must never reach an operator, so the gateway routes every
+        # message of the demo account to the emulator: trying a new link with it "works"
+        # and proves nothing. Said here, where the new user is looking.
+        click.echo(
+            f"warning: the demo account ({bootstrap.DEMO_EMAIL}) always uses the emulator and "
+            "never this route; send with an account of your own (`pilotgate account create`)",
+            err=True,
+        )
+
+
+@route.command("list")
+@with_store
+async def route_list(settings: config.Settings, store: Store) -> None:
+    """The routing table."""
+    for item in await store.routes():
+        flag = "\thlr-unreliable" if item.hlr_unreliable else ""
+        click.echo(f"{item.prefix or '*'}\t{item.channel}\t{','.join(item.connectors)}{flag}")
+
+
+@route.command("remove")
+@click.argument("prefix")
+@click.argument("channel")
+@with_store
+async def route_remove(settings: config.Settings, store: Store, prefix: str, channel: str) -> None:
+    """Remove a route; numbers it served then get error 213 unless a shorter one serves."""
+    await route_ops.remove(store, prefix, channel)
+    click.echo(f"route {prefix} {channel} removed")

@@ -1,0 +1,1 @@
+"""Operator use cases, shared by the CLI and the console."""

@@ -1,0 +1,53 @@
+"""Routing table use cases: a route sends the numbers under a prefix, on one channel or
+all, to connectors in failover order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pilotgate.domain.channels import Channel
+from pilotgate.domain.routing import ALL_CHANNELS, Route
+from pilotgate.errors import ConfigError, NotFoundError
+from pilotgate.storage.roles import LinkStore
+
+#: The channels a route may name: each one, or "all".
+CHANNELS = (*(c.value for c in Channel), ALL_CHANNELS)
+
+
+def prefix_of(text: str) -> str:
+    """The stored prefix: "*" (or "") is every number, a leading "+" is dropped."""
+    prefix = "" if text in ("*", "") else text.lstrip("+")
+    if prefix and not prefix.isdigit():
+        raise ConfigError(f"route prefix {text!r}: digits, or * for every number")
+    return prefix
+
+
+async def add(
+    store: LinkStore,
+    prefix: str,
+    channel: str,
+    connectors: Sequence[str],
+    *,
+    hlr_unreliable: bool = False,
+) -> Route:
+    """Create or replace the route of `prefix` and `channel`; every connector must exist."""
+    route = Route(
+        prefix=prefix_of(prefix),
+        channel=channel,
+        connectors=tuple(connectors),
+        hlr_unreliable=hlr_unreliable,
+    )
+    if channel not in CHANNELS:
+        raise ConfigError(f"route {prefix} {channel}: no channel {channel!r}")
+    known = {c.name for c in await store.connectors()}
+    unknown = [name for name in route.connectors if name not in known]
+    if not route.connectors or unknown:
+        raise ConfigError(f"route {prefix} {channel}: unknown connectors: {unknown}")
+    await store.save_route(route)
+    return route
+
+
+async def remove(store: LinkStore, prefix: str, channel: str) -> None:
+    """Remove a route; numbers it served then get error 213 unless a shorter one serves."""
+    if not await store.remove_route(prefix_of(prefix), channel):
+        raise NotFoundError(f"no route {prefix} {channel}")
