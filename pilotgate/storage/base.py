@@ -18,6 +18,7 @@ from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
 
+from .audit import AuditStore
 from .dashboard import DashboardStore
 
 
@@ -231,7 +232,7 @@ class TariffInfo:
     rates: int
 
 
-class Store(DashboardStore, Protocol):
+class Store(DashboardStore, AuditStore, Protocol):
     """Persistence for PilotGate. One implementation per database (sqlite, postgres)."""
 
     async def upgrade(self) -> list[str]:
