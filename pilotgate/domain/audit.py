@@ -20,11 +20,16 @@ def operator(email: str) -> str:
     return f"operator:{email}"
 
 
+def customer(email: str) -> str:
+    """The actor of a change a customer made to their own account in the cabinet."""
+    return f"customer:{email}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
     id: int
     at: datetime  # UTC
-    actor: str  # "cli" or "operator:<email>"
+    actor: str  # "cli", "operator:<email>" or "customer:<email>"
     action: str  # e.g. "account.create", "account.credit", "sender.approve"
     account_id: int | None  # the account the change concerns; None for tariffs
     detail: str  # what changed, in a few words ("+10.00 operator top-up")

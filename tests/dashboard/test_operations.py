@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
 import pytest
 
-from tests.acceptance.support import Server
+from tests.acceptance.support import Account, Server
 
 from .support import OPERATOR_EMAIL, Web
 
@@ -95,3 +96,18 @@ def test_every_change_names_who_made_it(site: Server, operator: Web) -> None:
     audit = page[page.index('id="audit"') :]
     assert f"operator:{OPERATOR_EMAIL}" in audit and "blocked_spam" in audit
     assert "5.00 welcome" in audit
+
+
+def test_a_customer_replacing_their_key_is_in_the_audit(
+    site: Server, customer: Callable[..., tuple[Account, Web]]
+) -> None:
+    account, web = customer()
+    web.get("/cabinet/key")
+    assert web.post("/cabinet/key").status_code == 200
+    web.get("/cabinet/settings")
+    web.post("/cabinet/settings", {"rotate_secret": "1"})
+    trail = [line.split("\t")[1:] for line in site.cli("audit", str(account.id)).splitlines()]
+    assert trail[:2] == [
+        [f"customer:{account.email}", "account.secret", str(account.id), "rotated"],
+        [f"customer:{account.email}", "account.key", str(account.id), "replaced"],
+    ]
