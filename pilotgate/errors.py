@@ -7,6 +7,8 @@
       |  + InsufficientFundsError  the debit would take the balance below zero (code 112)
       |  + ConflictError         a unique value is already taken (e-mail, API key, sender)
       |  + NotFoundError         the row the caller named does not exist
+      x InputError               an operator's input breaks a rule (e-mail, password, tariff…);
+      |                          the CLI and the console show its message next to the field
       x ConfigError              a setting is missing or malformed; raised at startup only
       x ConnectorError           a connector could not take a message (retried by the pipeline)
 
@@ -47,6 +49,18 @@ class ConflictError(StorageError):
 
 class NotFoundError(StorageError):
     """The named row does not exist."""
+
+
+class InputError(GatewayError):
+    """An operator's input breaks one of the rules every entry point shares (operations).
+
+    `field` names the input ("email", "password", "tariff"…); `problem` says what is wrong.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
 
 
 class ConfigError(GatewayError):

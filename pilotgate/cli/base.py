@@ -10,7 +10,9 @@ from typing import Any, TypeVar
 import click
 
 from pilotgate import __version__, bootstrap, config, logs, serving
-from pilotgate.errors import GatewayError
+from pilotgate.errors import GatewayError, InputError
+from pilotgate.gateway import Gateway
+from pilotgate.storage.roles import Store
 
 T = TypeVar("T")
 
@@ -42,6 +44,22 @@ def with_store(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper
+
+
+def with_gateway(func: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Like `with_store`, handing the command a Gateway over the store: what the use cases
+    of pilotgate.operations work through. A broken rule is reported as a bad option."""
+
+    @wraps(func)
+    async def run(settings: config.Settings, store: Store, *args: Any, **kwargs: Any) -> T:
+        gateway: Gateway = bootstrap.build_gateway(settings, store)
+        try:
+            return await func(settings, gateway, *args, **kwargs)
+        except InputError as exc:
+            hint = "--" + exc.field.replace("_", "-")
+            raise click.BadParameter(exc.problem, param_hint=hint) from None
+
+    return with_store(run)
 
 
 @click.group()

@@ -20,9 +20,10 @@ from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
 from .relaying import Relaying
 from .sending import Sending
+from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying):
+class Gateway(Sending, Queries, Relaying, AccountStatements):
     """Every use case, for the API and the CLI."""
 
 

@@ -19,6 +19,7 @@ from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
 
+from .audit import AuditStore
 from .base import (
     AccountChanges,
     CallbackJob,
@@ -343,6 +344,7 @@ class Store(
     TwoWayStore,
     OperatorStore,
     DashboardReads,
+    AuditStore,
     Protocol,
 ):
     """Persistence for PilotGate: every role. One implementation, two drivers."""

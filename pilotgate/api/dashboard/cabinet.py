@@ -3,10 +3,9 @@ balance and ledger, referrals, API examples. Every read names the logged-in acco
 
 from __future__ import annotations
 
-import secrets
-
-from pilotgate.domain import accounts, codes, params
+from pilotgate.domain import audit, codes, params
 from pilotgate.errors import ApiError
+from pilotgate.operations import accounts as operations_accounts
 from pilotgate.storage.base import AccountChanges
 
 from . import sending, stats
@@ -25,8 +24,8 @@ async def overview(ctx: Ctx) -> WebResponse:
 async def key(ctx: Ctx) -> WebResponse:
     new_key = ""
     if ctx.req.method == "POST":
-        new_key = accounts.new_api_key()
-        await ctx.gateway.store.replace_api_keys(ctx.me.id, accounts.key_digest(new_key), ctx.now)
+        actor = audit.customer(ctx.me.email)
+        new_key = await operations_accounts.replace_key(ctx.gateway, actor, ctx.me.id)
     return ctx.render("key.html", new_key=new_key, base=_base(ctx))
 
 
@@ -57,7 +56,8 @@ async def settings(ctx: Ctx) -> WebResponse:
     if ctx.req.method == "POST":
         form = ctx.req.form
         if form.get("rotate_secret"):
-            await store.update_account(me.id, AccountChanges(callback_secret=secrets.token_hex(32)))
+            actor = audit.customer(me.email)
+            await operations_accounts.rotate_secret(ctx.gateway, actor, me.id)
             return redirect("/cabinet/settings?saved=1")
         status_url = form.get("status_url", "").strip()
         inbound_url = form.get("inbound_url", "").strip()
@@ -128,13 +128,13 @@ async def senders(ctx: Ctx) -> WebResponse:
 
 
 async def inbound(ctx: Ctx) -> WebResponse:
-    items = await ctx.gateway.store.inbound(ctx.me.id)
+    items = await ctx.gateway.inbox(ctx.me)
     return ctx.render("inbound.html", items=items[:500], more=len(items) > 500)
 
 
 async def balance(ctx: Ctx) -> WebResponse:
     before_id = number(ctx.req.query.get("before", ""))
-    rows = await ctx.gateway.store.ledger(ctx.me.id, before_id, PAGE + 1)
+    rows = await ctx.gateway.ledger(ctx.me, before_id, PAGE + 1)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     sms = await ctx.gateway.balance_sms(ctx.me)
@@ -144,7 +144,7 @@ async def balance(ctx: Ctx) -> WebResponse:
 
 
 async def referrals(ctx: Ctx) -> WebResponse:
-    items = await ctx.gateway.store.referrals(ctx.me.id)
+    items = await ctx.gateway.referred(ctx.me)
     return ctx.render("referrals.html", items=items)
 
 

@@ -1,33 +1,29 @@
 """The operator console: accounts (create, top up, block, tariff) and sender approvals.
-Tariffs, connectors, the queue and the stop list are in console_ops.py."""
+Tariffs, connectors, the queue and the stop list are in console_ops.py.
+
+Each form calls its use case in pilotgate.operations (the CLI calls the same ones) as
+"operator:<email>"; what a page adds is reading the form and showing InputError's message."""
 
 from __future__ import annotations
 
-import secrets
-
-from pilotgate.domain import accounts, money, passwords as password_rules, senders as sender_rules
-from pilotgate.domain.accounts import AccountState
 from pilotgate.domain.senders import SenderState
-from pilotgate.errors import ConflictError, InsufficientFundsError, NotFoundError
-from pilotgate.storage.base import AccountChanges, NewAccount
+from pilotgate.errors import ConflictError, InputError, InsufficientFundsError, NotFoundError
+from pilotgate.operations import accounts, senders, tariffs
+from pilotgate.storage.base import AccountChanges
 
 from . import console_ops
 from .pages import Ctx
-from .web import WebResponse, number, redirect, whole
-
-_STATES = {s.value for s in AccountState}
+from .web import WebResponse, number, redirect
 
 
 async def accounts_page(
     ctx: Ctx, *, error: str = "", new_key: str = "", status: int = 200
 ) -> WebResponse:
-    items = await ctx.gateway.store.accounts()
-    tariffs = await ctx.gateway.store.tariffs()
     return ctx.render(
         "console_accounts.html",
         status,
-        items=items,
-        tariffs=tariffs,
+        items=await accounts.listing(ctx.gateway),
+        tariffs=await tariffs.listing(ctx.gateway),
         error=error,
         new_key=new_key,
         form=ctx.req.form,
@@ -40,60 +36,52 @@ async def index(ctx: Ctx) -> WebResponse:
 
 async def create(ctx: Ctx) -> WebResponse:
     form = ctx.req.form
-    email = form.get("email", "").strip().lower()
-    password = form.get("password", "")
+    tariff_id = number(form.get("tariff", "") or "1", 9)
+    if tariff_id is None:
+        return await accounts_page(ctx, error=f"tariff: {form.get('tariff')!r}", status=400)
     try:
-        opening = money.parse(form.get("balance", "0") or "0")
-        tariff = whole(form.get("tariff", "1"), 9)
-    except ValueError as exc:
-        return await accounts_page(ctx, error=str(exc), status=400)
-    if not sender_rules.is_email(email) or password_rules.problem(password):
-        return await accounts_page(ctx, error="e-mail / password (8-1024)", status=400)
-    if tariff not in {t.id for t in await ctx.gateway.store.tariffs()}:
-        return await accounts_page(ctx, error=f"tariff {tariff}", status=400)
-    key = accounts.new_api_key()
-    try:
-        created = await ctx.gateway.store.create_account(
-            NewAccount(
-                email=email,
-                password_hash=await ctx.gateway.passwords.hash_async(password),
-                key_digest=accounts.key_digest(key),
-                tariff_id=tariff,
-                name=form.get("name", "").strip()[:200],
-                callback_secret=secrets.token_hex(32),
-            ),
-            ctx.now,
+        request = accounts.AccountRequest(
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            tariff_id=tariff_id,
+            name=form.get("name", ""),
+            phone=form.get("phone", ""),
+            balance=form.get("balance", "0"),
+            default_sender=form.get("default_sender", ""),
         )
+        created = await accounts.create(ctx.gateway, ctx.actor, request)
+    except InputError as exc:
+        return await accounts_page(ctx, error=str(exc), status=400)
     except ConflictError:
-        return await accounts_page(ctx, error=f"{email}: exists", status=409)
-    if opening > 0:
-        await ctx.gateway.store.credit(created.id, opening, "topup", "opening balance", ctx.now)
-    return await accounts_page(ctx, new_key=f"{created.id} {email} {key}")
+        return await accounts_page(ctx, error=f"{form.get('email', '')}: exists", status=409)
+    account = created.account
+    return await accounts_page(ctx, new_key=f"{account.id} {account.email} {created.apikey}")
 
 
 async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebResponse:
-    store = ctx.gateway.store
-    found = await store.account(int(ctx.req.params["id"]))
+    found = await accounts.overview(ctx.gateway, int(ctx.req.params["id"]))
     if found is None:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     return ctx.render(
         "console_account.html",
         status,
-        a=found,
-        tariffs=await store.tariffs(),
-        ledger=await store.ledger(found.id, None, 20),
-        senders=await store.senders(found.id),
+        a=found.account,
+        tariffs=found.tariffs,
+        ledger=found.ledger,
+        senders=found.senders,
+        audit=found.audit,
         error=error,
     )
 
 
 async def topup(ctx: Ctx) -> WebResponse:
     account_id = int(ctx.req.params["id"])
+    form = ctx.req.form
     try:
-        amount = money.parse(ctx.req.form.get("amount", ""))
-        note = ctx.req.form.get("note", "").strip()[:200] or "operator top-up"
-        await ctx.gateway.store.credit(account_id, amount, "topup", note, ctx.now)
-    except ValueError as exc:
+        await accounts.credit(
+            ctx.gateway, ctx.actor, account_id, form.get("amount", ""), form.get("note", "")
+        )
+    except InputError as exc:
         return await account_page(ctx, error=str(exc), status=400)
     except InsufficientFundsError:
         return await account_page(ctx, error="112: No money", status=400)
@@ -103,11 +91,12 @@ async def topup(ctx: Ctx) -> WebResponse:
 
 
 async def state(ctx: Ctx) -> WebResponse:
-    account_id, wanted = int(ctx.req.params["id"]), ctx.req.form.get("state", "")
-    if wanted not in _STATES:
-        return await account_page(ctx, error=f"state {wanted!r}", status=400)
+    account_id = int(ctx.req.params["id"])
     try:
-        await ctx.gateway.store.set_account_state(account_id, AccountState(wanted))
+        wanted = accounts.state(ctx.req.form.get("state", ""))
+        await accounts.set_state(ctx.gateway, ctx.actor, account_id, wanted)
+    except InputError as exc:
+        return await account_page(ctx, error=str(exc), status=400)
     except NotFoundError:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     return redirect(f"/console/accounts/{account_id}?saved=1")
@@ -115,12 +104,13 @@ async def state(ctx: Ctx) -> WebResponse:
 
 async def tariff(ctx: Ctx) -> WebResponse:
     account_id, raw = int(ctx.req.params["id"]), ctx.req.form.get("tariff", "")
-    known = {t.id for t in await ctx.gateway.store.tariffs()}
     chosen = number(raw, 9)
-    if chosen is None or chosen not in known:
+    if chosen is None:
         return await account_page(ctx, error=f"tariff {raw!r}", status=400)
     try:
-        await ctx.gateway.store.update_account(account_id, AccountChanges(tariff_id=chosen))
+        await accounts.change(ctx.gateway, ctx.actor, account_id, AccountChanges(tariff_id=chosen))
+    except InputError as exc:
+        return await account_page(ctx, error=str(exc), status=400)
     except NotFoundError:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     return redirect(f"/console/accounts/{account_id}?saved=1")
@@ -129,27 +119,25 @@ async def tariff(ctx: Ctx) -> WebResponse:
 async def senders_page(ctx: Ctx) -> WebResponse:
     wanted = ctx.req.query.get("state", "pending")
     chosen = SenderState(wanted) if wanted in {s.value for s in SenderState} else None
-    items = await ctx.gateway.store.all_senders(chosen)
+    items = await senders.listing(ctx.gateway, chosen)
     return ctx.render("console_senders.html", items=items, chosen=wanted)
 
 
-async def _verdict(ctx: Ctx, verdict: SenderState) -> WebResponse:
-    reason = ctx.req.form.get("reason", "").strip()[:500]
+async def approve(ctx: Ctx) -> WebResponse:
     try:
-        await ctx.gateway.store.set_sender_verdict(
-            int(ctx.req.params["id"]), verdict, reason, ctx.now
-        )
+        await senders.approve(ctx.gateway, ctx.actor, int(ctx.req.params["id"]))
     except NotFoundError:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     return redirect("/console/senders?saved=1")
 
 
-async def approve(ctx: Ctx) -> WebResponse:
-    return await _verdict(ctx, SenderState.APPROVED)
-
-
 async def reject(ctx: Ctx) -> WebResponse:
-    return await _verdict(ctx, SenderState.REJECTED)
+    reason = ctx.req.form.get("reason", "")
+    try:
+        await senders.reject(ctx.gateway, ctx.actor, int(ctx.req.params["id"]), reason)
+    except NotFoundError:
+        return ctx.render("error.html", 404, message=ctx._("Page not found."))
+    return redirect("/console/senders?saved=1")
 
 
 ROUTES = [

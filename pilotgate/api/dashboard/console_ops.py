@@ -6,26 +6,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pilotgate.domain import phones, tariff_csv
-from pilotgate.errors import ConfigError, NotFoundError
-from pilotgate.operations import connectors as connector_ops
+from pilotgate.domain import phones
+from pilotgate.errors import InputError, NotFoundError
+from pilotgate.operations import connectors as connector_ops, tariffs as operations_tariffs
 
 from .pages import Ctx
 from .web import WebResponse, number, redirect
 
 
 async def tariffs(ctx: Ctx, *, error: str = "", status: int = 200) -> WebResponse:
-    items = await ctx.gateway.store.tariffs()
+    items = await operations_tariffs.listing(ctx.gateway)
     return ctx.render("console_tariffs.html", status, items=items, error=error)
 
 
 async def tariff(ctx: Ctx) -> WebResponse:
     tariff_id = int(ctx.req.params["id"])
-    known = {t.id: t for t in await ctx.gateway.store.tariffs()}
-    if tariff_id not in known:
+    found = await operations_tariffs.find(ctx.gateway, tariff_id)
+    if found is None:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
-    rates = await ctx.gateway.store.tariff_rates(tariff_id)
-    return ctx.render("console_tariff.html", t=known[tariff_id], rates=rates)
+    rates = await operations_tariffs.rates(ctx.gateway, tariff_id)
+    return ctx.render("console_tariff.html", t=found, rates=rates)
 
 
 async def tariff_import(ctx: Ctx) -> WebResponse:
@@ -37,13 +37,14 @@ async def tariff_import(ctx: Ctx) -> WebResponse:
     if tariff_id is None:
         return await tariffs(ctx, error=f"id {raw_id!r}", status=400)
     try:
-        rates = tariff_csv.parse(upload.content.decode("utf-8-sig"))
+        text = upload.content.decode("utf-8-sig")
     except UnicodeDecodeError:
         return await tariffs(ctx, error="UTF-8?", status=400)
-    except ConfigError as exc:
-        return await tariffs(ctx, error=str(exc), status=400)
-    name = ctx.req.form.get("name", "").strip()[:100] or upload.filename.rsplit(".", 1)[0][:100]
-    await ctx.gateway.store.replace_tariff(tariff_id, name or raw_id, rates)
+    name = ctx.req.form.get("name", "").strip() or upload.filename.rsplit(".", 1)[0]
+    try:
+        await operations_tariffs.replace(ctx.gateway, ctx.actor, tariff_id, name, text)
+    except InputError as exc:
+        return await tariffs(ctx, error=exc.problem, status=400)
     return redirect(f"/console/tariffs/{tariff_id}")
 
 

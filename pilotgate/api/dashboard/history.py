@@ -66,8 +66,8 @@ def _before(ctx: Ctx) -> int | None:
 
 
 async def page(ctx: Ctx) -> WebResponse:
-    found = await ctx.gateway.store.history(
-        ctx.me.id, _query(ctx, _before(ctx)), PAGE + 1, ctx.settings.search_window
+    found = await ctx.gateway.history(
+        ctx.me, _query(ctx, _before(ctx)), PAGE + 1, ctx.settings.search_window
     )
     more = len(found.messages) > PAGE
     rows = found.messages[:PAGE]
@@ -107,7 +107,7 @@ async def detail(ctx: Ctx) -> WebResponse:
     message = found.get(server_id)
     if message is None:  # another account's message is as absent as one that never was
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
-    attempts = await ctx.gateway.store.callback_attempts(ctx.me.id, server_id)
+    attempts = await ctx.gateway.callback_attempts(ctx.me, server_id)
     error = ""
     if message.error:
         error = codes.russian(message.error) if ctx.lang == "ru" else codes.english(message.error)
@@ -135,7 +135,7 @@ def _csv_row(m: Message) -> list[str]:
 
 
 async def export(ctx: Ctx) -> WebResponse:
-    store, account_id, query = ctx.gateway.store, ctx.me.id, _query(ctx)
+    gateway, account, query = ctx.gateway, ctx.me, _query(ctx)
     window = ctx.settings.search_window
 
     async def rows() -> AsyncIterator[bytes]:
@@ -144,8 +144,8 @@ async def export(ctx: Ctx) -> WebResponse:
         writer.writerow(_CSV_HEADER)
         before = None
         while True:
-            found = await store.history(
-                account_id, dataclasses.replace(query, before_id=before), EXPORT_CHUNK, window
+            found = await gateway.history(
+                account, dataclasses.replace(query, before_id=before), EXPORT_CHUNK, window
             )
             for message in found.messages:
                 writer.writerow(_csv_row(message))

@@ -75,6 +75,7 @@ RU: dict[str, str] = {
     "Amount": "Сумма",
     "Kind": "Вид",
     "Note": "Примечание",
+    "Audit": "Журнал изменений",
     "Ledger": "Движение средств",
     "Messages per day by status": "Сообщения по дням и статусам",
     "Delivery rate": "Доля доставленных",

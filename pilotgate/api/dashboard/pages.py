@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from pilotgate.domain import money
+from pilotgate.domain import audit, money
 from pilotgate.domain.accounts import Account
 from pilotgate.gateway import Gateway
 from pilotgate.storage.dashboard import Operator
@@ -71,6 +71,12 @@ class Ctx:
     def me(self) -> Account:
         assert self.account is not None  # the router let only customers in
         return self.account
+
+    @property
+    def actor(self) -> str:
+        """Who the audit trail names for a change made on a console page."""
+        assert self.operator is not None  # the router let only operators in
+        return audit.operator(self.operator.email)
 
     def _(self, text: str) -> str:
         return i18n.translate(text, self.lang)

@@ -30,7 +30,7 @@ async def page(ctx: Ctx) -> WebResponse:
     days = _days(ctx)
     until = ctx.now.date()
     since = until - timedelta(days=days - 1)
-    rows = await ctx.gateway.store.daily_stats(ctx.me.id, since, until)
+    rows = await ctx.gateway.daily_stats(ctx.me, since, until)
     labels = [(since + timedelta(days=i)).isoformat() for i in range(days)]
     index = {label: i for i, label in enumerate(labels)}
     series = {name: [0] * days for name in SERIES}

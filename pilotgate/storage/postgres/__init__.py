@@ -10,6 +10,7 @@ waiting on each other or taking the same message twice.
 from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
+from ..sql.audit import SqlAudit
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .lists import PostgresLists
@@ -26,6 +27,7 @@ class PostgresStore(
     PostgresLists,
     PostgresTwoWay,
     PostgresDashboard,
+    SqlAudit,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

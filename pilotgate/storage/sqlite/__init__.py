@@ -10,6 +10,7 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
+from ..sql.audit import SqlAudit
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .lists import SqliteLists
@@ -26,6 +27,7 @@ class SqliteStore(
     SqliteLists,
     SqliteTwoWay,
     SqliteDashboard,
+    SqlAudit,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -1,0 +1,42 @@
+"""The store's audit trail (migration 0014_audit): appended by the operator's use cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pilotgate.domain.audit import AuditEntry
+
+from .core import SqlCore
+
+_SELECT = "SELECT id, at, actor, action, account_id, detail FROM audit "
+
+
+class SqlAudit(SqlCore):
+    async def add_audit(
+        self, actor: str, action: str, account_id: int | None, detail: str, now: datetime
+    ) -> None:
+        await self._sql.run(
+            "INSERT INTO audit (at, actor, action, account_id, detail) VALUES (%s, %s, %s, %s, %s)",
+            (now, actor, action, account_id, detail),
+        )
+
+    async def audit_entries(self, account_id: int | None, limit: int) -> list[AuditEntry]:
+        # Two statements rather than "%s IS NULL OR account_id = %s": PostgreSQL's planner
+        # then uses the account's index instead of a plan that must also fit the NULL case.
+        if account_id is None:
+            found = await self._sql.rows(_SELECT + "ORDER BY id DESC LIMIT %s", (limit,))
+        else:
+            found = await self._sql.rows(
+                _SELECT + "WHERE account_id = %s ORDER BY id DESC LIMIT %s", (account_id, limit)
+            )
+        return [
+            AuditEntry(
+                id=row[0],
+                at=self._sql.time(row[1]),
+                actor=row[2],
+                action=row[3],
+                account_id=row[4],
+                detail=row[5],
+            )
+            for row in found
+        ]
