@@ -1,24 +1,19 @@
-"""PostgresStore: the hybrid Viber fallback (domain/hybrid.py), applied inside the
-transaction that would otherwise end a VIBERSMS message's Viber attempt as failed."""
+"""PostgresStore: the hybrid Viber fallback (storage/sql/hybrid.py) with its ids as one
+`= ANY` array, the rows locked in id order so that two transactions falling back the same
+messages wait for each other instead of deadlocking."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 
-from pilotgate.domain import hybrid
-
+from ..sql import hybrid
 from .core import Connection
+from .driver import PostgresStatements
 
-#: The message as the SMS it falls back to, queued again at once (due now, no lease, no
-#: trace of the Viber hand-over). Its old parts go too: they would settle the SMS as failed.
-_REQUEUE = (
-    "UPDATE messages SET status = 0, error = 0, channel = 'sms', sender = %s, "
-    "sender_orig = %s, parts = %s, price = %s, route = %s, fallback = '', connector = NULL, "
-    "remote_id = NULL, outcome_status = NULL, outcome_error = 0, outcome_at = NULL, "
-    "details = '', handing = false, lease_owner = NULL, lease_until = NULL, due_at = %s, "
-    "modified = %s WHERE id = %s AND fallback <> ''"
-)
+#: `among` and `listed` for `sql.hybrid.fall_back` in PostgreSQL.
+AMONG = "= ANY(%s::bigint[]) ORDER BY id FOR UPDATE"
+LISTED = list
 
 
 async def fall_back(
@@ -29,43 +24,14 @@ async def fall_back(
     status: int,
     owner: str | None = None,
 ) -> set[int]:
-    """Queue again as SMS those of `server_ids` that are in `status` (leased by `owner`
-    when given), have a fallback plan, and whose account can pay the difference; returns the
-    ones that fell back (the caller ends the others as it meant to)."""
-    done: set[int] = set()
-    wanted = sorted(set(server_ids))
-    if not wanted:
-        return done
-    cursor = await conn.execute(
-        "SELECT id, account_id, price, fallback FROM messages WHERE id = ANY(%s::bigint[]) "
-        "AND fallback <> '' AND status = %s AND (%s::text IS NULL OR lease_owner = %s) "
-        "ORDER BY id FOR UPDATE",
-        (wanted, status, owner, owner),
+    """`sql.hybrid.fall_back` for the callers that hold the connection of their
+    transaction."""
+    return await hybrid.fall_back(
+        PostgresStatements(conn),
+        server_ids,
+        now,
+        status=status,
+        owner=owner,
+        among=AMONG,
+        listed=LISTED,
     )
-    for server_id, account_id, price, stored in await cursor.fetchall():
-        plan = hybrid.decode(stored)
-        if plan is None:
-            continue
-        entry = hybrid.ledger_entry(price, plan)
-        if entry is not None:
-            amount, kind = entry
-            cursor = await conn.execute(
-                "UPDATE accounts SET balance = balance + %s WHERE id = %s "
-                "AND balance + %s >= 0 RETURNING balance",
-                (amount, account_id, amount),
-            )
-            if await cursor.fetchone() is None:
-                continue  # cannot pay the SMS: the Viber leg's failure stands
-            await conn.execute(
-                "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                (account_id, amount, kind, server_id, "VIBERSMS sent as SMS", now),
-            )
-        await conn.execute(
-            _REQUEUE,
-            (plan.sender, hybrid.VIBERSMS, plan.parts, plan.price, plan.route, now, now,
-             server_id),
-        )  # fmt: skip
-        await conn.execute("DELETE FROM message_parts WHERE server_id = %s", (server_id,))
-        done.add(server_id)
-    return done

@@ -1,4 +1,6 @@
-"""SqliteStore: messages as the API sees them (submit, check, history) and inbound SMS."""
+"""SqliteStore: what differs in SQLite for messages (the rest is storage/sql/messages.py):
+the synchronous group commit of `submit`, and id lists in chunks SQLite's parameter limit
+allows."""
 
 from __future__ import annotations
 
@@ -8,27 +10,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pilotgate.domain import hybrid
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import InsufficientFundsError, StorageError
+from pilotgate.errors import InsufficientFundsError
 
-from ..base import (
-    InboundSms,
-    Submitted,
-)
+from ..base import Submitted
 from ..dashboard import day_groups
-from .core import (
-    _INSERT_COLUMNS,
-    _MAX_ID,
-    _MESSAGE_COLUMNS,
-    FIRST_SERVER_ID,
-    SqliteCore,
-    _dt,
-    _message,
-    _us,
-)
+from ..sql import rows as sql_rows
+from ..sql.messages import DRAFT_COLUMNS, SqlMessages, draft_row
+from .core import FIRST_SERVER_ID, SqliteCore
+from .driver import micros
 
 _DAY_US = 86_400_000_000
+_INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({','.join('?' * 27)})"
 _COUNT_DAYS = (
     "INSERT INTO message_days (account_id, day, status, operator, count, spend) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, day, status, operator) "
@@ -36,7 +29,7 @@ _COUNT_DAYS = (
 )
 
 
-class SqliteMessages(SqliteCore):
+class SqliteMessages(SqlMessages, SqliteCore):
     # messages ----------------------------------------------------------------------------------
     async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
         # Group commit: submits that arrive while the event loop is busy are written in one
@@ -50,38 +43,31 @@ class SqliteMessages(SqliteCore):
         return await future
 
     def _flush_submits(self) -> None:
+        # On the raw connection, with times converted once per submit: the driver's own
+        # conversion would look at every argument of every row.
         batch, self._pending = self._pending, []
-        results: list[Submitted | BaseException] = []
+        results: Sequence[Submitted | BaseException] = []
         try:
-            with self._tx() as db:
+            with self._sql.sync_tx() as db:
                 last = db.execute("SELECT MAX(id) FROM messages").fetchone()[0]
                 next_id = max(FIRST_SERVER_ID, (last or 0) + 1)
                 rows: list[tuple[Any, ...]] = []
+                outcomes: list[Submitted | BaseException] = []
                 for account_id, drafts, now, _ in batch:
                     outcome = self._submit_one(db, account_id, drafts, now, next_id, rows)
-                    results.append(outcome)
+                    outcomes.append(outcome)
                     if isinstance(outcome, Submitted):
                         next_id += len(drafts)
-                db.executemany(
-                    f"INSERT INTO messages ({_INSERT_COLUMNS}, due_at, expires_at, fallback, "
-                    "client_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+                db.executemany(_INSERT, rows)
                 # The dashboard's per-day statistics (0011_dashboard), a row per group.
                 db.executemany(
                     _COUNT_DAYS,
                     day_groups((r[2], r[16] // _DAY_US, r[10], r[19], r[9]) for r in rows),
                 )
+            results = outcomes
         except Exception as exc:  # noqa: BLE001 - every waiter must hear of a failed commit
-            error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
-            results = [error] * len(batch)
-        for (_, _, _, future), outcome in zip(batch, results, strict=True):
-            if future.done():
-                continue  # the caller went away (cancelled); its rows are committed anyway
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+            results = self._failed(exc, batch)
+        self._answer(batch, results)
 
     @staticmethod
     def _submit_one(
@@ -102,38 +88,10 @@ class SqliteMessages(SqliteCore):
         ).fetchone()
         if balance is None:
             return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
-        stamp = _us(now)
+        stamp = micros(now)
         ids = list(range(first, first + len(drafts)))
         rows.extend(
-            (
-                server_id,
-                first,
-                account_id,
-                d.phone,
-                d.sender,
-                d.sender_orig,
-                d.text,
-                d.parts,
-                d.channel,
-                d.price,
-                int(d.status),
-                d.error,
-                None if d.send_datetime is None else _us(d.send_datetime),
-                d.ttl,
-                d.callback,
-                d.callback_method,
-                stamp,
-                stamp,
-                d.country,
-                d.operator,
-                int(d.test),
-                d.route,
-                d.ping_route,
-                _us(d.send_datetime) if d.send_datetime is not None else stamp,
-                None if d.expires_at is None else _us(d.expires_at),
-                hybrid.encode(d.fallback),
-                d.client_id,
-            )
+            draft_row(server_id, first, account_id, d, stamp, micros)
             for server_id, d in zip(ids, drafts, strict=True)
         )
         if cost:
@@ -146,106 +104,16 @@ class SqliteMessages(SqliteCore):
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         found: list[Message] = []
-        ids = [i for i in ids if -_MAX_ID <= i <= _MAX_ID]
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
+        wanted = [i for i in ids if -sql_rows.MAX_ID <= i <= sql_rows.MAX_ID]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
             found.extend(
-                _message(row)
-                for row in self._read(
-                    f"SELECT {_MESSAGE_COLUMNS} FROM messages "
-                    f"WHERE account_id = ? AND id IN ({marks})",
+                sql_rows.message(row, self._sql.time)
+                for row in await self._sql.rows(
+                    f"SELECT {sql_rows.MESSAGE_COLUMNS} FROM messages "
+                    f"WHERE account_id = %s AND id IN ({marks})",
                     [account_id, *chunk],
                 )
             )
         return found
-
-    async def find_messages(
-        self,
-        account_id: int,
-        *,
-        since: datetime | None = None,
-        packet_id: int | None = None,
-        limit: int = 1000,
-        offset: int = 0,
-    ) -> list[Message]:
-        if packet_id is not None:
-            if not -_MAX_ID <= packet_id <= _MAX_ID:
-                return []
-            sql = (
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE packet_id = ? "
-                "AND account_id = ? ORDER BY id DESC LIMIT ? OFFSET ?"
-            )
-            args: list[Any] = [packet_id, account_id, limit, offset]
-        elif since is None:
-            # The newest first, straight down the (account_id, id) index. With `created >= 0`
-            # SQLite chose the (account_id, created) index and sorted every message of the
-            # account: 600 ms for the cabinet's overview at a million messages.
-            sql = (
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account_id = ? "
-                "ORDER BY id DESC LIMIT ? OFFSET ?"
-            )
-            args = [account_id, limit, offset]
-        else:
-            sql = (
-                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE account_id = ? "
-                "AND created >= ? ORDER BY id DESC LIMIT ? OFFSET ?"
-            )
-            args = [account_id, _us(since), limit, offset]
-        return [_message(row) for row in self._read(sql, args)]
-
-    # inbound -----------------------------------------------------------------------------------
-    async def add_inbound(
-        self,
-        account_id: int,
-        phone: str,
-        num: str,
-        text: str,
-        now: datetime,
-        server_id: int | None = None,
-        *,
-        stop: bool = False,
-    ) -> int:
-        with self._tx() as db:
-            cursor = db.execute(
-                "INSERT INTO inbound (account_id, phone, num, text, created, server_id) "
-                "VALUES (?,?,?,?,?,?)",
-                (account_id, phone, num, text, _us(now), server_id),
-            )
-            if stop:
-                db.execute(
-                    "INSERT INTO stop_list (account_id, phone, reason, created) "
-                    "VALUES (?,?,?,?) ON CONFLICT DO NOTHING",
-                    (account_id, phone, "inbound stop word", _us(now)),
-                )
-            return int(cursor.lastrowid or 0)
-
-    async def inbound(
-        self, account_id: int, *, since: datetime | None = None, only_new: bool = False
-    ) -> list[InboundSms]:
-        columns = "id, account_id, phone, num, text, created, server_id"
-        with self._tx() as db:
-            if only_new:
-                rows = db.execute(
-                    f"UPDATE inbound SET fetched = 1 WHERE account_id = ? AND fetched = 0 "
-                    f"RETURNING {columns}",
-                    (account_id,),
-                ).fetchall()
-            else:
-                rows = db.execute(
-                    f"SELECT {columns} FROM inbound WHERE account_id = ? AND created > ?",
-                    (account_id, _us(since) if since else -1),
-                ).fetchall()
-        items = [
-            InboundSms(
-                id=r[0],
-                account_id=r[1],
-                phone=r[2],
-                num=r[3],
-                text=r[4],
-                created=_dt(r[5]),
-                server_id=r[6],
-            )
-            for r in rows
-        ]
-        return sorted(items, key=lambda item: item.id, reverse=True)
