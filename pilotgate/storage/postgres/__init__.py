@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..sql.accounts import SqlAccounts
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
+from .links import PostgresLinks
 from .lists import PostgresLists
 from .messages import PostgresMessages
 from .queue import PostgresQueue
@@ -22,6 +23,7 @@ class PostgresStore(
     SqlAccounts,
     PostgresMessages,
     PostgresQueue,
+    PostgresLinks,
     PostgresCallbacks,
     PostgresLists,
     PostgresTwoWay,

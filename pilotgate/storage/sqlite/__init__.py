@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..sql.accounts import SqlAccounts
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
+from .links import SqliteLinks
 from .lists import SqliteLists
 from .messages import SqliteMessages
 from .queue import SqliteQueue
@@ -22,6 +23,7 @@ class SqliteStore(
     SqlAccounts,
     SqliteMessages,
     SqliteQueue,
+    SqliteLinks,
     SqliteCallbacks,
     SqliteLists,
     SqliteTwoWay,
