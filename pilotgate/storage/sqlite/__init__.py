@@ -10,10 +10,10 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
+from ..sql.lists import SqlLists
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .links import SqliteLinks
-from .lists import SqliteLists
 from .messages import SqliteMessages
 from .queue import SqliteQueue
 from .two_way import SqliteTwoWay
@@ -25,7 +25,7 @@ class SqliteStore(
     SqliteQueue,
     SqliteLinks,
     SqliteCallbacks,
-    SqliteLists,
+    SqlLists,
     SqliteTwoWay,
     SqliteDashboard,
 ):
