@@ -69,6 +69,7 @@ class PostgresDriver:
 
     bytewise = 'COLLATE "C"'
     dialect: Dialect = "postgres"
+    find_text = "strpos"
     text_in = "= ANY(%s::text[])"
 
     def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:

@@ -41,6 +41,9 @@ class Driver(Statements, Protocol):
     dialect: Dialect
     #: The collation that orders text by bytes whatever the database's locale.
     bytewise: str
+    #: The function `f(text, part)`: where `part` first starts in `text` (from 1), 0 if
+    #: nowhere; case-sensitive, no wildcards (LIKE has both).
+    find_text: str
     #: `column {text_in}` tests a column against a list of texts passed as one parameter,
     #: `texts(values)`: a send's 10,000 phones are one statement, not chunks of SQLite's
     #: parameter limit.

@@ -94,6 +94,7 @@ class SqliteDriver(SqliteStatements):
 
     bytewise = "COLLATE BINARY"
     dialect: Dialect = "sqlite"
+    find_text = "instr"
     text_in = "IN (SELECT value FROM json_each(%s))"
 
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
