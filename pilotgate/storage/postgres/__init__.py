@@ -13,6 +13,7 @@ from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
+from .links import PostgresLinks
 from .lists import PostgresLists
 from .messages import PostgresMessages
 from .queue import PostgresQueue
@@ -23,6 +24,7 @@ class PostgresStore(
     SqlAccounts,
     PostgresMessages,
     PostgresQueue,
+    PostgresLinks,
     PostgresCallbacks,
     PostgresLists,
     PostgresTwoWay,

@@ -7,7 +7,7 @@ BEGIN/COMMIT round trips; `tx()` opens one explicitly for several statements.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +69,8 @@ class PostgresDriver:
 
     bytewise = 'COLLATE "C"'
     dialect: Dialect = "postgres"
+    find_text = "strpos"
+    text_in = "= ANY(%s::text[])"
 
     def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:
         self.pool = pool
@@ -105,6 +107,9 @@ class PostgresDriver:
         # The session time zone is pinned to UTC when a connection opens: already aware UTC.
         value: datetime = stored
         return value
+
+    def texts(self, values: Sequence[str]) -> Any:
+        return list(values)
 
     async def close(self) -> None:
         await self.pool.close()

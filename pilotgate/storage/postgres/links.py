@@ -1,6 +1,6 @@
-"""PostgresStore: what long-lived links report back (refusals, part receipts, inbound
-numbers) and which process owns each link. Receipts are applied set-wise (arrays unnested
-server-side) so a burst of deliver_sm costs a few statements, not one per receipt."""
+"""PostgresStore: part receipts, applied set-wise (arrays unnested server-side) so a burst of
+deliver_sm costs a few statements, not one per receipt (the rest of links is in
+storage/sql/links.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from datetime import datetime
 
 from pilotgate.domain import checks
 
-from ..base import Handover, LinkLease, PartReceipt, Refusal
+from ..base import Handover, PartReceipt
+from ..sql.driver import Statements
+from ..sql.links import SqlLinks, part_rows
 from .core import Connection, PostgresCore
+from .driver import PostgresStatements
 from .hybrid import fall_back
 
 # Settle messages from their parts: not delivered as soon as one part finally fails (the
@@ -66,57 +69,20 @@ async def _apply(
     return {row[1] for row in rows}
 
 
-class PostgresLinks(PostgresCore):
-    async def refuse(self, owner: str, refusals: Sequence[Refusal], now: datetime) -> int:
-        applied = 0
-        async with self._tx() as conn:
-            for r in refusals:
-                if not r.final:
-                    cursor = await conn.execute(
-                        "UPDATE messages SET lease_owner = NULL, lease_until = NULL, "
-                        "handing = false, due_at = %s "
-                        "WHERE id = %s AND status = 0 AND lease_owner = %s",
-                        (r.retry_at, r.server_id, owner),
-                    )
-                    applied += cursor.rowcount
-                    continue
-                if await fall_back(conn, [r.server_id], now, status=0, owner=owner):
-                    applied += 1  # a VIBERSMS message refused by Viber: queued as an SMS
-                    continue
-                cursor = await conn.execute(
-                    "UPDATE messages SET status = -2, error = %s, modified = %s, "
-                    "lease_owner = NULL, lease_until = NULL, handing = false "
-                    "WHERE id = %s AND status = 0 AND lease_owner = %s "
-                    "RETURNING account_id, price",
-                    (r.error, now, r.server_id, owner),
-                )
-                row = await cursor.fetchone()
-                if row is None:
-                    continue
-                applied += 1
-                if row[1]:  # an error is never charged (contract §6): the price goes back
-                    await conn.execute(
-                        "UPDATE accounts SET balance = balance + %s WHERE id = %s",
-                        (row[1], row[0]),
-                    )
-                    await conn.execute(
-                        "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                        "VALUES (%s, %s, 'refund', %s, %s, %s)",
-                        (row[0], row[1], r.server_id, f"error {r.error}", now),
-                    )
-        return applied
+class PostgresLinks(SqlLinks, PostgresCore):
+    """Only what differs from the shared links. PostgresCore stays a base while the outbox
+    (PostgresQueue, a subclass) still uses its helpers."""
+
+    async def _to_sms(self, tx: Statements, server_id: int, now: datetime, owner: str) -> bool:
+        assert isinstance(tx, PostgresStatements)  # this driver's transactions
+        return bool(await fall_back(tx.connection, [server_id], now, status=0, owner=owner))
 
     async def _track_parts(
         self, conn: Connection, handovers: Iterable[Handover], now: datetime
     ) -> None:
         """Inside record_handover's transaction: remember every part's id of the messages
         whose outcome a receipt will tell, and apply receipts that came before."""
-        rows = [
-            (h.connector, remote_id, h.server_id, part)
-            for h in handovers
-            if h.outcome_status is None
-            for part, remote_id in enumerate(h.remote_ids or (h.remote_id,), start=1)
-        ]
+        rows = part_rows(handovers)
         if not rows:
             return
         connectors, remote_ids, server_ids, parts = (list(c) for c in zip(*rows, strict=True))
@@ -177,49 +143,3 @@ class PostgresLinks(PostgresCore):
                     (connector, now, ids, statuses, errors),
                 )
             return len(items) - len(early)
-
-    async def pending_parts(self, connector: str, limit: int) -> list[str]:
-        rows = await self._rows(
-            "SELECT p.remote_id FROM message_parts p JOIN messages m ON m.id = p.server_id "
-            "WHERE p.connector = %s AND p.status IS NULL AND m.status = 1 "
-            "ORDER BY p.server_id, p.part LIMIT %s",
-            (connector, limit),
-        )
-        return [row[0] for row in rows]
-
-    async def purge_early_receipts(self, before: datetime) -> int:
-        return await self._count("DELETE FROM early_receipts WHERE received < %s", (before,))
-
-    async def save_number(self, number: str, account_id: int, now: datetime) -> None:
-        await self._count(
-            "INSERT INTO numbers VALUES (%s, %s, %s) ON CONFLICT (number) "
-            "DO UPDATE SET account_id = excluded.account_id",
-            (number, account_id, now),
-        )
-
-    async def number_owner(self, number: str) -> int | None:
-        rows = await self._rows("SELECT account_id FROM numbers WHERE number = %s", (number,))
-        return int(rows[0][0]) if rows else None
-
-    async def hold_link(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
-        return (
-            await self._count(
-                "INSERT INTO link_leases VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE "
-                "SET owner = excluded.owner, until = excluded.until "
-                "WHERE link_leases.owner = excluded.owner OR link_leases.until < %s",
-                (name, owner, until, now),
-            )
-            > 0
-        )
-
-    async def release_link(self, name: str, owner: str) -> None:
-        await self._count("DELETE FROM link_leases WHERE name = %s AND owner = %s", (name, owner))
-
-    async def link_leases(self) -> list[LinkLease]:
-        return [
-            LinkLease(name=row[0], owner=row[1], until=row[2])
-            for row in await self._rows("SELECT name, owner, until FROM link_leases ORDER BY name")
-        ]
-
-    async def save_link_state(self, name: str, state: str) -> None:
-        await self._count("UPDATE connectors SET state = %s WHERE name = %s", (state, name))

@@ -41,6 +41,13 @@ class Driver(Statements, Protocol):
     dialect: Dialect
     #: The collation that orders text by bytes whatever the database's locale.
     bytewise: str
+    #: The function `f(text, part)`: where `part` first starts in `text` (from 1), 0 if
+    #: nowhere; case-sensitive, no wildcards (LIKE has both).
+    find_text: str
+    #: `column {text_in}` tests a column against a list of texts passed as one parameter,
+    #: `texts(values)`: a send's 10,000 phones are one statement, not chunks of SQLite's
+    #: parameter limit.
+    text_in: str
 
     def tx(self) -> AbstractAsyncContextManager[Statements]:
         """One transaction, committed at the end of the block and rolled back on any
@@ -49,6 +56,9 @@ class Driver(Statements, Protocol):
 
     def time(self, stored: Any) -> datetime:
         """A stored time as an aware UTC datetime."""
+
+    def texts(self, values: Sequence[str]) -> Any:
+        """`values` as the one parameter of `text_in`."""
 
     async def close(self) -> None: ...
 

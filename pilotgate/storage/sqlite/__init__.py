@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.lists import SqlLists
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
-from .lists import SqliteLists
+from .links import SqliteLinks
 from .messages import SqliteMessages
 from .queue import SqliteQueue
 from .two_way import SqliteTwoWay
@@ -23,8 +24,9 @@ class SqliteStore(
     SqlAccounts,
     SqliteMessages,
     SqliteQueue,
+    SqliteLinks,
     SqliteCallbacks,
-    SqliteLists,
+    SqlLists,
     SqliteTwoWay,
     SqliteDashboard,
     SqlAudit,

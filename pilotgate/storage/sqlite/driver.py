@@ -10,8 +10,9 @@ transaction never fails half-way on upgrade.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ class SqliteDriver(SqliteStatements):
 
     bytewise = "COLLATE BINARY"
     dialect: Dialect = "sqlite"
+    find_text = "instr"
+    text_in = "IN (SELECT value FROM json_each(%s))"
 
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
         if path != ":memory:":
@@ -134,6 +137,9 @@ class SqliteDriver(SqliteStatements):
 
     def time(self, stored: Any) -> datetime:
         return stored_time(stored)
+
+    def texts(self, values: Sequence[str]) -> Any:
+        return json.dumps(list(values))
 
     async def close(self) -> None:
         self.connection.close()

@@ -1,5 +1,5 @@
-"""SqliteStore: what long-lived links report back (refusals, part receipts, inbound numbers)
-and which process owns each link."""
+"""SqliteStore: part receipts, row by row in one write transaction (the rest of links is in
+storage/sql/links.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from pilotgate.domain import checks
-from pilotgate.errors import ConflictError
 
-from ..base import Handover, LinkLease, PartReceipt, Refusal
-from .core import SqliteCore, _dt, _us
+from ..base import Handover, PartReceipt
+from ..sql.driver import Statements
+from ..sql.links import SqlLinks, part_rows
+from .core import SqliteCore
+from .driver import SqliteDriver, micros
 from .hybrid import fall_back
 
 # A message's outcome from its parts: not delivered as soon as one part finally fails (the
@@ -28,53 +30,24 @@ _SETTLE = (
 )
 
 
-class SqliteLinks(SqliteCore):
-    async def refuse(self, owner: str, refusals: Sequence[Refusal], now: datetime) -> int:
-        stamp = _us(now)
-        applied = 0
-        with self._tx() as db:
-            for r in refusals:
-                if not r.final:
-                    applied += db.execute(
-                        "UPDATE messages SET lease_owner = NULL, lease_until = NULL, handing = 0, "
-                        "due_at = ? WHERE id = ? AND status = 0 AND lease_owner = ?",
-                        (_us(r.retry_at), r.server_id, owner),
-                    ).rowcount
-                    continue
-                if fall_back(db, [r.server_id], stamp, status=0, owner=owner):
-                    applied += 1  # a VIBERSMS message refused by Viber: queued as an SMS
-                    continue
-                row = db.execute(
-                    "UPDATE messages SET status = -2, error = ?, modified = ?, lease_owner = NULL, "
-                    "lease_until = NULL, handing = 0 WHERE id = ? AND status = 0 "
-                    "AND lease_owner = ? RETURNING account_id, price",
-                    (r.error, stamp, r.server_id, owner),
-                ).fetchone()
-                if row is None:
-                    continue
-                applied += 1
-                if row[1]:  # an error is never charged (contract §6): the price goes back
-                    db.execute(
-                        "UPDATE accounts SET balance = balance + ? WHERE id = ?", (row[1], row[0])
-                    )
-                    db.execute(
-                        "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                        "VALUES (?,?,?,?,?,?)",
-                        (row[0], row[1], "refund", r.server_id, f"error {r.error}", stamp),
-                    )
-        return applied
+class SqliteLinks(SqlLinks, SqliteCore):
+    """Only what differs from the shared links. SqliteCore stays a base while the outbox
+    (SqliteQueue, a subclass) still uses its helpers."""
+
+    _sql: SqliteDriver
+
+    async def _to_sms(self, tx: Statements, server_id: int, now: datetime, owner: str) -> bool:
+        # A transaction of this driver is its one connection, inside BEGIN IMMEDIATE.
+        return bool(
+            fall_back(self._sql.connection, [server_id], micros(now), status=0, owner=owner)
+        )
 
     def _track_parts(
         self, db: sqlite3.Connection, handovers: Iterable[Handover], stamp: int
     ) -> None:
         """Inside record_handover's transaction: remember every part's id of the messages
         whose outcome a receipt will tell, and apply receipts that came before."""
-        rows = [
-            (h.connector, remote_id, h.server_id, part)
-            for h in handovers
-            if h.outcome_status is None
-            for part, remote_id in enumerate(h.remote_ids or (h.remote_id,), start=1)
-        ]
+        rows = part_rows(handovers)
         if not rows:
             return
         db.executemany(
@@ -125,9 +98,9 @@ class SqliteLinks(SqliteCore):
     async def record_receipts(
         self, connector: str, receipts: Sequence[PartReceipt], now: datetime
     ) -> int:
-        stamp = _us(now)
+        stamp = micros(now)
         matched = 0
-        with self._tx() as db:
+        with self._sql.sync_tx() as db:
             for r in receipts:
                 if r.details:  # before it settles, so the final status is seen with them
                     db.execute(
@@ -145,61 +118,3 @@ class SqliteLinks(SqliteCore):
                 else:
                     matched += 1
         return matched
-
-    async def pending_parts(self, connector: str, limit: int) -> list[str]:
-        return [
-            row[0]
-            for row in self._read(
-                "SELECT p.remote_id FROM message_parts p JOIN messages m ON m.id = p.server_id "
-                "WHERE p.connector = ? AND p.status IS NULL AND m.status = 1 "
-                "ORDER BY p.server_id, p.part LIMIT ?",
-                (connector, limit),
-            )
-        ]
-
-    async def purge_early_receipts(self, before: datetime) -> int:
-        with self._tx() as db:
-            return db.execute(
-                "DELETE FROM early_receipts WHERE received < ?", (_us(before),)
-            ).rowcount
-
-    async def save_number(self, number: str, account_id: int, now: datetime) -> None:
-        try:
-            with self._tx() as db:
-                db.execute(
-                    "INSERT INTO numbers VALUES (?, ?, ?) ON CONFLICT (number) "
-                    "DO UPDATE SET account_id = excluded.account_id",
-                    (number, account_id, _us(now)),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise ConflictError(f"no account {account_id}") from exc
-
-    async def number_owner(self, number: str) -> int | None:
-        rows = self._read("SELECT account_id FROM numbers WHERE number = ?", (number,))
-        return int(rows[0][0]) if rows else None
-
-    async def hold_link(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
-        with self._tx() as db:
-            return (
-                db.execute(
-                    "INSERT INTO link_leases VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
-                    "SET owner = excluded.owner, until = excluded.until "
-                    "WHERE link_leases.owner = excluded.owner OR link_leases.until < ?",
-                    (name, owner, _us(until), _us(now)),
-                ).rowcount
-                > 0
-            )
-
-    async def release_link(self, name: str, owner: str) -> None:
-        with self._tx() as db:
-            db.execute("DELETE FROM link_leases WHERE name = ? AND owner = ?", (name, owner))
-
-    async def link_leases(self) -> list[LinkLease]:
-        return [
-            LinkLease(name=row[0], owner=row[1], until=_dt(row[2]))
-            for row in self._read("SELECT name, owner, until FROM link_leases ORDER BY name")
-        ]
-
-    async def save_link_state(self, name: str, state: str) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE connectors SET state = ? WHERE name = ?", (state, name))

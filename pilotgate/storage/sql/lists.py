@@ -1,0 +1,129 @@
+"""Stop lists, loop protection's look-back and referrals (migration 0007).
+
+The global stop list is stored under account id 0 (no account has it), so one primary key
+serves both and a send's check is one probe of that key per phone. The checks a send makes
+(`stopped`, `recent_texts`) take all its phones as one parameter (`Driver.text_in`): a
+10,000-recipient send is one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pilotgate.errors import NotFoundError
+
+from ..base import Referral, StopEntry
+from .core import SqlCore
+from .driver import Statements
+
+_GLOBAL = 0
+
+
+def stop_key(account_id: int | None) -> int:
+    """The stop list's account id: the account's own, or 0 for the global list."""
+    return _GLOBAL if account_id is None else account_id
+
+
+class SqlLists(SqlCore):
+    # stop lists ---------------------------------------------------------------------------
+    async def add_stops(
+        self, account_id: int | None, phones: Sequence[str], reason: str, now: datetime
+    ) -> int:
+        async with self._sql.tx() as tx:
+            return await tx.many(
+                "INSERT INTO stop_list (account_id, phone, reason, created) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                [(stop_key(account_id), phone, reason, now) for phone in phones],
+            )
+
+    async def remove_stop(self, account_id: int | None, phone: str) -> bool:
+        removed = await self._sql.run(
+            "DELETE FROM stop_list WHERE account_id = %s AND phone = %s",
+            (stop_key(account_id), phone),
+        )
+        return removed > 0
+
+    async def stop_entries(self, account_id: int | None) -> list[StopEntry]:
+        found = await self._sql.rows(
+            "SELECT phone, reason, created FROM stop_list WHERE account_id = %s ORDER BY phone",
+            (stop_key(account_id),),
+        )
+        return [
+            StopEntry(
+                account_id=account_id, phone=row[0], reason=row[1], created=self._sql.time(row[2])
+            )
+            for row in found
+        ]
+
+    async def stopped(self, account_id: int, phones: Sequence[str]) -> set[str]:
+        if not phones:
+            return set()
+        found = await self._sql.rows(
+            "SELECT DISTINCT phone FROM stop_list WHERE account_id IN (0, %s) "
+            f"AND phone {self._sql.text_in}",
+            (account_id, self._sql.texts(phones)),
+        )
+        return {row[0] for row in found}
+
+    # loop protection ----------------------------------------------------------------------
+    async def recent_texts(
+        self, account_id: int, phones: Sequence[str], since: datetime
+    ) -> set[tuple[str, str]]:
+        if not phones:
+            return set()
+        found = await self._sql.rows(
+            f"SELECT phone, text FROM messages WHERE account_id = %s AND phone {self._sql.text_in} "
+            "AND created >= %s AND status <> -2",
+            (account_id, self._sql.texts(phones), since),
+        )
+        return {(row[0], row[1]) for row in found}
+
+    async def set_loop_window(self, account_id: int, seconds: int | None) -> None:
+        moved = await self._sql.run(
+            "UPDATE accounts SET loop_window = %s WHERE id = %s", (seconds, account_id)
+        )
+        if moved == 0:
+            raise NotFoundError(f"no account {account_id}")
+
+    # referrals ----------------------------------------------------------------------------
+    async def _lock_referrals(self, tx: Statements) -> None:
+        """Serialise referral changes: two accounts naming each other at the same moment
+        must not both pass the cycle check. SQLite's write transactions already run one at
+        a time (BEGIN IMMEDIATE)."""
+
+    async def link_referrer(self, account_id: int, referrer_id: int, percent: int) -> bool:
+        if account_id == referrer_id:
+            return False
+        async with self._sql.tx() as tx:
+            await self._lock_referrals(tx)
+            # The referrer's own chain of referrers must not lead back to the account: a
+            # cycle would pay shares round in a circle (and is never a real referral).
+            cycle = await tx.one(
+                "WITH RECURSIVE chain(id) AS (SELECT CAST(%s AS bigint) UNION SELECT "
+                "a.referrer_id FROM accounts a JOIN chain c ON a.id = c.id "
+                "WHERE a.referrer_id IS NOT NULL) SELECT 1 FROM chain WHERE id = %s",
+                (referrer_id, account_id),
+            )
+            if cycle:
+                return False
+            linked = await tx.run(
+                "UPDATE accounts SET referrer_id = %s, referral_percent = %s "
+                "WHERE id = %s AND referrer_id IS NULL "
+                "AND EXISTS (SELECT 1 FROM accounts WHERE id = %s)",
+                (referrer_id, percent, account_id, referrer_id),
+            )
+            return linked > 0
+
+    async def referrals(self, referrer_id: int) -> list[Referral]:
+        found = await self._sql.rows(
+            "SELECT a.id, a.email, a.referral_percent, COALESCE((SELECT SUM(l.amount) "
+            "FROM ledger l WHERE l.account_id = a.referrer_id AND l.kind = 'referral' "
+            "AND l.ref = a.id), 0) FROM accounts a WHERE a.referrer_id = %s ORDER BY a.id",
+            (referrer_id,),
+        )
+        # PostgreSQL's SUM(bigint) is numeric: int() keeps it exact.
+        return [
+            Referral(account_id=row[0], email=row[1], percent=row[2], commission=int(row[3]))
+            for row in found
+        ]
