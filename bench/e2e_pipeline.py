@@ -391,7 +391,9 @@ def start_upstream(
     return proc, url, created[-1]
 
 
-def add_relay(env: dict[str, str], ours: str, upstream: str, key: str, args: argparse.Namespace):
+def add_relay(
+    env: dict[str, str], ours: str, upstream: str, key: str, args: argparse.Namespace
+) -> None:
     """Our relay connector to the upstream, statuses by its callbacks to `ours`."""
     pilotgate(
         env, "connector", "add", "relay", "up", "--url", upstream, "--key", key,

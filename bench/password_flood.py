@@ -120,7 +120,8 @@ def flood(
 def refusal_times(url: str) -> tuple[float, float]:
     """Median ms of refusing a wrong password for the existing e-mail and for unknown ones
     (4 each, one at a time: below the lockout)."""
-    existing, unknown = [], []
+    existing: list[float] = []
+    unknown: list[float] = []
     with httpx.Client(timeout=60) as client:
         for n in range(4):
             for times, login in ((existing, EMAIL), (unknown, f"timing-{n}@example.com")):

@@ -67,7 +67,7 @@ async def aiosmpplib_client(port: int) -> float:
     done = asyncio.Event()
     counted = [0]
 
-    class Hook(AbstractHook):
+    class Hook(AbstractHook):  # type: ignore[misc]  # aiosmpplib has no type information
         async def sending(self, smpp_message, pdu, client_id):  # type: ignore[no-untyped-def]
             pass
 
@@ -160,6 +160,9 @@ async def ours(port: int, window: int) -> float:
 
         async def inbound(self, connector: str, messages: object) -> None:
             pass
+
+        async def pending(self, connector: str, limit: int) -> list[str]:
+            return []
 
     link = SmppConnector(
         SmppSettings(

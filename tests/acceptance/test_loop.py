@@ -4,6 +4,7 @@ account's window is refused per recipient. Off unless configured (docs/decisions
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .support import MTS, TELE2, Account, Api, Server
 
@@ -12,7 +13,7 @@ THIRD = "79087964783"
 FOURTH = "79087964784"
 
 
-def statuses(answer: dict) -> dict[str, tuple[str, str]]:
+def statuses(answer: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return {i["phone"]: (i["status"], i.get("error", "0")) for i in answer["send"]}
 
 

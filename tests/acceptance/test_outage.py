@@ -205,6 +205,7 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
             queue_page = console.get("/console/queue").text
             console.close()
             _wait(lambda: set(receiver.final_reports()) >= set(sent), 30, "their callbacks")
+            assert receiver.receiver is not None
             calls = [c for c in list(receiver.receiver.acknowledged) if c.params["status"] == "-1"]
         finally:
             second.stop()

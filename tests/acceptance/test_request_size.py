@@ -115,8 +115,8 @@ def test_spaces_hash_and_control_bytes_in_the_target(demo: Api, gate: Server) ->
     assert item["message"] == "Order #5 ready"
     # Control bytes and broken escapes are the API's business, never a bare 400.
     for junk in (b"\x01\x7f", b"%zz", b"%", b"\xff\xfe"):
-        target = b"/api.php?format=json&apikey=" + DEMO_KEY.encode() + b"&balance=" + junk
-        status, headers, body = _get(gate, target)
+        raw = b"/api.php?format=json&apikey=" + DEMO_KEY.encode() + b"&balance=" + junk
+        status, headers, body = _get(gate, raw)
         assert status == 200, (junk, body)
         assert headers["content-type"].startswith("application/json"), (junk, headers)
         json.loads(body)

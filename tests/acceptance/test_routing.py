@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ class Routed:
         self.account = account
         self.client = client
 
-    def send(self, to: str, **extra: str) -> dict[str, object]:
+    def send(self, to: str, **extra: str) -> dict[str, Any]:
         params = {"send": "routed", "to": to, "apikey": self.account.key, "format": "json"}
         return dict(
             self.client.get(self.server.url + "/api.php", params={**params, **extra}).json()
@@ -72,7 +73,7 @@ def routed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Routed]:
 
 def test_a_fresh_gateway_routes_everything_to_the_emulator(routed: Routed) -> None:
     assert routed.server.cli("route", "list").strip() == "*\tall\temulator"
-    (item,) = routed.send(MTS)["send"]  # type: ignore[index]
+    (item,) = routed.send(MTS)["send"]
     routed.wait_status(item["server_id"], "2")
 
 
@@ -83,21 +84,21 @@ def test_failover_follows_the_route_order_and_waits_when_all_are_off(routed: Rou
     assert "route 7916 sms -> primary,backup" in cli(
         "route", "add", "7916", "sms", "primary,backup"
     )
-    (first,) = routed.send(MTS)["send"]  # type: ignore[index]
+    (first,) = routed.send(MTS)["send"]
     routed.wait_status(first["server_id"], "2")
     assert routed.handed()["primary"] == 1
     # A shorter prefix does not catch what the longer one routes.
-    (tele2,) = routed.send(TELE2)["send"]  # type: ignore[index]
+    (tele2,) = routed.send(TELE2)["send"]
     routed.wait_status(tele2["server_id"], "2")
     assert routed.handed()["emulator"] == 1
 
     cli("connector", "disable", "primary")
-    (second,) = routed.send(MTS)["send"]  # type: ignore[index]
+    (second,) = routed.send(MTS)["send"]
     routed.wait_status(second["server_id"], "2")
     assert routed.handed() == {"backup": 1, "emulator": 1, "primary": 1}
 
     cli("connector", "disable", "backup")
-    (third,) = routed.send(MTS)["send"]  # type: ignore[index]
+    (third,) = routed.send(MTS)["send"]
     # Nothing can carry it: it waits in the queue (status 0) rather than failing…
     deadline = time.monotonic() + 1
     while time.monotonic() < deadline:
@@ -122,10 +123,10 @@ def test_numbers_without_a_route_get_213_and_test_mode_ignores_routes(routed: Ro
         }
     }
     answer = routed.send(f"{TELE2},{MTS},79087964782")
-    items = {item["phone"]: item for item in answer["send"]}  # type: ignore[index]
+    items = {item["phone"]: item for item in answer["send"]}
     assert items[MTS]["status"] == "-2" and items[MTS]["error"] == "213"
     assert items[TELE2]["status"] == "0"
-    (tested,) = routed.send(MTS, test="1")["send"]  # type: ignore[index]
+    (tested,) = routed.send(MTS, test="1")["send"]
     routed.wait_status(tested["server_id"], "2")
     with pytest.raises(AssertionError):
         cli("route", "add", "7916", "sms", "no-such-connector")

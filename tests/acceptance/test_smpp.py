@@ -169,7 +169,7 @@ def test_inbound_sms_reach_the_account_that_has_the_number(tmp_path: Path, datab
             assert receiver.receiver is not None
             _wait(
                 lambda: any(c.params.get("text") == "Hello, long world"
-                            for c in receiver.receiver.acknowledged),  # type: ignore[union-attr]
+                            for c in receiver.receiver.acknowledged),
                 15,
                 "the inbound callback",
             )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from .support import MTS, TELE2, TELE2_PRICE, Account, Api, Server
 
@@ -12,7 +13,7 @@ BLACK_LIST = ("Phone in black list", "Телефон в черном списк�
 OTHER = "79087964782"
 
 
-def items_by_phone(answer: dict) -> dict[str, dict[str, str]]:
+def items_by_phone(answer: dict[str, Any]) -> dict[str, dict[str, str]]:
     return {item["phone"]: item for item in answer["send"]}
 
 

@@ -64,7 +64,7 @@ def test_a_reply_to_a_2way_message_reaches_the_account_that_sent_it(
             assert receiver.receiver is not None
             _wait(
                 lambda: any(c.params.get("server_id") == str(sent["server_id"])
-                            for c in receiver.receiver.acknowledged),  # type: ignore[union-attr]
+                            for c in receiver.receiver.acknowledged),
                 15,
                 "the inbound callback",
             )  # fmt: skip

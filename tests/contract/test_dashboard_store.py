@@ -30,16 +30,19 @@ async def test_operators_passwords_keys_and_the_secret(backend: Backend):
     with pytest.raises(ConflictError):
         await store.add_operator("op@example.com", "h2", NOW)
     await store.set_operator_password(made.id, "h3")
-    assert (await store.operator(made.id)).password_hash == "h3"
+    operator = await store.operator(made.id)
+    assert operator is not None and operator.password_hash == "h3"
     assert await store.operator(made.id + 1) is None
     account = await new_account(store)
     await store.set_account_password(account.id, "new-hash")
-    assert (await store.account(account.id)).password_hash == "new-hash"
+    changed = await store.account(account.id)
+    assert changed is not None and changed.password_hash == "new-hash"
     with pytest.raises(NotFoundError):
         await store.set_account_password(account.id + 99, "x")
     await store.replace_api_keys(account.id, "k2", NOW)
     assert await store.account_by_key("k1") is None
-    assert (await store.account_by_key("k2")).id == account.id
+    by_key = await store.account_by_key("k2")
+    assert by_key is not None and by_key.id == account.id
     assert await store.dashboard_secret("first") == "first"
     assert await store.dashboard_secret("second") == "first"
 

@@ -96,8 +96,8 @@ class _Link:
 async def _worker(flaky: Flaky, clock: Clock, link: _Link) -> tuple[Outbox, LinkKeeper]:
     pool = ConnectorPool(lambda info: link if info.name == "smsc" else None)
     # poll_interval=0: no backoff between retries, so the test needs no real time to pass.
-    outbox = Outbox(flaky, pool, clock, poll_interval=0, unknown_after=60)  # type: ignore[arg-type]
-    keeper = LinkKeeper(flaky, pool, clock, outbox.owner)  # type: ignore[arg-type]
+    outbox = Outbox(flaky, pool, clock, poll_interval=0, unknown_after=60)
+    keeper = LinkKeeper(flaky, pool, clock, outbox.owner)
     await keeper.run_once()
     return outbox, keeper
 

@@ -13,7 +13,7 @@ import re
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -128,7 +128,7 @@ PLAN = Fallback(sender="SHOP", parts=1, price=150, route="smsc")
 async def _drive_every_path(store: Store) -> None:
     account = await new_account(store, balance=100_000)
 
-    async def submit(**changes: object) -> int:
+    async def submit(**changes: Any) -> int:
         (sid,) = (await store.submit(account.id, [draft(**changes)], NOW)).server_ids
         return sid
 

@@ -45,7 +45,7 @@ def web(site: Server) -> Iterator[Web]:
 
 
 @pytest.fixture
-def customer(site: Server) -> Callable[..., tuple[Account, Web]]:
+def customer(site: Server) -> Iterator[Callable[..., tuple[Account, Web]]]:
     """A new account, and a client logged in to its cabinet."""
     clients: list[Web] = []
 
@@ -57,7 +57,7 @@ def customer(site: Server) -> Callable[..., tuple[Account, Web]]:
         assert answer.status_code == 303, answer.text
         return account, client
 
-    yield make  # type: ignore[misc]
+    yield make
     for client in clients:
         client.close()
 

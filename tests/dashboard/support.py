@@ -49,3 +49,10 @@ class Web:
         answer = self.post(f"/{area}/login", {"email": email, "password": password})
         self.get(f"/{area}/")  # the token of the new session
         return answer
+
+
+def found(pattern: str, page: str) -> re.Match[str]:
+    """The first match of `pattern` in `page`; a page without one fails the test here."""
+    match = re.search(pattern, page)
+    assert match is not None, f"{pattern!r} is not in the page"
+    return match

@@ -10,6 +10,8 @@ import pytest
 from pilotgate.api.dashboard import _router
 from tests.acceptance.support import TELE2
 
+from .support import found
+
 ROUTES = _router().routes
 
 
@@ -54,7 +56,7 @@ def test_a_customer_never_sees_another_customers_messages(customer):
     alice_web.get("/cabinet/send")
     sent = alice_web.post("/cabinet/send", {"phones": TELE2, "text": "alice-secret-text"})
     assert sent.status_code == 200, sent.text
-    server_id = re.search(r"/cabinet/messages/(\d+)", sent.text).group(1)
+    server_id = found(r"/cabinet/messages/(\d+)", sent.text).group(1)
     assert "alice-secret-text" in alice_web.get(f"/cabinet/messages/{server_id}").text
     # Bob guesses the URL, the history, the export, filters and pages.
     detail = bob_web.get(f"/cabinet/messages/{server_id}")

@@ -3,9 +3,9 @@ refused with 413."""
 
 from __future__ import annotations
 
-import re
-
 from tests.acceptance.support import TELE2
+
+from .support import found
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -20,7 +20,7 @@ def test_message_text_is_escaped_in_every_view(customer):
     client.get("/cabinet/send")
     sent = client.post("/cabinet/send", {"phones": TELE2, "text": EVIL})
     assert sent.status_code == 200
-    server_id = re.search(r"/cabinet/messages/(\d+)", sent.text).group(1)
+    server_id = found(r"/cabinet/messages/(\d+)", sent.text).group(1)
     for path in (
         "/cabinet/",
         "/cabinet/history",

@@ -11,6 +11,8 @@ import httpx
 
 from tests.acceptance.support import MTS, TELE2, UNDELIVERABLE, Api
 
+from .support import found
+
 
 def _ids(html: str) -> list[int]:
     return [int(i) for i in re.findall(r'<tr data-id="(\d+)"', html)]
@@ -47,7 +49,7 @@ def test_sending_from_the_form_is_an_api_send(site, customer):
     ids = [int(i) for i in re.findall(r"/cabinet/messages/(\d+)", sent.text)]
     with httpx.Client(timeout=30) as http:
         api = Api(http, site.url, account.key)
-        final = api.wait_status(ids[1], {"-1"})
+        final = api.wait_status(str(ids[1]), {"-1"})
         assert final["status"] == "-1"
         # The API sees the same messages.
         assert api.json(check=str(ids[0]))["check"][0]["phone"] == TELE2
@@ -73,7 +75,7 @@ def test_history_filters_pages_and_csv(customer):
     first = client.get("/cabinet/history")
     ids = _ids(first.text)
     assert len(ids) == 50 and ids == sorted(ids, reverse=True)
-    later = re.search(r'href="([^"]+)" id="next-page"', first.text).group(1).replace("&amp;", "&")
+    later = found(r'href="([^"]+)" id="next-page"', first.text).group(1).replace("&amp;", "&")
     rest = _ids(client.get(later).text)
     assert len(rest) == 10 and max(rest) < min(ids)
     mts = _ids(client.get(f"/cabinet/history?phone={MTS}").text)
@@ -138,7 +140,7 @@ def test_settings_are_validated_and_saved(site, customer):
     assert "status_url='http://127.0.0.1:9/status'" in out and "status_method=post" in out
     assert "allow_ip='127.0.0.1'" in out
     page = client.get("/cabinet/settings")
-    secret = re.search(r'id="callback-secret">([0-9a-f]+)<', page.text).group(1)
+    secret = found(r'id="callback-secret">([0-9a-f]+)<', page.text).group(1)
     client.post("/cabinet/settings", {"rotate_secret": "1"})
     assert secret not in client.get("/cabinet/settings").text
 
@@ -147,7 +149,7 @@ def test_regenerating_the_key_replaces_the_old_one(site, customer):
     account, client = customer()
     client.get("/cabinet/key")
     page = client.post("/cabinet/key")
-    new_key = re.search(r'id="new-key">([A-Za-z0-9]{64})<', page.text).group(1)
+    new_key = found(r'id="new-key">([A-Za-z0-9]{64})<', page.text).group(1)
     assert f"{site.url}/api.php?send=Hello&amp;to=79087964781&amp;apikey={new_key}" in page.text
     assert new_key not in client.get("/cabinet/key").text  # shown once
     with httpx.Client(timeout=30) as http:
@@ -183,7 +185,7 @@ def test_statistics_count_messages_by_status_and_operator(site, customer):
     with httpx.Client(timeout=30) as http:
         api = Api(http, site.url, account.key)
         for server_id in ids:
-            api.wait_status(server_id, {"2", "-1"})
+            api.wait_status(str(server_id), {"2", "-1"})
     page = client.get("/cabinet/stats?days=7").text
     assert 'id="total-count" style="font-size:1.5rem">3<' in page
     assert "12.25 ₽" in page  # 3.95 + 4.35 + 3.95

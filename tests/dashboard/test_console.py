@@ -10,6 +10,8 @@ import httpx
 from tests.acceptance.support import DEMO_KEY, TELE2, Api
 from tests.acceptance.test_crash import ReceiverThread
 
+from .support import found
+
 
 def test_accounts_are_created_topped_up_blocked_and_moved_to_another_tariff(site, operator):
     operator.get("/console/")
@@ -17,7 +19,7 @@ def test_accounts_are_created_topped_up_blocked_and_moved_to_another_tariff(site
         "/console/accounts",
         {"email": "made@example.com", "password": "password-1", "balance": "5.00"},
     )
-    account_id, email, key = re.search(
+    account_id, email, key = found(
         r'id="created">(\d+) (\S+) ([A-Za-z0-9]{64})<', made.text
     ).groups()
     assert email == "made@example.com"
@@ -102,7 +104,7 @@ def test_approving_and_rejecting_senders_notifies_the_customers_callback(site, c
             )
         page = operator.get("/console/senders").text
         ids = {
-            name: re.search(
+            name: found(
                 rf'data-sender="(\d+)"><td>\d+</td><td><a[^>]*>{account.id}</a>'
                 rf"</td><td>{name}<",
                 page,

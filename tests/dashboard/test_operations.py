@@ -45,8 +45,10 @@ def listed(site: Server, account_id: int) -> list[str]:
 def test_the_same_input_makes_the_same_account(site: Server, operator: Web) -> None:
     tag = uuid.uuid4().hex[:8]
     made = {
-        how: make(where, f"  Mixed.{how}.{tag}@Example.COM ", "password-1", "+7 (916) 123-45-67")
-        for how, make, where in (("cli", by_cli, site), ("web", by_console, operator))
+        "cli": by_cli(site, f"  Mixed.cli.{tag}@Example.COM ", "password-1", "+7 (916) 123-45-67"),
+        "web": by_console(
+            operator, f"  Mixed.web.{tag}@Example.COM ", "password-1", "+7 (916) 123-45-67"
+        ),
     }
     cli_id, web_id = made["cli"][0], made["web"][0]
     assert cli_id is not None and web_id is not None, made

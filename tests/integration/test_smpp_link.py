@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ class FakeEvents:
         self.changed = asyncio.Condition()
         self.fail = False
 
-    async def _record(self, into: list, items) -> None:
+    async def _record(self, into: list[Any], items) -> None:
         if self.fail:
             raise RuntimeError("database down")
         async with self.changed:
@@ -41,13 +42,16 @@ class FakeEvents:
     async def inbound(self, connector, messages) -> None:
         await self._record(self.got_inbound, messages)
 
+    async def pending(self, connector: str, limit: int) -> list[str]:
+        return []  # SMPP outcomes come as deliver_sm; the link never polls
+
     async def wait(self, what: str, count: int) -> None:
         async with asyncio.timeout(10), self.changed:
             await self.changed.wait_for(lambda: len(getattr(self, what)) >= count)
 
 
 def message(server_id: int, text: str = "Hello", **changes) -> Message:
-    fields = dict(
+    fields: dict[str, Any] = dict(
         server_id=server_id,
         packet_id=server_id,
         account_id=1,
@@ -86,7 +90,7 @@ def events() -> FakeEvents:
 
 
 @pytest.fixture
-async def connect(smsc, events) -> AsyncIterator:
+async def connect(smsc, events) -> AsyncIterator[Callable[..., Awaitable[SmppConnector]]]:
     links: list[SmppConnector] = []
 
     async def make(**overrides) -> SmppConnector:

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -92,7 +93,7 @@ class RtpSink(asyncio.DatagramProtocol):
         self.first.set()
 
     @classmethod
-    async def open(cls) -> tuple[RtpSink, int]:
+    async def open(cls) -> tuple[Self, int]:
         loop = asyncio.get_running_loop()
         transport, sink = await loop.create_datagram_endpoint(cls, local_addr=("127.0.0.1", 0))
         sink.transport = transport

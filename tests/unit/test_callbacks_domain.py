@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -15,7 +16,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def message(**changes) -> Message:
-    fields = dict(
+    fields: dict[str, Any] = dict(
         server_id=10001,
         packet_id=10001,
         account_id=1,
@@ -93,7 +94,9 @@ def test_fields_all_adds_every_extra():
 
 def test_backoff_doubles_from_ten_seconds_up_to_the_cap_then_gives_up():
     policy = callbacks.RetryPolicy()
-    delays = [callbacks.next_attempt(n, NOW, NOW, policy) - NOW for n in range(1, 12)]
+    attempts = [callbacks.next_attempt(n, NOW, NOW, policy) for n in range(1, 12)]
+    delays = [when - NOW for when in attempts if when is not None]
+    assert len(delays) == len(attempts)
     assert delays[:4] == [timedelta(seconds=s) for s in (10, 20, 40, 80)]
     assert max(delays) == timedelta(hours=1)
     assert callbacks.next_attempt(3, NOW - timedelta(hours=25), NOW, policy) is None

@@ -17,7 +17,7 @@ SHARED = {"__init__", "base", "outbound", "schemas"}
 def _contract(name: str) -> dict[str, Any]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     [contract] = [c for c in config["tool"]["importlinter"]["contracts"] if c["name"] == name]
-    return contract
+    return dict(contract)
 
 
 def test_only_bootstrap_names_any_connector_kind():

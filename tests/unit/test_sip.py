@@ -111,6 +111,7 @@ def test_answered_call_acks_plays_and_hangs_up() -> None:
     assert _sent(call.receive(_response(invite, 200))) == ["ACK"]  # retransmitted 2xx
     bye = call.hangup()
     assert _sent(bye) == ["BYE"] and call.state is State.ENDING
+    assert isinstance(bye[0], calls.Send)
     bye_request = bye[0].message
     assert isinstance(bye_request, SipRequest) and bye_request.uri == "sip:peer@127.0.0.1:5070"
     assert call.outstanding is bye_request
@@ -122,6 +123,7 @@ def test_busy_is_acked_in_its_transaction() -> None:
     call = Call(party=PARTY, sdp=b"")
     invite = call.invite()
     events = call.receive(_response(invite, 486))
+    assert isinstance(events[0], calls.Send)
     ack = events[0].message
     assert isinstance(ack, SipRequest) and ack.method == "ACK"
     assert ack.get("Via") == invite.get("Via")  # same branch: part of the INVITE transaction
@@ -137,6 +139,7 @@ def test_challenge_is_answered_once() -> None:
     challenge.headers.append(("proxy-authenticate", 'Digest realm="r", nonce="n"'))
     events = call.receive(challenge)
     assert _sent(events) == ["ACK", "INVITE"]
+    assert isinstance(events[1], calls.Send)
     again = events[1].message
     assert isinstance(again, SipRequest) and again.cseq == (2, "INVITE")
     assert (again.get("Proxy-Authorization") or "").startswith('Digest username="u"')
