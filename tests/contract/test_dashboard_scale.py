@@ -23,7 +23,7 @@ COLUMNS += "modified, due_at"
 def _fill(store: SqliteStore, account_id: int, first: int, count: int) -> None:
     """`count` delivered messages; the few in flight stay as they are."""
     stamp = int(NOW.timestamp() * 1e6)
-    store._db.executemany(
+    store._sql.connection.executemany(
         f"INSERT INTO messages ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             (i, account_id, f"7916{i:07d}", "INFORM", f"text {i}", 1, "sms", 150, 2, stamp + i,
@@ -35,7 +35,7 @@ def _fill(store: SqliteStore, account_id: int, first: int, count: int) -> None:
 
 def _in_flight(store: SqliteStore, account_id: int) -> None:
     stamp = int(NOW.timestamp() * 1e6)
-    store._db.executemany(
+    store._sql.connection.executemany(
         f"INSERT INTO messages ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         [
             (0, account_id, "79160000000", "INFORM", "x", 1, "sms", 150, status, stamp, stamp,
@@ -53,11 +53,11 @@ async def _steps(store: SqliteStore, call: Callable[[], Awaitable[object]]) -> i
         ticks[0] += 1
         return 0  # go on
 
-    store._db.set_progress_handler(tick, 100)
+    store._sql.connection.set_progress_handler(tick, 100)
     try:
         await call()
     finally:
-        store._db.set_progress_handler(None, 100)
+        store._sql.connection.set_progress_handler(None, 100)
     return ticks[0] * 100
 
 

@@ -34,6 +34,12 @@ def driver_errors() -> Iterator[None]:
         raise StorageError(str(exc)) from exc
 
 
+async def _configure(conn: Connection) -> None:
+    # timestamptz values come back in the session time zone; pinning it to UTC makes every
+    # datetime we return aware UTC whatever the server or role default is.
+    await conn.execute("SET TIME ZONE 'UTC'")
+
+
 class PostgresStatements:
     """Statements on one connection inside an open transaction."""
 
@@ -62,6 +68,12 @@ class PostgresStatements:
                 await cursor.executemany(query, batch)
                 return max(cursor.rowcount, 0)
 
+    async def script(self, text: str) -> None:
+        with driver_errors():
+            # No parameters: psycopg sends it as one simple query, so it may hold many
+            # statements.
+            await self.connection.execute(text.encode("utf-8"))
+
 
 class PostgresDriver:
     """The pool; each statement borrows a connection for itself, a transaction for its
@@ -69,11 +81,33 @@ class PostgresDriver:
 
     bytewise = 'COLLATE "C"'
     dialect: Dialect = "postgres"
+    #: The advisory lock that serialises `upgrade` across processes ("pilotgat" in ASCII).
+    upgrade_lock = "SELECT pg_advisory_xact_lock(8100124630752649588)"
     find_text = "strpos"
     text_in = "= ANY(%s::text[])"
 
     def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:
         self.pool = pool
+
+    @classmethod
+    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDriver:
+        """Connect a pool to `dsn`; raises StorageError if the server cannot be reached."""
+        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            dsn,
+            kwargs={"autocommit": True},
+            min_size=min_size,
+            max_size=max_size,
+            configure=_configure,
+            open=False,
+        )
+        try:
+            with driver_errors():
+                # wait=True reports an unreachable server here, not at the first query.
+                await pool.open(wait=True, timeout=30.0)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool)
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
@@ -102,6 +136,10 @@ class PostgresDriver:
     async def many(self, query: str, batch: Iterable[Args]) -> int:
         async with self.connection() as conn:
             return await PostgresStatements(conn).many(query, batch)
+
+    async def script(self, text: str) -> None:
+        async with self.connection() as conn:
+            await PostgresStatements(conn).script(text)
 
     def time(self, stored: Any) -> datetime:
         # The session time zone is pinned to UTC when a connection opens: already aware UTC.

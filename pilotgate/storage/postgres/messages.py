@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pilotgate.domain.messages import Draft, Message
@@ -16,7 +16,22 @@ from ..base import Submitted
 from ..dashboard import day_groups
 from ..sql import rows as sql_rows
 from ..sql.messages import DRAFT_COLUMNS, Pending, SqlMessages, draft_row
-from .core import _COPY_THRESHOLD, _COPY_TYPES, _EPOCH, PostgresCore
+from .core import PostgresCore
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: Above this many rows `submit` streams messages with COPY; below, executemany (pipelined)
+#: is as fast and skips the COPY set-up.
+_COPY_THRESHOLD = 50
+
+#: Binary COPY (a fraction of text COPY's client CPU) needs every column's exact type: these
+#: follow DRAFT_COLUMNS as the migrations declare them. A mismatch fails loudly ("incorrect
+#: binary data format"), never silently.
+_COPY_TYPES = [
+    "int8", "int8", "int8", "text", "text", "text", "text", "int4", "text", "int8",
+    "int2", "int4", "timestamptz", "int4", "text", "text", "timestamptz", "timestamptz",
+    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz", "text", "text",
+]  # fmt: skip
 
 _INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({', '.join(['%s'] * 27)})"
 _COPY = f"COPY messages ({DRAFT_COLUMNS}) FROM STDIN (FORMAT BINARY)"

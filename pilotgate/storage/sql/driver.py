@@ -36,11 +36,17 @@ class Statements(Protocol):
     async def many(self, query: str, batch: Iterable[Args]) -> int:
         """Execute once per argument tuple; how many rows changed in all."""
 
+    async def script(self, text: str) -> None:
+        """Execute a script of several statements without parameters (a migration)."""
+
 
 class Driver(Statements, Protocol):
     dialect: Dialect
     #: The collation that orders text by bytes whatever the database's locale.
     bytewise: str
+    #: A statement that serialises `upgrade` across processes inside its transaction ('' when
+    #: the transaction itself does).
+    upgrade_lock: str
     #: The function `f(text, part)`: where `part` first starts in `text` (from 1), 0 if
     #: nowhere; case-sensitive, no wildcards (LIKE has both).
     find_text: str

@@ -51,6 +51,22 @@ def _bind(args: Args) -> Args:
     return args
 
 
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a script, one by one. executescript() would commit on its own;
+    SQLite's own tokenizer tells where a statement ends (";" inside a trigger body or a
+    comment does not)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        yield buffer
+
+
 @contextlib.contextmanager
 def _driver_errors() -> Iterator[None]:
     """The one place sqlite3's exceptions become pilotgate's."""
@@ -88,12 +104,18 @@ class SqliteStatements:
             )
             return max(cursor.rowcount, 0)
 
+    async def script(self, text: str) -> None:
+        with _driver_errors():
+            for statement in _statements(text):
+                self._connection.execute(statement)
+
 
 class SqliteDriver(SqliteStatements):
     """The connection, its settings and its write transactions."""
 
     bytewise = "COLLATE BINARY"
     dialect: Dialect = "sqlite"
+    upgrade_lock = ""  # BEGIN IMMEDIATE takes the write lock
     find_text = "instr"
     text_in = "IN (SELECT value FROM json_each(%s))"
 

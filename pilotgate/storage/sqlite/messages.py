@@ -17,9 +17,11 @@ from ..base import Submitted
 from ..dashboard import day_groups
 from ..sql import rows as sql_rows
 from ..sql.messages import DRAFT_COLUMNS, SqlMessages, draft_row
-from .core import FIRST_SERVER_ID, SqliteCore
+from .core import SqliteCore
 from .driver import micros
 
+#: The first server_id of a new database (API-1 answers read better with five digits).
+FIRST_SERVER_ID = 10000
 _DAY_US = 86_400_000_000
 _INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({','.join('?' * 27)})"
 _COUNT_DAYS = (

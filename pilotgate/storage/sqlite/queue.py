@@ -12,7 +12,7 @@ from pilotgate.domain import checks
 
 from ..base import Handover
 from ..sql.queue import SqlQueue
-from .core import _us
+from .driver import micros as _us
 from .hybrid import fall_back
 from .links import SqliteLinks
 
