@@ -151,6 +151,9 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
             default_sender=settings.default_sender,
             https=settings.dashboard_https,
             search_window=settings.dashboard_search_window,
+            smpp_port=int(settings.smpp_listen.rpartition(":")[2] or 0)
+            if settings.smpp_listen.rpartition(":")[2].isdigit()
+            else 0,
         ),
         now,
     )
