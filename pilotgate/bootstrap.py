@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from pilotgate.api.smpp import SmppServer, SmppServerSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
@@ -156,6 +157,20 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
             else 0,
         ),
         now,
+    )
+
+
+def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
+    """The SMSC side for customers' systems (`smpp_listen`)."""
+    return SmppServer(
+        gateway,
+        SmppServerSettings(
+            max_pdu=settings.smpp_max_pdu_bytes,
+            enquire_seconds=settings.smpp_enquire_seconds,
+            dead_seconds=settings.smpp_dead_seconds,
+            bind_seconds=settings.smpp_bind_seconds,
+            window=settings.smpp_window,
+        ),
     )
 
 

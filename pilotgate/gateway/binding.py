@@ -34,3 +34,14 @@ class Binding(GatewayCore):
         if not params.ip_allowed(client_ip, account.allow_ip):
             raise ApiError(113)
         return account
+
+    async def smpp_account(self, account_id: int) -> Account:
+        """The bound account as it is now, for each submit_sm: blocked since the bind is
+        105-107, as it would be for the API (a deleted account is 400)."""
+        account = await self.store.account(account_id)
+        if account is None:
+            raise ApiError(400)
+        code = accounts.BLOCK_CODES.get(account.state)
+        if code:
+            raise ApiError(code)
+        return account
