@@ -13,7 +13,7 @@ from smpplib import smpp
 from pilotgate.api.smpp import SmppServer, SmppServerSettings
 from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
 
-from .conftest import PASSWORD, SYSTEM_ID, Smsc
+from .conftest import PASSWORD, SYSTEM_ID, Esme, Smsc
 
 TELE2 = "79087964781"
 
@@ -136,3 +136,42 @@ async def test_smpplib_keepalive_and_unbind(smsc):
     resp = await esme.call(esme.client.unbind)
     assert resp.command == "unbind_resp" and resp.status == c.SMPP_ESME_ROK
     await esme.close()
+
+
+class _Held:
+    """The gateway, with every send held until the test lets it go."""
+
+    def __init__(self, gateway) -> None:
+        self._gateway = gateway
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._gateway, name)
+
+    async def send(self, account, request):
+        await self.release.wait()
+        return await self._gateway.send(account, request)
+
+
+async def test_past_the_window_submits_are_throttled_not_dropped(smsc):
+    held = _Held(smsc.gateway)
+    narrow = SmppServer(held, SmppServerSettings(window=2))  # type: ignore[arg-type]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(4)
+    await narrow.start(sock)
+    try:
+        esme = Esme(sock.getsockname()[1])
+        await esme.bind()
+        sent = {"source_addr": "INFORM", "destination_addr": TELE2, "short_message": b"Hi"}
+        for _ in range(3):
+            await esme.call(esme.client.send_message, **sent)
+        # Two are in flight: the third is answered at once, and not accepted.
+        assert await esme.answer() == (rules.ESME_RTHROTTLED, "")
+        held.release.set()
+        answers = [await esme.answer(), await esme.answer()]
+        assert [status for status, _ in answers] == [rules.ESME_ROK, rules.ESME_ROK]
+        assert len(await smsc.gateway.store.find_messages(smsc.account_id)) == 2
+        await esme.close()
+    finally:
+        await narrow.stop()
