@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from pilotgate.api.smpp import SmppServer, SmppServerSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
@@ -151,8 +152,25 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
             default_sender=settings.default_sender,
             https=settings.dashboard_https,
             search_window=settings.dashboard_search_window,
+            smpp_port=int(settings.smpp_listen.rpartition(":")[2] or 0)
+            if settings.smpp_listen.rpartition(":")[2].isdigit()
+            else 0,
         ),
         now,
+    )
+
+
+def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
+    """The SMSC side for customers' systems (`smpp_listen`)."""
+    return SmppServer(
+        gateway,
+        SmppServerSettings(
+            max_pdu=settings.smpp_max_pdu_bytes,
+            enquire_seconds=settings.smpp_enquire_seconds,
+            dead_seconds=settings.smpp_dead_seconds,
+            bind_seconds=settings.smpp_bind_seconds,
+            window=settings.smpp_window,
+        ),
     )
 
 

@@ -172,6 +172,18 @@ class Settings:
     voice_max_seconds: float = 90.0
     #: Where synthesized speech is cached, one file per text and voice.
     speech_cache_dir: str = "./data/speech"
+    #: SMPP for customers' systems (docs/smpp.md "PilotGate as an SMSC"): "HOST:PORT" the
+    #: API processes listen on ("" = none), the largest PDU a client may send (a larger
+    #: command_length closes its session), seconds between our enquire_link on a quiet
+    #: session, seconds without a PDU from the client before it is taken for dead, seconds a
+    #: new connection has to bind, and the submit_sm one session may have in flight (past it:
+    #: ESME_RTHROTTLED).
+    smpp_listen: str = ""
+    smpp_max_pdu_bytes: int = 16_384
+    smpp_enquire_seconds: float = 30.0
+    smpp_dead_seconds: float = 90.0
+    smpp_bind_seconds: float = 10.0
+    smpp_window: int = 100
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

@@ -60,11 +60,12 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def listen_on(address: str) -> socket.socket:
-    """The socket of a `HOST:PORT` setting (`metrics_listen`); `[::1]:9108` for IPv6."""
+def listen_on(address: str, setting: str = "metrics_listen") -> socket.socket:
+    """The socket of a `HOST:PORT` setting (`metrics_listen`, `smpp_listen`); `[::1]:9108`
+    for IPv6."""
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
-        raise ConfigError(f"metrics_listen must be HOST:PORT, not {address!r}")
+        raise ConfigError(f"{setting} must be HOST:PORT, not {address!r}")
     return listen(host.strip("[]"), int(port))
 
 
@@ -114,9 +115,10 @@ async def run(
     pipeline: bool,
     announce: Iterable[str] = (),
     metrics_sock: socket.socket | None = None,
+    smpp_sock: socket.socket | None = None,
 ) -> None:
-    """One worker: the API on `sock` (if any), /metrics on `metrics_sock` (if any) and the
-    outbox (if `pipeline`), until a signal."""
+    """One worker: the API on `sock` (if any), /metrics on `metrics_sock` (if any), SMPP
+    binds on `smpp_sock` (if any) and the outbox (if `pipeline`), until a signal."""
     store = await bootstrap.open_store(settings)
     gateway = bootstrap.build_gateway(settings, store)
     outbox = bootstrap.build_outbox(settings, store) if pipeline else None
@@ -137,6 +139,7 @@ async def run(
         loop.add_signal_handler(sig, stop.set)
     listeners = [(_Server(_config(settings, app, lifespan="on")), sock)] if sock else []
     listeners += [(_metrics_server(settings, gateway), metrics_sock)] if metrics_sock else []
+    smpp = bootstrap.build_smpp_server(settings, gateway)
     try:
         async with asyncio.TaskGroup() as tasks:
             if outbox is not None:
@@ -150,11 +153,13 @@ async def run(
                 # uvicorn has no started event, only a flag; startup takes milliseconds.
                 while not server.started and not serving.done():  # noqa: ASYNC110
                     await asyncio.sleep(0.01)
+            await smpp.start(smpp_sock)
             _announce(announce)
             await stop.wait()
             app.stopping = True  # 1.
             for server, _ in listeners:
                 server.should_exit = True
+            await smpp.stop()
             if outbox is not None:  # 2.
                 outbox.stop()
                 await outbox_done
@@ -201,6 +206,9 @@ def serve(
     _event_loop(migrate)
     sock = listen(settings.host, settings.port) if api else None
     metrics_sock = listen_on(settings.metrics_listen) if api and settings.metrics_listen else None
+    smpp_sock = (
+        listen_on(settings.smpp_listen, "smpp_listen") if api and settings.smpp_listen else None
+    )
     lines = (
         [f"PilotGate listening on {url_of(sock)}", *banner(url_of(sock))]
         if sock
@@ -208,19 +216,28 @@ def serve(
     )
     if metrics_sock is not None:
         lines.append(f"Metrics on {url_of(metrics_sock)}/metrics")
+    if smpp_sock is not None:
+        host, port = smpp_sock.getsockname()[:2]
+        lines.append(f"SMPP on {host}:{port}")
+    socks = (sock, metrics_sock, smpp_sock)
     if workers <= 1:
         _event_loop(
             lambda: run(
-                settings, sock, pipeline=with_pipeline, announce=lines, metrics_sock=metrics_sock
+                settings,
+                sock,
+                pipeline=with_pipeline,
+                announce=lines,
+                metrics_sock=metrics_sock,
+                smpp_sock=smpp_sock,
             )
         )
         return
-    _supervise(settings, (sock, metrics_sock), workers, with_pipeline, lines)
+    _supervise(settings, socks, workers, with_pipeline, lines)
 
 
 def _supervise(
     settings: Settings,
-    socks: tuple[socket.socket | None, socket.socket | None],
+    socks: tuple[socket.socket | None, socket.socket | None, socket.socket | None],
     workers: int,
     pipeline: bool,
     lines: list[str],
@@ -233,7 +250,13 @@ def _supervise(
             code = 0
             try:
                 _event_loop(
-                    lambda: run(settings, socks[0], pipeline=pipeline, metrics_sock=socks[1])
+                    lambda: run(
+                        settings,
+                        socks[0],
+                        pipeline=pipeline,
+                        metrics_sock=socks[1],
+                        smpp_sock=socks[2],
+                    )
                 )
             except BaseException:  # a worker must report and exit, never return to the loop
                 log.exception("worker %d failed", index)

@@ -11,7 +11,13 @@ from pilotgate import config
 from pilotgate.domain import audit, money
 from pilotgate.domain.accounts import AccountState
 from pilotgate.gateway import Gateway
-from pilotgate.operations import accounts, audit as operations_audit, senders, tariffs
+from pilotgate.operations import (
+    accounts,
+    audit as operations_audit,
+    senders,
+    smpp as operations_smpp,
+    tariffs,
+)
 from pilotgate.storage.base import AccountChanges
 
 from .base import main, with_gateway
@@ -147,6 +153,10 @@ async def account_list(settings: config.Settings, gateway: Gateway) -> None:
     help="How status (and inbound) callbacks are sent.",
 )
 @click.option("--inbound-url", default=None, help="Where inbound SMS are pushed ('' = none).")
+@click.option(
+    "--smpp-system-id", default=None, help="The system_id it binds with over SMPP ('' = none)."
+)
+@click.option("--smpp-password", default=None, help="Its SMPP password (6 to 8 characters).")
 @with_gateway
 async def account_set(
     settings: config.Settings,
@@ -161,24 +171,29 @@ async def account_set(
     status_url: str | None,
     status_method: str | None,
     inbound_url: str | None,
+    smpp_system_id: str | None,
+    smpp_password: str | None,
 ) -> None:
     """Change account settings; options not given stay as they are."""
-    changed = await accounts.change(
-        gateway,
-        audit.CLI,
-        account_id,
-        AccountChanges(
-            name=name,
-            phone=phone,
-            tariff_id=tariff,
-            default_sender=default_sender,
-            any_sender=any_sender,
-            allow_ip=allow_ip,
-            status_url=status_url,
-            status_method=status_method,
-            inbound_url=inbound_url,
-        ),
+    changes = AccountChanges(
+        name=name,
+        phone=phone,
+        tariff_id=tariff,
+        default_sender=default_sender,
+        any_sender=any_sender,
+        allow_ip=allow_ip,
+        status_url=status_url,
+        status_method=status_method,
+        inbound_url=inbound_url,
     )
+    if smpp_system_id is not None or smpp_password is not None:
+        smpp = await operations_smpp.set_credentials(
+            gateway, audit.CLI, account_id, smpp_system_id, smpp_password
+        )
+        click.echo(f"account {account_id}: smpp system_id={smpp.system_id if smpp else ''!r}")
+        if changes == AccountChanges():
+            return
+    changed = await accounts.change(gateway, audit.CLI, account_id, changes)
     click.echo(
         f"account {changed.id}: default_sender={changed.default_sender!r} "
         f"any_sender={int(changed.any_sender)} allow_ip={changed.allow_ip!r} "

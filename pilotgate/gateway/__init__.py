@@ -7,6 +7,7 @@ layer renders it. Nothing here knows about HTTP or SQL.
 
 from __future__ import annotations
 
+from .binding import Binding
 from .core import (
     VOICE_MAX_CHARS,
     CallbackCheck,
@@ -23,7 +24,7 @@ from .sending import Sending
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements):
+class Gateway(Sending, Queries, Relaying, AccountStatements, Binding):
     """Every use case, for the API and the CLI."""
 
 

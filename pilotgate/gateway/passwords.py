@@ -5,7 +5,7 @@ cabinet's and the console's login form, and the current password of the change-p
   `lockout_window`, that address is refused for that login, right password or not, until the
   window has passed; a success clears the count. Failures are rows in the database
   (`login_failures`), so every process of the gateway and every way in share one count: a
-  customer's guesses through API-1, API-2 and the cabinet add up.
+  customer's guesses through API-1, API-2, the cabinet and SMPP binds add up.
 - The same time for unknown logins. A login without an account is verified against a dummy
   hash made with the same argon2 parameters, so refusing it costs what refusing a wrong
   password costs and the time of an answer does not tell which e-mails have accounts.

@@ -41,6 +41,7 @@ from .base import (
     TwoWayMatch,
 )
 from .dashboard import DashboardReads, OperatorStore
+from .smpp import SmppStore
 
 
 class AccountStore(Protocol):
@@ -345,6 +346,7 @@ class Store(
     OperatorStore,
     DashboardReads,
     AuditStore,
+    SmppStore,
     Protocol,
 ):
     """Persistence for PilotGate: every role. One implementation, two drivers."""

@@ -3,9 +3,11 @@ balance and ledger, referrals, API examples. Every read names the logged-in acco
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pilotgate.domain import audit, codes, params
 from pilotgate.errors import ApiError
-from pilotgate.operations import accounts as operations_accounts
+from pilotgate.operations import accounts as operations_accounts, smpp as operations_smpp
 from pilotgate.storage.base import AccountChanges
 
 from . import sending, stats
@@ -149,7 +151,14 @@ async def referrals(ctx: Ctx) -> WebResponse:
 
 
 async def api_page(ctx: Ctx) -> WebResponse:
-    return ctx.render("api.html", base=_base(ctx))
+    smpp = await operations_smpp.credentials(ctx.gateway, ctx.me.id)
+    # The host the browser reached us by: the SMPP listener is on the same machine.
+    host = urlsplit(_base(ctx)).hostname or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    port = ctx.settings.smpp_port
+    return ctx.render(
+        "api.html", base=_base(ctx), smpp=smpp, smpp_address=f"{host}:{port}" if port else ""
+    )
 
 
 ROUTES = [

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, InputError, InsufficientFundsError, NotFoundError
-from pilotgate.operations import accounts, senders, tariffs
+from pilotgate.operations import accounts, senders, smpp, tariffs
 from pilotgate.storage.base import AccountChanges
 
 from . import console_ops
@@ -70,6 +70,7 @@ async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebRe
         ledger=found.ledger,
         senders=found.senders,
         audit=found.audit,
+        smpp=await smpp.credentials(ctx.gateway, found.account.id),
         error=error,
     )
 
@@ -116,6 +117,25 @@ async def tariff(ctx: Ctx) -> WebResponse:
     return redirect(f"/console/accounts/{account_id}?saved=1")
 
 
+async def smpp_credentials(ctx: Ctx) -> WebResponse:
+    """Set the SMPP system_id and/or password (an empty password keeps the current one; an
+    empty system_id removes both)."""
+    account_id, form = int(ctx.req.params["id"]), ctx.req.form
+    try:
+        await smpp.set_credentials(
+            ctx.gateway,
+            ctx.actor,
+            account_id,
+            form.get("system_id", ""),
+            form.get("password", "") or None,
+        )
+    except InputError as exc:
+        return await account_page(ctx, error=str(exc), status=400)
+    except NotFoundError:
+        return ctx.render("error.html", 404, message=ctx._("Page not found."))
+    return redirect(f"/console/accounts/{account_id}?saved=1")
+
+
 async def senders_page(ctx: Ctx) -> WebResponse:
     wanted = ctx.req.query.get("state", "pending")
     chosen = SenderState(wanted) if wanted in {s.value for s in SenderState} else None
@@ -147,6 +167,7 @@ ROUTES = [
     ("POST", "/console/accounts/{id}/topup", topup),
     ("POST", "/console/accounts/{id}/state", state),
     ("POST", "/console/accounts/{id}/tariff", tariff),
+    ("POST", "/console/accounts/{id}/smpp", smpp_credentials),
     ("GET", "/console/senders", senders_page),
     ("POST", "/console/senders/{id}/approve", approve),
     ("POST", "/console/senders/{id}/reject", reject),

@@ -31,6 +31,11 @@ RU: dict[str, str] = {
     "API key": "API-ключ",
     "API": "API",
     "Referrals": "Рефералы",
+    "Bind to": "Подключайтесь к",
+    "with": "с",
+    "and the SMPP password the operator gave you.": "и паролем SMPP, который выдал оператор.",
+    "SMPP access is set up by the operator on request.": "Доступ по SMPP настраивает оператор "
+    "по запросу.",
     "Change password": "Сменить пароль",
     "Current password": "Текущий пароль",
     "New password": "Новый пароль",

@@ -1,70 +1,39 @@
-"""Bytes ⇄ PDUs for the link, sans-IO. submit_sm is encoded and deliver_sm decoded by
+"""Bytes ⇄ PDUs for the link, sans-IO (the framing is domain/smpp_pdu.py, shared with the
+SMPP server). submit_sm is encoded and deliver_sm decoded by
 smpp34's Rust codec (TLVs pass through byte for byte); the small fixed PDUs (bind, unbind,
 enquire_link, responses, generic_nack) are a header and a C-string or two, written here."""
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
 import smpp34
 
 from pilotgate.domain import sms_encoding as enc
 from pilotgate.domain.messages import Message
+from pilotgate.domain.smpp_pdu import (
+    BIND_RECEIVER,
+    BIND_TRANSCEIVER,
+    BIND_TRANSMITTER,
+    DELIVER_SM,
+    ENQUIRE_LINK,
+    GENERIC_NACK,
+    HEADER,
+    MAX_PDU,
+    RESP,
+    SUBMIT_SM,
+    UNBIND,
+    FramingError,
+    Pdu,
+    PduFramer,
+    cstring,
+    pdu,
+)
 
 from ..schemas.smpp import SmppSettings
 from . import policy
 
-BIND_RECEIVER, BIND_TRANSMITTER, BIND_TRANSCEIVER = 0x01, 0x02, 0x09
-SUBMIT_SM, DELIVER_SM, UNBIND, ENQUIRE_LINK = 0x04, 0x05, 0x06, 0x15
-GENERIC_NACK, RESP = 0x80000000, 0x80000000
 PING_PROTOCOL_ID = 0x40  #: a silent "type 0" SMS (TS 23.040 §9.2.3.9)
-HEADER = struct.Struct(">IIII")
-#: Bigger than any PDU an SMSC sends us (a deliver_sm with a 64 KB payload); a length above
-#: it is a broken stream, not a big message, and is never buffered.
-MAX_PDU = 70_000
-
-
-class FramingError(ValueError):
-    """The byte stream cannot be cut into PDUs any more: the connection must go."""
-
-
-@dataclass(frozen=True, slots=True)
-class Pdu:
-    command_id: int
-    status: int
-    sequence: int
-    body: bytes
-    raw: bytes
-
-
-class PduFramer:
-    """Cuts a byte stream into PDUs, whatever the TCP reads look like."""
-
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-
-    def feed(self, data: bytes) -> list[Pdu]:
-        self._buffer += data
-        out = []
-        while len(self._buffer) >= 16:
-            length, command_id, status, sequence = HEADER.unpack_from(self._buffer)
-            if not 16 <= length <= MAX_PDU:
-                raise FramingError(f"command_length {length}")
-            if len(self._buffer) < length:
-                break
-            raw = bytes(self._buffer[:length])
-            del self._buffer[:length]
-            out.append(Pdu(command_id, status, sequence, raw[16:], raw))
-        return out
-
-
-def pdu(command_id: int, sequence: int, body: bytes = b"", status: int = 0) -> bytes:
-    return HEADER.pack(16 + len(body), command_id, status, sequence) + body
-
-
-def cstring(value: str) -> bytes:
-    return value.encode("latin-1", errors="replace") + b"\x00"
 
 
 def bind(command_id: int, sequence: int, system_id: str, password: str, system_type: str) -> bytes:
@@ -170,3 +139,30 @@ def deliver_sm(raw: bytes) -> Deliver:
         short_message=decoded.short_message,
         tlvs=tuple((tlv.tag, tlv.value) for tlv in decoded.tlvs),
     )
+
+
+__all__ = [
+    "BIND_RECEIVER",
+    "BIND_TRANSCEIVER",
+    "BIND_TRANSMITTER",
+    "DELIVER_SM",
+    "ENQUIRE_LINK",
+    "GENERIC_NACK",
+    "HEADER",
+    "MAX_PDU",
+    "RESP",
+    "SUBMIT_SM",
+    "UNBIND",
+    "Deliver",
+    "FramingError",
+    "Pdu",
+    "PduFramer",
+    "Submit",
+    "bind",
+    "cstring",
+    "deliver_sm",
+    "message_id",
+    "pdu",
+    "submit_sm",
+    "submits",
+]

@@ -1,0 +1,233 @@
+"""One customer's SMPP connection: a state machine over the PDUs it sends (the tables below),
+keep-alive both ways, and the guards that keep one client from hurting the others.
+
+- Framing: a command_length under 16 or over `max_pdu` is answered generic_nack
+  ESME_RINVCMDLEN and the connection closed; nothing after it can be trusted.
+- Time: a connection that has not bound within `bind_seconds`, or has sent nothing for
+  `dead_seconds` (our enquire_link every `enquire_seconds` of quiet went unanswered), is
+  closed.
+- Window: at most `window` submit_sm in flight; more are answered ESME_RTHROTTLED at once.
+- A client that does not read its answers: past `write_buffer` bytes waiting, closed.
+Each connection is its own task; a bind's password check waits in the gateway's bounded pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import itertools
+import logging
+from dataclasses import dataclass
+
+from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
+from pilotgate.errors import ApiError
+from pilotgate.gateway import Gateway
+
+from . import codec
+from .submits import Submitter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmppServerSettings:
+    max_pdu: int = 16_384
+    enquire_seconds: float = 30.0
+    dead_seconds: float = 90.0
+    bind_seconds: float = 10.0
+    window: int = 100
+    #: Seconds the first parts of a long message wait for the rest.
+    part_wait: float = 60.0
+    write_buffer: int = 1024 * 1024
+
+
+class BindState(enum.Enum):
+    OPEN = "open"
+    TRANSMITTER = "transmitter"
+    RECEIVER = "receiver"
+    TRANSCEIVER = "transceiver"
+
+
+BOUND_AS = {
+    p.BIND_TRANSMITTER: BindState.TRANSMITTER,
+    p.BIND_RECEIVER: BindState.RECEIVER,
+    p.BIND_TRANSCEIVER: BindState.TRANSCEIVER,
+}
+#: What each state accepts; anything else that has a response is answered with the
+#: command_status of REFUSED (ESME_RINVBNDSTS by default), the rest with generic_nack.
+ACCEPTS: dict[BindState, frozenset[int]] = {
+    BindState.OPEN: frozenset({*p.BINDS, p.ENQUIRE_LINK, p.UNBIND}),
+    BindState.TRANSMITTER: frozenset({p.SUBMIT_SM, p.ENQUIRE_LINK, p.UNBIND}),
+    BindState.RECEIVER: frozenset({p.ENQUIRE_LINK, p.UNBIND}),
+    BindState.TRANSCEIVER: frozenset({p.SUBMIT_SM, p.ENQUIRE_LINK, p.UNBIND}),
+}
+REFUSED = {p.BIND_TRANSMITTER: rules.ESME_RALYBND, p.BIND_RECEIVER: rules.ESME_RALYBND}
+REFUSED[p.BIND_TRANSCEIVER] = rules.ESME_RALYBND
+#: Commands of SMPP 3.4 that PilotGate does not serve (yet): answered with their own
+#: response and ESME_RINVCMDID, as the protocol wants for a known command.
+NOT_SERVED = frozenset(
+    {p.QUERY_SM, p.REPLACE_SM, p.CANCEL_SM, p.SUBMIT_MULTI, p.DATA_SM, p.DELIVER_SM}
+)
+
+
+class CustomerSession:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        gateway: Gateway,
+        settings: SmppServerSettings,
+    ) -> None:
+        self._reader, self._writer = reader, writer
+        self._gateway, self._settings = gateway, settings
+        self.state = BindState.OPEN
+        self.account_id: int | None = None
+        peer = writer.get_extra_info("peername")
+        self.address = str(peer[0]) if isinstance(peer, tuple) else ""
+        self._loop = asyncio.get_running_loop()
+        self._opened = self._heard = self._loop.time()
+        self._sequence = itertools.count(1)
+        self._submits: set[asyncio.Task[None]] = set()
+        self._submitter: Submitter | None = None
+        self.closed = asyncio.Event()
+
+    async def run(self) -> None:
+        keeper = asyncio.create_task(self._keepalive())
+        framer = p.PduFramer(self._settings.max_pdu)
+        try:
+            while not self.closed.is_set() and (data := await self._reader.read(65536)):
+                self._heard = self._loop.time()
+                try:
+                    pdus = framer.feed(data)
+                except p.FramingError as error:
+                    log.info("SMPP %s: %s; closing", self.address, error)
+                    self.send(codec.generic_nack(0, rules.ESME_RINVCMDLEN))
+                    break
+                for pdu in pdus:
+                    await self._dispatch(pdu)
+                    if self.closed.is_set():
+                        break
+        except OSError:
+            pass  # the client went away: nothing to answer
+        finally:
+            keeper.cancel()
+            await self.close()
+
+    def send(self, data: bytes) -> None:
+        transport = self._writer.transport
+        if transport.is_closing():
+            return
+        self._writer.write(data)
+        if transport.get_write_buffer_size() > self._settings.write_buffer:
+            log.info("SMPP %s does not read its answers; closing", self.address)
+            transport.abort()
+            self.closed.set()
+
+    async def close(self) -> None:
+        """Close the connection (the submits in flight still commit; their answers are lost
+        with it, as with any connection that drops before its answers)."""
+        self.closed.set()
+        self._writer.close()
+        try:
+            await self._writer.wait_closed()
+        except OSError:
+            pass  # already gone
+
+    async def unbind(self) -> None:
+        """Our side ends the session (the gateway stops): answer what is in flight, unbind."""
+        if self._submits:
+            await asyncio.wait(self._submits, timeout=5.0)
+        self.send(p.pdu(p.UNBIND, next(self._sequence)))
+        await self.close()
+
+    async def _dispatch(self, pdu: p.Pdu) -> None:
+        command = pdu.command_id
+        if command & p.RESP:
+            return  # enquire_link_resp, unbind_resp, generic_nack: hearing them is enough
+        if command not in ACCEPTS[self.state]:
+            if command in REFUSED or command == p.SUBMIT_SM:
+                status = REFUSED.get(command, rules.ESME_RINVBNDSTS)
+                self.send(p.pdu(command | p.RESP, pdu.sequence, status=status))
+            elif command in NOT_SERVED:
+                self.send(p.pdu(command | p.RESP, pdu.sequence, status=rules.ESME_RINVCMDID))
+            else:
+                self.send(codec.generic_nack(pdu.sequence, rules.ESME_RINVCMDID))
+        elif command in p.BINDS:
+            await self._bind(pdu)
+        elif command == p.ENQUIRE_LINK:
+            self.send(p.pdu(p.ENQUIRE_LINK | p.RESP, pdu.sequence))
+        elif command == p.UNBIND:
+            if self._submits:
+                await asyncio.wait(self._submits)
+            self.send(p.pdu(p.UNBIND | p.RESP, pdu.sequence))
+            await self.close()
+        else:
+            self._submit(pdu)
+
+    async def _bind(self, pdu: p.Pdu) -> None:
+        try:
+            request = codec.bind_request(pdu.body)
+        except ValueError:
+            self.send(codec.generic_nack(pdu.sequence, rules.ESME_RINVCMDLEN))
+            return
+        try:
+            account = await self._gateway.authenticate_smpp(
+                request.system_id, request.password, self.address
+            )
+        except ApiError as error:
+            wrong = error.code == 400
+            status = rules.ESME_RINVPASWD if wrong else rules.ESME_RBINDFAIL
+            log.info(
+                "SMPP %s: bind as %r refused (%d)", self.address, request.system_id, error.code
+            )
+            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, status))
+            await self.close()
+            return
+        self.state, self.account_id = BOUND_AS[pdu.command_id], account.id
+        self._submitter = Submitter(
+            self._gateway, account.id, part_wait=self._settings.part_wait, clock=self._loop.time
+        )
+        self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_ROK))
+
+    def _submit(self, pdu: p.Pdu) -> None:
+        if len(self._submits) >= self._settings.window:
+            self.send(codec.submit_resp(pdu.sequence, rules.ESME_RTHROTTLED))
+            return
+        try:
+            submission = codec.submission(pdu.raw)
+        except ValueError:
+            self.send(codec.generic_nack(pdu.sequence, rules.ESME_RINVCMDLEN))
+            return
+        task = asyncio.create_task(self._answer(pdu.sequence, submission))
+        self._submits.add(task)
+        task.add_done_callback(self._submits.discard)
+
+    async def _answer(self, sequence: int, submission: codec.Submission) -> None:
+        assert self._submitter is not None
+        try:
+            status, message_id = await self._submitter.submit(submission)
+        except Exception:  # a bug must still answer the client, and not as a success
+            log.exception("SMPP %s: submit_sm %d failed", self.address, sequence)
+            status, message_id = rules.ESME_RSYSERR, ""
+        self.send(codec.submit_resp(sequence, status, message_id))
+
+    async def _keepalive(self) -> None:
+        s = self._settings
+        tick = max(0.05, min(s.enquire_seconds, s.bind_seconds, s.dead_seconds) / 4)
+        asked = self._heard
+        while not self.closed.is_set():
+            await asyncio.sleep(tick)
+            now = self._loop.time()
+            if self.state is BindState.OPEN and now - self._opened >= s.bind_seconds:
+                log.info("SMPP %s did not bind in time; closing", self.address)
+                break
+            if now - self._heard >= s.dead_seconds:
+                log.info("SMPP %s: silent for %.0f s; closing", self.address, now - self._heard)
+                break
+            bound = self.state is not BindState.OPEN
+            if bound and now - max(self._heard, asked) >= s.enquire_seconds:
+                asked = now
+                self.send(p.pdu(p.ENQUIRE_LINK, next(self._sequence)))
+            if self._submitter is not None:
+                self._submitter.expire()
+        await self.close()

@@ -1,0 +1,121 @@
+"""submit_sm → the gateway's `send`, the same use case as API-1 (contract §5): one
+recipient, `source_addr` as the sender, the SMPP times as `send_datetime` and `ttl`.
+
+A long message arrives as parts (UDH or SAR TLVs) and is sent as ONE message, priced and
+numbered once, when its last part is in. Each part's submit_sm_resp waits for that moment and
+carries the message's server_id, so no part is acknowledged before the message is committed;
+parts that never complete are answered ESME_RX_T_APPN after `part_wait` seconds
+(docs/decisions.md "A long SMPP message is one message").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pilotgate.domain import smpp_rules as rules, smpp_time, sms_encoding as enc
+from pilotgate.errors import ApiError, GatewayError
+from pilotgate.gateway import Gateway, SendRequest
+
+from .codec import Submission
+
+log = logging.getLogger(__name__)
+
+#: data_coding values whose text PilotGate reads: the SMSC default alphabet (GSM 03.38,
+#: unpacked), IA5/ASCII, Latin-1 and UCS-2.
+CODINGS = frozenset({0x00, 0x01, 0x03, 0x08})
+Outcome = tuple[int, str]  # (command_status, message_id)
+
+
+@dataclass(slots=True)
+class _Long:
+    started: float
+    parts: dict[int, str] = field(default_factory=dict)
+    waiting: list[asyncio.Future[Outcome]] = field(default_factory=list)
+
+
+class Submitter:
+    """One bound session's submits on behalf of its account."""
+
+    def __init__(
+        self, gateway: Gateway, account_id: int, *, part_wait: float, clock: Callable[[], float]
+    ) -> None:
+        self._gateway, self._account_id = gateway, account_id
+        self._part_wait, self._clock = part_wait, clock
+        self._long: dict[tuple[str, str, int, int], _Long] = {}
+
+    async def submit(self, submission: Submission) -> Outcome:
+        if submission.data_coding not in CODINGS:
+            return rules.ESME_RX_P_APPN, ""
+        fragment = enc.parse_mo(
+            submission.short_message,
+            submission.data_coding,
+            submission.esm_class,
+            submission.tlvs,
+        )
+        if fragment.lossy:
+            return rules.ESME_RX_P_APPN, ""
+        if fragment.reference is None or fragment.total <= 1:
+            return await self._send(submission, fragment.text)
+        key = (submission.source, submission.destination, fragment.reference, fragment.total)
+        long = self._long.setdefault(key, _Long(self._clock()))
+        long.parts[fragment.seq] = fragment.text
+        waiter: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        long.waiting.append(waiter)
+        if len(long.parts) == fragment.total:
+            del self._long[key]
+            text = "".join(long.parts[i] for i in sorted(long.parts))
+            outcome = await self._send(submission, text)
+            for other in long.waiting:
+                if not other.done():
+                    other.set_result(outcome)
+        return await waiter
+
+    def expire(self) -> None:
+        """Answer the parts of long messages that waited too long for the rest."""
+        now = self._clock()
+        for key, long in list(self._long.items()):
+            if now - long.started >= self._part_wait:
+                del self._long[key]
+                for waiter in long.waiting:
+                    if not waiter.done():
+                        waiter.set_result((rules.ESME_RX_T_APPN, ""))
+
+    async def _send(self, submission: Submission, text: str) -> Outcome:
+        try:
+            request = self._request(submission, text, self._gateway.clock())
+            account = await self._gateway.smpp_account(self._account_id)
+            result = await self._gateway.send(account, request)
+        except ApiError as error:
+            return rules.status_of(error.code), ""
+        except GatewayError:
+            log.exception("SMPP submit_sm of account %d failed", self._account_id)
+            return rules.ESME_RSYSERR, ""
+        server_id, _ = result.items[0]
+        return rules.ESME_ROK, str(server_id)
+
+    @staticmethod
+    def _request(submission: Submission, text: str, now: datetime) -> SendRequest:
+        try:
+            when = smpp_time.parse(submission.schedule, now)
+        except ValueError:
+            raise ApiError(250) from None
+        try:
+            until = smpp_time.parse(submission.validity, now)
+        except ValueError:
+            raise ApiError(270) from None
+        ttl = None
+        if until is not None:
+            minutes = math.ceil((until - max(when or now, now)).total_seconds() / 60)
+            ttl = str(max(minutes, 0))  # 0 and beyond 1440 minutes: 270 from the send rules
+        return SendRequest(
+            text=text,
+            to=submission.destination,
+            sender=submission.source or None,
+            send_datetime=str(int(when.timestamp())) if when else None,
+            ttl=ttl,
+        )
