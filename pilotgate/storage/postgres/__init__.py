@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.links import SqlLinks
+from ..sql.queue import SqlQueue
 from ..sql.smpp import SqlSmpp
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
-from .links import PostgresLinks
 from .lists import PostgresLists
 from .messages import PostgresMessages
-from .queue import PostgresQueue
 from .two_way import PostgresTwoWay
 
 
 class PostgresStore(
     SqlAccounts,
     PostgresMessages,
-    PostgresQueue,
-    PostgresLinks,
+    SqlQueue,
+    SqlLinks,
     PostgresCallbacks,
     PostgresLists,
     PostgresTwoWay,

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import LiteralString, Self
+from typing import Self
 
 from pilotgate.domain.messages import Draft
 
@@ -49,11 +49,3 @@ class PostgresCore(SqlCore):
         with driver_errors():
             async with self._sql.pool.connection() as conn, conn.transaction():
                 yield conn
-
-    async def _queue_count(
-        self, query: LiteralString, args: Sequence[object] = (), *, durable: bool = True
-    ) -> int:
-        """A queue statement in `queue_tx` (storage/postgres/driver.py): how many rows it
-        changed."""
-        async with self._sql.queue_tx(durable=durable) as tx:
-            return await tx.run(query, args)

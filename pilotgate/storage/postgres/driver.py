@@ -189,3 +189,24 @@ class PostgresDriver:
 
     def indexed_by(self, index: str) -> str:
         return ""
+
+    # what the hot path of hand-overs and receipts spells in PostgreSQL (see Driver) -----------
+    int_in = "= ANY(%s::bigint[])"
+    lock_named = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+
+    def ints(self, values: Sequence[int]) -> Any:
+        return list(values)
+
+    def any_listed(self, csv: str) -> str:
+        return f"string_to_array({csv}, ',') && %s::text[]"
+
+    def table(self, alias: str, columns: Sequence[tuple[str, str]]) -> str:
+        # One array per column, unnested side by side.
+        arrays = ", ".join(f"%s::{t}[]" for _, t in columns)
+        return f"unnest({arrays}) AS {alias}({', '.join(c for c, _ in columns)})"
+
+    def table_args(self, rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
+        return tuple(list(column) for column in zip(*rows, strict=True))
+
+    def stamp(self, when: datetime) -> Any:
+        return when

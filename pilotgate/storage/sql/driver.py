@@ -91,3 +91,31 @@ class Driver(Statements, Protocol):
     def indexed_by(self, index: str) -> str:
         """A hint after a table name to read it through `index` (SQLite, which plans without
         statistics); empty where the planner needs none."""
+
+    # what the hot path of hand-overs and receipts spells per dialect ---------------------------
+    #: `column {int_in}` tests a column against a list of ids passed as one parameter,
+    #: `ints(values)`, as `text_in` does for texts.
+    int_in: str
+    #: A statement that holds the lock named by its one parameter until the transaction ends:
+    #: PostgreSQL's advisory lock, so that transactions taking the same name run one after
+    #: the other. Empty in SQLite, whose write transactions already do.
+    lock_named: str
+
+    def ints(self, values: Sequence[int]) -> Any:
+        """`values` as the one parameter of `int_in`."""
+
+    def any_listed(self, csv: str) -> str:
+        """A condition: the comma-separated texts of the expression `csv` and the texts
+        passed as one parameter, `texts(values)`, share at least one."""
+
+    def table(self, alias: str, columns: Sequence[tuple[str, str]]) -> str:
+        """A FROM item: a batch of rows passed as parameters (`table_args(rows)`), named
+        `alias`, with these (name, PostgreSQL type) columns. A batch of receipts is a few
+        statements whatever its size, not one per receipt."""
+
+    def table_args(self, rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
+        """A non-empty batch of rows as the parameters of `table`."""
+
+    def stamp(self, when: datetime) -> Any:
+        """`when` as the dialect stores it, for the rows of a batch: the driver then has no
+        datetime to convert in each row."""

@@ -1,21 +1,21 @@
 """The hybrid Viber fallback (domain/hybrid.py), applied inside the transaction that would
 otherwise end a VIBERSMS message's Viber attempt as failed.
 
-Each dialect (sqlite/hybrid.py, postgres/hybrid.py) says how an id is one of a list passed
-as one argument, and PostgreSQL locks the rows it reads; the rest is the same in both.
+The driver says how an id is one of a list passed as one argument, and PostgreSQL locks the
+rows it reads in id order, so that two transactions falling back the same messages wait for
+each other instead of deadlocking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from pilotgate.domain import hybrid
 
-from .driver import Statements
+from .driver import Driver, Statements
 
-#: The messages of a list (the dialect appends how `id` is one of them) that are in a status
+#: The messages of a list (the driver appends how `id` is one of them) that are in a status
 #: (%s), leased by an owner when one is given (%s, %s), and have a fallback plan.
 _SELECT_PLANS = (
     "SELECT id, account_id, price, fallback FROM messages WHERE fallback <> '' "
@@ -35,23 +35,25 @@ _REQUEUE = (
 
 async def fall_back(
     tx: Statements,
+    sql: Driver,
     server_ids: Iterable[int],
     now: datetime,
     *,
     status: int,
-    owner: str | None,
-    among: str,
-    listed: Callable[[list[int]], Any],
+    owner: str | None = None,
 ) -> set[int]:
     """Queue again as SMS those of `server_ids` that are in `status` (leased by `owner`
     when given), have a fallback plan, and whose account can pay the difference; returns the
-    ones that fell back (the caller ends the others as it meant to). `among` is the dialect's
-    "is one of the list" (and lock) after `id`, `listed` makes that list argument."""
+    ones that fell back (the caller ends the others as it meant to). `tx` is a transaction
+    of `sql`."""
     done: set[int] = set()
     wanted = sorted(set(server_ids))
     if not wanted:
         return done
-    plans = await tx.rows(_SELECT_PLANS + among, (status, owner, owner, listed(wanted)))
+    plans = await tx.rows(
+        f"{_SELECT_PLANS}{sql.int_in} ORDER BY id{sql.for_update}",
+        (status, owner, owner, sql.ints(wanted)),
+    )
     for server_id, account_id, price, stored in plans:
         plan = hybrid.decode(stored)
         if plan is None:

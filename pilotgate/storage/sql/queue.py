@@ -3,30 +3,30 @@
 The polls run in `queue_tx`: on PostgreSQL planned as a walk of their partial index, the redoable
 ones without waiting for the disk, and their subqueries skip rows another process has locked
 (`skip_locked`), so any number of pipeline processes share the table. A condition on `handing`
-is spelled as the partial indexes spell it (`self._sql.true`/`false`)."""
+is spelled as the partial indexes spell it (`self._sql.true`/`false`). A hand-over takes the
+receipts' lock of its connectors (`SqlLinks._lock_receipts`) before any row lock."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.domain import codes, routing
+from pilotgate.domain import checks, codes, routing
 from pilotgate.domain.messages import Message
 from pilotgate.domain.routing import Route
 from pilotgate.errors import NotFoundError
 
-from ..base import ConnectorInfo
+from ..base import ConnectorInfo, Handover
 from . import rows
-from .core import SqlCore
+from .hybrid import fall_back
+from .links import SqlLinks
+
+#: The names a message's route lists, as a comma-separated text.
+_ROUTE = "CASE WHEN route = '' THEN 'emulator' ELSE route END"
 
 
-class SqlQueue(SqlCore):
+class SqlQueue(SqlLinks):
     # the outbox --------------------------------------------------------------------------------
-    def _routed_to(self, only: Sequence[str]) -> tuple[str, object]:
-        """The condition (and its argument) that keeps the messages whose route names one of
-        `only`; messages stored before routing have route '' and go to the emulator. Each
-        dialect's store spells it."""
-        raise NotImplementedError
 
     async def release_scheduled(self, now: datetime) -> int:
         async with self._sql.queue_tx(durable=False) as tx:
@@ -43,11 +43,12 @@ class SqlQueue(SqlCore):
         limit: int,
         only: Sequence[str] | None = None,
     ) -> list[Message]:
+        sql = self._sql
         routed, args = "", [owner, lease_until, now, now]
         if only is not None:
-            routed, names = self._routed_to(only)
-            args.append(names)
-        sql = self._sql
+            # Messages stored before routing have route '' and go to the emulator.
+            routed = f"AND {sql.any_listed(_ROUTE)} "
+            args.append(sql.texts(only))
         async with sql.queue_tx() as tx:
             found = await tx.rows(
                 "UPDATE messages SET lease_owner = %s, lease_until = %s, handing = TRUE "
@@ -58,6 +59,61 @@ class SqlQueue(SqlCore):
                 (*args, limit),
             )
         return sorted((rows.message(row, sql.time) for row in found), key=lambda m: m.server_id)
+
+    async def record_handover(
+        self, owner: str, handovers: Sequence[Handover], now: datetime
+    ) -> int:
+        if not handovers:
+            return 0
+        sql = self._sql
+        stamp = sql.stamp(now)
+        async with sql.tx() as tx:
+            # First, before any row lock: receipts may be waiting for these part ids.
+            await self._lock_receipts(
+                tx, (h.connector for h in handovers if h.outcome_status is None)
+            )
+            # `many` adds up the rows every statement changed.
+            handed = await tx.many(
+                "UPDATE messages SET status = 1, modified = %s, connector = %s, "
+                "remote_id = %s, outcome_status = %s, outcome_error = %s, outcome_at = %s, "
+                "details = %s, lease_owner = NULL, lease_until = NULL "
+                "WHERE id = %s AND status = 0 AND lease_owner = %s",
+                [
+                    (
+                        stamp,
+                        h.connector,
+                        h.remote_id,
+                        None if h.outcome_status is None else int(h.outcome_status),
+                        h.outcome_error,
+                        None if h.outcome_at is None else sql.stamp(h.outcome_at),
+                        checks.encode(h.details),
+                        h.server_id,
+                        owner,
+                    )
+                    for h in handovers
+                ],
+            )
+            await self._track_parts(tx, handovers, now)
+            return handed
+
+    async def apply_due_outcomes(self, now: datetime, limit: int) -> int:
+        sql = self._sql
+        # VIBERSMS messages whose Viber outcome is a failure become SMS instead; that moves
+        # money, so it waits for the disk (the outcomes below need not).
+        async with sql.tx() as tx:
+            hybrid = await tx.rows(
+                "SELECT id FROM messages WHERE status = 1 AND fallback <> '' AND outcome_at <= %s "
+                f"AND outcome_status < 0 ORDER BY outcome_at LIMIT %s{sql.skip_locked}",
+                (now, limit),
+            )
+            fell = len(await fall_back(tx, sql, [row[0] for row in hybrid], now, status=1))
+        async with sql.queue_tx(durable=False) as tx:
+            return fell + await tx.run(
+                "UPDATE messages SET status = outcome_status, error = outcome_error, "
+                "modified = %s WHERE id IN (SELECT id FROM messages WHERE status = 1 AND "
+                f"outcome_at <= %s ORDER BY outcome_at LIMIT %s{sql.skip_locked})",
+                (now, now, limit),
+            )
 
     async def release_leases(self, owner: str, ids: Sequence[int] | None = None) -> int:
         if ids is None:

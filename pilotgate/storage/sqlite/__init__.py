@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.links import SqlLinks
 from ..sql.lists import SqlLists
+from ..sql.queue import SqlQueue
 from ..sql.smpp import SqlSmpp
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
-from .links import SqliteLinks
 from .messages import SqliteMessages
-from .queue import SqliteQueue
 from .two_way import SqliteTwoWay
 
 
 class SqliteStore(
     SqlAccounts,
     SqliteMessages,
-    SqliteQueue,
-    SqliteLinks,
+    SqlQueue,
+    SqlLinks,
     SqliteCallbacks,
     SqlLists,
     SqliteTwoWay,

@@ -6,8 +6,6 @@ power cut."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -26,7 +24,3 @@ class SqliteCore(SqlCore):
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
         self._sql = SqliteDriver(path, synchronous=synchronous)
         self._pending: list[tuple[int, Sequence[Draft], datetime, asyncio.Future[Submitted]]] = []
-
-    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        """One write transaction on the raw connection, for the batched submit."""
-        return self._sql.sync_tx()
