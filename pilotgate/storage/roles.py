@@ -334,6 +334,14 @@ class TwoWayStore(Protocol):
         """Newest first. `only_new` returns the ones not fetched yet and marks them."""
 
 
+class SchemaStore(Protocol):
+    """What the readiness probe reads (`/readyz`)."""
+
+    async def pending_migrations(self) -> list[str]:
+        """Names of this release's migrations the database has not recorded, in order;
+        raises StorageError when the database cannot be reached."""
+
+
 class Store(
     AccountStore,
     MessageStore,
@@ -345,6 +353,7 @@ class Store(
     OperatorStore,
     DashboardReads,
     AuditStore,
+    SchemaStore,
     Protocol,
 ):
     """Persistence for PilotGate: every role. One implementation, two drivers."""
