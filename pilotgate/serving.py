@@ -32,6 +32,7 @@ import uvicorn
 from pilotgate import bootstrap, front
 from pilotgate.api.app import App
 from pilotgate.api.health import Health
+from pilotgate.api.proxies import TrustedProxies, parse_networks
 from pilotgate.api.scrape import MetricsApp
 from pilotgate.config import Settings
 from pilotgate.errors import ConfigError
@@ -139,7 +140,8 @@ async def run(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    listeners = [(_Server(_config(settings, app, lifespan="on")), sock)] if sock else []
+    front_app = TrustedProxies(app, parse_networks(settings.trusted_proxies))
+    listeners = [(_Server(_config(settings, front_app, lifespan="on")), sock)] if sock else []
     listeners += (
         [(_metrics_server(settings, gateway, health), metrics_sock)] if metrics_sock else []
     )
@@ -198,6 +200,7 @@ def serve(
     bound socket, so port 0 works), followed by `banner(url)`.
     """
     with_pipeline = settings.pipeline if pipeline is None else pipeline
+    parse_networks(settings.trusted_proxies)  # a malformed setting stops us before forking
 
     # Migrations run once here, before any worker opens the database.
     async def migrate() -> None:
