@@ -166,6 +166,8 @@ class LinkKeeper:
                 log.info("link %s: giving it up", name)
                 await self._started.pop(name).stop()
                 await self._store.release_link(name, self.owner)
+                # Not ours now: a stale 1 here would hide the link being down (alerts.yml).
+                metrics.LINK_BOUND.labels(name).set(0)
             if name in self._started:
                 state = connector.state()
                 metrics.LINK_BOUND.labels(name).set(int(state.bound))
@@ -223,6 +225,7 @@ class LinkKeeper:
             for name, link in self._started.items():
                 await link.stop()
                 await self._store.release_link(name, self.owner)
+                metrics.LINK_BOUND.labels(name).set(0)
             self._started.clear()
 
     def stop(self) -> None:
