@@ -3,10 +3,12 @@ nginx included, are in tests/acceptance/test_proxy.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pilotgate import config
 from pilotgate.api.proxies import TrustedProxies, parse_networks
 from pilotgate.errors import ConfigError
 
@@ -53,3 +55,10 @@ def test_a_hop_that_is_no_address_stops_the_walk() -> None:
 def test_a_mapped_ipv4_peer_matches_an_ipv4_setting() -> None:
     real = ("x-real-ip", "2001:db8::7")
     assert _client("127.0.0.1", "::ffff:127.0.0.1", real) == "2001:db8::7"
+
+
+def test_the_setting_may_be_a_toml_list(tmp_path: Path) -> None:
+    path = tmp_path / "gate.toml"
+    path.write_text('trusted_proxies = ["10.0.0.5", "192.168.0.0/24"]\n', encoding="utf-8")
+    settings = config.load(environ={}, path=path)
+    assert parse_networks(settings.trusted_proxies) == parse_networks("10.0.0.5,192.168.0.0/24")
