@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pilotgate.api.smpp import SmppServer, SmppServerSettings
@@ -80,6 +81,34 @@ async def open_store(settings: Settings) -> Store:
     await store.upgrade()
     await ensure_defaults(store, settings)
     return store
+
+
+def backup_database(settings: Settings, target: Path) -> int:
+    """A consistent copy of the live database in `target` (`pilotgate db backup`); its size."""
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        from pilotgate.storage.sqlite import backup
+
+        return backup.backup(url.removeprefix("sqlite:///"), target)
+    if url.startswith(("postgresql://", "postgres://")):
+        from pilotgate.storage.postgres import dump
+
+        return dump.dump(url, target)
+    raise ConfigError(f"database_url must start with sqlite:/// or postgresql://: {url!r}")
+
+
+def restore_database(settings: Settings, source: Path) -> int:
+    """The database of the settings made a copy of the backup `source` (`db restore`)."""
+    url = settings.database_url
+    if url.startswith("sqlite:///"):
+        from pilotgate.storage.sqlite import backup
+
+        return backup.restore(source, url.removeprefix("sqlite:///"))
+    if url.startswith(("postgresql://", "postgres://")):
+        from pilotgate.storage.postgres import dump
+
+        return dump.restore(source, url)
+    raise ConfigError(f"database_url must start with sqlite:/// or postgresql://: {url!r}")
 
 
 def build_address_policy(settings: Settings) -> AddressPolicy:

@@ -69,6 +69,9 @@ class Settings:
     metrics_listen: str = ""
     metrics_token: str = ""
     metrics_public: bool = False
+    #: Reverse proxies in front of the API ("10.0.0.5, 192.168.0.0/24"; a TOML list too):
+    #: only from them are X-Forwarded-For and X-Real-IP believed (api/proxies.py).
+    trusted_proxies: str = ""
     #: Most recipients one API-1 send may name (more → error 240).
     max_recipients: int = 10_000
     #: Most parts one SMS may have (more → error 221).
@@ -199,6 +202,8 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
             return int(raw)
         if kind in (float, "float"):
             return float(raw)
+        if isinstance(raw, list):  # a TOML list for a comma-separated setting
+            return ",".join(str(item) for item in raw)
         return str(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"setting {name!r} has a malformed value: {raw!r}") from None

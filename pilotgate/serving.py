@@ -31,6 +31,8 @@ import uvicorn
 
 from pilotgate import bootstrap, front
 from pilotgate.api.app import App
+from pilotgate.api.health import Health
+from pilotgate.api.proxies import TrustedProxies, parse_networks
 from pilotgate.api.scrape import MetricsApp
 from pilotgate.config import Settings
 from pilotgate.errors import ConfigError
@@ -93,8 +95,8 @@ def _config(settings: Settings, app: Any, *, lifespan: Literal["on", "off"]) -> 
     )
 
 
-def _metrics_server(settings: Settings, gateway: Gateway) -> _Server:
-    scraper = MetricsApp(gateway, token=settings.metrics_token)
+def _metrics_server(settings: Settings, gateway: Gateway, health: Health) -> _Server:
+    scraper = MetricsApp(gateway, token=settings.metrics_token, health=health)
     return _Server(_config(settings, scraper, lifespan="off"))
 
 
@@ -125,6 +127,8 @@ async def run(
     keeper = bootstrap.build_link_keeper(settings, store, outbox) if outbox else None
     notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
     mailer = bootstrap.build_debug_mailer(settings)
+    role = "serve" if sock and pipeline else "api" if sock else "worker"
+    health = Health(store, bootstrap.now, keeper, role)
     app = App(
         gateway,
         max_body_bytes=settings.max_body_bytes,
@@ -132,13 +136,17 @@ async def run(
         dashboard=bootstrap.build_dashboard(settings, gateway),
         metrics_token=settings.metrics_token,
         metrics_public=settings.metrics_public,
+        health=health,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    listeners = [(_Server(_config(settings, app, lifespan="on")), sock)] if sock else []
-    listeners += [(_metrics_server(settings, gateway), metrics_sock)] if metrics_sock else []
+    front_app = TrustedProxies(app, parse_networks(settings.trusted_proxies))
+    listeners = [(_Server(_config(settings, front_app, lifespan="on")), sock)] if sock else []
+    listeners += (
+        [(_metrics_server(settings, gateway, health), metrics_sock)] if metrics_sock else []
+    )
     smpp = bootstrap.build_smpp_server(settings, gateway)
     try:
         async with asyncio.TaskGroup() as tasks:
@@ -156,7 +164,7 @@ async def run(
             await smpp.start(smpp_sock)
             _announce(announce)
             await stop.wait()
-            app.stopping = True  # 1.
+            app.stopping = health.stopping = True  # 1.
             for server, _ in listeners:
                 server.should_exit = True
             await smpp.stop()
@@ -197,6 +205,7 @@ def serve(
     bound socket, so port 0 works), followed by `banner(url)`.
     """
     with_pipeline = settings.pipeline if pipeline is None else pipeline
+    parse_networks(settings.trusted_proxies)  # a malformed setting stops us before forking
 
     # Migrations run once here, before any worker opens the database.
     async def migrate() -> None:
@@ -205,7 +214,8 @@ def serve(
 
     _event_loop(migrate)
     sock = listen(settings.host, settings.port) if api else None
-    metrics_sock = listen_on(settings.metrics_listen) if api and settings.metrics_listen else None
+    # A worker has no API port: its probes and metrics are on this listener.
+    metrics_sock = listen_on(settings.metrics_listen) if settings.metrics_listen else None
     smpp_sock = (
         listen_on(settings.smpp_listen, "smpp_listen") if api and settings.smpp_listen else None
     )

@@ -18,7 +18,7 @@ from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
 
-from . import api1, api2, render, request, scrape
+from . import api1, api2, health as probes, render, request, scrape
 from .asgi import BodyIncompleteError, BodyTooLargeError, Receive, Scope, Send, read_body
 
 if TYPE_CHECKING:
@@ -90,8 +90,11 @@ class App:
         dashboard: DashboardApp | None = None,
         metrics_token: str = "",
         metrics_public: bool = False,
+        health: probes.Health | None = None,
     ) -> None:
         self.gateway = gateway
+        #: `/healthz` and `/readyz` (api/health.py); not served when None.
+        self.health = health
         self.max_body_bytes = max_body_bytes
         #: Who may read /metrics on this port (api/scrape.py).
         self.metrics_token = metrics_token
@@ -143,6 +146,11 @@ class App:
         path = scope["path"]
         if "pilotgate.head_too_large" in scope.get("extensions", {}):
             await self.head_too_large(scope, send)
+        elif path in probes.PATHS and self.health is not None:
+            if scope["method"] in ("GET", "HEAD"):
+                await self.health(scope, send)
+            else:
+                await _respond(send, 405, b"Method Not Allowed", "text/plain; charset=utf-8")
         elif path == "/metrics" and scope["method"] == "GET":
             await scrape.serve(
                 self.gateway, scope, send, token=self.metrics_token, public=self.metrics_public

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pilotgate.gateway import Gateway
 
 from .asgi import Receive, Scope, Send
+from .health import PATHS as PROBES, Health
 
 _PLAIN = b"text/plain; charset=utf-8"
 
@@ -60,18 +61,23 @@ async def serve(gateway: Gateway, scope: Scope, send: Send, *, token: str, publi
 
 
 class MetricsApp:
-    """The ASGI app of the `metrics_listen` listener: /metrics and nothing else."""
+    """The ASGI app of the `metrics_listen` listener: /metrics, and the probes /healthz and
+    /readyz (a `worker` has no other port to answer them on)."""
 
-    def __init__(self, gateway: Gateway, *, token: str) -> None:
+    def __init__(self, gateway: Gateway, *, token: str, health: Health | None = None) -> None:
         self.gateway = gateway
         self.token = token
+        self.health = health
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        if scope["path"] != "/metrics":
+        probe = scope["path"] in PROBES and self.health is not None
+        if scope["path"] != "/metrics" and not probe:
             await _plain(send, 404, b"Not Found")
         elif scope["method"] not in ("GET", "HEAD"):
             await _plain(send, 405, b"Method Not Allowed")
+        elif probe and self.health is not None:
+            await self.health(scope, send)
         else:
             await serve(self.gateway, scope, send, token=self.token, public=True)

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 # Each module registers its commands on `main` when imported.
-from . import accounts, connectors, lists, numbers, operators, routes, server  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    backups,
+    connectors,
+    lists,
+    numbers,
+    operators,
+    routes,
+    server,
+)
 from .base import main
 
 __all__ = ["main"]

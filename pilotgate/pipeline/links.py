@@ -69,6 +69,9 @@ class LinkKeeper:
         # a bind, a drop or the counters within a second.
         self._renew = min(lease_seconds / 3, 1.0)
         self._started: dict[str, Link] = {}
+        #: When the last round of leases ended well; None before the first (`/readyz`:
+        #: a keeper whose rounds fail lets its leases run out, so its links are not held).
+        self.last_round: datetime | None = None
         self._stopping = asyncio.Event()
         self._purged: datetime | None = None
         # Tried once a round: the rounds are paced already.
@@ -163,6 +166,8 @@ class LinkKeeper:
                 log.info("link %s: giving it up", name)
                 await self._started.pop(name).stop()
                 await self._store.release_link(name, self.owner)
+                # Not ours now: a stale 1 here would hide the link being down (alerts.yml).
+                metrics.LINK_BOUND.labels(name).set(0)
             if name in self._started:
                 state = connector.state()
                 metrics.LINK_BOUND.labels(name).set(int(state.bound))
@@ -187,6 +192,20 @@ class LinkKeeper:
         if self._purged is None or now - self._purged >= PURGE_EVERY:
             await self._store.purge_early_receipts(now - timedelta(hours=EARLY_RECEIPT_HOURS))
             self._purged = now
+        self.last_round = now
+
+    def readiness(self, now: datetime) -> tuple[bool, dict[str, object]]:
+        """Whether the links this process should hold are held or being taken: a round of
+        leases ended well within one lease length (a link another process holds counts,
+        it is that process's to hold). With the links this process holds, for `/readyz`."""
+        if self.last_round is None:
+            return False, {"status": "taking links (first round not done)"}
+        late = now - self.last_round >= self._lease
+        detail: dict[str, object] = {
+            "status": "lease rounds failing" if late else "ok",
+            "held": sorted(self._started),
+        }
+        return not late, detail
 
     async def run(self) -> None:
         """Keep leases until `stop()`; then stop every held link (each drains its window and
@@ -206,6 +225,7 @@ class LinkKeeper:
             for name, link in self._started.items():
                 await link.stop()
                 await self._store.release_link(name, self.owner)
+                metrics.LINK_BOUND.labels(name).set(0)
             self._started.clear()
 
     def stop(self) -> None:

@@ -335,6 +335,14 @@ class TwoWayStore(Protocol):
         """Newest first. `only_new` returns the ones not fetched yet and marks them."""
 
 
+class SchemaStore(Protocol):
+    """What the readiness probe reads (`/readyz`)."""
+
+    async def pending_migrations(self) -> list[str]:
+        """Names of this release's migrations the database has not recorded, in order;
+        raises StorageError when the database cannot be reached."""
+
+
 class Store(
     AccountStore,
     MessageStore,
@@ -347,6 +355,7 @@ class Store(
     DashboardReads,
     AuditStore,
     SmppStore,
+    SchemaStore,
     Protocol,
 ):
     """Persistence for PilotGate: every role. One implementation, two drivers."""

@@ -13,6 +13,7 @@ from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.links import SqlLinks
 from ..sql.queue import SqlQueue
+from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
@@ -32,6 +33,7 @@ class PostgresStore(
     PostgresDashboard,
     SqlAudit,
     SqlSmpp,
+    SqlSchema,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -14,6 +14,7 @@ from ..sql.audit import SqlAudit
 from ..sql.links import SqlLinks
 from ..sql.lists import SqlLists
 from ..sql.queue import SqlQueue
+from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
@@ -32,6 +33,7 @@ class SqliteStore(
     SqliteDashboard,
     SqlAudit,
     SqlSmpp,
+    SqlSchema,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 
