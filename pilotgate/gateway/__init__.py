@@ -1,5 +1,5 @@
-"""The use cases of PilotGate, shared by every API (API-1, API-2, later the dashboard):
-authenticate, send, check, balance, info, inbound, sender names, referrers.
+"""The use cases of PilotGate, shared by every API (API-1, API-2, the dashboard):
+authenticate, send, check, balance, info, inbound, sender names, referrers, dashboard logins.
 
 Each raises `ApiError` with the catalogue code for an outcome the caller should see; the API
 layer renders it. Nothing here knows about HTTP or SQL.
@@ -16,6 +16,7 @@ from .core import (
     SendRequest,
     SendResult,
 )
+from .logins import Logins
 from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
 from .relaying import Relaying
@@ -23,7 +24,7 @@ from .sending import Sending
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements):
+class Gateway(Sending, Queries, Relaying, AccountStatements, Logins):
     """Every use case, for the API and the CLI."""
 
 
