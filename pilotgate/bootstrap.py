@@ -29,7 +29,7 @@ from pilotgate.connectors.schemas import (
 )
 from pilotgate.connectors.sip import SipConnector
 from pilotgate.connectors.smpp import SmppConnector
-from pilotgate.domain import accounts, callbacks, stoplist, tariff_csv
+from pilotgate.domain import accounts, audit, callbacks, stoplist, tariff_csv
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
@@ -354,14 +354,23 @@ async def ensure_defaults(store: Store, settings: Settings) -> None:
 async def apply_config_routing(store: Store, settings: Settings) -> None:
     """The config file's [[connector]] and [[route]] tables, written over the database's;
     a connector that could not start stops the gateway, naming the setting."""
-    decode = connector_decoder(settings)
+    if not settings.connectors and not settings.routes:
+        return
+    gateway, decode = build_gateway(settings, store), connector_decoder(settings)
     for spec in settings.connectors:
         await connector_ops.save(
-            store, decode, kind=spec.kind, name=spec.name, options=dict(spec.options), mps=spec.mps
+            gateway,
+            audit.CONFIG,
+            decode,
+            kind=spec.kind,
+            name=spec.name,
+            options=dict(spec.options),
+            mps=spec.mps,
         )
     for route in settings.routes:
         await route_ops.add(
-            store,
+            gateway,
+            audit.CONFIG,
             route.prefix,
             route.channel,
             route.connectors,

@@ -33,16 +33,17 @@ DATABASE_TIMEOUT = 1.0
 
 
 class Health:
-    """The probes of one process: its store, and its link keeper when it runs the pipeline."""
+    """The probes of one process: the schema role of its store (nothing else of it), and its
+    link keeper when it runs the pipeline."""
 
     def __init__(
         self,
-        store: SchemaStore,
+        schema: SchemaStore,
         clock: Callable[[], datetime],
         keeper: LinkKeeper | None = None,
         role: str = "serve",
     ) -> None:
-        self.store = store
+        self.schema = schema
         self.clock = clock
         self.keeper = keeper
         self.role = role
@@ -55,7 +56,7 @@ class Health:
         if self.stopping:
             checks["process"] = "stopping"
         try:
-            pending = await asyncio.wait_for(self.store.pending_migrations(), DATABASE_TIMEOUT)
+            pending = await asyncio.wait_for(self.schema.pending_migrations(), DATABASE_TIMEOUT)
         except (GatewayError, TimeoutError) as exc:
             checks["database"] = f"unreachable: {str(exc) or 'no answer in time'}"
             ready = False

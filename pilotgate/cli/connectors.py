@@ -9,10 +9,11 @@ import json
 import click
 
 from pilotgate import bootstrap, config
+from pilotgate.domain import audit
+from pilotgate.gateway import Gateway
 from pilotgate.operations import connectors as connector_ops
-from pilotgate.storage.roles import Store
 
-from .base import main, with_store
+from .base import main, with_gateway
 
 #: kind → the flags of `connector add` it takes (each flag's destination is the setting's
 #: name); a flag given to another kind is ignored, as before the schemas.
@@ -86,10 +87,10 @@ def connector() -> None:
     metavar="KEY=VALUE",
     help="Any other setting of the kind (repeatable), e.g. --set enquire_link=30.",
 )
-@with_store
+@with_gateway
 async def connector_add(
     settings: config.Settings,
-    store: Store,
+    gateway: Gateway,
     kind: str,
     name: str,
     mps: int,
@@ -109,7 +110,13 @@ async def connector_add(
             raise click.UsageError(f"--set wants KEY=VALUE, not {item!r}")
         options[key.strip()] = _setting_value(kind, key.strip(), value.strip())
     await connector_ops.save(
-        store, bootstrap.connector_decoder(settings), kind=kind, name=name, options=options, mps=mps
+        gateway,
+        audit.CLI,
+        bootstrap.connector_decoder(settings),
+        kind=kind,
+        name=name,
+        options=options,
+        mps=mps,
     )
     click.echo(f"connector {name} ({kind}) mps={mps or 'unlimited'}")
 
@@ -128,13 +135,13 @@ def _setting_value(kind: str, key: str, text: str) -> object:
 
 
 @connector.command("list")
-@with_store
-async def connector_list(settings: config.Settings, store: Store) -> None:
+@with_gateway
+async def connector_list(settings: config.Settings, gateway: Gateway) -> None:
     """Connectors with their state: enabled, limit, messages handed over, last hand-over;
     for links also who holds them, bound or not, window use and counters."""
     now = bootstrap.now()
-    leases = {lease.name: lease for lease in await store.link_leases()}
-    for item in await store.connectors():
+    leases = await connector_ops.leases(gateway)
+    for item in await connector_ops.listing(gateway):
         seen = f"{(now - item.heartbeat).total_seconds():.0f}s ago" if item.heartbeat else "never"
         line = (
             f"{item.name}\t{item.kind}\t{'enabled' if item.enabled else 'disabled'}"
@@ -163,17 +170,17 @@ async def connector_list(settings: config.Settings, store: Store) -> None:
 
 @connector.command("enable")
 @click.argument("name")
-@with_store
-async def connector_enable(settings: config.Settings, store: Store, name: str) -> None:
+@with_gateway
+async def connector_enable(settings: config.Settings, gateway: Gateway, name: str) -> None:
     """Let a connector take messages again."""
-    await connector_ops.set_enabled(store, name, True)
+    await connector_ops.set_enabled(gateway, audit.CLI, name, True)
     click.echo(f"connector {name} enabled")
 
 
 @connector.command("disable")
 @click.argument("name")
-@with_store
-async def connector_disable(settings: config.Settings, store: Store, name: str) -> None:
+@with_gateway
+async def connector_disable(settings: config.Settings, gateway: Gateway, name: str) -> None:
     """Stop handing messages to a connector; its routes fail over to the next one."""
-    await connector_ops.set_enabled(store, name, False)
+    await connector_ops.set_enabled(gateway, audit.CLI, name, False)
     click.echo(f"connector {name} disabled")

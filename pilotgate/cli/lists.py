@@ -7,11 +7,13 @@ from typing import Any
 
 import click
 
-from pilotgate import bootstrap, config
-from pilotgate.domain import money, phones
+from pilotgate import config
+from pilotgate.domain import audit, money
+from pilotgate.gateway import Gateway
+from pilotgate.operations import accounts, stops as stop_ops
 from pilotgate.storage.roles import Store
 
-from .base import main, with_store
+from .base import main, with_gateway, with_store
 
 
 # stop lists, loop protection, referrals ------------------------------------------------------
@@ -42,10 +44,10 @@ def _stop_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("phones_", metavar="PHONE...", nargs=-1, required=True)
 @_stop_options
 @click.option("--reason", default="operator", show_default=True, help="Why, for the list.")
-@with_store
+@with_gateway
 async def stop_add(
     settings: config.Settings,
-    store: Store,
+    gateway: Gateway,
     phones_: tuple[str, ...],
     account_id: int | None,
     global_: bool,
@@ -53,34 +55,30 @@ async def stop_add(
 ) -> None:
     """Put phones on a stop list."""
     scope = _scope(account_id, global_)
-    if scope is not None and await store.account(scope) is None:
-        raise click.ClickException(f"no account {scope}")
-    cleaned = [phones.clean(p) for p in phones_]
-    added = await store.add_stops(scope, cleaned, reason, bootstrap.now())
-    click.echo(f"added {added} of {len(cleaned)}")
+    added = await stop_ops.add(gateway, audit.CLI, scope, phones_, reason)
+    click.echo(f"added {added} of {len(phones_)}")
 
 
 @stop.command("remove")
 @click.argument("phone")
 @_stop_options
-@with_store
+@with_gateway
 async def stop_remove(
-    settings: config.Settings, store: Store, phone: str, account_id: int | None, global_: bool
+    settings: config.Settings, gateway: Gateway, phone: str, account_id: int | None, global_: bool
 ) -> None:
     """Take a phone off a stop list."""
-    if not await store.remove_stop(_scope(account_id, global_), phones.clean(phone)):
-        raise click.ClickException(f"{phones.clean(phone)} is not on that list")
-    click.echo(f"removed {phones.clean(phone)}")
+    clean = await stop_ops.remove(gateway, audit.CLI, _scope(account_id, global_), phone)
+    click.echo(f"removed {clean}")
 
 
 @stop.command("list")
 @_stop_options
-@with_store
+@with_gateway
 async def stop_list(
-    settings: config.Settings, store: Store, account_id: int | None, global_: bool
+    settings: config.Settings, gateway: Gateway, account_id: int | None, global_: bool
 ) -> None:
     """The phones on a stop list, with why and since when."""
-    for entry in await store.stop_entries(_scope(account_id, global_)):
+    for entry in await stop_ops.listing(gateway, _scope(account_id, global_)):
         click.echo(f"{entry.phone}\t{entry.created:%Y-%m-%d %H:%M:%S}\t{entry.reason}")
 
 
@@ -92,8 +90,10 @@ def loop() -> None:
 @loop.command("set")
 @click.argument("account_id", type=int)
 @click.argument("seconds")
-@with_store
-async def loop_set(settings: config.Settings, store: Store, account_id: int, seconds: str) -> None:
+@with_gateway
+async def loop_set(
+    settings: config.Settings, gateway: Gateway, account_id: int, seconds: str
+) -> None:
     """Set an account's window: SECONDS (0 = off) or "default" (loop_window_seconds)."""
     if seconds == "default":
         window = None
@@ -101,7 +101,7 @@ async def loop_set(settings: config.Settings, store: Store, account_id: int, sec
         window = int(seconds)
     else:
         raise click.BadParameter("whole seconds up to a year, or 'default'", param_hint="SECONDS")
-    await store.set_loop_window(account_id, window)
+    await accounts.set_loop_window(gateway, audit.CLI, account_id, window)
     shown = f"default ({settings.loop_window_seconds} s)" if window is None else f"{window} s"
     click.echo(f"account {account_id}: loop window {shown}")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from pilotgate import bootstrap, config
-from pilotgate.domain import routing
+from pilotgate.domain import audit, routing
+from pilotgate.gateway import Gateway
 from pilotgate.operations import routes as route_ops
-from pilotgate.storage.roles import Store
 
-from .base import main, with_store
+from .base import main, with_gateway
 
 
 @main.group()
@@ -26,10 +26,10 @@ def route() -> None:
     is_flag=True,
     help="HLR answers for these numbers are unreliable: HLRVIP checks also send a PING.",
 )
-@with_store
+@with_gateway
 async def route_add(
     settings: config.Settings,
-    store: Store,
+    gateway: Gateway,
     prefix: str,
     channel: str,
     connectors: str,
@@ -38,10 +38,10 @@ async def route_add(
     """Route PREFIX (* = every number) on CHANNEL to CONNECTORS (comma list, first healthy
     wins). Replaces the route of that prefix and channel."""
     names = routing.parse_connectors(connectors)
-    await route_ops.add(store, prefix, channel, names, hlr_unreliable=hlr_unreliable)
+    await route_ops.add(gateway, audit.CLI, prefix, channel, names, hlr_unreliable=hlr_unreliable)
     flag = " (hlr unreliable)" if hlr_unreliable else ""
     click.echo(f"route {prefix or '*'} {channel} -> {','.join(names)}{flag}")
-    if names != (bootstrap.EMULATOR,) and await store.account_by_email(bootstrap.DEMO_EMAIL):
+    if names != (bootstrap.EMULATOR,) and await gateway.customer_by_email(bootstrap.DEMO_EMAIL):
         # The published demo key must never reach an operator, so the gateway routes every
         # message of the demo account to the emulator: trying a new link with it "works"
         # and proves nothing. Said here, where the new user is looking.
@@ -53,10 +53,10 @@ async def route_add(
 
 
 @route.command("list")
-@with_store
-async def route_list(settings: config.Settings, store: Store) -> None:
+@with_gateway
+async def route_list(settings: config.Settings, gateway: Gateway) -> None:
     """The routing table."""
-    for item in await store.routes():
+    for item in await route_ops.listing(gateway):
         flag = "\thlr-unreliable" if item.hlr_unreliable else ""
         click.echo(f"{item.prefix or '*'}\t{item.channel}\t{','.join(item.connectors)}{flag}")
 
@@ -64,8 +64,10 @@ async def route_list(settings: config.Settings, store: Store) -> None:
 @route.command("remove")
 @click.argument("prefix")
 @click.argument("channel")
-@with_store
-async def route_remove(settings: config.Settings, store: Store, prefix: str, channel: str) -> None:
+@with_gateway
+async def route_remove(
+    settings: config.Settings, gateway: Gateway, prefix: str, channel: str
+) -> None:
     """Remove a route; numbers it served then get error 213 unless a shorter one serves."""
-    await route_ops.remove(store, prefix, channel)
+    await route_ops.remove(gateway, audit.CLI, prefix, channel)
     click.echo(f"route {prefix} {channel} removed")

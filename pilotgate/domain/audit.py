@@ -11,6 +11,8 @@ from datetime import datetime
 
 #: The actor of every change made with the `pilotgate` command line.
 CLI = "cli"
+#: The actor of the config file's [[connector]] and [[route]] tables, applied at start.
+CONFIG = "config"
 #: Longest detail kept; the rest of a long reason or note is cut.
 DETAIL_LENGTH = 500
 
@@ -29,7 +31,7 @@ def customer(email: str) -> str:
 class AuditEntry:
     id: int
     at: datetime  # UTC
-    actor: str  # "cli", "operator:<email>" or "customer:<email>"
+    actor: str  # "cli", "config", "operator:<email>" or "customer:<email>"
     action: str  # e.g. "account.create", "account.credit", "sender.approve"
     account_id: int | None  # the account the change concerns; None for tariffs
     detail: str  # what changed, in a few words ("+10.00 operator top-up")

@@ -1,5 +1,5 @@
-"""The use cases of PilotGate, shared by every API (API-1, API-2, later the dashboard):
-authenticate, send, check, balance, info, inbound, sender names, referrers.
+"""The use cases of PilotGate, shared by every API (API-1, API-2, the dashboard):
+authenticate, send, check, balance, info, inbound, sender names, referrers, dashboard logins.
 
 Each raises `ApiError` with the catalogue code for an outcome the caller should see; the API
 layer renders it. Nothing here knows about HTTP or SQL.
@@ -17,6 +17,7 @@ from .core import (
     SendRequest,
     SendResult,
 )
+from .logins import Logins
 from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
 from .relaying import Relaying
@@ -24,7 +25,7 @@ from .sending import Sending
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements, Binding):
+class Gateway(Sending, Queries, Relaying, AccountStatements, Binding, Logins):
     """Every use case, for the API and the CLI."""
 
 

@@ -17,7 +17,7 @@ from pilotgate.domain.messages import Message
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ApiError, ConflictError
 from pilotgate.pipeline import metrics
-from pilotgate.storage.base import InboundSms, Sender
+from pilotgate.storage.base import InboundSms, QueueStats, Sender
 
 from .core import (
     GatewayCore,
@@ -100,6 +100,10 @@ class Queries(GatewayCore):
         return await self.store.senders(account.id)
 
     # monitoring ------------------------------------------------------------------------------
+    async def queue_stats(self) -> QueueStats:
+        """The queue's health now: the console's queue page, the metrics below."""
+        return await self.store.queue_stats(self.clock())
+
     async def metrics(self) -> bytes:
         """The Prometheus exposition: this process's counters and the queue from storage."""
         return metrics.exposition(await self.store.queue_stats(self.clock()))

@@ -213,3 +213,13 @@ async def overview(gateway: Gateway, account_id: int) -> AccountOverview | None:
         senders=await store.senders(found.id),
         audit=await audit.trail(gateway, found.id, 20),
     )
+
+
+async def set_loop_window(
+    gateway: Gateway, actor: str, account_id: int, seconds: int | None
+) -> None:
+    """Set the account's loop protection window (243): seconds, 0 = off, None = the
+    gateway's default."""
+    await gateway.store.set_loop_window(account_id, seconds)
+    shown = "default" if seconds is None else f"{seconds}s"
+    await audit.record(gateway, actor, "account.loop_window", account_id, shown)

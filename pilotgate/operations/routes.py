@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.errors import ConfigError, NotFoundError
-from pilotgate.storage.roles import LinkStore
+from pilotgate.gateway import Gateway
+
+from . import audit
 
 #: The channels a route may name: each one, or "all".
 CHANNELS = (*(c.value for c in Channel), ALL_CHANNELS)
@@ -23,7 +25,8 @@ def prefix_of(text: str) -> str:
 
 
 async def add(
-    store: LinkStore,
+    gateway: Gateway,
+    actor: str,
     prefix: str,
     channel: str,
     connectors: Sequence[str],
@@ -39,15 +42,30 @@ async def add(
     )
     if channel not in CHANNELS:
         raise ConfigError(f"route {prefix} {channel}: no channel {channel!r}")
+    store = gateway.store
     known = {c.name for c in await store.connectors()}
     unknown = [name for name in route.connectors if name not in known]
     if not route.connectors or unknown:
         raise ConfigError(f"route {prefix} {channel}: unknown connectors: {unknown}")
+    # The config file's routes are written over the database at every start: only a real
+    # change is worth an entry.
+    unchanged = route in await store.routes()
     await store.save_route(route)
+    if not unchanged:
+        flag = " hlr-unreliable" if hlr_unreliable else ""
+        detail = f"{route.prefix or '*'} {channel} -> {','.join(route.connectors)}{flag}"
+        await audit.record(gateway, actor, "route.add", None, detail)
     return route
 
 
-async def remove(store: LinkStore, prefix: str, channel: str) -> None:
+async def remove(gateway: Gateway, actor: str, prefix: str, channel: str) -> None:
     """Remove a route; numbers it served then get error 213 unless a shorter one serves."""
-    if not await store.remove_route(prefix_of(prefix), channel):
+    clean = prefix_of(prefix)
+    if not await gateway.store.remove_route(clean, channel):
         raise NotFoundError(f"no route {prefix} {channel}")
+    await audit.record(gateway, actor, "route.remove", None, f"{clean or '*'} {channel}")
+
+
+# queries -------------------------------------------------------------------------------------
+async def listing(gateway: Gateway) -> list[Route]:
+    return await gateway.store.routes()

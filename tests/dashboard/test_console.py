@@ -10,7 +10,7 @@ import httpx
 from tests.acceptance.support import DEMO_KEY, TELE2, Api
 from tests.acceptance.test_crash import ReceiverThread
 
-from .support import found
+from .support import OPERATOR_EMAIL, found
 
 
 def test_accounts_are_created_topped_up_blocked_and_moved_to_another_tariff(site, operator):
@@ -150,3 +150,13 @@ def test_connectors_queue_and_the_global_stop_list(site, operator):
         assert demo.json(send="hi", to="79161110000")["send"][0]["status"] == "0"
     assert operator.post("/console/stops", {"phones": "abc"}).status_code == 400
     assert operator.post("/console/connectors/nosuch/disable").status_code == 404
+    trail = [line.split("\t")[1:] for line in site.cli("audit", "--limit", "2").splitlines()]
+    assert trail == [
+        [f"operator:{OPERATOR_EMAIL}", "stop.remove", "", "global: 79161110000"],
+        [
+            f"operator:{OPERATOR_EMAIL}",
+            "stop.add",
+            "",
+            "global: 1 of 1 (complaint): 79161110000",
+        ],
+    ]

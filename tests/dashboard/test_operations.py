@@ -113,3 +113,22 @@ def test_a_customer_replacing_their_key_is_in_the_audit(
         [f"customer:{account.email}", "account.secret", str(account.id), "rotated"],
         [f"customer:{account.email}", "account.key", str(account.id), "replaced"],
     ]
+
+
+def test_a_customer_changing_settings_and_password_is_in_the_audit(
+    site: Server, customer: Callable[..., tuple[Account, Web]]
+) -> None:
+    account, web = customer()
+    web.get("/cabinet/settings")
+    saved = web.post("/cabinet/settings", {"allow_ip": "10.0.0.0/8", "loop_window": "60"})
+    assert saved.status_code == 303
+    web.get("/cabinet/password")
+    done = web.post("/cabinet/password", {"current": account.password, "new": "new-pass-123"})
+    assert done.status_code == 303
+    trail = [line.split("\t")[1:3] for line in site.cli("audit", str(account.id)).splitlines()]
+    actor = f"customer:{account.email}"
+    assert trail[:3] == [
+        [actor, "account.password"],
+        [actor, "account.loop_window"],
+        [actor, "account.change"],
+    ]

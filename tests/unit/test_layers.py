@@ -36,3 +36,16 @@ def test_only_bootstrap_names_any_connector_kind():
     }
     forbidden = set(_contract("Only bootstrap names concrete adapters")["forbidden_modules"])
     assert kinds <= forbidden, f"not in the contract: {sorted(kinds - forbidden)}"
+
+
+def test_the_api_and_the_dashboard_never_reach_into_the_store():
+    # Every page and command goes through a use case (pilotgate/operations/) or a Gateway
+    # method: that is where the rules are applied and each change is audited.
+    folder = ROOT / "pilotgate" / "api"
+    reaches = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted(folder.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "gateway.store" in line or ".store." in line
+    ]
+    assert reaches == []

@@ -9,7 +9,6 @@ pages only ever read rows of the customer's own account.
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from importlib import resources
@@ -63,7 +62,7 @@ class DashboardApp:
 
     async def signer(self) -> Signer:
         if self._signer is None:
-            secret = await self.gateway.store.dashboard_secret(secrets.token_hex(32))
+            secret = await self.gateway.session_secret()
             self._signer = Signer(secret, self.settings.session_lifetime)
         return self._signer
 
@@ -118,9 +117,9 @@ class DashboardApp:
     async def _identify(self, ctx: Ctx) -> None:
         """Who the session names, if it still may: the user exists, the password is the one
         the session was opened with, and a customer's account is not blocked."""
-        session, store = ctx.session, self.gateway.store
+        session = ctx.session
         if session.kind == "c":
-            account = await store.account(session.user_id)
+            account = await self.gateway.customer(session.user_id)
             if (
                 account is not None
                 and session.fingerprint == fingerprint(ctx.signer.secret, account.password_hash)
@@ -128,7 +127,7 @@ class DashboardApp:
             ):
                 ctx.account = account
         elif session.kind == "o":
-            operator = await store.operator(session.user_id)
+            operator = await self.gateway.operator(session.user_id)
             if operator is not None and session.fingerprint == fingerprint(
                 ctx.signer.secret, operator.password_hash
             ):

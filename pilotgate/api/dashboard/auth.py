@@ -8,10 +8,11 @@ wrong password, and verifications run in a bounded pool of their own.
 
 from __future__ import annotations
 
-from pilotgate.domain import passwords as password_rules
+from pilotgate.domain import audit, passwords as password_rules
 from pilotgate.domain.accounts import AccountState
 from pilotgate.gateway import PasswordOutcome
 from pilotgate.gateway.passwords import who
+from pilotgate.operations import passwords as password_ops
 
 from .pages import Ctx
 from .sessions import fingerprint
@@ -32,13 +33,12 @@ async def _login_form(ctx: Ctx, kind: str, error: str = "", status: int = 200) -
 async def _login(ctx: Ctx, kind: str) -> WebResponse:
     email = ctx.req.form.get("email", "").strip().lower()[:320]
     password = ctx.req.form.get("password", "")[:1024]
-    store = ctx.gateway.store
     if kind == "c":
-        account = await store.account_by_email(email)
+        account = await ctx.gateway.customer_by_email(email)
         user = (account.id, account.password_hash) if account else None
         blocked = account is not None and account.state is not AccountState.ACTIVE
     else:
-        operator = await store.operator_by_email(email)
+        operator = await ctx.gateway.operator_by_email(email)
         user = (operator.id, operator.password_hash) if operator else None
         blocked = False
     outcome = await ctx.gateway.passwords.check(
@@ -104,12 +104,13 @@ async def _password(ctx: Ctx, kind: str) -> WebResponse:
     if error:
         status = 400 if outcome in (PasswordOutcome.RIGHT, PasswordOutcome.WRONG) else 429
         return ctx.render("password.html", status, base=base, error=error, done=False)
-    hashed = await ctx.gateway.passwords.hash_async(new)
     if kind == "c":
-        await ctx.gateway.store.set_account_password(ctx.me.id, hashed)
+        actor = audit.customer(email)
+        hashed = await password_ops.change_customer(ctx.gateway, actor, ctx.me.id, new)
     else:
         assert ctx.operator is not None
-        await ctx.gateway.store.set_operator_password(ctx.operator.id, hashed)
+        actor = audit.operator(email)
+        hashed = await password_ops.change_operator(ctx.gateway, actor, ctx.operator.id, new)
     # Every other session carries the old fingerprint and ends; this one goes on.
     ctx.switch(
         ctx.signer.new(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pilotgate.domain import audit, codes, params
-from pilotgate.errors import ApiError
+from pilotgate.errors import ApiError, InputError
 from pilotgate.operations import accounts as operations_accounts, smpp as operations_smpp
 from pilotgate.storage.base import AccountChanges
 
@@ -41,24 +41,24 @@ def _error_text(ctx: Ctx, code: int) -> str:
     return f"{code}: " + (codes.russian(code) if ctx.lang == "ru" else codes.english(code))
 
 
-async def _url_error(ctx: Ctx, url: str) -> str:
-    """Why a callback URL may not be used, or '' (the API's rules: http(s), allowed hosts)."""
+def _url_error(ctx: Ctx, url: str) -> str:
+    """Why a callback URL is not one, or '' (the API's rule: http(s)). Whether its host may
+    be called is the use case's check (operations.accounts.change)."""
     if not url:
         return ""
     try:
         params.callback_url(url)
     except ApiError as exc:
         return _error_text(ctx, exc.code)
-    refusal = await ctx.gateway.callback_check(url)
-    return refusal or ""
+    return ""
 
 
 async def settings(ctx: Ctx) -> WebResponse:
-    me, store, error = ctx.me, ctx.gateway.store, ""
+    me, error = ctx.me, ""
+    actor = audit.customer(me.email)
     if ctx.req.method == "POST":
         form = ctx.req.form
         if form.get("rotate_secret"):
-            actor = audit.customer(me.email)
             await operations_accounts.rotate_secret(ctx.gateway, actor, me.id)
             return redirect("/cabinet/settings?saved=1")
         status_url = form.get("status_url", "").strip()
@@ -66,7 +66,7 @@ async def settings(ctx: Ctx) -> WebResponse:
         allow_ip = form.get("allow_ip", "").strip()
         method = form.get("status_method", "get")
         loop = form.get("loop_window", "").strip()
-        error = await _url_error(ctx, status_url) or await _url_error(ctx, inbound_url)
+        error = _url_error(ctx, status_url) or _url_error(ctx, inbound_url)
         if not error and allow_ip and params.bad_networks(allow_ip):
             error = f"{ctx._('Allowed IPs (comma-separated; empty = any)')}: " + ", ".join(
                 params.bad_networks(allow_ip)
@@ -84,19 +84,22 @@ async def settings(ctx: Ctx) -> WebResponse:
         ):
             error = _error_text(ctx, 204)  # only an approved name can be the default
         if not error:
-            await store.update_account(
-                me.id,
-                AccountChanges(
-                    status_url=status_url,
-                    status_method=method,
-                    inbound_url=inbound_url,
-                    allow_ip=allow_ip,
-                    default_sender=default_sender,
-                ),
+            changes = AccountChanges(
+                status_url=status_url,
+                status_method=method,
+                inbound_url=inbound_url,
+                allow_ip=allow_ip,
+                default_sender=default_sender,
             )
-            await store.set_loop_window(me.id, seconds)
+            try:
+                await operations_accounts.change(ctx.gateway, actor, me.id, changes)
+            except InputError as exc:  # a callback host the gateway may not call
+                error = exc.problem
+        if not error:
+            if seconds != me.loop_window:
+                await operations_accounts.set_loop_window(ctx.gateway, actor, me.id, seconds)
             return redirect("/cabinet/settings?saved=1")
-    account = await store.account(me.id) or me
+    account = await operations_accounts.find(ctx.gateway, me.id) or me
     names = await ctx.gateway.approved_senders(me)
     return ctx.render(
         "settings.html",

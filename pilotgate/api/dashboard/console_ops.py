@@ -3,12 +3,18 @@ routes (live state, enable/disable), queue health, the global stop list."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 from pilotgate.domain import phones
 from pilotgate.errors import InputError, NotFoundError
-from pilotgate.operations import connectors as connector_ops, tariffs as operations_tariffs
+from pilotgate.operations import (
+    connectors as connector_ops,
+    routes as route_ops,
+    stops as stop_ops,
+    tariffs as operations_tariffs,
+)
 
 from .pages import Ctx
 from .web import WebResponse, number, redirect
@@ -57,18 +63,18 @@ def _state(raw: str) -> dict[str, Any]:
 
 
 async def connectors(ctx: Ctx) -> WebResponse:
-    store = ctx.gateway.store
-    leases = {lease.name: lease for lease in await store.link_leases()}
+    leases = await connector_ops.leases(ctx.gateway)
     items = [
         {"c": c, "state": _state(c.state), "lease": leases.get(c.name)}
-        for c in await store.connectors()
+        for c in await connector_ops.listing(ctx.gateway)
     ]
-    return ctx.render("console_connectors.html", items=items, routes=await store.routes())
+    routes = await route_ops.listing(ctx.gateway)
+    return ctx.render("console_connectors.html", items=items, routes=routes)
 
 
 async def _enable(ctx: Ctx, enabled: bool) -> WebResponse:
     try:
-        await connector_ops.set_enabled(ctx.gateway.store, ctx.req.params["name"], enabled)
+        await connector_ops.set_enabled(ctx.gateway, ctx.actor, ctx.req.params["name"], enabled)
     except NotFoundError:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     return redirect("/console/connectors")
@@ -83,7 +89,7 @@ async def disable(ctx: Ctx) -> WebResponse:
 
 
 async def queue(ctx: Ctx) -> WebResponse:
-    stats = await ctx.gateway.store.queue_stats(ctx.now)
+    stats = await ctx.gateway.queue_stats()
     return ctx.render("console_queue.html", s=stats)
 
 
@@ -95,15 +101,16 @@ async def stops(ctx: Ctx) -> WebResponse:
         if len(good) != len(raw) or not good:
             error = "phones?"
         else:
-            reason = ctx.req.form.get("reason", "").strip()[:200] or "operator"
-            await ctx.gateway.store.add_stops(None, good[:1000], reason, ctx.now)
+            reason = ctx.req.form.get("reason", "")
+            await stop_ops.add(ctx.gateway, ctx.actor, None, good[:1000], reason)
             return redirect("/console/stops")
-    entries = await ctx.gateway.store.stop_entries(None)
+    entries = await stop_ops.listing(ctx.gateway, None)
     return ctx.render("console_stops.html", 400 if error else 200, entries=entries, error=error)
 
 
 async def stop_remove(ctx: Ctx) -> WebResponse:
-    await ctx.gateway.store.remove_stop(None, phones.clean(ctx.req.form.get("phone", "")))
+    with contextlib.suppress(NotFoundError):  # already off the list: the page shows that
+        await stop_ops.remove(ctx.gateway, ctx.actor, None, ctx.req.form.get("phone", ""))
     return redirect("/console/stops")
 
 
