@@ -81,6 +81,9 @@ class Settings:
     default_tariff: int = 1
     #: Seconds a cached tariff is reused before it is read again.
     tariff_cache_seconds: float = 5.0
+    #: The brand mapping `pilotgate numbering import` applies (`inn;legal name;brand;mnc`);
+    #: "" = the shipped one (pilotgate/data/operator_brands.csv).
+    numbering_brands: str = ""
     #: Run the delivery pipeline inside `serve`.
     pipeline: bool = True
     #: Emulator: seconds from hand-over to the final status, and which numbers fail.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Each module registers its commands on `main` when imported.
-from . import accounts, connectors, lists, numbers, operators, routes, server  # noqa: F401
+from . import accounts, connectors, lists, numbering, numbers, operators, routes, server  # noqa: F401
 from .base import main
 
 __all__ = ["main"]

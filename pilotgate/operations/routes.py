@@ -29,13 +29,17 @@ async def add(
     connectors: Sequence[str],
     *,
     hlr_unreliable: bool = False,
+    operator: str = "",
 ) -> Route:
-    """Create or replace the route of `prefix` and `channel`; every connector must exist."""
+    """Create or replace the route of `prefix`, `channel` and `operator` (a route naming an
+    operator serves only the numbers the numbering plan says it serves); every connector must
+    exist."""
     route = Route(
         prefix=prefix_of(prefix),
         channel=channel,
         connectors=tuple(connectors),
         hlr_unreliable=hlr_unreliable,
+        operator=operator.strip(),
     )
     if channel not in CHANNELS:
         raise ConfigError(f"route {prefix} {channel}: no channel {channel!r}")
@@ -47,7 +51,7 @@ async def add(
     return route
 
 
-async def remove(store: LinkStore, prefix: str, channel: str) -> None:
+async def remove(store: LinkStore, prefix: str, channel: str, operator: str = "") -> None:
     """Remove a route; numbers it served then get error 213 unless a shorter one serves."""
-    if not await store.remove_route(prefix_of(prefix), channel):
-        raise NotFoundError(f"no route {prefix} {channel}")
+    if not await store.remove_route(prefix_of(prefix), channel, operator.strip()):
+        raise NotFoundError(f"no route {prefix} {channel} {operator}".strip())

@@ -16,6 +16,7 @@ from .dashboard import PostgresDashboard
 from .links import PostgresLinks
 from .lists import PostgresLists
 from .messages import PostgresMessages
+from .numbering import PostgresNumbering
 from .queue import PostgresQueue
 from .two_way import PostgresTwoWay
 
@@ -30,6 +31,7 @@ class PostgresStore(
     PostgresTwoWay,
     PostgresDashboard,
     SqlAudit,
+    PostgresNumbering,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.lists import SqlLists
+from ..sql.numbering import SqlNumbering
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .links import SqliteLinks
@@ -30,6 +31,7 @@ class SqliteStore(
     SqliteTwoWay,
     SqliteDashboard,
     SqlAudit,
+    SqlNumbering,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 
