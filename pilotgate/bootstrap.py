@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
-from pilotgate.connectors.hlr import HlrConnector
+from pilotgate.connectors.hlr import HlrConnector, PlanSource
 from pilotgate.connectors.relay import RelayConnector
 from pilotgate.connectors.schemas import (
     EmulatorSettings,
@@ -32,6 +32,7 @@ from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
 from pilotgate.gateway import Gateway, GatewayPolicy, Passwords, PasswordSettings
+from pilotgate.gateway.numbering import NumberingCache
 from pilotgate.operations import connectors as connector_ops, routes as route_ops
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
@@ -237,10 +238,11 @@ def connector_decoder(settings: Settings) -> Callable[[str, str, str, int], obje
     return functools.partial(decode_settings, settings)
 
 
-def connector_factory(settings: Settings) -> ConnectorFactory:
+def connector_factory(settings: Settings, plan: PlanSource | None = None) -> ConnectorFactory:
     """The connector a row configures, or None when it cannot run here. The pool calls it
     only when the row's kind, settings or rate changed, so settings are decoded once per
-    change, not every outbox round."""
+    change, not every outbox round. `plan`: the numbering plan the HLR emulators answer
+    from (the built-in emulator answers checks too)."""
 
     def make(info: ConnectorInfo) -> Connector | None:
         if info.kind not in KINDS:
@@ -252,7 +254,10 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
             # unusable, its routes fail over, and `connector list` shows it unheld.
             log.error("%s", exc)
             return None
-        return KINDS[info.kind].build(options, settings)
+        made = KINDS[info.kind].build(options, settings)
+        if plan is not None and isinstance(made, HlrConnector | EmulatorConnector):
+            made.checks.plan = plan
+        return made
 
     return make
 
@@ -260,7 +265,11 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
 def build_outbox(settings: Settings, store: Store) -> Outbox:
     return Outbox(
         store,
-        ConnectorPool(connector_factory(settings)),
+        ConnectorPool(
+            connector_factory(
+                settings, NumberingCache(store, now, settings.tariff_cache_seconds).fresh
+            )
+        ),
         now,
         batch=settings.claim_batch,
         lease_seconds=settings.lease_seconds,
