@@ -20,7 +20,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: The country the plan describes, and its mobile country code.
 COUNTRY, MCC = "RU", "250"
@@ -77,17 +77,10 @@ def plan_number(phone: str) -> int | None:
 class Numbering:
     """An immutable snapshot of the plan and the ported numbers of one version."""
 
-    def __init__(
-        self,
-        version: int,
-        carriers: list[tuple[str, str]],
-        ranges: tuple[array[int], array[int], array[int], list[PlanRange]],
-        ported: dict[int, tuple[array[int], array[int]]],
-    ) -> None:
+    def __init__(self, version: int, carriers: list[tuple[str, str]], tables: _Tables) -> None:
         self.version = version
         self._carriers = carriers  # (operator, mnc) by index, shared by ranges and ports
-        self._lows, self._highs, self._range_carrier, self._rows = ranges
-        self._ported = ported
+        self._t = tables
 
     @classmethod
     def build(
@@ -98,36 +91,9 @@ class Numbering:
     ) -> Numbering:
         """From plan rows (any order) and `(number, operator, mnc)` ports in ascending number
         order (the store reads them so; a port out of order raises ValueError)."""
-        carriers: list[tuple[str, str]] = []
-        index: dict[tuple[str, str], int] = {}
-
-        def carrier(operator: str, mnc: str) -> int:
-            key = (operator, mnc)
-            if key not in index:
-                index[key] = len(carriers)
-                carriers.append(key)
-            return index[key]
-
-        rows = sorted(ranges, key=lambda r: r.low)
-        lows, highs, owners = array("q"), array("q"), array("H")
-        for row in rows:
-            lows.append(row.low)
-            highs.append(row.high)
-            owners.append(carrier(row.operator, row.mnc))
-        blocks: dict[int, tuple[array[int], array[int]]] = {}
-        last = -1
-        for number, operator, mnc in ported:
-            if number <= last:
-                raise ValueError(f"ported numbers out of order at {number}")
-            last = number
-            block = blocks.get(number // _BLOCK)
-            if block is None:
-                block = blocks[number // _BLOCK] = (array("I"), array("B"))
-            block[0].append(number % _BLOCK)
-            block[1].append(carrier(operator, mnc))
-        if len(carriers) > 255:
-            raise ValueError("more than 255 distinct operators")
-        return cls(version, carriers, (lows, highs, owners, rows), blocks)
+        builder = Builder(ranges)
+        builder.add_ports(ported)
+        return builder.finish(version)
 
     @classmethod
     def empty(cls) -> Numbering:
@@ -136,27 +102,39 @@ class Numbering:
     @property
     def loaded(self) -> bool:
         """Whether a plan was imported at all (without one, prefix tables decide)."""
-        return bool(self._lows)
+        return bool(self._t.lows)
 
     def counts(self) -> tuple[int, int]:
         """(ranges, ported numbers)."""
-        return len(self._lows), sum(len(block[0]) for block in self._ported.values())
+        return len(self._t.lows), sum(len(block[0]) for block in self._t.ported.values())
 
     def nbytes(self) -> int:
         """The arrays' size in bytes (the bulk of the snapshot's memory)."""
-        arrays = [self._lows, self._highs, self._range_carrier]
-        arrays += [a for block in self._ported.values() for a in block]
+        t = self._t
+        arrays = [t.lows, t.highs, t.owners, t.regions, t.legals]
+        arrays += [a for block in t.ported.values() for a in block]
         return sum(a.itemsize * len(a) for a in arrays)
 
     def range_of(self, number: int) -> PlanRange | None:
-        at = bisect_right(self._lows, number) - 1
-        if at >= 0 and self._highs[at] >= number:
-            return self._rows[at]
-        return None
+        t = self._t
+        at = bisect_right(t.lows, number) - 1
+        if at < 0 or t.highs[at] < number:
+            return None
+        operator, mnc = self._carriers[t.owners[at]]
+        legal, inn = t.names[t.legals[at]]
+        return PlanRange(
+            low=t.lows[at],
+            high=t.highs[at],
+            operator=operator,
+            mnc=mnc,
+            legal=legal,
+            inn=inn,
+            region=t.texts[t.regions[at]],
+        )
 
     def ported_to(self, number: int) -> tuple[str, str] | None:
         """(operator, mnc) now serving a ported number, or None."""
-        block = self._ported.get(number // _BLOCK)
+        block = self._t.ported.get(number // _BLOCK)
         if block is None:
             return None
         offsets, owners = block
@@ -170,7 +148,7 @@ class Numbering:
         """The operator serving `phone`; `OUTSIDE` for a plan number in no range; None when
         the plan does not cover the number (or none was imported)."""
         number = plan_number(phone)
-        if number is None or not self._lows or not _LOWEST <= number <= _HIGHEST:
+        if number is None or not self._t.lows or not _LOWEST <= number <= _HIGHEST:
             return None
         home = self.range_of(number)
         if home is None:
@@ -196,3 +174,64 @@ class Numbering:
             region=home.region,
             found_in=where,
         )
+
+
+@dataclass(slots=True)
+class _Tables:
+    """The snapshot's arrays: per range (in `low` order) its bounds, carrier, region and
+    legal name as indexes into small lists of distinct values; per DEF code, the ported
+    numbers' offsets and carriers."""
+
+    lows: array[int] = field(default_factory=lambda: array("q"))
+    highs: array[int] = field(default_factory=lambda: array("q"))
+    owners: array[int] = field(default_factory=lambda: array("H"))
+    regions: array[int] = field(default_factory=lambda: array("H"))
+    legals: array[int] = field(default_factory=lambda: array("H"))
+    texts: list[str] = field(default_factory=list)
+    names: list[tuple[str, str]] = field(default_factory=list)
+    ported: dict[int, tuple[array[int], array[int]]] = field(default_factory=dict)
+
+
+class Builder:
+    """A snapshot built piecemeal: a process loading 2·10⁷ ports page by page never holds
+    them as Python objects, only in the arrays (the same for the 10⁵ ranges)."""
+
+    def __init__(self, ranges: Iterable[PlanRange]) -> None:
+        self._carriers: list[tuple[str, str]] = []
+        self._index: dict[tuple[str, str], int] = {}
+        self._t = t = _Tables()
+        texts: dict[str, int] = {}
+        names: dict[tuple[str, str], int] = {}
+        for row in sorted(ranges, key=lambda r: r.low):
+            t.lows.append(row.low)
+            t.highs.append(row.high)
+            t.owners.append(self._carrier(row.operator, row.mnc))
+            t.regions.append(texts.setdefault(row.region, len(texts)))
+            t.legals.append(names.setdefault((row.legal, row.inn), len(names)))
+        t.texts, t.names = list(texts), list(names)
+        self._last = -1
+
+    def _carrier(self, operator: str, mnc: str) -> int:
+        key = (operator, mnc)
+        found = self._index.get(key)
+        if found is None:
+            found = self._index[key] = len(self._carriers)
+            self._carriers.append(key)
+            if found > 255:
+                raise ValueError("more than 256 distinct operators")
+        return found
+
+    def add_ports(self, ported: Iterable[tuple[int, str, str]]) -> None:
+        blocks = self._t.ported
+        for number, operator, mnc in ported:
+            if number <= self._last:
+                raise ValueError(f"ported numbers out of order at {number}")
+            self._last = number
+            block = blocks.get(number // _BLOCK)
+            if block is None:
+                block = blocks[number // _BLOCK] = (array("I"), array("B"))
+            block[0].append(number % _BLOCK)
+            block[1].append(self._carrier(operator, mnc))
+
+    def finish(self, version: int) -> Numbering:
+        return Numbering(version, self._carriers, self._t)

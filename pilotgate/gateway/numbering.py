@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pilotgate.domain.numbering import Numbering
+from pilotgate.domain.numbering import Builder, Numbering
 from pilotgate.storage.roles import NumberingStore
 
 log = logging.getLogger(__name__)
@@ -23,25 +23,18 @@ PAGE = 100_000
 
 
 async def load(store: NumberingStore) -> Numbering:
-    """The plan as the database has it now. Read in pages; if an import commits meanwhile
-    (the version moved), read again: a snapshot is never half of two plans."""
+    """The plan as the database has it now. Read in pages straight into the snapshot's
+    arrays; if an import commits meanwhile (the version moved), read again: a snapshot is
+    never half of two plans."""
     while True:
         version = await store.numbering_version()
-        ranges = await store.plan_ranges()
-        pages: list[list[tuple[int, str, str]]] = []
+        builder = Builder(await store.plan_ranges())
         after = -1
         while page := await store.ported_after(after, PAGE):
-            pages.append(page)
+            builder.add_ports(page)
             after = page[-1][0]
-
-        def ports(
-            pages: list[list[tuple[int, str, str]]] = pages,
-        ) -> Iterator[tuple[int, str, str]]:
-            while pages:
-                yield from pages.pop(0)  # each page freed once it is in the arrays
-
         if await store.numbering_version() == version:
-            return Numbering.build(version, ranges, ports())
+            return builder.finish(version)
 
 
 class NumberingCache:
