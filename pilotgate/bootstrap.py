@@ -262,14 +262,13 @@ def connector_factory(settings: Settings, plan: PlanSource | None = None) -> Con
     return make
 
 
-def build_outbox(settings: Settings, store: Store) -> Outbox:
+def build_outbox(settings: Settings, store: Store, plan: PlanSource | None = None) -> Outbox:
+    """`plan`: the process's numbering plan (the gateway's, so a process holds one copy)."""
+    if plan is None:
+        plan = NumberingCache(store, now, settings.tariff_cache_seconds).fresh
     return Outbox(
         store,
-        ConnectorPool(
-            connector_factory(
-                settings, NumberingCache(store, now, settings.tariff_cache_seconds).fresh
-            )
-        ),
+        ConnectorPool(connector_factory(settings, plan)),
         now,
         batch=settings.claim_batch,
         lease_seconds=settings.lease_seconds,
@@ -328,6 +327,7 @@ async def apply_config_routing(store: Store, settings: Settings) -> None:
             route.channel,
             route.connectors,
             hlr_unreliable=route.hlr_unreliable,
+            operator=route.operator,
         )
 
 

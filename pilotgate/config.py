@@ -41,6 +41,8 @@ class RouteSpec:
     connectors: tuple[str, ...]
     #: `hlr_unreliable = true`: HLRVIP checks to these numbers also send a PING.
     hlr_unreliable: bool = False
+    #: `operator = "MegaFon"`: only for the numbers the numbering plan says it serves.
+    operator: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -247,6 +249,7 @@ def _route(item: dict[str, Any]) -> RouteSpec:
         channel=str(item.get("channel", "all")),
         connectors=tuple(str(name).strip() for name in connectors),
         hlr_unreliable=item.get("hlr_unreliable", False) is True,
+        operator=str(item.get("operator", "")),
     )
 
 

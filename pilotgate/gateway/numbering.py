@@ -48,6 +48,7 @@ class NumberingCache:
         self._current = Numbering.empty()
         self._checked: datetime | None = None
         self._loading: asyncio.Task[None] | None = None
+        self._first = asyncio.Lock()
 
     @property
     def current(self) -> Numbering:
@@ -63,7 +64,9 @@ class NumberingCache:
         if version == self._current.version:
             return self._current
         if self._current.version == 0:
-            self._current = await load(self._store)
+            async with self._first:  # concurrent first sends wait for one load
+                if self._current.version == 0:
+                    self._current = await load(self._store)
         elif self._loading is None or self._loading.done():
             self._loading = asyncio.create_task(self._reload())
         return self._current

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from pilotgate.domain import audit
+from pilotgate.domain.routing import Route
+from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import InputError
 from pilotgate.gateway import Gateway
 from pilotgate.gateway.numbering import load
@@ -104,3 +106,20 @@ async def test_lookup_reads_the_store_directly(gateway):
     assert version == 2 and owner is not None and owner.home_operator == "MTS"
     outside, _ = await ops.lookup(gateway, "79209999999")
     assert outside is not None and outside.operator == ""
+
+
+async def test_routes_and_tariff_rows_may_name_an_operator(store):
+    await store.save_route(Route(prefix="7", channel="sms", connectors=("a",)))
+    await store.save_route(Route(prefix="7", channel="sms", connectors=("b",), operator="MTS"))
+    assert [(r.connectors, r.operator) for r in await store.routes()] == [
+        (("a",), ""),
+        (("b",), "MTS"),
+    ]
+    assert await store.remove_route("7", "sms", "MTS")
+    assert [r.operator for r in await store.routes()] == [""]
+    rows = [
+        Rate(prefix="7", channel="sms", price=450, country="RU", operator="Russia"),
+        Rate(prefix="7", channel="sms", price=425, country="RU", operator="MegaFon"),
+    ]
+    await store.replace_tariff(5, "by operator", rows)
+    assert sorted(r.price for r in await store.tariff_rates(5)) == [425, 450]
