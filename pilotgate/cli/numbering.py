@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 from pathlib import Path
 
 import click
@@ -95,7 +94,7 @@ async def ported_import(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--columns") from None
     # Streamed: a full list of 2·10⁷ lines is never held whole.
-    with codecs.open(str(file), encoding=_encoding(file)) as lines:
+    with file.open(encoding=_encoding(file), newline="") as lines:
         result = await numbering_ops.import_ported(
             gateway,
             audit.CLI,

@@ -12,7 +12,6 @@ snapshot of both, built once per plan version and shared by every lookup in the 
 Why arrays and not dicts: 2·10⁷ Python ints in a dict cost ~2 GB per process; here a ported
 number is a 4-byte offset inside its DEF code's `array('I')` plus a 1-byte carrier index
 (5 bytes each, ~100 MB at full size), and a lookup is one `bisect` over that code's block.
-Arrays hold no per-element objects, so processes forked after the load share their pages.
 """
 
 from __future__ import annotations

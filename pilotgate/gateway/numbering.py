@@ -71,6 +71,13 @@ class NumberingCache:
             self._loading = asyncio.create_task(self._reload())
         return self._current
 
+    async def settled(self) -> Numbering:
+        """The snapshot once a background reload under way has finished (for tests and the
+        CLI; sends never wait for it)."""
+        if self._loading is not None:
+            await asyncio.shield(self._loading)
+        return self._current
+
     async def _reload(self) -> None:
         try:
             self._current = await load(self._store)

@@ -69,3 +69,13 @@ async def test_the_hlr_emulator_answers_from_the_plan(rig: Rig) -> None:
     )
     assert (ported["rcn"], ported["rnet"]) == ("RU", "MTS")
     assert (home["mnc"], home["net"], home.get("rnet", "")) == ("01", "MTS", "")
+
+
+async def test_a_new_import_reaches_a_running_gateway(rig: Rig) -> None:
+    await _import(rig)
+    assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MegaFon"
+    await ops.import_ported(rig.gateway, audit.CLI, ["9161234567;MTS"], BRANDS)
+    # The send that notices the new version still uses the old snapshot; the next one the new.
+    assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MegaFon"
+    assert (await rig.gateway.numbering.settled()).counts() == (5, 1)
+    assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MTS"
