@@ -17,7 +17,7 @@ from pilotgate.api.smpp import SmppServer, SmppServerSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
-from pilotgate.connectors.hlr import HlrConnector
+from pilotgate.connectors.hlr import HlrConnector, PlanSource
 from pilotgate.connectors.relay import RelayConnector
 from pilotgate.connectors.schemas import (
     EmulatorSettings,
@@ -34,6 +34,7 @@ from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
 from pilotgate.gateway import Gateway, GatewayPolicy, Passwords, PasswordSettings
+from pilotgate.gateway.numbering import NumberingCache
 from pilotgate.operations import connectors as connector_ops, routes as route_ops
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
@@ -284,10 +285,11 @@ def connector_decoder(settings: Settings) -> Callable[[str, str, str, int], obje
     return functools.partial(decode_settings, settings)
 
 
-def connector_factory(settings: Settings) -> ConnectorFactory:
+def connector_factory(settings: Settings, plan: PlanSource | None = None) -> ConnectorFactory:
     """The connector a row configures, or None when it cannot run here. The pool calls it
     only when the row's kind, settings or rate changed, so settings are decoded once per
-    change, not every outbox round."""
+    change, not every outbox round. `plan`: the numbering plan the HLR emulators answer
+    from (the built-in emulator answers checks too)."""
 
     def make(info: ConnectorInfo) -> Connector | None:
         if info.kind not in KINDS:
@@ -299,15 +301,21 @@ def connector_factory(settings: Settings) -> ConnectorFactory:
             # unusable, its routes fail over, and `connector list` shows it unheld.
             log.error("%s", exc)
             return None
-        return KINDS[info.kind].build(options, settings)
+        made = KINDS[info.kind].build(options, settings)
+        if plan is not None and isinstance(made, HlrConnector | EmulatorConnector):
+            made.checks.plan = plan
+        return made
 
     return make
 
 
-def build_outbox(settings: Settings, store: Store) -> Outbox:
+def build_outbox(settings: Settings, store: Store, plan: PlanSource | None = None) -> Outbox:
+    """`plan`: the process's numbering plan (the gateway's, so a process holds one copy)."""
+    if plan is None:
+        plan = NumberingCache(store, now, settings.tariff_cache_seconds).fresh
     return Outbox(
         store,
-        ConnectorPool(connector_factory(settings)),
+        ConnectorPool(connector_factory(settings, plan)),
         now,
         batch=settings.claim_batch,
         lease_seconds=settings.lease_seconds,
@@ -375,6 +383,7 @@ async def apply_config_routing(store: Store, settings: Settings) -> None:
             route.channel,
             route.connectors,
             hlr_unreliable=route.hlr_unreliable,
+            operator=route.operator,
         )
 
 

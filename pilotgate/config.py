@@ -41,6 +41,8 @@ class RouteSpec:
     connectors: tuple[str, ...]
     #: `hlr_unreliable = true`: HLRVIP checks to these numbers also send a PING.
     hlr_unreliable: bool = False
+    #: `operator = "MegaFon"`: only for the numbers the numbering plan says it serves.
+    operator: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +86,9 @@ class Settings:
     default_tariff: int = 1
     #: Seconds a cached tariff is reused before it is read again.
     tariff_cache_seconds: float = 5.0
+    #: The brand mapping `pilotgate numbering import` applies (`inn;legal name;brand;mnc`);
+    #: "" = the shipped one (pilotgate/data/operator_brands.csv).
+    numbering_brands: str = ""
     #: Run the delivery pipeline inside `serve`.
     pipeline: bool = True
     #: Emulator: seconds from hand-over to the final status, and which numbers fail.
@@ -261,6 +266,7 @@ def _route(item: dict[str, Any]) -> RouteSpec:
         channel=str(item.get("channel", "all")),
         connectors=tuple(str(name).strip() for name in connectors),
         hlr_unreliable=item.get("hlr_unreliable", False) is True,
+        operator=str(item.get("operator", "")),
     )
 
 

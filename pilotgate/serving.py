@@ -123,7 +123,7 @@ async def run(
     binds on `smpp_sock` (if any) and the outbox (if `pipeline`), until a signal."""
     store = await bootstrap.open_store(settings)
     gateway = bootstrap.build_gateway(settings, store)
-    outbox = bootstrap.build_outbox(settings, store) if pipeline else None
+    outbox = bootstrap.build_outbox(settings, store, gateway.numbering.fresh) if pipeline else None
     keeper = bootstrap.build_link_keeper(settings, store, outbox) if outbox else None
     notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
     mailer = bootstrap.build_debug_mailer(settings)

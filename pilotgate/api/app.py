@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from pilotgate.domain.accounts import Account
-from pilotgate.errors import ApiError
+from pilotgate.errors import ApiError, StorageError
 from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
@@ -294,6 +294,12 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    # The numbering plan is loaded before the first request, not by it: at
+                    # full size that takes a while (docs/decisions.md "The numbering plan").
+                    await self.gateway.numbering.fresh()
+                except StorageError as exc:  # the first send tries again
+                    log.warning("numbering plan not loaded at start: %s", exc)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.stopping = True

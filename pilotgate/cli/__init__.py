@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     backups,
     connectors,
     lists,
+    numbering,
     numbers,
     operators,
     routes,

@@ -35,7 +35,7 @@ class EmulatorConnector:
         self._delay = timedelta(seconds=delay)
         self._fail = tuple(fail_suffixes.replace(",", ""))
         self._no_viber = tuple(no_viber_suffixes.replace(",", ""))
-        self._checks = HlrAnswers(delay=delay, unserved=fail_suffixes, offline=fail_suffixes)
+        self.checks = HlrAnswers(delay=delay, unserved=fail_suffixes, offline=fail_suffixes)
         # What "the operator" received, a line "server_id unix-time" per message, appended
         # before the hand-over is acknowledged: tests read it to prove nothing was handed over
         # twice and that rate limits held.
@@ -56,8 +56,8 @@ class EmulatorConnector:
         due = now + self._delay
         accepted = []
         for message in messages:
-            if self._checks.handles(message):
-                accepted.append(self._checks.answer(message, now))
+            if self.checks.handles(message):
+                accepted.append(await self.checks.answer(message, now))
                 continue
             status, error = self.outcome(message.phone, message.channel)
             accepted.append(

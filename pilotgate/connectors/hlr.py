@@ -12,18 +12,21 @@ A message of another channel is refused for good (error 213): an HLR cannot carr
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 
 from pilotgate.domain import hlr
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.messages import Message, Status
+from pilotgate.domain.numbering import Numbering
 
 from .base import Accepted, Outcome, Rejected
 from .schemas import HlrSettings
 
 _CHECKS = frozenset({Channel.HLR.value, Channel.PING.value})
+#: The process's numbering plan snapshot, fresh (bootstrap hands the outbox's one in).
+PlanSource = Callable[[], Awaitable[Numbering]]
 
 
 @functools.cache
@@ -45,18 +48,22 @@ class HlrAnswers:
         self._delay = timedelta(seconds=delay)
         self._unserved = _suffixes(unserved)
         self._offline = _suffixes(offline)
+        #: Where the numbering plan comes from; None: the prefix table alone.
+        self.plan: PlanSource | None = None
 
     @staticmethod
     def handles(message: Message) -> bool:
         return message.channel in _CHECKS
 
-    def answer(self, message: Message, now: datetime) -> Accepted:
+    async def answer(self, message: Message, now: datetime) -> Accepted:
+        plan = await self.plan() if self.plan is not None else None
         verdict = hlr.answer(
             prefix_table(),
             message.phone,
             message.channel,
             unserved=self._unserved,
             offline=self._offline,
+            owner=plan.owner(message.phone) if plan is not None else None,
         )
         return Accepted(
             server_id=message.server_id,
@@ -73,7 +80,7 @@ class HlrConnector:
 
     def __init__(self, name: str, answers: HlrAnswers) -> None:
         self.name = name
-        self._answers = answers
+        self.checks = answers
 
     @classmethod
     def from_settings(cls, settings: HlrSettings) -> HlrConnector:
@@ -87,8 +94,8 @@ class HlrConnector:
     async def submit(self, messages: Sequence[Message], now: datetime) -> list[Outcome]:
         outcomes: list[Outcome] = []
         for message in messages:
-            if self._answers.handles(message):
-                outcomes.append(self._answers.answer(message, now))
+            if self.checks.handles(message):
+                outcomes.append(await self.checks.answer(message, now))
             else:
                 outcomes.append(
                     Rejected(

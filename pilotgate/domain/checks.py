@@ -107,10 +107,12 @@ def _ping_leg(
 ) -> tuple[str, int] | None:
     if draft.error or draft.sender != HLRVIP or table is None:
         return None
-    hlr = table.route(draft.phone, Channel.HLR)
+    # The draft's operator is the numbering plan's (or a tariff label no route names).
+    hlr = table.route(draft.phone, Channel.HLR, draft.operator)
     if hlr is None or not hlr.hlr_unreliable:
         return None
-    ping, rate = table.route(draft.phone, Channel.PING), tariff.rate(draft.phone, Channel.PING)
+    ping = table.route(draft.phone, Channel.PING, draft.operator)
+    rate = tariff.rate(draft.phone, Channel.PING, draft.operator)
     if ping is None or rate is None:
         return None
     return ",".join(ping.connectors), rate.price

@@ -9,6 +9,11 @@ which mobile network owns a range; the longest prefix wins. A number that the nu
     # Answer(status=2, error=0, details={"imsi": "25001…", "msc": "7916…", "mcc": "250",
     #        "mnc": "01", "cn": "RU", "net": "MTS"})
 
+Where the numbering plan is imported (issue 17) its answer (`numbering.Owner`) replaces the
+prefix table for Russian numbers: `mcc`, `mnc`, `net` are the operator serving the number
+now, and for a ported number `rcn`/`rnet` name its home operator's country and network. A
+number outside every range of the plan is not served.
+
 Anything else (landlines, invalid numbers, numbers ending in an `unserved` suffix) is not
 served: -1 with error 602 "Destination unreachable". A PING answers online (2) or offline
 (-1, 602) by the same rule with its own `offline` suffixes, and reports no fields: a real
@@ -28,6 +33,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from .channels import Channel
+from .numbering import Owner
 
 #: The error a number that is not served (HLR) or offline (PING) ends with.
 UNREACHABLE = 602
@@ -119,6 +125,15 @@ def _served_details(phone: str, network: Network | None) -> dict[str, str]:
     }
 
 
+def _planned(phone: str, owner: Owner) -> Network | None:
+    """The plan's operator as a network row (None when the mapping knows no MNC for it)."""
+    if not owner.mnc:
+        return None
+    return Network(
+        prefix=phone[:4], mcc=owner.mcc, mnc=owner.mnc, country=owner.country, name=owner.operator
+    )
+
+
 def answer(
     table: PrefixTable,
     phone: str,
@@ -126,16 +141,26 @@ def answer(
     *,
     unserved: tuple[str, ...] = (),
     offline: tuple[str, ...] = (),
+    owner: Owner | None = None,
 ) -> HlrAnswer:
-    """The emulated verdict on `phone` for an HLR or PING check (see the module docstring)."""
-    mobile = is_mobile(phone)
+    """The emulated verdict on `phone` for an HLR or PING check (see the module docstring);
+    `owner` is the numbering plan's answer, when the plan covers the number."""
+    outside = owner is not None and not owner.operator
+    mobile = is_mobile(phone) and not outside
     if channel == Channel.PING:
         if mobile and not (offline and phone.endswith(offline)):
             return HlrAnswer(status=2)
         return HlrAnswer(status=-1, error=UNREACHABLE)
-    network = table.lookup(phone)
+    if outside:
+        return HlrAnswer(status=-1, error=UNREACHABLE)
+    network = _planned(phone, owner) if owner is not None else table.lookup(phone)
     if mobile and not (unserved and phone.endswith(unserved)):
-        return HlrAnswer(status=2, details=_served_details(phone, network))
+        details = _served_details(phone, network)
+        if owner is not None:
+            details["cn"], details["net"] = owner.country, owner.operator
+            if owner.ported:
+                details["rcn"], details["rnet"] = owner.country, owner.home_operator
+        return HlrAnswer(status=2, details=details)
     # Not served: the home network still says which network the range belongs to.
     if network is None:
         return HlrAnswer(status=-1, error=UNREACHABLE)

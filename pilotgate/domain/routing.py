@@ -4,7 +4,9 @@ The routing table maps (prefix, channel) to connectors in order of preference; t
 prefix wins, and the empty prefix matches every number. A route for channel "all" serves
 every channel that has no route of its own at that prefix length. At dispatch time the first
 usable (enabled, present) connector of the message's route takes it; the others are the
-failover. Throughput is a token bucket per connector, shared by all processes through the
+failover. A route may name an operator (issue 17): for a number the numbering plan says that
+operator serves (ported ones included) such routes are looked up first, by the same rules.
+Throughput is a token bucket per connector, shared by all processes through the
 database; `grant` is its pure arithmetic.
 """
 
@@ -25,18 +27,34 @@ class Route:
     connectors: tuple[str, ...]
     #: HLR answers for this destination are unreliable: HLRVIP checks also PING it.
     hlr_unreliable: bool = False
+    #: Only for numbers this operator serves; "" for every number under the prefix.
+    operator: str = ""
 
 
 class RoutingTable:
     def __init__(self, routes: Iterable[Route]) -> None:
-        self._routes = {(r.prefix, r.channel): r for r in routes}
-        self._longest = max((len(r.prefix) for r in self._routes.values()), default=0)
+        self._routes: dict[str, dict[tuple[str, str], Route]] = {}
+        for r in routes:
+            self._routes.setdefault(r.operator.casefold(), {})[(r.prefix, r.channel)] = r
+        self._longest = max((len(p) for t in self._routes.values() for p, _ in t), default=0)
 
-    def route(self, phone: str, channel: str) -> Route | None:
-        """The route of the longest matching prefix for `channel` (or "all"), else None."""
+    def route(self, phone: str, channel: str, operator: str = "") -> Route | None:
+        """The route of the longest matching prefix for `channel` (or "all") among the routes
+        naming `operator`, else among those naming none; None when none matches."""
+        if operator:
+            found = self._match(self._routes.get(operator.casefold()), phone, channel)
+            if found is not None:
+                return found
+        return self._match(self._routes.get(""), phone, channel)
+
+    def _match(
+        self, routes: dict[tuple[str, str], Route] | None, phone: str, channel: str
+    ) -> Route | None:
+        if not routes:
+            return None
         for length in range(min(len(phone), self._longest), -1, -1):
             prefix = phone[:length]
-            found = self._routes.get((prefix, channel)) or self._routes.get((prefix, ALL_CHANNELS))
+            found = routes.get((prefix, channel)) or routes.get((prefix, ALL_CHANNELS))
             if found is not None:
                 return found
         return None

@@ -1,5 +1,12 @@
 """Tariffs: prefix → per-part price per channel, with the destination's country and operator.
-The longest matching prefix wins (contract §5.2)."""
+The longest matching prefix wins (contract §5.2).
+
+A row's operator also selects (issue 17): for a number the numbering plan says `MegaFon`
+serves, the longest prefix among the rows naming `MegaFon` wins, so `7,sms,4.25,RU,MegaFon`
+prices every MegaFon number, ported ones included, above `7916,sms,4.35,RU,MTS`. Without such
+a row the longest prefix wins as before; several rows at that prefix (for other operators)
+give the dearest, so a number of an unknown operator is never charged less than any.
+"""
 
 from __future__ import annotations
 
@@ -24,14 +31,32 @@ class Tariff:
     def __init__(self, tariff_id: int, rates: Iterable[Rate]) -> None:
         self.tariff_id = tariff_id
         self._by_channel: dict[str, dict[str, Rate]] = {}
+        self._by_operator: dict[tuple[str, str], dict[str, Rate]] = {}
+        self._all: list[Rate] = []
         self._longest = 0
         for rate in rates:
-            self._by_channel.setdefault(rate.channel, {})[rate.prefix] = rate
+            self._all.append(rate)
+            table = self._by_channel.setdefault(rate.channel, {})
+            known = table.get(rate.prefix)
+            if known is None or rate.price > known.price:
+                table[rate.prefix] = rate
+            if rate.operator:
+                key = (rate.channel, rate.operator.casefold())
+                self._by_operator.setdefault(key, {})[rate.prefix] = rate
             self._longest = max(self._longest, len(rate.prefix))
 
-    def rate(self, phone: str, channel: str) -> Rate | None:
-        """The rate of the longest prefix of `phone` for `channel`, or None (error 213)."""
-        table = self._by_channel.get(channel)
+    def rate(self, phone: str, channel: str, operator: str = "") -> Rate | None:
+        """The rate of the longest prefix of `phone` for `channel` among the rows naming
+        `operator`, else among all rows; None when none matches (error 213)."""
+        if operator:
+            found = self._longest_match(
+                self._by_operator.get((channel, operator.casefold())), phone
+            )
+            if found is not None:
+                return found
+        return self._longest_match(self._by_channel.get(channel), phone)
+
+    def _longest_match(self, table: dict[str, Rate] | None, phone: str) -> Rate | None:
         if not table:
             return None
         for length in range(min(len(phone), self._longest), 0, -1):
@@ -41,7 +66,4 @@ class Tariff:
         return None
 
     def rates(self) -> list[Rate]:
-        return sorted(
-            (rate for table in self._by_channel.values() for rate in table.values()),
-            key=lambda rate: (rate.prefix, rate.channel),
-        )
+        return sorted(self._all, key=lambda rate: (rate.prefix, rate.channel, rate.operator))

@@ -22,6 +22,7 @@ from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
 from pilotgate.storage.roles import Store
 
+from .numbering import NumberingCache
 from .passwords import PasswordOutcome, Passwords, who
 
 #: Characters a voice text may have; longer ones are refused with 221 before a call is made.
@@ -148,6 +149,8 @@ class GatewayCore:
         self.passwords = passwords or Passwords(store, clock)
         self._tariffs: dict[int, tuple[Tariff, datetime]] = {}
         self._routing: tuple[routing.RoutingTable, datetime] | None = None
+        #: The numbering plan's snapshot, reloaded when an import changes it (issue 17).
+        self.numbering = NumberingCache(store, clock, self.policy.tariff_cache_seconds)
 
     # auth ------------------------------------------------------------------------------------
     def hash_password(self, password: str) -> str:

@@ -24,6 +24,7 @@ from pilotgate.domain import (
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.channels import CHECK_TEXTS, SPECIAL_SENDERS, VIBER_MAX_CHARS, Channel
 from pilotgate.domain.messages import Draft, Status
+from pilotgate.domain.numbering import Numbering
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError, InsufficientFundsError
 from pilotgate.pipeline import metrics
@@ -56,8 +57,9 @@ class Sending(GatewayCore):
             raise ApiError(240, detail=f"more than {checks.MAX_NUMBERS} numbers to check")
         tariff = await self.tariff(account.tariff_id)
         table = await self._table(account, request.test)
+        plan = await self.numbering.fresh()
         drafts = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
-            self._per_recipient(raw, template, tariff, table, self.policy.emulator_route),
+            self._per_recipient(raw, template, tariff, table, self.policy.emulator_route, plan),
             tariff,
             table,
         )
@@ -99,6 +101,7 @@ class Sending(GatewayCore):
         names = _SenderNames(self.store, account)
         tariff = await self.tariff(account.tariff_id)
         table = await self._table(account, test=False)
+        plan = await self.numbering.fresh()
         outcomes: list[Draft | int] = []
         for request in requests:
             try:
@@ -108,7 +111,12 @@ class Sending(GatewayCore):
                 routes = None if request.test else table
                 (draft,) = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
                     self._per_recipient(
-                        [request.to or ""], template, tariff, routes, self.policy.emulator_route
+                        [request.to or ""],
+                        template,
+                        tariff,
+                        routes,
+                        self.policy.emulator_route,
+                        plan,
                     ),
                     tariff,
                     routes,
@@ -301,9 +309,13 @@ class Sending(GatewayCore):
         tariff: Tariff,
         table: routing.RoutingTable | None,
         emulator: str,
+        plan: Numbering,
     ) -> list[Draft]:
         """One draft per distinct phone: routed and priced, or failed with its error (213 when
-        no tariff row or no route serves it). Without a table, everything goes to `emulator`."""
+        no tariff row or no route serves it). The numbering plan names the operator (ported
+        numbers included) that picks the tariff row and the route; a number of the plan's
+        country outside every range is 111 (contract §2). Without a table, everything goes to
+        `emulator`."""
         drafts: list[Draft] = []
         seen: set[str] = set()
         for item in raw:
@@ -312,18 +324,22 @@ class Sending(GatewayCore):
                 continue  # one message per distinct phone
             seen.add(checked.phone)
             error, price, operator, via = checked.error, 0, "", emulator
+            owner = None if error else plan.owner(checked.phone)
+            known = owner.operator if owner else ""
+            if owner is not None and not known:
+                error = 111  # outside every range of the plan
             if not error:
-                rate = tariff.rate(checked.phone, template.channel)
-                route = table.route(checked.phone, template.channel) if table else None
+                rate = tariff.rate(checked.phone, template.channel, known)
+                route = table.route(checked.phone, template.channel, known) if table else None
                 if rate is None or (table is not None and route is None):
                     error = 213
                 else:
-                    price, operator = rate.price * template.parts, rate.operator
+                    price, operator = rate.price * template.parts, known or rate.operator
                     via = ",".join(route.connectors) if route else emulator
             fallback = None
             if template.fallback is not None and not error:
                 fallback = Sending._sms_fallback(
-                    template.fallback, checked.phone, tariff, table, emulator
+                    template.fallback, checked.phone, tariff, table, emulator, known
                 )
             drafts.append(
                 dataclasses.replace(
@@ -332,7 +348,7 @@ class Sending(GatewayCore):
                     price=price,
                     status=Status.ERROR if error else template.status,
                     error=error,
-                    country=checked.country,
+                    country=owner.country if owner else checked.country,
                     operator=operator,
                     route="" if error else via,
                     fallback=fallback,
@@ -347,12 +363,13 @@ class Sending(GatewayCore):
         tariff: Tariff,
         table: routing.RoutingTable | None,
         emulator: str,
+        operator: str = "",
     ) -> hybrid.Fallback | None:
         """The SMS a VIBERSMS message to `phone` becomes, priced and routed now; None when no
         SMS rate or route serves the phone: it is then a plain Viber message (a Viber attempt
         is more use to the sender than error 213). Without a table, the emulator carries it."""
-        rate = tariff.rate(phone, Channel.SMS)
-        route = table.route(phone, Channel.SMS) if table else None
+        rate = tariff.rate(phone, Channel.SMS, operator)
+        route = table.route(phone, Channel.SMS, operator) if table else None
         if rate is None or (table is not None and route is None):
             return None
         return dataclasses.replace(

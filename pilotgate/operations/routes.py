@@ -32,13 +32,17 @@ async def add(
     connectors: Sequence[str],
     *,
     hlr_unreliable: bool = False,
+    operator: str = "",
 ) -> Route:
-    """Create or replace the route of `prefix` and `channel`; every connector must exist."""
+    """Create or replace the route of `prefix`, `channel` and `operator` (a route naming an
+    operator serves only the numbers the numbering plan says it serves); every connector must
+    exist."""
     route = Route(
         prefix=prefix_of(prefix),
         channel=channel,
         connectors=tuple(connectors),
         hlr_unreliable=hlr_unreliable,
+        operator=operator.strip(),
     )
     if channel not in CHANNELS:
         raise ConfigError(f"route {prefix} {channel}: no channel {channel!r}")
@@ -58,12 +62,15 @@ async def add(
     return route
 
 
-async def remove(gateway: Gateway, actor: str, prefix: str, channel: str) -> None:
+async def remove(
+    gateway: Gateway, actor: str, prefix: str, channel: str, operator: str = ""
+) -> None:
     """Remove a route; numbers it served then get error 213 unless a shorter one serves."""
-    clean = prefix_of(prefix)
-    if not await gateway.store.remove_route(clean, channel):
-        raise NotFoundError(f"no route {prefix} {channel}")
-    await audit.record(gateway, actor, "route.remove", None, f"{clean or '*'} {channel}")
+    clean, operator = prefix_of(prefix), operator.strip()
+    if not await gateway.store.remove_route(clean, channel, operator):
+        raise NotFoundError(f"no route {prefix} {channel} {operator}".strip())
+    only = f" for {operator}" if operator else ""
+    await audit.record(gateway, actor, "route.remove", None, f"{clean or '*'} {channel}{only}")
 
 
 # queries -------------------------------------------------------------------------------------

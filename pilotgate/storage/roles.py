@@ -9,12 +9,13 @@ subclasses) at the driver, once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.messages import Draft, Message
+from pilotgate.domain.numbering import PlanRange
 from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
@@ -210,7 +211,7 @@ class LinkStore(Protocol):
     async def save_route(self, route: Route) -> None:
         """Create or replace the route of (prefix, channel)."""
 
-    async def remove_route(self, prefix: str, channel: str) -> bool: ...
+    async def remove_route(self, prefix: str, channel: str, operator: str = "") -> bool: ...
 
     async def save_number(self, number: str, account_id: int, now: datetime) -> None:
         """Give our number `number` (inbound destination) to an account."""
@@ -343,6 +344,33 @@ class SchemaStore(Protocol):
         raises StorageError when the database cannot be reached."""
 
 
+class NumberingStore(Protocol):
+    """The numbering plan and the ported numbers (issue 17): replaced whole, versioned."""
+
+    async def numbering_version(self) -> int:
+        """Bumped by every import: a process whose snapshot is older reloads it."""
+
+    async def replace_plan(self, ranges: Sequence[PlanRange], now: datetime) -> int:
+        """Replace every range in one transaction; returns the new version."""
+
+    async def replace_ported(
+        self, ports: Iterable[tuple[int, str, str]], now: datetime, *, increment: bool
+    ) -> int:
+        """`(number, operator, mnc)` rows: replace the whole list in one transaction, or
+        (`increment`) add them, replacing the entries of the numbers already listed. Returns
+        the new version."""
+
+    async def plan_ranges(self) -> list[PlanRange]: ...
+
+    async def ported_after(self, after: int, limit: int) -> list[tuple[int, str, str]]:
+        """Up to `limit` ported numbers above `after`, in number order."""
+
+    async def plan_range_at(self, number: int) -> PlanRange | None:
+        """The range holding `number` (a plan number as an int), if any."""
+
+    async def ported_number(self, number: int) -> tuple[int, str, str] | None: ...
+
+
 class Store(
     AccountStore,
     MessageStore,
@@ -356,6 +384,7 @@ class Store(
     AuditStore,
     SmppStore,
     SchemaStore,
+    NumberingStore,
     Protocol,
 ):
     """Persistence for PilotGate: every role. One implementation, two drivers."""

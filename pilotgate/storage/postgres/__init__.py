@@ -19,6 +19,7 @@ from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .lists import PostgresLists
 from .messages import PostgresMessages
+from .numbering import PostgresNumbering
 from .two_way import PostgresTwoWay
 
 
@@ -34,6 +35,7 @@ class PostgresStore(
     SqlAudit,
     SqlSmpp,
     SqlSchema,
+    PostgresNumbering,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -206,24 +206,32 @@ class SqlQueue(SqlLinks):
                 channel=row[1],
                 connectors=routing.parse_connectors(row[2]),
                 hlr_unreliable=bool(row[3]),
+                operator=row[4],
             )
             for row in await self._sql.rows(
-                "SELECT prefix, channel, connectors, hlr_unreliable FROM routes "
-                f"ORDER BY prefix {self._sql.bytewise}, channel"
+                "SELECT prefix, channel, connectors, hlr_unreliable, operator FROM routes "
+                f"ORDER BY prefix {self._sql.bytewise}, channel, operator"
             )
         ]
 
     async def save_route(self, route: Route) -> None:
         await self._sql.run(
-            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (prefix, channel) DO UPDATE SET "
+            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable, operator) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (prefix, channel, operator) DO UPDATE SET "
             "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
-            (route.prefix, route.channel, ",".join(route.connectors), route.hlr_unreliable),
+            (
+                route.prefix,
+                route.channel,
+                ",".join(route.connectors),
+                route.hlr_unreliable,
+                route.operator,
+            ),
         )
 
-    async def remove_route(self, prefix: str, channel: str) -> bool:
+    async def remove_route(self, prefix: str, channel: str, operator: str = "") -> bool:
         return bool(
             await self._sql.run(
-                "DELETE FROM routes WHERE prefix = %s AND channel = %s", (prefix, channel)
+                "DELETE FROM routes WHERE prefix = %s AND channel = %s AND operator = %s",
+                (prefix, channel, operator),
             )
         )

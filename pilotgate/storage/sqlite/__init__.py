@@ -13,6 +13,7 @@ from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.links import SqlLinks
 from ..sql.lists import SqlLists
+from ..sql.numbering import SqlNumbering
 from ..sql.queue import SqlQueue
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
@@ -34,6 +35,7 @@ class SqliteStore(
     SqlAudit,
     SqlSmpp,
     SqlSchema,
+    SqlNumbering,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 
