@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from pilotgate.domain.messages import Message, Status, ending
+from pilotgate.domain.receipts import Receipt
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,19 +53,6 @@ class Rejected:
 
 
 Outcome = Accepted | Rejected
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Receipt:
-    """A delivery report for one part, as the connector read it: `remote_id` normalised by
-    the connector's id rules so it matches what `Accepted` reported."""
-
-    remote_id: str
-    status: Status
-    error: int = 0
-    done_at: datetime | None = None
-    #: Result fields of a number check, when the report carries them.
-    details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

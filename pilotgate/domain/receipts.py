@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .messages import Status
@@ -54,6 +54,21 @@ _FIELD = re.compile(
     r"(?=\s+(?:id|sub|dlvrd|submit date|done date|stat|err|text)\s*:|$)",
     re.IGNORECASE | re.DOTALL,
 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Receipt:
+    """A final delivery report for one part, as a connector read it and the store applies it:
+    `remote_id` normalised by the connector's id rules so it matches what the hand-over
+    recorded. One name from the link that reads it to the store (`ParsedReceipt` is what a
+    receipt's text says, before it is known to be final)."""
+
+    remote_id: str
+    status: Status
+    error: int = 0
+    done_at: datetime | None = None
+    #: Result fields of a number check, when the report carries them.
+    details: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,8 +12,8 @@ import logging
 from collections.abc import Mapping
 
 from pilotgate.domain import upstream
+from pilotgate.domain.receipts import Receipt
 from pilotgate.pipeline import metrics
-from pilotgate.storage.base import PartReceipt
 
 from .core import GatewayCore
 
@@ -42,7 +42,7 @@ class Relaying(GatewayCore):
             log.warning("relay %s: a status callback that is not API-1: %s", name, dict(fields))
         if outcome is None or not (server_id.isascii() and server_id.isdigit()):
             return True
-        receipt = PartReceipt(
+        receipt = Receipt(
             remote_id=server_id,
             status=outcome[0],
             error=outcome[1],

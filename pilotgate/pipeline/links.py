@@ -20,11 +20,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pilotgate.connectors.base import Link, MobileOriginated, Receipt
+from pilotgate.connectors.base import Link, MobileOriginated
 from pilotgate.domain import stoplist
 from pilotgate.domain.messages import ENDINGS
+from pilotgate.domain.receipts import Receipt
 from pilotgate.errors import GatewayError
-from pilotgate.storage.base import PartReceipt
 from pilotgate.storage.roles import LinkStore, OutboxStore, TwoWayStore
 
 from . import metrics
@@ -79,11 +79,8 @@ class LinkKeeper:
 
     # Events ---------------------------------------------------------------------------------
     async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None:
-        final = [
-            PartReceipt(remote_id=r.remote_id, status=r.status, error=r.error, details=r.details)
-            for r in receipts
-            if r.status in ENDINGS  # 2 or -1: how the table lets a handed-over message end
-        ]
+        # 2 or -1: how the status table lets a handed-over message end.
+        final = [r for r in receipts if r.status in ENDINGS]
         if not final:
             return
         try:
@@ -97,7 +94,7 @@ class LinkKeeper:
             )
             raise
 
-    async def _record(self, connector: str, final: list[PartReceipt], now: datetime) -> None:
+    async def _record(self, connector: str, final: list[Receipt], now: datetime) -> None:
         matched = await self._store.record_receipts(connector, final, now)
         metrics.RECEIPTS.labels(connector, "matched").inc(matched)
         metrics.RECEIPTS.labels(connector, "early").inc(len(final) - matched)

@@ -96,17 +96,6 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PartReceipt:
-    """A final delivery report for the part a connector knows as `remote_id`."""
-
-    remote_id: str
-    status: Status
-    error: int = 0
-    #: Result fields of a number check the report carries, stored with the message.
-    details: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class LinkLease:
     name: str
     owner: str

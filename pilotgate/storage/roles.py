@@ -16,6 +16,7 @@ from typing import Protocol
 from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.domain.numbering import PlanRange
+from pilotgate.domain.receipts import Receipt
 from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
@@ -30,7 +31,6 @@ from .base import (
     InboundSms,
     LinkLease,
     NewAccount,
-    PartReceipt,
     PoolNumber,
     QueueStats,
     Referral,
@@ -172,7 +172,7 @@ class OutboxStore(Protocol):
         """Apply connectors' refusals of messages `owner` claimed; returns how many applied."""
 
     async def record_receipts(
-        self, connector: str, receipts: Sequence[PartReceipt], now: datetime
+        self, connector: str, receipts: Sequence[Receipt], now: datetime
     ) -> int:
         """Apply final part receipts; returns how many matched a part. A receipt for an id no
         hand-over names yet is kept and applied when one does (duplicates change nothing;

@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from pilotgate.domain.hybrid import Fallback
 from pilotgate.domain.messages import Status
-from pilotgate.storage.base import Handover, PartReceipt, Refusal
+from pilotgate.domain.receipts import Receipt
+from pilotgate.storage.base import Handover, Refusal
 
 from .test_store import LEASE, NOW, SECOND, balance, draft, new_account
 
@@ -69,13 +70,13 @@ async def test_a_failed_viber_receipt_sends_it_as_sms_and_forgets_the_viber_part
     account, sid = await _viber(store)
     handed = Handover(server_id=sid, connector="viber1", remote_id="v1")
     assert await store.record_handover("w", [handed], NOW) == 1
-    failed = PartReceipt(remote_id="v1", status=Status.UNDELIVERED, error=605)
+    failed = Receipt(remote_id="v1", status=Status.UNDELIVERED, error=605)
     assert await store.record_receipts("viber1", [failed], NOW + SECOND) == 1
     await _assert_sent_as_sms(store, account, sid)
     # The SMS leg settles on its own parts alone.
     sms = Handover(server_id=sid, connector="smsc", remote_id="s1")
     assert await store.record_handover("w2", [sms], NOW + 2 * SECOND) == 1
-    done = PartReceipt(remote_id="s1", status=Status.DELIVERED)
+    done = Receipt(remote_id="s1", status=Status.DELIVERED)
     assert await store.record_receipts("smsc", [done], NOW + 3 * SECOND) == 1
     message = await _message(store, account, sid)
     assert (message.status, message.sender_orig) == (Status.DELIVERED, "VIBERSMS")
@@ -101,7 +102,7 @@ async def test_a_delivered_viber_message_keeps_its_viber_price(store):
     account, sid = await _viber(store)
     handed = Handover(server_id=sid, connector="viber1", remote_id="v2")
     await store.record_handover("w", [handed], NOW)
-    ok = PartReceipt(remote_id="v2", status=Status.DELIVERED)
+    ok = Receipt(remote_id="v2", status=Status.DELIVERED)
     assert await store.record_receipts("viber1", [ok], NOW) == 1
     message = await _message(store, account, sid)
     assert (message.status, message.channel, message.price) == (Status.DELIVERED, "viber", 190)
@@ -112,7 +113,7 @@ async def test_without_money_for_the_difference_the_viber_failure_stands(store):
     account, sid = await _viber(store, money=300)  # 110 left after 190; the SMS needs 210 more
     handed = Handover(server_id=sid, connector="viber1", remote_id="v3")
     await store.record_handover("w", [handed], NOW)
-    failed = PartReceipt(remote_id="v3", status=Status.UNDELIVERED, error=605)
+    failed = Receipt(remote_id="v3", status=Status.UNDELIVERED, error=605)
     assert await store.record_receipts("viber1", [failed], NOW) == 1
     message = await _message(store, account, sid)
     assert (message.status, message.error, message.channel) == (Status.UNDELIVERED, 605, "viber")
@@ -153,7 +154,7 @@ async def test_the_requeue_reports_no_status_of_its_own(store):
     _, sid = await _viber(store, callback="https://example.com/status")
     handed = Handover(server_id=sid, connector="viber1", remote_id="v4")
     await store.record_handover("w", [handed], NOW)
-    failed = PartReceipt(remote_id="v4", status=Status.UNDELIVERED, error=605)
+    failed = Receipt(remote_id="v4", status=Status.UNDELIVERED, error=605)
     await store.record_receipts("viber1", [failed], NOW)
     jobs = await store.claim_callbacks("cb", NOW + timedelta(hours=1), NOW + LEASE * 100, 10)
     # Only "handed over" so far: the 1 → 0 of the fallback is not reported.

@@ -14,10 +14,10 @@ from pilotgate.connectors.base import (
     LinkState,
     MobileOriginated,
     Outcome,
-    Receipt,
     Rejected,
 )
 from pilotgate.domain.messages import Message, Status
+from pilotgate.domain.receipts import Receipt
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorPool, Outbox
 

@@ -6,7 +6,8 @@ leases and the claim filter by route. Run on every backend."""
 from __future__ import annotations
 
 from pilotgate.domain.messages import Status
-from pilotgate.storage.base import Handover, PartReceipt, Refusal
+from pilotgate.domain.receipts import Receipt
+from pilotgate.storage.base import Handover, Refusal
 
 from .test_store import LEASE, NOW, SECOND, balance, draft, new_account, run_all, statuses
 
@@ -63,12 +64,12 @@ async def test_a_temporary_refusal_requeues_the_message_for_later(store):
 async def test_receipts_of_every_part_deliver_a_multipart_message(store):
     account, (sid,) = await _accepted(store, "79001234567", parts=2)
     await _hand(store, sid, "a1", "a2")
-    receipt = PartReceipt(remote_id="a1", status=Status.DELIVERED)
+    receipt = Receipt(remote_id="a1", status=Status.DELIVERED)
     assert await store.record_receipts("smsc", [receipt], NOW) == 1
     assert await statuses(store, account.id, [sid]) == {sid: Status.HANDED_OVER}
     assert await store.record_receipts("smsc", [receipt], NOW) == 1  # a duplicate: no change
     assert await statuses(store, account.id, [sid]) == {sid: Status.HANDED_OVER}
-    done = PartReceipt(remote_id="a2", status=Status.DELIVERED)
+    done = Receipt(remote_id="a2", status=Status.DELIVERED)
     assert await store.record_receipts("smsc", [done], NOW + SECOND) == 1
     assert await statuses(store, account.id, [sid]) == {sid: Status.DELIVERED}
 
@@ -79,21 +80,21 @@ async def test_one_failed_part_fails_the_message_with_its_error(store):
     await store.record_receipts(
         "smsc",
         [
-            PartReceipt(remote_id="b1", status=Status.DELIVERED),
-            PartReceipt(remote_id="b2", status=Status.UNDELIVERED, error=601),
+            Receipt(remote_id="b1", status=Status.DELIVERED),
+            Receipt(remote_id="b2", status=Status.UNDELIVERED, error=601),
         ],
         NOW,
     )
     (message,) = await store.messages_by_id(account.id, [sid])
     assert (message.status, message.error) == (Status.UNDELIVERED, 601)
     # The last part's delivery later does not turn a final status around.
-    await store.record_receipts("smsc", [PartReceipt(remote_id="b3", status=Status.DELIVERED)], NOW)
+    await store.record_receipts("smsc", [Receipt(remote_id="b3", status=Status.DELIVERED)], NOW)
     assert await statuses(store, account.id, [sid]) == {sid: Status.UNDELIVERED}
 
 
 async def test_a_receipt_before_its_handover_is_kept_and_applied(store):
     account, (sid,) = await _accepted(store, "79001234567")
-    early = PartReceipt(remote_id="c1", status=Status.DELIVERED)
+    early = Receipt(remote_id="c1", status=Status.DELIVERED)
     assert await store.record_receipts("smsc", [early], NOW) == 0
     await _hand(store, sid, "c1")
     assert await statuses(store, account.id, [sid]) == {sid: Status.DELIVERED}
@@ -102,7 +103,7 @@ async def test_a_receipt_before_its_handover_is_kept_and_applied(store):
 async def test_receipt_ids_are_per_connector_and_unknown_ones_are_purged(store):
     account, (sid,) = await _accepted(store, "79001234567")
     await _hand(store, sid, "d1", connector="one")
-    other = PartReceipt(remote_id="d1", status=Status.DELIVERED)
+    other = Receipt(remote_id="d1", status=Status.DELIVERED)
     assert await store.record_receipts("two", [other], NOW) == 0
     assert await statuses(store, account.id, [sid]) == {sid: Status.HANDED_OVER}
     assert await store.purge_early_receipts(NOW + SECOND) == 1
@@ -157,7 +158,7 @@ async def test_a_receipt_racing_its_handover_from_another_process_is_never_lost(
     claimed = await holder.claim("w", NOW, NOW + LEASE, rounds)
     assert len(claimed) == rounds
     for sid in submitted.server_ids:
-        receipt = PartReceipt(remote_id=f"race-{sid}", status=Status.DELIVERED)
+        receipt = Receipt(remote_id=f"race-{sid}", status=Status.DELIVERED)
         await run_all(
             [
                 holder.record_handover(

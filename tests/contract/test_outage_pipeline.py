@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from pilotgate.connectors.base import Accepted, Events, LinkState, Outcome, Receipt, Rejected
+from pilotgate.connectors.base import Accepted, Events, LinkState, Outcome, Rejected
 from pilotgate.domain.messages import Message, Status
+from pilotgate.domain.receipts import Receipt
 from pilotgate.errors import StorageError
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorPool, Outbox

@@ -19,7 +19,8 @@ import psycopg
 
 from pilotgate.domain.hybrid import Fallback
 from pilotgate.domain.messages import ALLOWED, INITIAL, Status
-from pilotgate.storage.base import Handover, PartReceipt, Refusal
+from pilotgate.domain.receipts import Receipt
+from pilotgate.storage.base import Handover, Refusal
 from pilotgate.storage.roles import Store
 
 from .test_store import LEASE, NOW, SECOND, draft, new_account, statuses
@@ -149,7 +150,7 @@ async def _drive_every_path(store: Store) -> None:
 
     async def receipt(remote: str, status: Status) -> int:
         error = 0 if status is Status.DELIVERED else 605
-        part = PartReceipt(remote_id=remote, status=status, error=error)
+        part = Receipt(remote_id=remote, status=status, error=error)
         return await store.record_receipts("c", [part], NOW)
 
     def refusal(sid: int, *, final: bool) -> Refusal:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from pilotgate.connectors.base import Accepted, MobileOriginated, Receipt, Rejected
+from pilotgate.connectors.base import Accepted, MobileOriginated, Rejected
 from pilotgate.connectors.sip import SipConnector, SipSettings, media
 from pilotgate.connectors.sip.tts import Synthesizer
 from pilotgate.domain import audio
 from pilotgate.domain.messages import Message, Status
+from pilotgate.domain.receipts import Receipt
 from tests.sip.peer import RtpSink, Sipp, free_port, needs_espeak, needs_sipp
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

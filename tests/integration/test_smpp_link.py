@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from pilotgate.connectors.base import Accepted, MobileOriginated, Receipt, Rejected
+from pilotgate.connectors.base import Accepted, MobileOriginated, Rejected
 from pilotgate.connectors.smpp import SmppConnector, SmppSettings
 from pilotgate.domain import sms_encoding as enc, text as sms_text
 from pilotgate.domain.messages import Message, Status
+from pilotgate.domain.receipts import Receipt
 from pilotgate.errors import ConnectorError
 from pilotgate.testing.smsc import Behaviour, SmscSimulator
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from pilotgate.connectors.base import Accepted, Outcome, Rejected
 from pilotgate.domain.messages import ALLOWED, Message, Status
+from pilotgate.domain.receipts import Receipt
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.errors import ConnectorError
-from pilotgate.storage.base import PartReceipt
 
 from .support import START_BALANCE, TELE2, TELE2_PRICE, Rig, open_account
 
@@ -227,7 +227,7 @@ async def test_a_receipt_settles_a_handed_over_message(rig: Rig) -> None:
     (server_id, _) = (await rig.send("Hello", TELE2)).items[0]
     await rig.rounds(2)
     assert (await rig.message(server_id)).status is Status.HANDED_OVER
-    receipt = PartReceipt(remote_id=f"s-{server_id}", status=Status.UNDELIVERED, error=602)
+    receipt = Receipt(remote_id=f"s-{server_id}", status=Status.UNDELIVERED, error=602)
     assert await rig.store.record_receipts("scripted", [receipt], rig.clock()) == 1
     message = await rig.message(server_id)
     assert (message.status, message.error) == (Status.UNDELIVERED, 602)
@@ -240,7 +240,7 @@ async def test_a_receipt_after_the_message_expired_changes_nothing(rig: Rig) -> 
     seen = await statuses(rig, server_id, rounds=3, step=30)
     message = await rig.message(server_id)
     assert (message.status, message.error) == (Status.UNDELIVERED, 600)
-    late = PartReceipt(remote_id=f"s-{server_id}", status=Status.DELIVERED)
+    late = Receipt(remote_id=f"s-{server_id}", status=Status.DELIVERED)
     await rig.store.record_receipts("scripted", [late], rig.clock())
     seen.append((await rig.message(server_id)).status)
     assert seen[-1] is Status.UNDELIVERED

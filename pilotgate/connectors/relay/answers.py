@@ -12,8 +12,9 @@ from typing import Any
 
 from pilotgate.domain import phones, upstream
 from pilotgate.domain.messages import Message, Status
+from pilotgate.domain.receipts import Receipt
 
-from ..base import MobileOriginated, Receipt
+from ..base import MobileOriginated
 
 log = logging.getLogger("pilotgate.connectors.relay")
 

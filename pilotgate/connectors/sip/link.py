@@ -25,9 +25,10 @@ from typing import Any
 from pilotgate.domain import audio, speech
 from pilotgate.domain.channels import Channel
 from pilotgate.domain.messages import Message
+from pilotgate.domain.receipts import Receipt
 from pilotgate.errors import ConnectorError, GatewayError
 
-from ..base import Accepted, Events, LinkState, Receipt, Rejected
+from ..base import Accepted, Events, LinkState, Rejected
 from ..schemas.sip import SipSettings, flash_caller
 from . import media, outcomes
 from .call import Answered, Call, Ended, Event, Party, Result, Ringing, Send, State

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pilotgate.domain import receipts as dlr, sms_encoding as enc
+from pilotgate.domain.receipts import Receipt
 
-from ..base import Events, MobileOriginated, Receipt
+from ..base import Events, MobileOriginated
 from ..schemas.smpp import SmppSettings
 from . import policy, wire
 from .session import SmppSession

@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from pilotgate.domain import checks
+from pilotgate.domain.receipts import Receipt
 from pilotgate.errors import ConflictError
 
-from ..base import Handover, LinkLease, PartReceipt, Refusal
+from ..base import Handover, LinkLease, Refusal
 from .core import SqlCore
 from .driver import Statements
 from .hybrid import fall_back
@@ -117,7 +118,7 @@ class SqlLinks(SqlCore):
         return {row[1] for row in found}
 
     async def record_receipts(
-        self, connector: str, receipts: Sequence[PartReceipt], now: datetime
+        self, connector: str, receipts: Sequence[Receipt], now: datetime
     ) -> int:
         items = [(r.remote_id, int(r.status), r.error) for r in receipts]
         if not items:
