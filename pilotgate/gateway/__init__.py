@@ -19,11 +19,12 @@ from .core import (
 from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
 from .relaying import Relaying
+from .retries import Retries
 from .sending import Sending
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements):
+class Gateway(Sending, Queries, Relaying, AccountStatements, Retries):
     """Every use case, for the API and the CLI."""
 
 

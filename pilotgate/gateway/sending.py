@@ -23,6 +23,7 @@ from pilotgate.domain import (
 )
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.channels import CHECK_TEXTS, SPECIAL_SENDERS, VIBER_MAX_CHARS, Channel
+from pilotgate.domain.idempotency import Claim
 from pilotgate.domain.messages import Draft, Status
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError, InsufficientFundsError
@@ -41,8 +42,11 @@ from .core import (
 
 
 class Sending(GatewayCore):
-    async def send(self, account: Account, request: SendRequest) -> SendResult:
-        """Validate, price, store and debit one API-1 send (contract §5)."""
+    async def send(
+        self, account: Account, request: SendRequest, claim: Claim | None = None
+    ) -> SendResult:
+        """Validate, price, store and debit one API-1 send (contract §5). With a `claim`,
+        its idempotency key is claimed with the messages (KeyClaimedError: taken)."""
         now = self.clock()
         template = await self._template(account, request, now, _SenderNames(self.store, account))
         if not request.to:
@@ -77,7 +81,7 @@ class Sending(GatewayCore):
             return SendResult(
                 items=[(0, d) for d in drafts], cost=cost, balance=account.balance, packet_id=0
             )
-        stored = await self._submit(account, drafts, now)
+        stored = await self._submit(account, drafts, now, claim)
         return SendResult(
             items=list(zip(stored.server_ids, drafts, strict=True)),
             cost=cost,
@@ -87,7 +91,12 @@ class Sending(GatewayCore):
         )
 
     async def send_packet(
-        self, account: Account, requests: Sequence[SendRequest], *, cost_only: bool = False
+        self,
+        account: Account,
+        requests: Sequence[SendRequest],
+        *,
+        cost_only: bool = False,
+        claim: Claim | None = None,
     ) -> PacketResult:
         """Validate, price, store and debit an API-2 packet of different messages (contract §12).
 
@@ -140,7 +149,7 @@ class Sending(GatewayCore):
         if cost_only or not valid:
             items = [(0, o) if isinstance(o, Draft) else o for o in outcomes]
             return PacketResult(items=items, cost=cost, balance=account.balance, packet_id=0)
-        stored = await self._submit(account, valid, now)
+        stored = await self._submit(account, valid, now, claim)
         accepted = iter(zip(stored.server_ids, valid, strict=True))
         return PacketResult(
             items=[next(accepted) if isinstance(o, Draft) else o for o in outcomes],
@@ -282,9 +291,11 @@ class Sending(GatewayCore):
             for d in drafts
         ]
 
-    async def _submit(self, account: Account, drafts: list[Draft], now: datetime) -> Submitted:
+    async def _submit(
+        self, account: Account, drafts: list[Draft], now: datetime, claim: Claim | None
+    ) -> Submitted:
         try:
-            stored = await self.store.submit(account.id, drafts, now)
+            stored = await self.store.submit(account.id, drafts, now, claim)
         except InsufficientFundsError:
             raise ApiError(112) from None
         # Counted per kind, not per message: a label lookup per message of a 10,000-item

@@ -27,20 +27,20 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from pilotgate.connectors.base import Accepted, Connector, Link, Rejected
-from pilotgate.domain import routing
+from pilotgate.domain import idempotency, routing
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
 from pilotgate.storage.dashboard import DashboardReads
-from pilotgate.storage.roles import LinkStore, OutboxStore
+from pilotgate.storage.roles import IdempotencyStore, LinkStore, OutboxStore
 
 from . import hlrvip, metrics
 from .backlog import Backlog
 
 
-class OutboxWorkerStore(OutboxStore, LinkStore, DashboardReads, Protocol):
+class OutboxWorkerStore(OutboxStore, LinkStore, DashboardReads, IdempotencyStore, Protocol):
     """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
-    and the statistics it folds."""
+    the statistics it folds and the idempotency keys it forgets."""
 
 
 log = logging.getLogger("pilotgate.outbox")
@@ -180,6 +180,8 @@ class Outbox:
             # The dashboard's per-day statistics: PostgreSQL's pending deltas become counters
             # here, so the statistics page only ever adds the last few seconds' worth.
             await self._store.fold_statistics(FOLD_LIMIT)
+            # Keys past their window answer nothing any more (domain/idempotency.py).
+            await self._store.purge_idempotency_keys(now - idempotency.WINDOW, FOLD_LIMIT)
             self._folded_at = now
         await self._pool.refresh(self._store)
         claimed = await self._store.claim(

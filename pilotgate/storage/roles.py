@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from pilotgate.domain.accounts import Account, AccountState
+from pilotgate.domain.idempotency import Claim, KeptAnswer
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
@@ -102,9 +103,17 @@ class AccountStore(Protocol):
 class MessageStore(Protocol):
     """Accepting messages and reading them back for their owner."""
 
-    async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
+    async def submit(
+        self,
+        account_id: int,
+        drafts: Sequence[Draft],
+        now: datetime,
+        claim: Claim | None = None,
+    ) -> Submitted:
         """Store the drafts and debit their total price in one transaction. The first
-        server_id is the packet id. Raises InsufficientFundsError (nothing stored)."""
+        server_id is the packet id. Raises InsufficientFundsError (nothing stored). With a
+        `claim`, its idempotency key is claimed in the same transaction; a key another
+        submit claimed within `idempotency.WINDOW` raises KeyClaimedError (nothing stored)."""
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         """The account's own messages among `ids` (others' ids are simply absent)."""
@@ -334,8 +343,25 @@ class TwoWayStore(Protocol):
         """Newest first. `only_new` returns the ones not fetched yet and marks them."""
 
 
+class IdempotencyStore(Protocol):
+    """The answers of keyed submits (the claim itself is `MessageStore.submit`'s)."""
+
+    async def kept_answer(self, account_id: int, key: str, since: datetime) -> KeptAnswer | None:
+        """The key's claim made at or after `since`, with its answer once kept."""
+
+    async def keep_answer(
+        self, account_id: int, key: str, fingerprint: str, answer: bytes, content_type: str
+    ) -> bool:
+        """Keep the first answer of the claim with this fingerprint; False when there is no
+        such claim without an answer (the request stored nothing, or was answered)."""
+
+    async def purge_idempotency_keys(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` keys claimed before `before`; how many went."""
+
+
 class Store(
     AccountStore,
+    IdempotencyStore,
     MessageStore,
     OutboxStore,
     LinkStore,

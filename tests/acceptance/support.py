@@ -67,6 +67,10 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     260: ("Invalid callback URL", "Неправильный адрес скрипта callback"),
     270: ("Invalid ttl", "Неправильное время жизни сообщения ttl"),
     275: ("Invalid list fields", "Неправильный список полей fields"),
+    280: (
+        "Idempotency key reused with another request",
+        "Ключ идемпотентности уже использован с другим запросом",
+    ),
     300: ("SMS server_id is required", "server_id не указан"),
     301: ("SMS server_id is invalid", "server_id неправильный"),
     302: ("SMS server_id not found", "SMS не найдена"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.idempotency import SqlIdempotency
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .links import PostgresLinks
@@ -30,6 +31,7 @@ class PostgresStore(
     PostgresTwoWay,
     PostgresDashboard,
     SqlAudit,
+    SqlIdempotency,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -30,14 +30,13 @@ from ..base import (
     CallbackJob,
     InboundSms,
     Sender,
-    Submitted,
     migration_scripts,
 )
 from ..sql.core import SqlCore
+from ..sql.messages import Pending
 from .driver import PostgresDriver
 
 Connection = AsyncConnection[TupleRow]
-_PendingSubmit = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]"]
 Query = LiteralString | sql.SQL | sql.Composed
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -266,7 +265,7 @@ class PostgresCore(SqlCore):
     def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:
         self._pool = pool
         self._sql = PostgresDriver(pool)
-        self._pending: list[_PendingSubmit] = []
+        self._pending: list[Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod

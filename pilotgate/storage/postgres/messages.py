@@ -9,12 +9,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pilotgate.domain.idempotency import WINDOW, Claim
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import InsufficientFundsError, StorageError
+from pilotgate.errors import InsufficientFundsError, KeyClaimedError, StorageError
 
 from ..base import Submitted
 from ..dashboard import day_groups
 from ..sql import rows as sql_rows
+from ..sql.idempotency import CLAIM, UNCLAIM
 from ..sql.messages import DRAFT_COLUMNS, Pending, SqlMessages, draft_row
 from .core import _COPY_THRESHOLD, _COPY_TYPES, _EPOCH, PostgresCore
 
@@ -26,14 +28,60 @@ def _same(when: datetime) -> datetime:
     return when
 
 
+def _lock_order(pending: Pending) -> tuple[int, str]:
+    claim = pending[4]
+    return pending[0], "" if claim is None else claim.key
+
+
+async def _claimed(conn: Any, account_id: int, claim: Claim, now: datetime) -> bool:
+    cursor = await conn.execute(
+        CLAIM, (account_id, claim.key, claim.fingerprint, now, now - WINDOW)
+    )
+    return await cursor.fetchone() is not None
+
+
+async def _debit(
+    conn: Any, batch: list[Pending], outcomes: list[Submitted | StorageError]
+) -> dict[int, int]:
+    """Claim and debit each submit of the batch: its new balance by its index; a refused one
+    gets its error in `outcomes` and writes nothing. In account (and key) order: two
+    processes' batches then lock rows in the same order and cannot deadlock."""
+    balances: dict[int, int] = {}
+    for index in sorted(range(len(batch)), key=lambda i: _lock_order(batch[i])):
+        account_id, drafts, now, _, claim = batch[index]
+        if claim is not None and not await _claimed(conn, account_id, claim, now):
+            outcomes[index] = KeyClaimedError(f"account {account_id}: key claimed")
+            continue
+        cost = sum(draft.price for draft in drafts)
+        cursor = await conn.execute(
+            "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s "
+            "RETURNING balance",
+            (cost, account_id, cost),
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            if claim is not None:
+                await conn.execute(UNCLAIM, (account_id, claim.key))
+            outcomes[index] = InsufficientFundsError(f"account {account_id} cannot pay {cost}")
+        else:
+            balances[index] = int(row[0])
+    return balances
+
+
 class PostgresMessages(SqlMessages, PostgresCore):
     # messages ----------------------------------------------------------------------------------
-    async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
+    async def submit(
+        self,
+        account_id: int,
+        drafts: Sequence[Draft],
+        now: datetime,
+        claim: Claim | None = None,
+    ) -> Submitted:
         # Group commit: submits that arrive while a batch is being written wait and go
         # together in the next transaction; every caller is answered after its COMMIT. One
         # fsync then serves many concurrent single sends.
         future: asyncio.Future[Submitted] = asyncio.get_running_loop().create_future()
-        self._pending.append((account_id, drafts, now, future))
+        self._pending.append((account_id, drafts, now, future, claim))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_submits())
         return await future
@@ -51,24 +99,7 @@ class PostgresMessages(SqlMessages, PostgresCore):
     async def _submit_batch(self, batch: list[Pending]) -> list[Submitted | StorageError]:
         outcomes: list[Submitted | StorageError] = [StorageError("not written")] * len(batch)
         async with self._tx() as conn:
-            # Debit in account order: two processes' batches then lock accounts in the same
-            # order and cannot deadlock. A refused debit writes nothing for that submit.
-            balances: dict[int, int] = {}
-            for index in sorted(range(len(batch)), key=lambda i: batch[i][0]):
-                account_id, drafts, _, _ = batch[index]
-                cost = sum(draft.price for draft in drafts)
-                cursor = await conn.execute(
-                    "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s "
-                    "RETURNING balance",
-                    (cost, account_id, cost),
-                )
-                row = await cursor.fetchone()
-                if row is None:
-                    outcomes[index] = InsufficientFundsError(
-                        f"account {account_id} cannot pay {cost}"
-                    )
-                else:
-                    balances[index] = int(row[0])
+            balances = await _debit(conn, batch, outcomes)
             total = sum(len(batch[index][1]) for index in balances)
             cursor = await conn.execute(
                 "SELECT nextval('message_ids') FROM generate_series(1, %s)", (total,)
@@ -78,7 +109,7 @@ class PostgresMessages(SqlMessages, PostgresCore):
             ids = iter(sorted(int(r[0]) for r in await cursor.fetchall()))
             rows: list[tuple[Any, ...]] = []
             ledger: list[tuple[Any, ...]] = []
-            for index, (account_id, drafts, now, _) in enumerate(batch):
+            for index, (account_id, drafts, now, _, _) in enumerate(batch):
                 if index not in balances:
                     continue
                 server_ids = [next(ids) for _ in drafts]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.idempotency import SqlIdempotency
 from ..sql.lists import SqlLists
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
@@ -30,6 +31,7 @@ class SqliteStore(
     SqliteTwoWay,
     SqliteDashboard,
     SqlAudit,
+    SqlIdempotency,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

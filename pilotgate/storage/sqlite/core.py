@@ -9,7 +9,6 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -18,7 +17,7 @@ from typing import Any
 
 from pilotgate.domain import checks
 from pilotgate.domain.accounts import Account, AccountState
-from pilotgate.domain.messages import Draft, Message, Status
+from pilotgate.domain.messages import Message, Status
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import StorageError
 
@@ -26,10 +25,10 @@ from ..base import (
     CallbackJob,
     InboundSms,
     Sender,
-    Submitted,
     migration_scripts,
 )
 from ..sql.core import SqlCore
+from ..sql.messages import Pending
 from .driver import SqliteDriver
 
 FIRST_SERVER_ID = 10000
@@ -191,7 +190,7 @@ class SqliteCore(SqlCore):
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
         self._sql = SqliteDriver(path, synchronous=synchronous)
         self._db = self._sql.connection
-        self._pending: list[tuple[int, Sequence[Draft], datetime, asyncio.Future[Submitted]]] = []
+        self._pending: list[Pending] = []
 
     def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """One write transaction; driver errors become StorageError in the driver."""

@@ -10,17 +10,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pilotgate.domain.idempotency import WINDOW, Claim
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import InsufficientFundsError
+from pilotgate.errors import InsufficientFundsError, KeyClaimedError
 
 from ..base import Submitted
 from ..dashboard import day_groups
 from ..sql import rows as sql_rows
+from ..sql.idempotency import CLAIM, UNCLAIM
 from ..sql.messages import DRAFT_COLUMNS, SqlMessages, draft_row
 from .core import FIRST_SERVER_ID, SqliteCore
 from .driver import micros
 
 _DAY_US = 86_400_000_000
+_CLAIM = CLAIM.replace("%s", "?")
+_UNCLAIM = UNCLAIM.replace("%s", "?")
 _INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({','.join('?' * 27)})"
 _COUNT_DAYS = (
     "INSERT INTO message_days (account_id, day, status, operator, count, spend) "
@@ -31,13 +35,19 @@ _COUNT_DAYS = (
 
 class SqliteMessages(SqlMessages, SqliteCore):
     # messages ----------------------------------------------------------------------------------
-    async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
+    async def submit(
+        self,
+        account_id: int,
+        drafts: Sequence[Draft],
+        now: datetime,
+        claim: Claim | None = None,
+    ) -> Submitted:
         # Group commit: submits that arrive while the event loop is busy are written in one
         # transaction, and each caller is answered only after that COMMIT. Concurrent single
         # sends then cost one commit per batch instead of one each.
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Submitted] = loop.create_future()
-        self._pending.append((account_id, drafts, now, future))
+        self._pending.append((account_id, drafts, now, future, claim))
         if len(self._pending) == 1:
             loop.call_soon(self._flush_submits)
         return await future
@@ -53,8 +63,8 @@ class SqliteMessages(SqlMessages, SqliteCore):
                 next_id = max(FIRST_SERVER_ID, (last or 0) + 1)
                 rows: list[tuple[Any, ...]] = []
                 outcomes: list[Submitted | BaseException] = []
-                for account_id, drafts, now, _ in batch:
-                    outcome = self._submit_one(db, account_id, drafts, now, next_id, rows)
+                for account_id, drafts, now, _, claim in batch:
+                    outcome = self._submit_one(db, account_id, drafts, now, next_id, rows, claim)
                     outcomes.append(outcome)
                     if isinstance(outcome, Submitted):
                         next_id += len(drafts)
@@ -77,9 +87,17 @@ class SqliteMessages(SqlMessages, SqliteCore):
         now: datetime,
         first: int,
         rows: list[tuple[Any, ...]],
+        claim: Claim | None,
     ) -> Submitted | BaseException:
-        """Debit and queue the rows of one submit; the debit is the first write, so a refusal
-        leaves nothing of this submit behind."""
+        """Claim its idempotency key, debit and queue the rows of one submit; a refusal
+        undoes the claim, so it leaves nothing of this submit behind."""
+        stamp = micros(now)
+        if claim is not None:
+            claimed = db.execute(
+                _CLAIM, (account_id, claim.key, claim.fingerprint, stamp, micros(now - WINDOW))
+            ).fetchone()
+            if claimed is None:
+                return KeyClaimedError(f"account {account_id}: key already claimed")
         cost = sum(draft.price for draft in drafts)
         balance = db.execute(
             "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? "
@@ -87,8 +105,9 @@ class SqliteMessages(SqlMessages, SqliteCore):
             (cost, account_id, cost),
         ).fetchone()
         if balance is None:
+            if claim is not None:
+                db.execute(_UNCLAIM, (account_id, claim.key))
             return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
-        stamp = micros(now)
         ids = list(range(first, first + len(drafts)))
         rows.extend(
             draft_row(server_id, first, account_id, d, stamp, micros)

@@ -1,0 +1,80 @@
+"""Protection against unwanted traffic through the real HTTP API (contract §17): idempotent
+retries, geo permissions and content filters."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from .api2_client import Api2
+from .support import TELE2, Account, Api, Server, error_json
+
+KEY_HEADER = "Idempotency-Key"
+
+
+def test_a_retried_send_is_answered_again_and_stored_once(
+    api: Api, new_account: Callable[..., Account]
+) -> None:
+    client = api.as_key(new_account().key)
+    params = {"send": "Your code 1234", "to": TELE2, "format": "json"}
+    first = client.call(params, headers={KEY_HEADER: "order-17"})
+    balance = client.balance()
+    again = client.call(params, headers={KEY_HEADER: "order-17"})
+    # The key may come as a parameter instead, the parameters in any order.
+    as_param = client.call(
+        {"to": TELE2, "format": "json", "send": "Your code 1234", "idempotency_key": "order-17"}
+    )
+    assert first.content == again.content == as_param.content
+    assert first.headers["content-type"] == again.headers["content-type"]
+    assert client.balance() == balance
+    assert len(client.all_messages()) == 1
+    # The same key with another request is 280; another key is another send.
+    reused = client.call({**params, "send": "Your code 9999"}, headers={KEY_HEADER: "order-17"})
+    assert reused.json() == error_json(280)
+    client.call(params, headers={KEY_HEADER: "order-18"})
+    assert len(client.all_messages()) == 2
+
+
+def test_concurrent_repeats_store_one_message(
+    api: Api, new_account: Callable[..., Account]
+) -> None:
+    client = api.as_key(new_account().key)
+    params = {"send": "Once only", "to": TELE2, "format": "json"}
+
+    def send(_: int) -> bytes:
+        return client.call(params, headers={KEY_HEADER: "burst"}).content
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = set(pool.map(send, range(8)))
+    assert len(answers) == 1
+    assert len(client.all_messages()) == 1
+
+
+def test_a_failed_send_keeps_no_answer(
+    gate: Server, api: Api, new_account: Callable[..., Account]
+) -> None:
+    account = new_account(balance="0.00")
+    client = api.as_key(account.key)
+    params = {"send": "Hello", "to": TELE2, "format": "json"}
+    assert client.call(params, headers={KEY_HEADER: "k"}).json() == error_json(112)
+    # Topped up, the repeat runs again and is sent.
+    gate.cli("account", "topup", str(account.id), "10.00")
+    assert client.call(params, headers={KEY_HEADER: "k"}).json()["send"][0]["status"] == "0"
+
+
+def test_api2_document_key(
+    api: Api, http: httpx.Client, new_account: Callable[..., Account]
+) -> None:
+    account = new_account()
+    api2 = Api2(http, api.url, account.key)
+    document = json.dumps(
+        api2.document({"send": [{"id": 1, "to": TELE2, "text": "Hi"}], "idempotency_key": "p-1"})
+    )
+    first = api2.post(document)
+    again = api2.post(document)
+    assert first.content == again.content
+    assert first.json()["send"][0]["status"] == 0
+    assert len(api.as_key(account.key).all_messages()) == 1
