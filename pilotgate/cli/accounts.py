@@ -8,10 +8,16 @@ from pathlib import Path
 import click
 
 from pilotgate import config
-from pilotgate.domain import audit, money
+from pilotgate.domain import audit, money, protections as rules
 from pilotgate.domain.accounts import AccountState
 from pilotgate.gateway import Gateway
-from pilotgate.operations import accounts, audit as operations_audit, senders, tariffs
+from pilotgate.operations import (
+    accounts,
+    audit as operations_audit,
+    protections,
+    senders,
+    tariffs,
+)
 from pilotgate.storage.base import AccountChanges
 
 from .base import main, with_gateway
@@ -147,6 +153,21 @@ async def account_list(settings: config.Settings, gateway: Gateway) -> None:
     help="How status (and inbound) callbacks are sent.",
 )
 @click.option("--inbound-url", default=None, help="Where inbound SMS are pushed ('' = none).")
+@click.option(
+    "--countries",
+    default=None,
+    help="Countries it may send to: ISO codes, e.g. ru,kz ('*' = any, '' = the default set).",
+)
+@click.option(
+    "--stop-words",
+    default=None,
+    help="Words or phrases its texts may not hold (error 247), comma-separated ('' = none).",
+)
+@click.option(
+    "--cyrlat/--no-cyrlat",
+    default=None,
+    help="Refuse words mixing Cyrillic and Latin letters (error 248).",
+)
 @with_gateway
 async def account_set(
     settings: config.Settings,
@@ -161,29 +182,43 @@ async def account_set(
     status_url: str | None,
     status_method: str | None,
     inbound_url: str | None,
+    countries: str | None,
+    stop_words: str | None,
+    cyrlat: bool | None,
 ) -> None:
     """Change account settings; options not given stay as they are."""
-    changed = await accounts.change(
-        gateway,
-        audit.CLI,
-        account_id,
-        AccountChanges(
-            name=name,
-            phone=phone,
-            tariff_id=tariff,
-            default_sender=default_sender,
-            any_sender=any_sender,
-            allow_ip=allow_ip,
-            status_url=status_url,
-            status_method=status_method,
-            inbound_url=inbound_url,
-        ),
+    guard = protections.ProtectionChanges(countries=countries, stop_words=stop_words, cyrlat=cyrlat)
+    changes = AccountChanges(
+        name=name,
+        phone=phone,
+        tariff_id=tariff,
+        default_sender=default_sender,
+        any_sender=any_sender,
+        allow_ip=allow_ip,
+        status_url=status_url,
+        status_method=status_method,
+        inbound_url=inbound_url,
     )
+    if guard != protections.ProtectionChanges():
+        shown = await protections.change(gateway, audit.CLI, account_id, guard)
+        click.echo(_protections_line(account_id, shown))
+        if changes == AccountChanges():
+            return  # only protections were given: no account.change entry in the audit
+    changed = await accounts.change(gateway, audit.CLI, account_id, changes)
     click.echo(
         f"account {changed.id}: default_sender={changed.default_sender!r} "
         f"any_sender={int(changed.any_sender)} allow_ip={changed.allow_ip!r} "
         f"tariff={changed.tariff_id} status_url={changed.status_url!r} "
         f"status_method={changed.status_method} inbound_url={changed.inbound_url!r}"
+    )
+
+
+def _protections_line(account_id: int, shown: protections.ProtectionView) -> str:
+    p = shown.protections
+    where = rules.show_countries(shown.countries) + (" (default)" if shown.default else "")
+    return (
+        f"account {account_id}: countries={where} stop_words={len(p.stop_words)} "
+        f"cyrlat={int(p.cyrlat)}"
     )
 
 

@@ -41,6 +41,8 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     231: ("PACKET_ID is invalid", "PACKET_ID неправильный"),
     240: ("Invalid SMS list", "Неправильный список SMS"),
     243: ("Loop protection", "Защита от дубликатов"),
+    247: ("Filter", "Фильтр"),
+    248: ("CyrLat filter", "Фильтр CyrLat"),
     250: ("Invalid SEND_DATETIME", "Неправильное время отправки send_datetime"),
     260: ("Invalid callback URL", "Неправильный адрес скрипта callback"),
     270: ("Invalid ttl", "Неправильное время жизни сообщения ttl"),

@@ -17,6 +17,7 @@ from pilotgate.domain import (
 )
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Draft
+from pilotgate.domain.protections import Protections
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
@@ -50,6 +51,10 @@ class GatewayPolicy:
     two_way_hours: float = 72.0
     #: Longest speech of a voice call; a text surely longer to say is refused with 221.
     voice_max_seconds: float = 90.0
+    #: Countries accounts without their own set may send to; None = Russia and the
+    #: countries of `default_tariff` (contract §17.2).
+    default_countries: frozenset[str] | None = None
+    default_tariff: int = 1
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).
@@ -148,6 +153,8 @@ class GatewayCore:
         self.passwords = passwords or Passwords(store, clock)
         self._tariffs: dict[int, tuple[Tariff, datetime]] = {}
         self._routing: tuple[routing.RoutingTable, datetime] | None = None
+        #: Each account's protections as last read, and when (gateway/protecting.py).
+        self._protections: dict[int, tuple[Protections, datetime]] = {}
 
     # auth ------------------------------------------------------------------------------------
     def hash_password(self, password: str) -> str:

@@ -14,6 +14,7 @@ from pilotgate.domain import (
     hybrid,
     params,
     phones,
+    protections,
     routing,
     senders as sender_rules,
     speech,
@@ -32,23 +33,25 @@ from pilotgate.storage.base import Submitted
 
 from .core import (
     VOICE_MAX_CHARS,
-    GatewayCore,
     PacketResult,
     SendRequest,
     SendResult,
     _origin,
     _SenderNames,
 )
+from .protecting import Protecting
 
 
-class Sending(GatewayCore):
+class Sending(Protecting):
     async def send(
         self, account: Account, request: SendRequest, claim: Claim | None = None
     ) -> SendResult:
         """Validate, price, store and debit one API-1 send (contract §5). With a `claim`,
         its idempotency key is claimed with the messages (KeyClaimedError: taken)."""
         now = self.clock()
-        template = await self._template(account, request, now, _SenderNames(self.store, account))
+        guard = await self.protections(account)
+        names = _SenderNames(self.store, account)
+        template = await self._template(account, request, now, names, guard)
         if not request.to:
             raise ApiError(108)
         raw = phones.split_list(request.to)
@@ -61,7 +64,10 @@ class Sending(GatewayCore):
         tariff = await self.tariff(account.tariff_id)
         table = await self._table(account, request.test)
         drafts = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
-            self._per_recipient(raw, template, tariff, table, self.policy.emulator_route),
+            protections.geo_screen(
+                self._per_recipient(raw, template, tariff, table, self.policy.emulator_route),
+                await self.countries(guard),
+            ),
             tariff,
             table,
         )
@@ -108,16 +114,21 @@ class Sending(GatewayCore):
         names = _SenderNames(self.store, account)
         tariff = await self.tariff(account.tariff_id)
         table = await self._table(account, test=False)
+        guard = await self.protections(account)
+        countries = await self.countries(guard)
         outcomes: list[Draft | int] = []
         for request in requests:
             try:
-                template = await self._template(account, request, now, names)
+                template = await self._template(account, request, now, names, guard)
                 if not (request.to or "").strip():
                     raise ApiError(108)
                 routes = None if request.test else table
                 (draft,) = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
-                    self._per_recipient(
-                        [request.to or ""], template, tariff, routes, self.policy.emulator_route
+                    protections.geo_screen(
+                        self._per_recipient(
+                            [request.to or ""], template, tariff, routes, self.policy.emulator_route
+                        ),
+                        countries,
                     ),
                     tariff,
                     routes,
@@ -160,12 +171,21 @@ class Sending(GatewayCore):
         )
 
     async def _template(
-        self, account: Account, request: SendRequest, now: datetime, names: _SenderNames
+        self,
+        account: Account,
+        request: SendRequest,
+        now: datetime,
+        names: _SenderNames,
+        guard: protections.Protections,
     ) -> Draft:
         """What one text decides whatever its recipients: channel, sender, parts, schedule,
-        ttl and callback; errors in the order API-1 has always checked them."""
+        ttl and callback; errors in the order API-1 has always checked them, then the
+        account's content filters (247, 248; contract §17.3)."""
         channel, sender = await self._sender_and_channel(account, request, names)
         parts = self._parts(request.text, channel)
+        filtered = protections.content_error(request.text, guard)
+        if filtered:
+            raise ApiError(filtered)
         fallback = None
         if sender == hybrid.VIBERSMS:
             # The SMS it may become must be possible too: its text must fit an SMS (221).

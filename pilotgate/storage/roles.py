@@ -16,6 +16,7 @@ from typing import Protocol
 from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.idempotency import Claim, KeptAnswer
 from pilotgate.domain.messages import Draft, Message
+from pilotgate.domain.protections import Protections
 from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
@@ -359,9 +360,20 @@ class IdempotencyStore(Protocol):
         """Forget at most `limit` keys claimed before `before`; how many went."""
 
 
+class ProtectionStore(Protocol):
+    """What each account may send: countries, stop words, the CyrLat filter."""
+
+    async def protections(self, account_id: int) -> Protections:
+        """The account's settings; the defaults when it has none of its own."""
+
+    async def set_protections(self, account_id: int, protections: Protections) -> None:
+        """Replace the account's settings. Raises ConflictError for an unknown account."""
+
+
 class Store(
     AccountStore,
     IdempotencyStore,
+    ProtectionStore,
     MessageStore,
     OutboxStore,
     LinkStore,

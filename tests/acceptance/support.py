@@ -63,6 +63,8 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     220: ("TEXT is required", "Введите текст сообщения"),
     221: ("TEXT too long", "Текст сообщения слишком длинный"),
     240: ("Invalid SMS list", "Неправильный список SMS"),
+    247: ("Filter", "Фильтр"),
+    248: ("CyrLat filter", "Фильтр CyrLat"),
     250: ("Invalid SEND_DATETIME", "Неправильное время отправки send_datetime"),
     260: ("Invalid callback URL", "Неправильный адрес скрипта callback"),
     270: ("Invalid ttl", "Неправильное время жизни сообщения ttl"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 
 import httpx
 
@@ -78,3 +79,32 @@ def test_api2_document_key(
     assert first.content == again.content
     assert first.json()["send"][0]["status"] == 0
     assert len(api.as_key(account.key).all_messages()) == 1
+
+
+def test_geo_permissions_and_content_filters_set_from_the_cli(
+    gate: Server, api: Api, new_account: Callable[..., Account]
+) -> None:
+    # Set before the account's first send: a running gateway reads an account's settings
+    # again only after `tariff_cache_seconds`.
+    account = new_account()
+    client = api.as_key(account.key)
+    kazakhstan = "77011234567"
+    out = gate.cli("account", "set", str(account.id), "--countries", "ru,am")
+    assert out.strip() == f"account {account.id}: countries=AM,RU stop_words=0 cyrlat=0"
+    assert client.json(send="Hi", to=kazakhstan) == error_json(213)
+    mixed = client.json(send="Hi", to=f"{TELE2},{kazakhstan},79087964782")["send"]
+    assert [(i["status"], i.get("error", "0")) for i in mixed] == [
+        ("0", "0"),
+        ("-2", "213"),
+        ("0", "0"),
+    ]
+    assert client.balance() == Decimal("1000.00") - 2 * Decimal("3.95")
+    assert "account.protections" in gate.cli("audit", str(account.id))
+
+    filtered = new_account()
+    gate.cli("account", "set", str(filtered.id), "--stop-words", "casino,free spins", "--cyrlat")
+    client = api.as_key(filtered.key)
+    assert client.json(send="Big Casino bonus", to=TELE2) == error_json(247)
+    assert client.json(send="Вход: sberbank-оnline.ru", to=TELE2) == error_json(248)
+    assert client.text(send="Free spins!", to=kazakhstan) == "ERROR=247: FILTER"
+    assert client.json(send="Casinos", to=kazakhstan)["send"][0]["status"] == "0"

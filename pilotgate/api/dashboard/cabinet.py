@@ -4,8 +4,12 @@ balance and ledger, referrals, API examples. Every read names the logged-in acco
 from __future__ import annotations
 
 from pilotgate.domain import audit, codes, params
+from pilotgate.domain.protections import show_countries
 from pilotgate.errors import ApiError
-from pilotgate.operations import accounts as operations_accounts
+from pilotgate.operations import (
+    accounts as operations_accounts,
+    protections as operations_protections,
+)
 from pilotgate.storage.base import AccountChanges
 
 from . import sending, stats
@@ -96,12 +100,15 @@ async def settings(ctx: Ctx) -> WebResponse:
             return redirect("/cabinet/settings?saved=1")
     account = await store.account(me.id) or me
     names = await ctx.gateway.approved_senders(me)
+    guard = await operations_protections.show(ctx.gateway, me.id)
     return ctx.render(
         "settings.html",
         400 if error else 200,
         me=account,
         error=error,
         names=names,
+        countries=show_countries(guard.countries),
+        guard=guard.protections,
         form=ctx.req.form,
     )
 

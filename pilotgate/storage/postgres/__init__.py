@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.idempotency import SqlIdempotency
+from ..sql.protections import SqlProtections
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .links import PostgresLinks
@@ -32,6 +33,7 @@ class PostgresStore(
     PostgresDashboard,
     SqlAudit,
     SqlIdempotency,
+    SqlProtections,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -13,6 +13,7 @@ from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.idempotency import SqlIdempotency
 from ..sql.lists import SqlLists
+from ..sql.protections import SqlProtections
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .links import SqliteLinks
@@ -32,6 +33,7 @@ class SqliteStore(
     SqliteDashboard,
     SqlAudit,
     SqlIdempotency,
+    SqlProtections,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -1,0 +1,35 @@
+"""The store's per-account protections (migration 0016_abuse): the countries an account may
+send to, its stop words and its CyrLat switch. No row: the defaults."""
+
+from __future__ import annotations
+
+from pilotgate.domain.protections import DEFAULTS, Protections
+
+from .core import SqlCore
+
+
+class SqlProtections(SqlCore):
+    async def protections(self, account_id: int) -> Protections:
+        row = await self._sql.one(
+            "SELECT countries, stop_words, cyrlat FROM account_protections WHERE account_id = %s",
+            (account_id,),
+        )
+        if row is None:
+            return DEFAULTS
+        countries, words, cyrlat = row
+        return Protections(
+            countries=None if countries is None else frozenset(countries.split(",")) - {""},
+            stop_words=tuple(word for word in words.split("\n") if word),
+            cyrlat=bool(cyrlat),
+        )
+
+    async def set_protections(self, account_id: int, protections: Protections) -> None:
+        p = protections
+        countries = None if p.countries is None else ",".join(sorted(p.countries))
+        await self._sql.run(
+            "INSERT INTO account_protections (account_id, countries, stop_words, cyrlat) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO UPDATE SET "
+            "countries = excluded.countries, stop_words = excluded.stop_words, "
+            "cyrlat = excluded.cyrlat",
+            (account_id, countries, "\n".join(p.stop_words), p.cyrlat),
+        )
