@@ -133,6 +133,8 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             voice_max_seconds=settings.voice_max_seconds,
             default_countries=_countries(settings.default_countries),
             default_tariff=settings.default_tariff,
+            default_day_cap=settings.default_day_cap,
+            default_month_cap=settings.default_month_cap,
         ),
         build_address_policy(settings).refusal,
         Passwords(

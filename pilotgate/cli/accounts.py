@@ -168,6 +168,10 @@ async def account_list(settings: config.Settings, gateway: Gateway) -> None:
     default=None,
     help="Refuse words mixing Cyrillic and Latin letters (error 248).",
 )
+@click.option("--day-cap", default=None, help="Messages per UTC day (error 223 past it; 0 = none).")
+@click.option(
+    "--month-cap", default=None, help="Messages per UTC month (error 223 past it; 0 = none)."
+)
 @with_gateway
 async def account_set(
     settings: config.Settings,
@@ -185,9 +189,17 @@ async def account_set(
     countries: str | None,
     stop_words: str | None,
     cyrlat: bool | None,
+    day_cap: str | None,
+    month_cap: str | None,
 ) -> None:
     """Change account settings; options not given stay as they are."""
-    guard = protections.ProtectionChanges(countries=countries, stop_words=stop_words, cyrlat=cyrlat)
+    guard = protections.ProtectionChanges(
+        countries=countries,
+        stop_words=stop_words,
+        cyrlat=cyrlat,
+        day_cap=day_cap,
+        month_cap=month_cap,
+    )
     changes = AccountChanges(
         name=name,
         phone=phone,
@@ -218,7 +230,7 @@ def _protections_line(account_id: int, shown: protections.ProtectionView) -> str
     where = rules.show_countries(shown.countries) + (" (default)" if shown.default else "")
     return (
         f"account {account_id}: countries={where} stop_words={len(p.stop_words)} "
-        f"cyrlat={int(p.cyrlat)}"
+        f"cyrlat={int(p.cyrlat)} day_cap={shown.caps.day} month_cap={shown.caps.month}"
     )
 
 

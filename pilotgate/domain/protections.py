@@ -1,6 +1,7 @@
 """What an account may send (issue 16): the countries it may send to (error 213 outside
-them), its stop words (247 "Filter") and the CyrLat filter (248): a word that mixes Cyrillic
-and Latin letters, as a look-alike link or brand does.
+them), its stop words (247 "Filter"), the CyrLat filter (248): a word that mixes Cyrillic
+and Latin letters, as a look-alike link or brand does; and its message caps (223,
+domain/limits.py).
 
 Stop words are literal words or phrases, matched whole-word and without case: no
 operator-typed pattern reaches a regular-expression engine, so no text can make a check
@@ -36,6 +37,10 @@ class Protections:
     countries: frozenset[str] | None = None
     stop_words: tuple[str, ...] = ()
     cyrlat: bool = False
+    #: Messages per UTC day and month (domain/limits.py); None = the operator's default,
+    #: 0 = no cap.
+    day_cap: int | None = None
+    month_cap: int | None = None
 
 
 DEFAULTS = Protections()
@@ -49,6 +54,17 @@ def parse_countries(raw: str) -> frozenset[str]:
         if code != ANYWHERE and not (_COUNTRY.fullmatch(code) and code.isascii()):
             raise ValueError(f"not an ISO 3166 country code: {code!r}")
     return codes
+
+
+def parse_cap(raw: str) -> int | None:
+    """ "default" or "" → None (the operator's), else a count of messages (0 = no cap).
+    Raises ValueError."""
+    raw = raw.strip().lower()
+    if raw in ("", "default"):
+        return None
+    if not (raw.isdigit() and raw.isascii()) or len(raw) > 12:
+        raise ValueError(f"not a number of messages: {raw!r}")
+    return int(raw)
 
 
 def show_countries(codes: Iterable[str]) -> str:

@@ -55,6 +55,9 @@ class GatewayPolicy:
     #: countries of `default_tariff` (contract §17.2).
     default_countries: frozenset[str] | None = None
     default_tariff: int = 1
+    #: Messages per UTC day and month for accounts without their own caps; 0 = none.
+    default_day_cap: int = 0
+    default_month_cap: int = 0
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pilotgate.domain.accounts import Account
+from pilotgate.domain.limits import Caps
 from pilotgate.domain.protections import Protections
 from pilotgate.domain.tariffs import Tariff
 
@@ -30,6 +31,16 @@ class Protecting(GatewayCore):
         """Read the account's protections afresh on its next send (this process changed
         them)."""
         self._protections.pop(account_id, None)
+
+    def caps(self, protections: Protections) -> Caps | None:
+        """The account's message caps, None when it has none (its submits then cost no
+        counting at all)."""
+        day, month = protections.day_cap, protections.month_cap
+        caps = Caps(
+            day=self.policy.default_day_cap if day is None else day,
+            month=self.policy.default_month_cap if month is None else month,
+        )
+        return caps if caps else None
 
     async def countries(self, protections: Protections) -> frozenset[str]:
         """The countries an account with these protections may send to."""

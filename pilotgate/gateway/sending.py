@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pilotgate.domain import (
     checks,
     hybrid,
+    limits,
     params,
     phones,
     protections,
@@ -25,9 +26,10 @@ from pilotgate.domain import (
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.channels import CHECK_TEXTS, SPECIAL_SENDERS, VIBER_MAX_CHARS, Channel
 from pilotgate.domain.idempotency import Claim
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Status
 from pilotgate.domain.tariffs import Tariff
-from pilotgate.errors import ApiError, InsufficientFundsError
+from pilotgate.errors import ApiError, CapReachedError, InsufficientFundsError
 from pilotgate.pipeline import metrics
 from pilotgate.storage.base import Submitted
 
@@ -87,7 +89,7 @@ class Sending(Protecting):
             return SendResult(
                 items=[(0, d) for d in drafts], cost=cost, balance=account.balance, packet_id=0
             )
-        stored = await self._submit(account, drafts, now, claim)
+        stored = await self._submit(account, drafts, now, SubmitGuard(claim, self.caps(guard)))
         return SendResult(
             items=list(zip(stored.server_ids, drafts, strict=True)),
             cost=cost,
@@ -160,7 +162,7 @@ class Sending(Protecting):
         if cost_only or not valid:
             items = [(0, o) if isinstance(o, Draft) else o for o in outcomes]
             return PacketResult(items=items, cost=cost, balance=account.balance, packet_id=0)
-        stored = await self._submit(account, valid, now, claim)
+        stored = await self._submit(account, valid, now, SubmitGuard(claim, self.caps(guard)))
         accepted = iter(zip(stored.server_ids, valid, strict=True))
         return PacketResult(
             items=[next(accepted) if isinstance(o, Draft) else o for o in outcomes],
@@ -312,12 +314,17 @@ class Sending(Protecting):
         ]
 
     async def _submit(
-        self, account: Account, drafts: list[Draft], now: datetime, claim: Claim | None
+        self, account: Account, drafts: list[Draft], now: datetime, guard: SubmitGuard
     ) -> Submitted:
+        """Store and debit; with the guard's idempotency claim and caps, if any (a
+        KeyClaimedError propagates to api/retries.py)."""
+        wanted = guard if guard.claim or guard.caps else None
         try:
-            stored = await self.store.submit(account.id, drafts, now, claim)
+            stored = await self.store.submit(account.id, drafts, now, wanted)
         except InsufficientFundsError:
             raise ApiError(112) from None
+        except CapReachedError:
+            raise ApiError(limits.CAP_REACHED) from None
         # Counted per kind, not per message: a label lookup per message of a 10,000-item
         # packet would cost more than the rest of its bookkeeping.
         kinds = collections.Counter((draft.channel, str(int(draft.status))) for draft in drafts)

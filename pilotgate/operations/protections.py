@@ -1,12 +1,13 @@
-"""What an account may send (contract §17): the countries it may send to, its stop words
-and the CyrLat filter, set by the operator from the CLI or the console; every change is in
-the audit trail (`account.protections`)."""
+"""What an account may send (contract §17): the countries it may send to, its stop words,
+the CyrLat filter and its message caps, set by the operator from the CLI or the console;
+every change is in the audit trail (`account.protections`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from pilotgate.domain import protections as rules
+from pilotgate.domain.limits import Caps
 from pilotgate.domain.protections import Protections
 from pilotgate.errors import NotFoundError
 from pilotgate.gateway import Gateway
@@ -23,20 +24,29 @@ class ProtectionChanges:
     countries: str | None = None
     stop_words: str | None = None
     cyrlat: bool | None = None
+    #: Messages per UTC day and month: a number (0 = no cap) or "default".
+    day_cap: str | None = None
+    month_cap: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ProtectionView:
-    """An account's settings and the countries they come to (the default set resolved)."""
+    """An account's settings and what they come to (the operator's defaults resolved)."""
 
     protections: Protections
     countries: frozenset[str]
     default: bool  # the countries are the operator's default set
+    caps: Caps  # 0 = no cap
 
 
 async def show(gateway: Gateway, account_id: int) -> ProtectionView:
     found = await gateway.store.protections(account_id)
-    return ProtectionView(found, await gateway.countries(found), found.countries is None)
+    return ProtectionView(
+        found,
+        await gateway.countries(found),
+        found.countries is None,
+        gateway.caps(found) or Caps(),
+    )
 
 
 async def change(
@@ -63,6 +73,12 @@ async def change(
     if changes.cyrlat is not None:
         found = replace(found, cyrlat=changes.cyrlat)
         told.append(f"cyrlat={int(changes.cyrlat)}")
+    if changes.day_cap is not None:
+        found = replace(found, day_cap=checked("day_cap", rules.parse_cap, changes.day_cap))
+        told.append(f"day_cap={found.day_cap}")
+    if changes.month_cap is not None:
+        found = replace(found, month_cap=checked("month_cap", rules.parse_cap, changes.month_cap))
+        told.append(f"month_cap={found.month_cap}")
     await gateway.store.set_protections(account_id, found)
     gateway.forget_protections(account_id)
     await audit.record(gateway, actor, "account.protections", account_id, " ".join(told))

@@ -32,15 +32,17 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
 from pilotgate.storage.dashboard import DashboardReads
-from pilotgate.storage.roles import IdempotencyStore, LinkStore, OutboxStore
+from pilotgate.storage.roles import IdempotencyStore, LinkStore, OutboxStore, ProtectionStore
 
 from . import hlrvip, metrics
 from .backlog import Backlog
 
 
-class OutboxWorkerStore(OutboxStore, LinkStore, DashboardReads, IdempotencyStore, Protocol):
+class OutboxWorkerStore(
+    OutboxStore, LinkStore, DashboardReads, IdempotencyStore, ProtectionStore, Protocol
+):
     """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
-    the statistics it folds and the idempotency keys it forgets."""
+    the statistics it folds, the idempotency keys and message counts it forgets."""
 
 
 log = logging.getLogger("pilotgate.outbox")
@@ -54,6 +56,8 @@ DEFAULT_ROUTE = ("emulator",)
 #: How often, and how many at a time, pending statistics deltas are folded (fold_statistics).
 FOLD_INTERVAL = timedelta(seconds=5)
 FOLD_LIMIT = 50_000
+#: Message counts of capped accounts are kept this long: two months cover this one's.
+USAGE_KEPT = timedelta(days=62)
 
 
 class ConnectorPool:
@@ -182,6 +186,8 @@ class Outbox:
             await self._store.fold_statistics(FOLD_LIMIT)
             # Keys past their window answer nothing any more (domain/idempotency.py).
             await self._store.purge_idempotency_keys(now - idempotency.WINDOW, FOLD_LIMIT)
+            # Counts of last month's caps and older (domain/limits.py).
+            await self._store.purge_usage(now - USAGE_KEPT, FOLD_LIMIT)
             self._folded_at = now
         await self._pool.refresh(self._store)
         claimed = await self._store.claim(

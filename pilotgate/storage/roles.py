@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Protocol
 
 from pilotgate.domain.accounts import Account, AccountState
-from pilotgate.domain.idempotency import Claim, KeptAnswer
+from pilotgate.domain.idempotency import KeptAnswer
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.domain.protections import Protections
 from pilotgate.domain.routing import Route
@@ -109,12 +110,14 @@ class MessageStore(Protocol):
         account_id: int,
         drafts: Sequence[Draft],
         now: datetime,
-        claim: Claim | None = None,
+        guard: SubmitGuard | None = None,
     ) -> Submitted:
         """Store the drafts and debit their total price in one transaction. The first
         server_id is the packet id. Raises InsufficientFundsError (nothing stored). With a
-        `claim`, its idempotency key is claimed in the same transaction; a key another
-        submit claimed within `idempotency.WINDOW` raises KeyClaimedError (nothing stored)."""
+        `guard`, in the same transaction: its idempotency key is claimed (a key another
+        submit claimed within `idempotency.WINDOW` raises KeyClaimedError) and its messages
+        counted against its caps (passing one raises CapReachedError); nothing is stored
+        when either refuses."""
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         """The account's own messages among `ids` (others' ids are simply absent)."""
@@ -361,13 +364,20 @@ class IdempotencyStore(Protocol):
 
 
 class ProtectionStore(Protocol):
-    """What each account may send: countries, stop words, the CyrLat filter."""
+    """What each account may send: countries, stop words, the CyrLat filter, caps."""
 
     async def protections(self, account_id: int) -> Protections:
         """The account's settings; the defaults when it has none of its own."""
 
     async def set_protections(self, account_id: int, protections: Protections) -> None:
         """Replace the account's settings. Raises ConflictError for an unknown account."""
+
+    async def usage(self, account_id: int, period: str, start: datetime) -> int:
+        """Messages a capped account sent in the period (`limits.DAY`, `MONTH`) from
+        `start`."""
+
+    async def purge_usage(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` counts of periods that started before `before`."""
 
 
 class Store(

@@ -62,6 +62,7 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     215: ("Invalid phone length", "Неправильная длина номера телефона"),
     220: ("TEXT is required", "Введите текст сообщения"),
     221: ("TEXT too long", "Текст сообщения слишком длинный"),
+    223: ("Spam protection", "Защита от спама"),
     240: ("Invalid SMS list", "Неправильный список SMS"),
     247: ("Filter", "Фильтр"),
     248: ("CyrLat filter", "Фильтр CyrLat"),

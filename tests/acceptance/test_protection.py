@@ -90,7 +90,7 @@ def test_geo_permissions_and_content_filters_set_from_the_cli(
     client = api.as_key(account.key)
     kazakhstan = "77011234567"
     out = gate.cli("account", "set", str(account.id), "--countries", "ru,am")
-    assert out.strip() == f"account {account.id}: countries=AM,RU stop_words=0 cyrlat=0"
+    assert out.strip().startswith(f"account {account.id}: countries=AM,RU stop_words=0 cyrlat=0")
     assert client.json(send="Hi", to=kazakhstan) == error_json(213)
     mixed = client.json(send="Hi", to=f"{TELE2},{kazakhstan},79087964782")["send"]
     assert [(i["status"], i.get("error", "0")) for i in mixed] == [
@@ -108,3 +108,16 @@ def test_geo_permissions_and_content_filters_set_from_the_cli(
     assert client.json(send="Вход: sberbank-оnline.ru", to=TELE2) == error_json(248)
     assert client.text(send="Free spins!", to=kazakhstan) == "ERROR=247: FILTER"
     assert client.json(send="Casinos", to=kazakhstan)["send"][0]["status"] == "0"
+
+
+def test_a_day_cap_refuses_the_send_that_would_pass_it(
+    gate: Server, api: Api, new_account: Callable[..., Account]
+) -> None:
+    account = new_account()
+    out = gate.cli("account", "set", str(account.id), "--day-cap", "2")
+    assert out.strip().endswith("day_cap=2 month_cap=0")
+    client = api.as_key(account.key)
+    assert len(client.json(send="Hi", to=f"{TELE2},79087964782")["send"]) == 2
+    assert client.json(send="Hi", to=TELE2) == error_json(223)
+    assert client.text(send="Hi", to=TELE2) == "ERROR=223: SPAM PROTECTION"
+    assert len(client.all_messages()) == 2

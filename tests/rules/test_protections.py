@@ -11,7 +11,7 @@ from pilotgate.gateway import SendRequest
 from pilotgate.operations import protections
 from pilotgate.operations.protections import ProtectionChanges
 
-from .support import START_BALANCE, TELE2, TELE2_PRICE, Rig, errors, ids
+from .support import START_BALANCE, TELE2, TELE2_PRICE, Rig, code_of, errors, ids
 
 KAZAKHSTAN = "77011234567"  # 6.20 in the default tariff
 ARMENIA = "37491234567"
@@ -84,3 +84,34 @@ async def test_the_cyrlat_filter_is_off_until_switched_on(rig: Rig) -> None:
     assert ids(await rig.send("Код 1234 для входа в app")) != []  # separate words are fine
     await protect(rig, cyrlat=False)
     assert ids(await rig.send(lookalike)) != []
+
+
+async def test_caps_per_day_and_month_refuse_the_whole_send_with_223(rig: Rig) -> None:
+    shown = await protect(rig, day_cap="3", month_cap="5")
+    assert (shown.caps.day, shown.caps.month) == (3, 5)
+    assert len(ids(await rig.send(to=f"{TELE2},79087964782"))) == 2
+    before = await rig.balance()
+    # Two more would make four today: refused whole, nothing stored or charged.
+    assert await rig.refused(to="79087964783,79087964784") == 223
+    assert await rig.balance() == before and len(await rig.messages()) == 2
+    # A refused recipient does not count: this makes three.
+    assert errors(await rig.send(to="79087964783,abc")) == [("79087964783", 0), ("abc", 111)]
+    assert await rig.refused() == 223
+    rig.clock.advance(days=1)
+    assert len(ids(await rig.send(to="79087964785,79087964786"))) == 2  # five this month
+    assert await rig.refused() == 223
+    packet = [SendRequest(text="Hi", to=TELE2)]
+    assert await code_of(rig.gateway.send_packet(await rig.account(), packet)) == 223
+    # "0" lifts a cap; "default" goes back to the operator's.
+    await protect(rig, month_cap="0")
+    assert len(ids(await rig.send())) == 1
+    await protect(rig, day_cap="default", month_cap="default")
+    capped = rig.make_gateway(default_day_cap=1)
+    rig.clock.advance(days=1)
+    assert len(ids(await rig.send(gateway=capped))) == 1  # the first today
+    assert await code_of(rig.send(gateway=capped)) == 223
+
+
+async def test_a_malformed_cap_is_refused_by_name(rig: Rig) -> None:
+    with pytest.raises(InputError, match="day_cap"):
+        await protect(rig, day_cap="-1")

@@ -109,6 +109,7 @@ async def settings(ctx: Ctx) -> WebResponse:
         names=names,
         countries=show_countries(guard.countries),
         guard=guard.protections,
+        caps=guard.caps,
         form=ctx.req.form,
     )
 

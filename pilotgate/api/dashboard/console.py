@@ -127,6 +127,8 @@ async def protect(ctx: Ctx) -> WebResponse:
         countries=form.get("countries", ""),
         stop_words=form.get("stop_words", ""),
         cyrlat=bool(form.get("cyrlat")),
+        day_cap=form.get("day_cap", ""),
+        month_cap=form.get("month_cap", ""),
     )
     try:
         await protections.change(ctx.gateway, ctx.actor, account_id, changes)

@@ -48,6 +48,14 @@ RU: dict[str, str] = {
         "Отклонять слова, смешивающие кириллицу и латиницу (ошибка 248)"
     ),
     "Countries you may send to": "Страны, куда можно отправлять",
+    "Messages per day": "Сообщений в сутки",
+    "Messages per month": "Сообщений в месяц",
+    "Messages per day (0 = no cap; empty = the default)": (
+        "Сообщений в сутки (0 = без ограничения; пусто = по умолчанию)"
+    ),
+    "Messages per month (0 = no cap; empty = the default)": (
+        "Сообщений в месяц (0 = без ограничения; пусто = по умолчанию)"
+    ),
     "Words mixing Cyrillic and Latin letters are refused (error 248).": (
         "Слова, смешивающие кириллицу и латиницу, отклоняются (ошибка 248)."
     ),

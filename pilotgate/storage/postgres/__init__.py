@@ -13,6 +13,7 @@ from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.idempotency import SqlIdempotency
 from ..sql.protections import SqlProtections
+from ..sql.usage import SqlUsage
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .links import PostgresLinks
@@ -34,6 +35,7 @@ class PostgresStore(
     SqlAudit,
     SqlIdempotency,
     SqlProtections,
+    SqlUsage,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

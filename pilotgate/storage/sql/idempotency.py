@@ -20,8 +20,6 @@ CLAIM = (
     "SET fingerprint = excluded.fingerprint, created = excluded.created, answer = NULL, "
     "content_type = '' WHERE idempotency_keys.created < %s RETURNING 1"
 )
-#: Undo a claim whose submit was refused (no money) in the same transaction.
-UNCLAIM = "DELETE FROM idempotency_keys WHERE account_id = %s AND key = %s"
 
 
 class SqlIdempotency(SqlCore):

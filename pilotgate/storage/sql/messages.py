@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pilotgate.domain import hybrid
-from pilotgate.domain.idempotency import Claim
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import StorageError
 
@@ -22,9 +22,9 @@ from ..base import InboundSms, Submitted
 from . import rows
 from .core import SqlCore
 
-#: A submit waiting for its batch's COMMIT: account, drafts, now, its caller, and the
-#: idempotency key it claims (storage/sql/idempotency.py), if any.
-Pending = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]", Claim | None]
+#: A submit waiting for its batch's COMMIT: account, drafts, now, its caller, and what it
+#: must respect besides the balance (its idempotency claim, caps; domain/limits.py), if any.
+Pending = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]", SubmitGuard | None]
 
 #: The columns `draft_row` fills, in its order.
 DRAFT_COLUMNS = rows.INSERT_COLUMNS + ", due_at, expires_at, fallback, client_id"

@@ -14,6 +14,7 @@ from ..sql.audit import SqlAudit
 from ..sql.idempotency import SqlIdempotency
 from ..sql.lists import SqlLists
 from ..sql.protections import SqlProtections
+from ..sql.usage import SqlUsage
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .links import SqliteLinks
@@ -34,6 +35,7 @@ class SqliteStore(
     SqlAudit,
     SqlIdempotency,
     SqlProtections,
+    SqlUsage,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

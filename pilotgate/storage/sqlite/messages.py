@@ -10,21 +10,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pilotgate.domain.idempotency import WINDOW, Claim
+from pilotgate.domain import limits
+from pilotgate.domain.idempotency import WINDOW
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import InsufficientFundsError, KeyClaimedError
+from pilotgate.errors import CapReachedError, InsufficientFundsError, KeyClaimedError
 
 from ..base import Submitted
 from ..dashboard import day_groups
 from ..sql import rows as sql_rows
-from ..sql.idempotency import CLAIM, UNCLAIM
+from ..sql.idempotency import CLAIM
 from ..sql.messages import DRAFT_COLUMNS, SqlMessages, draft_row
+from ..sql.usage import COUNT
 from .core import FIRST_SERVER_ID, SqliteCore
 from .driver import micros
 
 _DAY_US = 86_400_000_000
 _CLAIM = CLAIM.replace("%s", "?")
-_UNCLAIM = UNCLAIM.replace("%s", "?")
+_COUNT = COUNT.replace("%s", "?")
 _INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({','.join('?' * 27)})"
 _COUNT_DAYS = (
     "INSERT INTO message_days (account_id, day, status, operator, count, spend) "
@@ -40,14 +43,14 @@ class SqliteMessages(SqlMessages, SqliteCore):
         account_id: int,
         drafts: Sequence[Draft],
         now: datetime,
-        claim: Claim | None = None,
+        guard: SubmitGuard | None = None,
     ) -> Submitted:
         # Group commit: submits that arrive while the event loop is busy are written in one
         # transaction, and each caller is answered only after that COMMIT. Concurrent single
         # sends then cost one commit per batch instead of one each.
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Submitted] = loop.create_future()
-        self._pending.append((account_id, drafts, now, future, claim))
+        self._pending.append((account_id, drafts, now, future, guard))
         if len(self._pending) == 1:
             loop.call_soon(self._flush_submits)
         return await future
@@ -63,8 +66,8 @@ class SqliteMessages(SqlMessages, SqliteCore):
                 next_id = max(FIRST_SERVER_ID, (last or 0) + 1)
                 rows: list[tuple[Any, ...]] = []
                 outcomes: list[Submitted | BaseException] = []
-                for account_id, drafts, now, _, claim in batch:
-                    outcome = self._submit_one(db, account_id, drafts, now, next_id, rows, claim)
+                for account_id, drafts, now, _, guard in batch:
+                    outcome = self._submit_one(db, account_id, drafts, now, next_id, rows, guard)
                     outcomes.append(outcome)
                     if isinstance(outcome, Submitted):
                         next_id += len(drafts)
@@ -87,39 +90,21 @@ class SqliteMessages(SqlMessages, SqliteCore):
         now: datetime,
         first: int,
         rows: list[tuple[Any, ...]],
-        claim: Claim | None,
+        guard: SubmitGuard | None,
     ) -> Submitted | BaseException:
-        """Claim its idempotency key, debit and queue the rows of one submit; a refusal
-        undoes the claim, so it leaves nothing of this submit behind."""
-        stamp = micros(now)
-        if claim is not None:
-            claimed = db.execute(
-                _CLAIM, (account_id, claim.key, claim.fingerprint, stamp, micros(now - WINDOW))
-            ).fetchone()
-            if claimed is None:
-                return KeyClaimedError(f"account {account_id}: key already claimed")
-        cost = sum(draft.price for draft in drafts)
-        balance = db.execute(
-            "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? "
-            "RETURNING balance",
-            (cost, account_id, cost),
-        ).fetchone()
-        if balance is None:
-            if claim is not None:
-                db.execute(_UNCLAIM, (account_id, claim.key))
-            return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
-        ids = list(range(first, first + len(drafts)))
-        rows.extend(
-            draft_row(server_id, first, account_id, d, stamp, micros)
-            for server_id, d in zip(ids, drafts, strict=True)
+        """Debit and queue the rows of one submit. A guarded one (an idempotency key,
+        caps) first claims its key and counts its messages, within a savepoint: any refusal
+        rolls back to it, leaving nothing of this submit behind."""
+        if guard is None:
+            return _debit_and_queue(db, account_id, drafts, now, first, rows)
+        db.execute("SAVEPOINT guarded")
+        outcome = _guard(db, account_id, drafts, now, guard) or _debit_and_queue(
+            db, account_id, drafts, now, first, rows
         )
-        if cost:
-            db.execute(
-                "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                "VALUES (?,?,?,?,?,?)",
-                (account_id, -cost, "send", first, f"{len(drafts)} messages", stamp),
-            )
-        return Submitted(server_ids=ids, balance=int(balance[0]))
+        if not isinstance(outcome, Submitted):
+            db.execute("ROLLBACK TO guarded")
+        db.execute("RELEASE guarded")
+        return outcome
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         found: list[Message] = []
@@ -136,3 +121,60 @@ class SqliteMessages(SqlMessages, SqliteCore):
                 )
             )
         return found
+
+
+def _guard(
+    db: sqlite3.Connection,
+    account_id: int,
+    drafts: Sequence[Draft],
+    now: datetime,
+    guard: SubmitGuard,
+) -> BaseException | None:
+    """Claim the submit's idempotency key and count it against its caps; the refusal, or
+    None."""
+    if guard.claim is not None:
+        claim = guard.claim
+        claimed = db.execute(
+            _CLAIM, (account_id, claim.key, claim.fingerprint, micros(now), micros(now - WINDOW))
+        ).fetchone()
+        if claimed is None:
+            return KeyClaimedError(f"account {account_id}: key already claimed")
+    if guard.caps:
+        count = limits.counted(drafts)
+        for period, start, cap in limits.periods(guard.caps, now):
+            args = (account_id, period, micros(start), count, count, cap, cap)
+            if db.execute(_COUNT, args).fetchone() is None:
+                return CapReachedError(f"account {account_id}: {period} cap {cap}")
+    return None
+
+
+def _debit_and_queue(
+    db: sqlite3.Connection,
+    account_id: int,
+    drafts: Sequence[Draft],
+    now: datetime,
+    first: int,
+    rows: list[tuple[Any, ...]],
+) -> Submitted | BaseException:
+    """Debit and queue the rows of one submit; the debit is the first write, so a refusal
+    leaves nothing of it behind."""
+    cost = sum(draft.price for draft in drafts)
+    balance = db.execute(
+        "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance",
+        (cost, account_id, cost),
+    ).fetchone()
+    if balance is None:
+        return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
+    stamp = micros(now)
+    ids = list(range(first, first + len(drafts)))
+    rows.extend(
+        draft_row(server_id, first, account_id, d, stamp, micros)
+        for server_id, d in zip(ids, drafts, strict=True)
+    )
+    if cost:
+        db.execute(
+            "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
+            "VALUES (?,?,?,?,?,?)",
+            (account_id, -cost, "send", first, f"{len(drafts)} messages", stamp),
+        )
+    return Submitted(server_ids=ids, balance=int(balance[0]))
