@@ -7,11 +7,12 @@ import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 
 from .api2_client import Api2
-from .support import TELE2, Account, Api, Server, error_json
+from .support import TELE2, Account, Api, Server, error_json, running
 
 KEY_HEADER = "Idempotency-Key"
 
@@ -121,3 +122,29 @@ def test_a_day_cap_refuses_the_send_that_would_pass_it(
     assert client.json(send="Hi", to=TELE2) == error_json(223)
     assert client.text(send="Hi", to=TELE2) == "ERROR=223: SPAM PROTECTION"
     assert len(client.all_messages()) == 2
+
+
+def test_two_processes_hold_one_cap_and_one_key(tmp_path: Path, database: str) -> None:
+    settings = {"PILOTGATE_DATABASE_URL": database, "PILOTGATE_PIPELINE": "false"}
+    first, second = (Server(tmp_path / n, "serve", settings=settings) for n in ("a", "b"))
+    for server in (first, second):
+        server.workdir.mkdir()
+    with running(first), running(second), httpx.Client(timeout=30) as http:
+        account = first.create_account()
+        first.cli("account", "set", str(account.id), "--day-cap", "5")
+        clients = [Api(http, s.url, account.key) for s in (first, second)]
+
+        def once(n: int) -> bytes:
+            params = {"send": "Once", "to": TELE2, "format": "json"}
+            return clients[n % 2].call(params, headers={KEY_HEADER: "both"}).content
+
+        def send(n: int) -> str:
+            answer = clients[n % 2].json(send="Hi", to=f"7908796{n:04d}")
+            return "sent" if "send" in answer else answer["error"]["code"]
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = set(pool.map(once, range(6)))
+            assert len(answers) == 1 and b'"status":"0"' in answers.pop()
+            outcomes = sorted(pool.map(send, range(12)))
+        assert outcomes == ["223"] * 8 + ["sent"] * 4
+        assert len(clients[0].all_messages()) == 5
