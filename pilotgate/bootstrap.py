@@ -29,7 +29,7 @@ from pilotgate.connectors.schemas import (
 )
 from pilotgate.connectors.sip import SipConnector
 from pilotgate.connectors.smpp import SmppConnector
-from pilotgate.domain import accounts, audit, callbacks, stoplist, tariff_csv
+from pilotgate.domain import accounts, audit, callbacks, protections, stoplist, tariff_csv
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
@@ -135,6 +135,16 @@ def build_callback_worker(settings: Settings, store: Store) -> CallbackWorker:
     )
 
 
+def _countries(raw: str) -> frozenset[str] | None:
+    """The `default_countries` setting; "" = None (Russia and the default tariff's)."""
+    if not raw.strip():
+        return None
+    try:
+        return protections.parse_countries(raw)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'default_countries': {exc}") from None
+
+
 def build_gateway(settings: Settings, store: Store) -> Gateway:
     return Gateway(
         store,
@@ -152,6 +162,10 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             referral_percent=settings.referral_percent,
             two_way_hours=settings.two_way_hours,
             voice_max_seconds=settings.voice_max_seconds,
+            default_countries=_countries(settings.default_countries),
+            default_tariff=settings.default_tariff,
+            default_day_cap=settings.default_day_cap,
+            default_month_cap=settings.default_month_cap,
         ),
         build_address_policy(settings).refusal,
         Passwords(

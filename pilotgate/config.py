@@ -142,6 +142,13 @@ class Settings:
     #: Loop protection (243): seconds in which the same text to the same phone is refused,
     #: for accounts without their own window (`account set --loop-window`); 0 = off.
     loop_window_seconds: int = 0
+    #: Countries (ISO codes, comma-separated; "*" = any) accounts without their own set may
+    #: send to (contract §17.2); "" = Russia and the countries the default tariff lists.
+    default_countries: str = ""
+    #: Messages an account without its own caps may send per UTC day and month (error 223
+    #: past either); 0 = no cap.
+    default_day_cap: int = 0
+    default_month_cap: int = 0
     #: A referrer's share of what the accounts it referred spend (`r=`), in whole percent.
     referral_percent: int = 10
     #: Two-way SMS (from=2WAY): hours in which a reply from the phone to the pool number the

@@ -6,6 +6,8 @@
       x StorageError             the database failed; drivers' errors are translated to it
       |  + InsufficientFundsError  the debit would take the balance below zero (code 112)
       |  + ConflictError         a unique value is already taken (e-mail, API key, sender)
+      |  |  + KeyClaimedError    an idempotency key is already claimed; nothing was written
+      |  + CapReachedError       the submit would pass a message cap (code 223); nothing written
       |  + NotFoundError         the row the caller named does not exist
       x InputError               an operator's input breaks a rule (e-mail, password, tariff…);
       |                          the CLI and the console show its message next to the field
@@ -45,6 +47,15 @@ class InsufficientFundsError(StorageError):
 
 class ConflictError(StorageError):
     """A value that must be unique is already present."""
+
+
+class KeyClaimedError(ConflictError):
+    """A keyed submit found its idempotency key claimed by an earlier one: nothing of it was
+    stored or charged."""
+
+
+class CapReachedError(StorageError):
+    """The submit would pass the account's messages per day or month; nothing was written."""
 
 
 class NotFoundError(StorageError):

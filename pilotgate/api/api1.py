@@ -7,6 +7,7 @@ import logging
 
 from pilotgate.domain import money, params as rules
 from pilotgate.domain.accounts import Account
+from pilotgate.domain.idempotency import Claim
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Credentials, Gateway, SendRequest
@@ -32,11 +33,14 @@ def command_of(p: Params) -> str:
     return "senders" if (p.get("list") or "").lower() == "senders" else "info"
 
 
-async def run(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
-    """Run the command of an authenticated request; ApiError propagates to the caller."""
+async def run(
+    gateway: Gateway, account: Account, p: Params, claim: Claim | None = None
+) -> render.HttpAnswer:
+    """Run the command of an authenticated request; ApiError propagates to the caller. A
+    send stores its messages with `claim` (api/retries.py)."""
     await _referrer(gateway, account, p.get("r"))
     if p.has("send"):
-        return await _send(gateway, account, p)
+        return await _send(gateway, account, p, claim)
     if p.has("check"):
         return await _check(gateway, account, p)
     if p.has("balance"):
@@ -65,7 +69,9 @@ def _flag(p: Params, name: str) -> bool:
     return (p.get(name) or "0").strip() not in ("0", "")
 
 
-async def _send(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
+async def _send(
+    gateway: Gateway, account: Account, p: Params, claim: Claim | None
+) -> render.HttpAnswer:
     fields = rules.fields(p.get("fields") or "")
     result = await gateway.send(
         account,
@@ -80,6 +86,7 @@ async def _send(gateway: Gateway, account: Account, p: Params) -> render.HttpAns
             test=_flag(p, "test"),
             cost_only=_flag(p, "cost"),
         ),
+        claim,
     )
     if _flag(p, "cost"):
         return render.cost(result.cost, p.format, p.charset)

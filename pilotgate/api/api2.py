@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from pilotgate.domain import checks, packets
+from pilotgate.domain import checks, idempotency, packets
 from pilotgate.domain.accounts import Account
+from pilotgate.domain.idempotency import Claim
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Credentials, Gateway, SendRequest
 
-from . import documents, render
+from . import documents, render, retries
 
 log = logging.getLogger("pilotgate.api2")
 #: Characters of one document field copied into a debug mail.
@@ -46,9 +47,16 @@ class Api2Outcome:
 
 
 async def handle(
-    gateway: Gateway, query: bytes, body: bytes, content_type: str, client_ip: str
+    gateway: Gateway,
+    query: bytes,
+    body: bytes,
+    content_type: str,
+    client_ip: str,
+    *,
+    key: str | None = None,
 ) -> Api2Outcome:
-    """Answer one request (see `Api2Outcome`)."""
+    """Answer one request (see `Api2Outcome`). `key`: the `Idempotency-Key` header's, which
+    the document's `idempotency_key` stands in for (api/retries.py)."""
     xml = False
     account: Account | None = None
     debug: str | None = None
@@ -67,11 +75,20 @@ async def handle(
             values = {key: _as_text(value) for key, value in document.items()}
         await _referrer(gateway, account, _extra(document, query, "r"))
         commands = packets.parse(document, max_items=gateway.policy.max_recipients)
-        answer = await run(gateway, account, commands)
+        caller, as_xml = account, xml
+        claim = retries.claim_of(
+            key or _extra(document, query, idempotency.PARAMETER),
+            lambda: idempotency.document_fingerprint("/api2.php", query, body),
+        )
+
+        async def answer(claim: Claim | None) -> render.HttpAnswer:
+            return _encode(await run(gateway, caller, commands, claim), as_xml)
+
+        encoded = await retries.once(gateway, caller, claim, answer)
     except ApiError as exc:
         error = render.error(exc.code, "xml" if xml else "json", "en", "utf-8")
         return Api2Outcome(error, str(exc.code), account, debug, values)
-    return Api2Outcome(_encode(answer, xml), "ok", account, debug, values)
+    return Api2Outcome(encoded, "ok", account, debug, values)
 
 
 def _as_text(value: Any) -> str:
@@ -98,12 +115,15 @@ async def _referrer(gateway: Gateway, account: Account, raw: str | None) -> None
         log.exception("r=%r of account %s not recorded", raw[:32], account.id)
 
 
-async def run(gateway: Gateway, account: Account, commands: packets.Commands) -> dict[str, Any]:
+async def run(
+    gateway: Gateway, account: Account, commands: packets.Commands, claim: Claim | None = None
+) -> dict[str, Any]:
     """Run the commands in a fixed order (send first, so a balance asked for in the same
-    document already shows its debit) and merge their answers into one object."""
+    document already shows its debit) and merge their answers into one object. A send
+    stores its messages with `claim` (api/retries.py)."""
     answer: dict[str, Any] = {}
     if commands.send is not None:
-        sent, balance = await _send(gateway, account, commands)
+        sent, balance = await _send(gateway, account, commands, claim)
         answer.update(sent)
         account = dataclasses.replace(account, balance=balance)
     if commands.check is not None or commands.check_packet is not None:
@@ -136,7 +156,7 @@ def money(kopecks: int) -> int | float:
 
 
 async def _send(
-    gateway: Gateway, account: Account, commands: packets.Commands
+    gateway: Gateway, account: Account, commands: packets.Commands, claim: Claim | None
 ) -> tuple[dict[str, Any], int]:
     """The send answer, and the balance after it."""
     items = commands.send or []
@@ -159,6 +179,7 @@ async def _send(
             for item in valid
         ],
         cost_only=commands.cost,
+        claim=claim,
     )
     outcomes = iter(result.items)
     rows = []

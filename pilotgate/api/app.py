@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+from pilotgate.domain import idempotency
 from pilotgate.domain.accounts import Account
 from pilotgate.errors import ApiError, StorageError
 from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
 
-from . import api1, api2, health as probes, render, request, scrape
+from . import api1, api2, health as probes, render, request, retries, scrape
 from .asgi import BodyIncompleteError, BodyTooLargeError, Receive, Scope, Send, read_body
 
 if TYPE_CHECKING:
@@ -207,8 +208,18 @@ class App:
             fmt, lang, charset = params.format, params.lang, params.charset
             client = scope.get("client") or ("", 0)
             command = api1.command_of(params)
-            account = await self.gateway.authenticate(api1.credentials(params), client[0])
-            answer = await api1.run(self.gateway, account, params)
+            account = caller = await self.gateway.authenticate(api1.credentials(params), client[0])
+            found, path = params, scope["path"]
+            claim = retries.claim_of(
+                retries.header_key(scope) or found.get(idempotency.PARAMETER),
+                lambda: idempotency.fingerprint(path, found.values),
+            )
+            answer = await retries.once(
+                self.gateway,
+                caller,
+                claim,
+                lambda claim: api1.run(self.gateway, caller, found, claim),
+            )
             metrics.API_REQUESTS.labels(command, "ok").inc()
         except ApiError as exc:
             metrics.API_REQUESTS.labels(command, str(exc.code)).inc()
@@ -251,7 +262,12 @@ class App:
         client = scope.get("client") or ("", 0)
         try:
             outcome = await api2.handle(
-                self.gateway, scope.get("query_string", b""), body, _content_type(scope), client[0]
+                self.gateway,
+                scope.get("query_string", b""),
+                body,
+                _content_type(scope),
+                client[0],
+                key=retries.header_key(scope),
             )
         except Exception:  # as in api1: a bug is error 110, never a 500
             log.exception("unexpected error in /api2.php")

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from pilotgate import config
-from pilotgate.domain import audit, money
+from pilotgate.domain import audit, money, protections as rules
 from pilotgate.domain.accounts import AccountState
 from pilotgate.gateway import Gateway
 from pilotgate.operations import (
     accounts,
     audit as operations_audit,
+    protections,
     senders,
     smpp as operations_smpp,
     tariffs,
@@ -157,6 +158,25 @@ async def account_list(settings: config.Settings, gateway: Gateway) -> None:
     "--smpp-system-id", default=None, help="The system_id it binds with over SMPP ('' = none)."
 )
 @click.option("--smpp-password", default=None, help="Its SMPP password (6 to 8 characters).")
+@click.option(
+    "--countries",
+    default=None,
+    help="Countries it may send to: ISO codes, e.g. ru,kz ('*' = any, '' = the default set).",
+)
+@click.option(
+    "--stop-words",
+    default=None,
+    help="Words or phrases its texts may not hold (error 247), comma-separated ('' = none).",
+)
+@click.option(
+    "--cyrlat/--no-cyrlat",
+    default=None,
+    help="Refuse words mixing Cyrillic and Latin letters (error 248).",
+)
+@click.option("--day-cap", default=None, help="Messages per UTC day (error 223 past it; 0 = none).")
+@click.option(
+    "--month-cap", default=None, help="Messages per UTC month (error 223 past it; 0 = none)."
+)
 @with_gateway
 async def account_set(
     settings: config.Settings,
@@ -173,8 +193,20 @@ async def account_set(
     inbound_url: str | None,
     smpp_system_id: str | None,
     smpp_password: str | None,
+    countries: str | None,
+    stop_words: str | None,
+    cyrlat: bool | None,
+    day_cap: str | None,
+    month_cap: str | None,
 ) -> None:
     """Change account settings; options not given stay as they are."""
+    guard = protections.ProtectionChanges(
+        countries=countries,
+        stop_words=stop_words,
+        cyrlat=cyrlat,
+        day_cap=day_cap,
+        month_cap=month_cap,
+    )
     changes = AccountChanges(
         name=name,
         phone=phone,
@@ -186,19 +218,37 @@ async def account_set(
         status_method=status_method,
         inbound_url=inbound_url,
     )
+    # SMPP credentials and protections have their own use cases (and audit entries); the
+    # account's own settings are changed only when some were given.
     if smpp_system_id is not None or smpp_password is not None:
         smpp = await operations_smpp.set_credentials(
             gateway, audit.CLI, account_id, smpp_system_id, smpp_password
         )
         click.echo(f"account {account_id}: smpp system_id={smpp.system_id if smpp else ''!r}")
-        if changes == AccountChanges():
-            return
+    if guard != protections.ProtectionChanges():
+        shown = await protections.change(gateway, audit.CLI, account_id, guard)
+        click.echo(_protections_line(account_id, shown))
+    if changes == AccountChanges() and (
+        smpp_system_id is not None
+        or smpp_password is not None
+        or guard != protections.ProtectionChanges()
+    ):
+        return
     changed = await accounts.change(gateway, audit.CLI, account_id, changes)
     click.echo(
         f"account {changed.id}: default_sender={changed.default_sender!r} "
         f"any_sender={int(changed.any_sender)} allow_ip={changed.allow_ip!r} "
         f"tariff={changed.tariff_id} status_url={changed.status_url!r} "
         f"status_method={changed.status_method} inbound_url={changed.inbound_url!r}"
+    )
+
+
+def _protections_line(account_id: int, shown: protections.ProtectionView) -> str:
+    p = shown.protections
+    where = rules.show_countries(shown.countries) + (" (default)" if shown.default else "")
+    return (
+        f"account {account_id}: countries={where} stop_words={len(p.stop_words)} "
+        f"cyrlat={int(p.cyrlat)} day_cap={shown.caps.day} month_cap={shown.caps.month}"
     )
 
 

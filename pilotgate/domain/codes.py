@@ -41,6 +41,8 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     231: ("PACKET_ID is invalid", "PACKET_ID неправильный"),
     240: ("Invalid SMS list", "Неправильный список SMS"),
     243: ("Loop protection", "Защита от дубликатов"),
+    247: ("Filter", "Фильтр"),
+    248: ("CyrLat filter", "Фильтр CyrLat"),
     250: ("Invalid SEND_DATETIME", "Неправильное время отправки send_datetime"),
     260: ("Invalid callback URL", "Неправильный адрес скрипта callback"),
     270: ("Invalid ttl", "Неправильное время жизни сообщения ttl"),
@@ -65,6 +67,13 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     # Ours, not the original service's (docs/decisions.md, crash safety): a worker died
     # between claiming the message and recording its hand-over.
     606: ("Hand-over interrupted, delivery unknown", "Передача прервана, доставка неизвестна"),
+    # Ours (docs/decisions.md, "Idempotent retries"): an Idempotency-Key seen with another
+    # request, and a repeat whose first request has not been answered yet.
+    280: (
+        "Idempotency key reused with another request",
+        "Ключ идемпотентности уже использован с другим запросом",
+    ),
+    281: ("Request with this idempotency key in progress", "Запрос с этим ключом ещё выполняется"),
     640: ("Sender is required", "Введите имя отправителя"),
     641: ("Sender is invalid", "Неправильное имя отправителя"),
     642: ("Sender is added", "Уже добавленное имя отправителя"),

@@ -21,11 +21,12 @@ from .logins import Logins
 from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
 from .relaying import Relaying
+from .retries import Retries
 from .sending import Sending
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements, Binding, Logins):
+class Gateway(Sending, Queries, Relaying, AccountStatements, Binding, Logins, Retries):
     """Every use case, for the API and the CLI."""
 
 

@@ -17,6 +17,7 @@ from pilotgate.domain import (
 )
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Draft
+from pilotgate.domain.protections import Protections
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
@@ -51,6 +52,13 @@ class GatewayPolicy:
     two_way_hours: float = 72.0
     #: Longest speech of a voice call; a text surely longer to say is refused with 221.
     voice_max_seconds: float = 90.0
+    #: Countries accounts without their own set may send to; None = Russia and the
+    #: countries of `default_tariff` (contract §17.2).
+    default_countries: frozenset[str] | None = None
+    default_tariff: int = 1
+    #: Messages per UTC day and month for accounts without their own caps; 0 = none.
+    default_day_cap: int = 0
+    default_month_cap: int = 0
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).
@@ -151,6 +159,8 @@ class GatewayCore:
         self._routing: tuple[routing.RoutingTable, datetime] | None = None
         #: The numbering plan's snapshot, reloaded when an import changes it (issue 17).
         self.numbering = NumberingCache(store, clock, self.policy.tariff_cache_seconds)
+        #: Each account's protections as last read, and when (gateway/protecting.py).
+        self._protections: dict[int, tuple[Protections, datetime]] = {}
 
     # auth ------------------------------------------------------------------------------------
     def hash_password(self, password: str) -> str:

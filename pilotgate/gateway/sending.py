@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from pilotgate.domain import (
     checks,
     hybrid,
+    limits,
     params,
     phones,
+    protections,
     routing,
     senders as sender_rules,
     speech,
@@ -23,29 +25,36 @@ from pilotgate.domain import (
 )
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.channels import CHECK_TEXTS, SPECIAL_SENDERS, VIBER_MAX_CHARS, Channel
+from pilotgate.domain.idempotency import Claim
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Status
 from pilotgate.domain.numbering import Numbering
 from pilotgate.domain.tariffs import Tariff
-from pilotgate.errors import ApiError, InsufficientFundsError
+from pilotgate.errors import ApiError, CapReachedError, InsufficientFundsError
 from pilotgate.pipeline import metrics
 from pilotgate.storage.base import Submitted
 
 from .core import (
     VOICE_MAX_CHARS,
-    GatewayCore,
     PacketResult,
     SendRequest,
     SendResult,
     _origin,
     _SenderNames,
 )
+from .protecting import Protecting
 
 
-class Sending(GatewayCore):
-    async def send(self, account: Account, request: SendRequest) -> SendResult:
-        """Validate, price, store and debit one API-1 send (contract §5)."""
+class Sending(Protecting):
+    async def send(
+        self, account: Account, request: SendRequest, claim: Claim | None = None
+    ) -> SendResult:
+        """Validate, price, store and debit one API-1 send (contract §5). With a `claim`,
+        its idempotency key is claimed with the messages (KeyClaimedError: taken)."""
         now = self.clock()
-        template = await self._template(account, request, now, _SenderNames(self.store, account))
+        guard = await self.protections(account)
+        names = _SenderNames(self.store, account)
+        template = await self._template(account, request, now, names, guard)
         if not request.to:
             raise ApiError(108)
         raw = phones.split_list(request.to)
@@ -59,7 +68,10 @@ class Sending(GatewayCore):
         table = await self._table(account, request.test)
         plan = await self.numbering.fresh()
         drafts = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
-            self._per_recipient(raw, template, tariff, table, self.policy.emulator_route, plan),
+            protections.geo_screen(
+                self._per_recipient(raw, template, tariff, table, self.policy.emulator_route, plan),
+                await self.countries(guard),
+            ),
             tariff,
             table,
         )
@@ -79,7 +91,7 @@ class Sending(GatewayCore):
             return SendResult(
                 items=[(0, d) for d in drafts], cost=cost, balance=account.balance, packet_id=0
             )
-        stored = await self._submit(account, drafts, now)
+        stored = await self._submit(account, drafts, now, SubmitGuard(claim, self.caps(guard)))
         return SendResult(
             items=list(zip(stored.server_ids, drafts, strict=True)),
             cost=cost,
@@ -89,7 +101,12 @@ class Sending(GatewayCore):
         )
 
     async def send_packet(
-        self, account: Account, requests: Sequence[SendRequest], *, cost_only: bool = False
+        self,
+        account: Account,
+        requests: Sequence[SendRequest],
+        *,
+        cost_only: bool = False,
+        claim: Claim | None = None,
     ) -> PacketResult:
         """Validate, price, store and debit an API-2 packet of different messages (contract §12).
 
@@ -102,21 +119,26 @@ class Sending(GatewayCore):
         tariff = await self.tariff(account.tariff_id)
         table = await self._table(account, test=False)
         plan = await self.numbering.fresh()
+        guard = await self.protections(account)
+        countries = await self.countries(guard)
         outcomes: list[Draft | int] = []
         for request in requests:
             try:
-                template = await self._template(account, request, now, names)
+                template = await self._template(account, request, now, names, guard)
                 if not (request.to or "").strip():
                     raise ApiError(108)
                 routes = None if request.test else table
                 (draft,) = checks.plan(  # HLRVIP: a PING leg where the HLR route is unreliable
-                    self._per_recipient(
-                        [request.to or ""],
-                        template,
-                        tariff,
-                        routes,
-                        self.policy.emulator_route,
-                        plan,
+                    protections.geo_screen(
+                        self._per_recipient(
+                            [request.to or ""],
+                            template,
+                            tariff,
+                            routes,
+                            self.policy.emulator_route,
+                            plan,
+                        ),
+                        countries,
                     ),
                     tariff,
                     routes,
@@ -148,7 +170,7 @@ class Sending(GatewayCore):
         if cost_only or not valid:
             items = [(0, o) if isinstance(o, Draft) else o for o in outcomes]
             return PacketResult(items=items, cost=cost, balance=account.balance, packet_id=0)
-        stored = await self._submit(account, valid, now)
+        stored = await self._submit(account, valid, now, SubmitGuard(claim, self.caps(guard)))
         accepted = iter(zip(stored.server_ids, valid, strict=True))
         return PacketResult(
             items=[next(accepted) if isinstance(o, Draft) else o for o in outcomes],
@@ -159,12 +181,21 @@ class Sending(GatewayCore):
         )
 
     async def _template(
-        self, account: Account, request: SendRequest, now: datetime, names: _SenderNames
+        self,
+        account: Account,
+        request: SendRequest,
+        now: datetime,
+        names: _SenderNames,
+        guard: protections.Protections,
     ) -> Draft:
         """What one text decides whatever its recipients: channel, sender, parts, schedule,
-        ttl and callback; errors in the order API-1 has always checked them."""
+        ttl and callback; errors in the order API-1 has always checked them, then the
+        account's content filters (247, 248; contract §17.3)."""
         channel, sender = await self._sender_and_channel(account, request, names)
         parts = self._parts(request.text, channel)
+        filtered = protections.content_error(request.text, guard)
+        if filtered:
+            raise ApiError(filtered)
         fallback = None
         if sender == hybrid.VIBERSMS:
             # The SMS it may become must be possible too: its text must fit an SMS (221).
@@ -290,11 +321,18 @@ class Sending(GatewayCore):
             for d in drafts
         ]
 
-    async def _submit(self, account: Account, drafts: list[Draft], now: datetime) -> Submitted:
+    async def _submit(
+        self, account: Account, drafts: list[Draft], now: datetime, guard: SubmitGuard
+    ) -> Submitted:
+        """Store and debit; with the guard's idempotency claim and caps, if any (a
+        KeyClaimedError propagates to api/retries.py)."""
+        wanted = guard if guard.claim or guard.caps else None
         try:
-            stored = await self.store.submit(account.id, drafts, now)
+            stored = await self.store.submit(account.id, drafts, now, wanted)
         except InsufficientFundsError:
             raise ApiError(112) from None
+        except CapReachedError:
+            raise ApiError(limits.CAP_REACHED) from None
         # Counted per kind, not per message: a label lookup per message of a 10,000-item
         # packet would cost more than the rest of its bookkeeping.
         kinds = collections.Counter((draft.channel, str(int(draft.status))) for draft in drafts)

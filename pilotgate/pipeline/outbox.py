@@ -27,20 +27,22 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from pilotgate.connectors.base import Accepted, Connector, Link, Rejected
-from pilotgate.domain import routing
+from pilotgate.domain import idempotency, routing
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
 from pilotgate.storage.dashboard import DashboardReads
-from pilotgate.storage.roles import LinkStore, OutboxStore
+from pilotgate.storage.roles import IdempotencyStore, LinkStore, OutboxStore, ProtectionStore
 
 from . import hlrvip, metrics
 from .backlog import Backlog
 
 
-class OutboxWorkerStore(OutboxStore, LinkStore, DashboardReads, Protocol):
+class OutboxWorkerStore(
+    OutboxStore, LinkStore, DashboardReads, IdempotencyStore, ProtectionStore, Protocol
+):
     """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
-    and the statistics it folds."""
+    the statistics it folds, the idempotency keys and message counts it forgets."""
 
 
 log = logging.getLogger("pilotgate.outbox")
@@ -54,6 +56,8 @@ DEFAULT_ROUTE = ("emulator",)
 #: How often, and how many at a time, pending statistics deltas are folded (fold_statistics).
 FOLD_INTERVAL = timedelta(seconds=5)
 FOLD_LIMIT = 50_000
+#: Message counts of capped accounts are kept this long: two months cover this one's.
+USAGE_KEPT = timedelta(days=62)
 
 
 class ConnectorPool:
@@ -180,6 +184,10 @@ class Outbox:
             # The dashboard's per-day statistics: PostgreSQL's pending deltas become counters
             # here, so the statistics page only ever adds the last few seconds' worth.
             await self._store.fold_statistics(FOLD_LIMIT)
+            # Keys past their window answer nothing any more (domain/idempotency.py).
+            await self._store.purge_idempotency_keys(now - idempotency.WINDOW, FOLD_LIMIT)
+            # Counts of last month's caps and older (domain/limits.py).
+            await self._store.purge_usage(now - USAGE_KEPT, FOLD_LIMIT)
             self._folded_at = now
         await self._pool.refresh(self._store)
         claimed = await self._store.claim(

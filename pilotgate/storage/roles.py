@@ -14,8 +14,11 @@ from datetime import datetime
 from typing import Protocol
 
 from pilotgate.domain.accounts import Account, AccountState
+from pilotgate.domain.idempotency import KeptAnswer
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.domain.numbering import PlanRange
+from pilotgate.domain.protections import Protections
 from pilotgate.domain.receipts import Receipt
 from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
@@ -104,9 +107,19 @@ class AccountStore(Protocol):
 class MessageStore(Protocol):
     """Accepting messages and reading them back for their owner."""
 
-    async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
+    async def submit(
+        self,
+        account_id: int,
+        drafts: Sequence[Draft],
+        now: datetime,
+        guard: SubmitGuard | None = None,
+    ) -> Submitted:
         """Store the drafts and debit their total price in one transaction. The first
-        server_id is the packet id. Raises InsufficientFundsError (nothing stored)."""
+        server_id is the packet id. Raises InsufficientFundsError (nothing stored). With a
+        `guard`, in the same transaction: its idempotency key is claimed (a key another
+        submit claimed within `idempotency.WINDOW` raises KeyClaimedError) and its messages
+        counted against its caps (passing one raises CapReachedError); nothing is stored
+        when either refuses."""
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         """The account's own messages among `ids` (others' ids are simply absent)."""
@@ -371,8 +384,43 @@ class NumberingStore(Protocol):
     async def ported_number(self, number: int) -> tuple[int, str, str] | None: ...
 
 
+class IdempotencyStore(Protocol):
+    """The answers of keyed submits (the claim itself is `MessageStore.submit`'s)."""
+
+    async def kept_answer(self, account_id: int, key: str, since: datetime) -> KeptAnswer | None:
+        """The key's claim made at or after `since`, with its answer once kept."""
+
+    async def keep_answer(
+        self, account_id: int, key: str, fingerprint: str, answer: bytes, content_type: str
+    ) -> bool:
+        """Keep the first answer of the claim with this fingerprint; False when there is no
+        such claim without an answer (the request stored nothing, or was answered)."""
+
+    async def purge_idempotency_keys(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` keys claimed before `before`; how many went."""
+
+
+class ProtectionStore(Protocol):
+    """What each account may send: countries, stop words, the CyrLat filter, caps."""
+
+    async def protections(self, account_id: int) -> Protections:
+        """The account's settings; the defaults when it has none of its own."""
+
+    async def set_protections(self, account_id: int, protections: Protections) -> None:
+        """Replace the account's settings. Raises ConflictError for an unknown account."""
+
+    async def usage(self, account_id: int, period: str, start: datetime) -> int:
+        """Messages a capped account sent in the period (`limits.DAY`, `MONTH`) from
+        `start`."""
+
+    async def purge_usage(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` counts of periods that started before `before`."""
+
+
 class Store(
     AccountStore,
+    IdempotencyStore,
+    ProtectionStore,
     MessageStore,
     OutboxStore,
     LinkStore,

@@ -160,3 +160,24 @@ def test_connectors_queue_and_the_global_stop_list(site, operator):
             "global: 1 of 1 (complaint): 79161110000",
         ],
     ]
+
+
+def test_the_console_sets_what_an_account_may_send_and_the_cabinet_shows_it(
+    site, customer, operator
+):
+    account, cabinet = customer()
+    assert re.search(r'id="countries">[A-Z,]*\bKZ\b', cabinet.get("/cabinet/settings").text)
+    page = f"/console/accounts/{account.id}"
+    assert 'id="protections"' in operator.get(page).text
+    bad = operator.post(f"{page}/protections", {"countries": "ru,russia"})
+    assert bad.status_code == 400 and "RUSSIA" in bad.text
+    saved = operator.post(
+        f"{page}/protections", {"countries": "ru", "stop_words": "casino", "cyrlat": "1"}
+    )
+    assert saved.status_code == 303
+    assert 'id="countries">RU<' in cabinet.get("/cabinet/settings").text
+    with httpx.Client(timeout=30) as http:
+        api = Api(http, site.url, account.key)
+        assert api.json(send="Hi", to="77011234567")["error"]["code"] == "213"
+        assert api.json(send="casino", to=TELE2)["error"]["code"] == "247"
+        assert api.json(send="Hi", to=TELE2)["send"][0]["status"] == "0"

@@ -6,8 +6,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pilotgate.domain import audit, codes, params
+from pilotgate.domain.protections import show_countries
 from pilotgate.errors import ApiError, InputError
-from pilotgate.operations import accounts as operations_accounts, smpp as operations_smpp
+from pilotgate.operations import (
+    accounts as operations_accounts,
+    protections as operations_protections,
+    smpp as operations_smpp,
+)
 from pilotgate.storage.base import AccountChanges
 
 from . import sending, stats
@@ -101,12 +106,16 @@ async def settings(ctx: Ctx) -> WebResponse:
             return redirect("/cabinet/settings?saved=1")
     account = await operations_accounts.find(ctx.gateway, me.id) or me
     names = await ctx.gateway.approved_senders(me)
+    guard = await operations_protections.show(ctx.gateway, me.id)
     return ctx.render(
         "settings.html",
         400 if error else 200,
         me=account,
         error=error,
         names=names,
+        countries=show_countries(guard.countries),
+        guard=guard.protections,
+        caps=guard.caps,
         form=ctx.req.form,
     )
 

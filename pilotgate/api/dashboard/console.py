@@ -6,9 +6,10 @@ Each form calls its use case in pilotgate.operations (the CLI calls the same one
 
 from __future__ import annotations
 
+from pilotgate.domain.protections import show_countries
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, InputError, InsufficientFundsError, NotFoundError
-from pilotgate.operations import accounts, senders, smpp, tariffs
+from pilotgate.operations import accounts, protections, senders, smpp, tariffs
 from pilotgate.storage.base import AccountChanges
 
 from . import console_ops
@@ -62,6 +63,7 @@ async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebRe
     found = await accounts.overview(ctx.gateway, int(ctx.req.params["id"]))
     if found is None:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
+    guard = await protections.show(ctx.gateway, found.account.id)
     return ctx.render(
         "console_account.html",
         status,
@@ -71,6 +73,8 @@ async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebRe
         senders=found.senders,
         audit=found.audit,
         smpp=await smpp.credentials(ctx.gateway, found.account.id),
+        guard=guard,
+        countries=show_countries(guard.countries),
         error=error,
     )
 
@@ -136,6 +140,25 @@ async def smpp_credentials(ctx: Ctx) -> WebResponse:
     return redirect(f"/console/accounts/{account_id}?saved=1")
 
 
+async def protect(ctx: Ctx) -> WebResponse:
+    """The account's countries, stop words and CyrLat filter (contract §17)."""
+    account_id, form = int(ctx.req.params["id"]), ctx.req.form
+    changes = protections.ProtectionChanges(
+        countries=form.get("countries", ""),
+        stop_words=form.get("stop_words", ""),
+        cyrlat=bool(form.get("cyrlat")),
+        day_cap=form.get("day_cap", ""),
+        month_cap=form.get("month_cap", ""),
+    )
+    try:
+        await protections.change(ctx.gateway, ctx.actor, account_id, changes)
+    except InputError as exc:
+        return await account_page(ctx, error=str(exc), status=400)
+    except NotFoundError:
+        return ctx.render("error.html", 404, message=ctx._("Page not found."))
+    return redirect(f"/console/accounts/{account_id}?saved=1")
+
+
 async def senders_page(ctx: Ctx) -> WebResponse:
     wanted = ctx.req.query.get("state", "pending")
     chosen = SenderState(wanted) if wanted in {s.value for s in SenderState} else None
@@ -168,6 +191,7 @@ ROUTES = [
     ("POST", "/console/accounts/{id}/state", state),
     ("POST", "/console/accounts/{id}/tariff", tariff),
     ("POST", "/console/accounts/{id}/smpp", smpp_credentials),
+    ("POST", "/console/accounts/{id}/protections", protect),
     ("GET", "/console/senders", senders_page),
     ("POST", "/console/senders/{id}/approve", approve),
     ("POST", "/console/senders/{id}/reject", reject),

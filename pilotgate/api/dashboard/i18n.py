@@ -44,6 +44,29 @@ RU: dict[str, str] = {
     "The new password must have 8 to 1024 characters.": "Новый пароль должен содержать "
     "от 8 до 1024 символов.",
     "Saved.": "Сохранено.",
+    "Protection": "Защита",
+    "Countries it may send to (ISO codes, comma-separated; * = any; empty = the default set)": (
+        "Страны, куда можно отправлять (коды ISO через запятую; * = любые; пусто = по умолчанию)"
+    ),
+    "Stop words, one per line (error 247)": "Стоп-слова, по одному в строке (ошибка 247)",
+    "Refuse words mixing Cyrillic and Latin letters (error 248)": (
+        "Отклонять слова, смешивающие кириллицу и латиницу (ошибка 248)"
+    ),
+    "Countries you may send to": "Страны, куда можно отправлять",
+    "Messages per day": "Сообщений в сутки",
+    "Messages per month": "Сообщений в месяц",
+    "Messages per day (0 = no cap; empty = the default)": (
+        "Сообщений в сутки (0 = без ограничения; пусто = по умолчанию)"
+    ),
+    "Messages per month (0 = no cap; empty = the default)": (
+        "Сообщений в месяц (0 = без ограничения; пусто = по умолчанию)"
+    ),
+    "Words mixing Cyrillic and Latin letters are refused (error 248).": (
+        "Слова, смешивающие кириллицу и латиницу, отклоняются (ошибка 248)."
+    ),
+    "Texts with the operator's stop words are refused (error 247).": (
+        "Тексты со стоп-словами оператора отклоняются (ошибка 247)."
+    ),
     "Save": "Сохранить",
     "Phones": "Телефоны",
     "Text": "Текст",

@@ -28,6 +28,7 @@ TOKENS: dict[str, dict[str, str]] = {
     "bool": {"sqlite": "INTEGER", "postgres": "boolean"},
     "true": {"sqlite": "1", "postgres": "true"},
     "false": {"sqlite": "0", "postgres": "false"},
+    "blob": {"sqlite": "BLOB", "postgres": "bytea"},
 }
 
 # A word in braces; `'{}'` (an empty JSON object as a default) is no token.

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
+from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
+from ..sql.usage import SqlUsage
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .lists import PostgresLists
@@ -36,6 +39,9 @@ class PostgresStore(
     SqlSmpp,
     SqlSchema,
     PostgresNumbering,
+    SqlIdempotency,
+    SqlProtections,
+    SqlUsage,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

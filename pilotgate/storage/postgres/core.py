@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from collections.abc import AsyncIterator
 from typing import Self
 
-from pilotgate.domain.messages import Draft
-
-from ..base import Submitted
 from ..sql.core import SqlCore
+from ..sql.messages import Pending
 from .driver import Connection, PostgresDriver, driver_errors
-
-_PendingSubmit = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]"]
 
 __all__ = ["Connection", "PostgresCore"]
 
@@ -30,7 +25,7 @@ class PostgresCore(SqlCore):
 
     def __init__(self, driver: PostgresDriver) -> None:
         self._sql = driver
-        self._pending: list[_PendingSubmit] = []
+        self._pending: list[Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod

@@ -9,13 +9,23 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pilotgate.domain import limits
+from pilotgate.domain.idempotency import WINDOW
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import InsufficientFundsError, StorageError
+from pilotgate.errors import (
+    CapReachedError,
+    InsufficientFundsError,
+    KeyClaimedError,
+    StorageError,
+)
 
 from ..base import Submitted
 from ..dashboard import day_groups
 from ..sql import rows as sql_rows
+from ..sql.idempotency import CLAIM
 from ..sql.messages import DRAFT_COLUMNS, Pending, SqlMessages, draft_row
+from ..sql.usage import COUNT
 from .core import PostgresCore
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,14 +51,86 @@ def _same(when: datetime) -> datetime:
     return when
 
 
+class _Refused(Exception):
+    """Rolls a guarded submit back to its savepoint, carrying why."""
+
+    def __init__(self, why: StorageError) -> None:
+        self.why = why
+
+
+async def _debit_one(conn: Any, account_id: int, drafts: Sequence[Draft]) -> int:
+    cost = sum(draft.price for draft in drafts)
+    cursor = await conn.execute(
+        "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s "
+        "RETURNING balance",
+        (cost, account_id, cost),
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        raise _Refused(InsufficientFundsError(f"account {account_id} cannot pay {cost}"))
+    return int(row[0])
+
+
+async def _guard(
+    conn: Any, account_id: int, drafts: Sequence[Draft], now: datetime, guard: SubmitGuard
+) -> None:
+    """Claim the submit's idempotency key and count it against its caps, or raise _Refused.
+    A live claim of another transaction makes the INSERT wait for that one to end."""
+    if guard.claim is not None:
+        claim = guard.claim
+        cursor = await conn.execute(
+            CLAIM, (account_id, claim.key, claim.fingerprint, now, now - WINDOW)
+        )
+        if await cursor.fetchone() is None:
+            raise _Refused(KeyClaimedError(f"account {account_id}: key claimed"))
+    if guard.caps:
+        count = limits.counted(drafts)
+        for period, start, cap in limits.periods(guard.caps, now):
+            cursor = await conn.execute(COUNT, (account_id, period, start, count, count, cap, cap))
+            if await cursor.fetchone() is None:
+                raise _Refused(CapReachedError(f"account {account_id}: {period} cap {cap}"))
+
+
+async def _debit(
+    conn: Any, batch: list[Pending], outcomes: list[Submitted | StorageError]
+) -> dict[int, int]:
+    """Debit each submit of the batch (and claim and count a guarded one, within a
+    savepoint): its new balance by its index; a refused one gets its error in `outcomes`
+    and writes nothing. In account order, the account's row locked first: two processes'
+    batches then lock rows in the same order and cannot deadlock."""
+    balances: dict[int, int] = {}
+    for index in sorted(range(len(batch)), key=lambda i: batch[i][0]):
+        account_id, drafts, now, _, guard = batch[index]
+        try:
+            if guard is None:
+                balances[index] = await _debit_one(conn, account_id, drafts)
+                continue
+            async with conn.transaction():  # a savepoint: a refusal undoes all three
+                # The account's row first, as every submit locks it first (no deadlock with
+                # an unguarded submit of the same account); then the claim and the caps,
+                # refused before the money as in SQLite.
+                await conn.execute("SELECT 1 FROM accounts WHERE id = %s FOR UPDATE", (account_id,))
+                await _guard(conn, account_id, drafts, now, guard)
+                balances[index] = await _debit_one(conn, account_id, drafts)
+        except _Refused as refused:
+            outcomes[index] = refused.why
+    return balances
+
+
 class PostgresMessages(SqlMessages, PostgresCore):
     # messages ----------------------------------------------------------------------------------
-    async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
+    async def submit(
+        self,
+        account_id: int,
+        drafts: Sequence[Draft],
+        now: datetime,
+        guard: SubmitGuard | None = None,
+    ) -> Submitted:
         # Group commit: submits that arrive while a batch is being written wait and go
         # together in the next transaction; every caller is answered after its COMMIT. One
         # fsync then serves many concurrent single sends.
         future: asyncio.Future[Submitted] = asyncio.get_running_loop().create_future()
-        self._pending.append((account_id, drafts, now, future))
+        self._pending.append((account_id, drafts, now, future, guard))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_submits())
         return await future
@@ -66,24 +148,7 @@ class PostgresMessages(SqlMessages, PostgresCore):
     async def _submit_batch(self, batch: list[Pending]) -> list[Submitted | StorageError]:
         outcomes: list[Submitted | StorageError] = [StorageError("not written")] * len(batch)
         async with self._tx() as conn:
-            # Debit in account order: two processes' batches then lock accounts in the same
-            # order and cannot deadlock. A refused debit writes nothing for that submit.
-            balances: dict[int, int] = {}
-            for index in sorted(range(len(batch)), key=lambda i: batch[i][0]):
-                account_id, drafts, _, _ = batch[index]
-                cost = sum(draft.price for draft in drafts)
-                cursor = await conn.execute(
-                    "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s "
-                    "RETURNING balance",
-                    (cost, account_id, cost),
-                )
-                row = await cursor.fetchone()
-                if row is None:
-                    outcomes[index] = InsufficientFundsError(
-                        f"account {account_id} cannot pay {cost}"
-                    )
-                else:
-                    balances[index] = int(row[0])
+            balances = await _debit(conn, batch, outcomes)
             total = sum(len(batch[index][1]) for index in balances)
             cursor = await conn.execute(
                 "SELECT nextval('message_ids') FROM generate_series(1, %s)", (total,)
@@ -93,7 +158,7 @@ class PostgresMessages(SqlMessages, PostgresCore):
             ids = iter(sorted(int(r[0]) for r in await cursor.fetchall()))
             rows: list[tuple[Any, ...]] = []
             ledger: list[tuple[Any, ...]] = []
-            for index, (account_id, drafts, now, _) in enumerate(batch):
+            for index, (account_id, drafts, now, _, _) in enumerate(batch):
                 if index not in balances:
                     continue
                 server_ids = [next(ids) for _ in drafts]

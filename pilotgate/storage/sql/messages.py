@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pilotgate.domain import hybrid
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import StorageError
 
@@ -21,8 +22,9 @@ from ..base import InboundSms, Submitted
 from . import rows
 from .core import SqlCore
 
-#: A submit waiting for its batch's COMMIT: account, drafts, now, and its caller.
-Pending = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]"]
+#: A submit waiting for its batch's COMMIT: account, drafts, now, its caller, and what it
+#: must respect besides the balance (its idempotency claim, caps; domain/limits.py), if any.
+Pending = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]", SubmitGuard | None]
 
 #: The columns `draft_row` fills, in its order.
 DRAFT_COLUMNS = rows.INSERT_COLUMNS + ", due_at, expires_at, fallback, client_id"
@@ -78,7 +80,7 @@ class SqlMessages(SqlCore):
     @staticmethod
     def _answer(batch: Sequence[Pending], outcomes: Sequence[Submitted | BaseException]) -> None:
         """Answer every caller of a written (or failed) batch."""
-        for (_, _, _, future), outcome in zip(batch, outcomes, strict=True):
+        for (_, _, _, future, _), outcome in zip(batch, outcomes, strict=True):
             if future.done():
                 continue  # the caller went away (cancelled); its rows are committed anyway
             if isinstance(outcome, BaseException):

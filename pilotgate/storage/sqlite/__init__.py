@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.lists import SqlLists
 from ..sql.numbering import SqlNumbering
+from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
+from ..sql.usage import SqlUsage
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .messages import SqliteMessages
@@ -36,6 +39,9 @@ class SqliteStore(
     SqlSmpp,
     SqlSchema,
     SqlNumbering,
+    SqlIdempotency,
+    SqlProtections,
+    SqlUsage,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -5,14 +5,8 @@ power cut."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-from datetime import datetime
-
-from pilotgate.domain.messages import Draft
-
-from ..base import Submitted
 from ..sql.core import SqlCore
+from ..sql.messages import Pending
 from .driver import SqliteDriver
 
 
@@ -23,4 +17,4 @@ class SqliteCore(SqlCore):
 
     def __init__(self, path: str, *, synchronous: str = "NORMAL") -> None:
         self._sql = SqliteDriver(path, synchronous=synchronous)
-        self._pending: list[tuple[int, Sequence[Draft], datetime, asyncio.Future[Submitted]]] = []
+        self._pending: list[Pending] = []

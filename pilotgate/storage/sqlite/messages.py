@@ -10,19 +10,26 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pilotgate.domain import limits
+from pilotgate.domain.idempotency import WINDOW
+from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import InsufficientFundsError
+from pilotgate.errors import CapReachedError, InsufficientFundsError, KeyClaimedError
 
 from ..base import Submitted
 from ..dashboard import day_groups
 from ..sql import rows as sql_rows
+from ..sql.idempotency import CLAIM
 from ..sql.messages import DRAFT_COLUMNS, SqlMessages, draft_row
+from ..sql.usage import COUNT
 from .core import SqliteCore
 from .driver import micros
 
 #: The first server_id of a new database (API-1 answers read better with five digits).
 FIRST_SERVER_ID = 10000
 _DAY_US = 86_400_000_000
+_CLAIM = CLAIM.replace("%s", "?")
+_COUNT = COUNT.replace("%s", "?")
 _INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({','.join('?' * 27)})"
 _COUNT_DAYS = (
     "INSERT INTO message_days (account_id, day, status, operator, count, spend) "
@@ -33,13 +40,19 @@ _COUNT_DAYS = (
 
 class SqliteMessages(SqlMessages, SqliteCore):
     # messages ----------------------------------------------------------------------------------
-    async def submit(self, account_id: int, drafts: Sequence[Draft], now: datetime) -> Submitted:
+    async def submit(
+        self,
+        account_id: int,
+        drafts: Sequence[Draft],
+        now: datetime,
+        guard: SubmitGuard | None = None,
+    ) -> Submitted:
         # Group commit: submits that arrive while the event loop is busy are written in one
         # transaction, and each caller is answered only after that COMMIT. Concurrent single
         # sends then cost one commit per batch instead of one each.
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Submitted] = loop.create_future()
-        self._pending.append((account_id, drafts, now, future))
+        self._pending.append((account_id, drafts, now, future, guard))
         if len(self._pending) == 1:
             loop.call_soon(self._flush_submits)
         return await future
@@ -55,8 +68,8 @@ class SqliteMessages(SqlMessages, SqliteCore):
                 next_id = max(FIRST_SERVER_ID, (last or 0) + 1)
                 rows: list[tuple[Any, ...]] = []
                 outcomes: list[Submitted | BaseException] = []
-                for account_id, drafts, now, _ in batch:
-                    outcome = self._submit_one(db, account_id, drafts, now, next_id, rows)
+                for account_id, drafts, now, _, guard in batch:
+                    outcome = self._submit_one(db, account_id, drafts, now, next_id, rows, guard)
                     outcomes.append(outcome)
                     if isinstance(outcome, Submitted):
                         next_id += len(drafts)
@@ -79,30 +92,21 @@ class SqliteMessages(SqlMessages, SqliteCore):
         now: datetime,
         first: int,
         rows: list[tuple[Any, ...]],
+        guard: SubmitGuard | None,
     ) -> Submitted | BaseException:
-        """Debit and queue the rows of one submit; the debit is the first write, so a refusal
-        leaves nothing of this submit behind."""
-        cost = sum(draft.price for draft in drafts)
-        balance = db.execute(
-            "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? "
-            "RETURNING balance",
-            (cost, account_id, cost),
-        ).fetchone()
-        if balance is None:
-            return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
-        stamp = micros(now)
-        ids = list(range(first, first + len(drafts)))
-        rows.extend(
-            draft_row(server_id, first, account_id, d, stamp, micros)
-            for server_id, d in zip(ids, drafts, strict=True)
+        """Debit and queue the rows of one submit. A guarded one (an idempotency key,
+        caps) first claims its key and counts its messages, within a savepoint: any refusal
+        rolls back to it, leaving nothing of this submit behind."""
+        if guard is None:
+            return _debit_and_queue(db, account_id, drafts, now, first, rows)
+        db.execute("SAVEPOINT guarded")
+        outcome = _guard(db, account_id, drafts, now, guard) or _debit_and_queue(
+            db, account_id, drafts, now, first, rows
         )
-        if cost:
-            db.execute(
-                "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                "VALUES (?,?,?,?,?,?)",
-                (account_id, -cost, "send", first, f"{len(drafts)} messages", stamp),
-            )
-        return Submitted(server_ids=ids, balance=int(balance[0]))
+        if not isinstance(outcome, Submitted):
+            db.execute("ROLLBACK TO guarded")
+        db.execute("RELEASE guarded")
+        return outcome
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         found: list[Message] = []
@@ -119,3 +123,60 @@ class SqliteMessages(SqlMessages, SqliteCore):
                 )
             )
         return found
+
+
+def _guard(
+    db: sqlite3.Connection,
+    account_id: int,
+    drafts: Sequence[Draft],
+    now: datetime,
+    guard: SubmitGuard,
+) -> BaseException | None:
+    """Claim the submit's idempotency key and count it against its caps; the refusal, or
+    None."""
+    if guard.claim is not None:
+        claim = guard.claim
+        claimed = db.execute(
+            _CLAIM, (account_id, claim.key, claim.fingerprint, micros(now), micros(now - WINDOW))
+        ).fetchone()
+        if claimed is None:
+            return KeyClaimedError(f"account {account_id}: key already claimed")
+    if guard.caps:
+        count = limits.counted(drafts)
+        for period, start, cap in limits.periods(guard.caps, now):
+            args = (account_id, period, micros(start), count, count, cap, cap)
+            if db.execute(_COUNT, args).fetchone() is None:
+                return CapReachedError(f"account {account_id}: {period} cap {cap}")
+    return None
+
+
+def _debit_and_queue(
+    db: sqlite3.Connection,
+    account_id: int,
+    drafts: Sequence[Draft],
+    now: datetime,
+    first: int,
+    rows: list[tuple[Any, ...]],
+) -> Submitted | BaseException:
+    """Debit and queue the rows of one submit; the debit is the first write, so a refusal
+    leaves nothing of it behind."""
+    cost = sum(draft.price for draft in drafts)
+    balance = db.execute(
+        "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance",
+        (cost, account_id, cost),
+    ).fetchone()
+    if balance is None:
+        return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
+    stamp = micros(now)
+    ids = list(range(first, first + len(drafts)))
+    rows.extend(
+        draft_row(server_id, first, account_id, d, stamp, micros)
+        for server_id, d in zip(ids, drafts, strict=True)
+    )
+    if cost:
+        db.execute(
+            "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
+            "VALUES (?,?,?,?,?,?)",
+            (account_id, -cost, "send", first, f"{len(drafts)} messages", stamp),
+        )
+    return Submitted(server_ids=ids, balance=int(balance[0]))
