@@ -119,21 +119,10 @@ async def _debit(
 
 class PostgresMessages(SqlMessages, PostgresCore):
     # messages ----------------------------------------------------------------------------------
-    async def submit(
-        self,
-        account_id: int,
-        drafts: Sequence[Draft],
-        now: datetime,
-        guard: SubmitGuard | None = None,
-    ) -> Submitted:
-        # Group commit: submits that arrive while a batch is being written wait and go
-        # together in the next transaction; every caller is answered after its COMMIT. One
-        # fsync then serves many concurrent single sends.
-        future: asyncio.Future[Submitted] = asyncio.get_running_loop().create_future()
-        self._pending.append((account_id, drafts, now, future, guard))
+    def _flush_soon(self) -> None:
+        # A flusher task: while it writes one batch (COPY, one fsync), the next gathers.
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_submits())
-        return await future
 
     async def _flush_submits(self) -> None:
         while self._pending:

@@ -1,9 +1,10 @@
 """The store's messages as the API sees them (submit, check, history) and inbound SMS.
 
-`submit` and `messages_by_id` stay with each dialect (sqlite/messages.py,
-postgres/messages.py): the group commit is synchronous in SQLite and a flusher task with COPY
-in PostgreSQL, and a list of ids is chunked for SQLite's parameter limit but one `= ANY` array
-in PostgreSQL. What both write and how both answer the waiting callers is here.
+How `submit`'s group commit writes, and `messages_by_id`, stay with each dialect
+(sqlite/messages.py, postgres/messages.py): the group commit is synchronous in SQLite and a
+flusher task with COPY in PostgreSQL, and a list of ids is chunked for SQLite's parameter
+limit but one `= ANY` array in PostgreSQL. What both write, the queueing of a submit and how
+both answer the waiting callers is here.
 """
 
 from __future__ import annotations
@@ -76,6 +77,27 @@ def draft_row(
 
 
 class SqlMessages(SqlCore):
+    _pending: list[Pending]
+
+    async def submit(
+        self,
+        account_id: int,
+        drafts: Sequence[Draft],
+        now: datetime,
+        guard: SubmitGuard | None = None,
+    ) -> Submitted:
+        # Group commit: submits that arrive while a batch is being written wait and go
+        # together in the next transaction, and each caller is answered only after that
+        # COMMIT. Concurrent single sends then cost one commit (one fsync) per batch.
+        future: asyncio.Future[Submitted] = asyncio.get_running_loop().create_future()
+        self._pending.append((account_id, drafts, now, future, guard))
+        self._flush_soon()
+        return await future
+
+    def _flush_soon(self) -> None:
+        """Make sure the pending submits are written: each dialect's group commit."""
+        raise NotImplementedError
+
     # messages ----------------------------------------------------------------------------------
     @staticmethod
     def _answer(batch: Sequence[Pending], outcomes: Sequence[Submitted | BaseException]) -> None:

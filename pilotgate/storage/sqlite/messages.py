@@ -40,22 +40,10 @@ _COUNT_DAYS = (
 
 class SqliteMessages(SqlMessages, SqliteCore):
     # messages ----------------------------------------------------------------------------------
-    async def submit(
-        self,
-        account_id: int,
-        drafts: Sequence[Draft],
-        now: datetime,
-        guard: SubmitGuard | None = None,
-    ) -> Submitted:
-        # Group commit: submits that arrive while the event loop is busy are written in one
-        # transaction, and each caller is answered only after that COMMIT. Concurrent single
-        # sends then cost one commit per batch instead of one each.
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Submitted] = loop.create_future()
-        self._pending.append((account_id, drafts, now, future, guard))
+    def _flush_soon(self) -> None:
+        # Synchronous: the batch is everything that arrived while the event loop was busy.
         if len(self._pending) == 1:
-            loop.call_soon(self._flush_submits)
-        return await future
+            asyncio.get_running_loop().call_soon(self._flush_submits)
 
     def _flush_submits(self) -> None:
         # On the raw connection, with times converted once per submit: the driver's own
