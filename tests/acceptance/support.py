@@ -216,6 +216,18 @@ class Server:
     _process: subprocess.Popen[str] | None = None
     _stderr: IO[str] | None = None
     _reader: threading.Thread | None = None
+    #: Notified for every line the server prints (and when its output ends).
+    _printed: threading.Condition = field(default_factory=threading.Condition)
+
+    def printed(self, wanted: Callable[[list[str]], bool], timeout: float = 10.0) -> list[str]:
+        """The lines printed so far, once `wanted` holds of them (or the output ended, or
+        `timeout` passed): the banner's later lines reach the reader after its first one."""
+        with self._printed:
+            self._printed.wait_for(
+                lambda: wanted(self.banner) or self._reader is None or not self._reader.is_alive(),
+                timeout,
+            )
+            return list(self.banner)
 
     @property
     def env(self) -> dict[str, str]:
@@ -253,13 +265,17 @@ class Server:
         def read_stdout() -> None:
             assert process.stdout is not None
             for line in process.stdout:  # keeps draining after the banner
-                self.banner.append(line.rstrip("\n"))
+                with self._printed:
+                    self.banner.append(line.rstrip("\n"))
+                    self._printed.notify_all()
                 match = BANNER.match(self.banner[-1])
                 if match and not self.url:
                     assert match.group(2) != "0"
                     self.url = match.group(1)
                     ready.set()
             ready.set()  # stdout closed: the process has ended
+            with self._printed:
+                self._printed.notify_all()
 
         self._reader = threading.Thread(target=read_stdout, daemon=True)
         self._reader.start()

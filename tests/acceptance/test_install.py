@@ -45,8 +45,13 @@ def test_it_says_what_it_installs_and_why_before_installing(tmp_path: Path) -> N
         "  espeak-ng: speech synthesis for voice calls (from=GOLOS)",
         "  sip-tester: SIPp, the SIP peer of the tests",
         "  chromium: the browser of the dashboard's tests",
+        "  nginx-light: the TLS proxy of the production tests (deploy/nginx)",
+        "  prometheus: promtool, which checks the shipped alert rules (deploy/prometheus)",
+        "  systemd: systemd-analyze, which verifies the shipped units (deploy/systemd)",
     ]
-    assert log.read_text().splitlines() == ["apt-get -y -q install espeak-ng sip-tester chromium"]
+    assert log.read_text().splitlines() == [
+        "apt-get -y -q install espeak-ng sip-tester chromium nginx-light prometheus systemd"
+    ]
 
 
 def test_it_says_nothing_when_nothing_is_missing(tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def test_serve_keeps_metrics_off_the_api_port_without_a_token(
 
 
 def test_metrics_on_their_own_listener(separate: Server, http: httpx.Client) -> None:
-    (line,) = [line for line in separate.banner if line.startswith("Metrics on ")]
+    banner = separate.printed(lambda lines: any(x.startswith("Metrics on ") for x in lines))
+    (line,) = [line for line in banner if line.startswith("Metrics on ")]
     url = line.removeprefix("Metrics on ")
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/metrics", url) and separate.url not in url
     answer = http.get(url)

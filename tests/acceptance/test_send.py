@@ -47,9 +47,10 @@ ALL_FIELDS = [
 
 
 def test_the_curl_lines_the_demo_prints_work(gate: Server, http: httpx.Client) -> None:
-    assert gate.banner[0] == f"PilotGate listening on {gate.url}"
-    assert any(DEMO_KEY in line for line in gate.banner)
-    curls = [m.group(1) for line in gate.banner if (m := re.search(r"curl '([^']+)'", line))]
+    banner = gate.printed(lambda lines: sum("curl '" in line for line in lines) == 2)
+    assert banner[0] == f"PilotGate listening on {gate.url}"
+    assert any(DEMO_KEY in line for line in banner)
+    curls = [m.group(1) for line in banner if (m := re.search(r"curl '([^']+)'", line))]
     assert len(curls) == 2
     sent = http.get(curls[0])
     assert sent.status_code == 200
