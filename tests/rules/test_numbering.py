@@ -79,3 +79,23 @@ async def test_a_new_import_reaches_a_running_gateway(rig: Rig) -> None:
     assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MegaFon"
     assert (await rig.gateway.numbering.settled()).counts() == (5, 1)
     assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MTS"
+
+
+async def test_cis_numbers_get_their_operator_from_the_shipped_ranges(rig: Rig) -> None:
+    tariff = await rig.store.tariff_rates(1)
+    kcell = Rate(prefix="77", channel="sms", price=500, country="KZ", operator="Kcell")
+    await rig.store.replace_tariff(1, "default", [*tariff, kcell])
+    result = await rig.send("Hello", "77011234567,998901234567,375291234567,77001234567")
+    assert [(d.country, d.operator, d.price) for _, d in result.items] == [
+        ("KZ", "Kcell", 500),  # the tariff's Kcell row
+        ("UZ", "Beeline UZ", 840),  # no row names it: the country's prefix row
+        ("BY", "A1", 780),
+        ("KZ", "Altel", 620),
+    ]
+    # A range the shipped file does not name keeps the prefix-level answer, as before.
+    unknown = await rig.send("Hello", "77641234567,998331234567,375171234567")
+    assert [(d.country, d.operator) for _, d in unknown.items] == [
+        ("KZ", "Kazakhstan"),
+        ("UZ", "Uzbekistan"),
+        ("BY", "Belarus"),
+    ]
