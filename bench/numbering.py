@@ -18,7 +18,8 @@ ported import, an increment of 10⁵ rows, and a process's load of the snapshot 
 before the plan is imported and after, and times one POST with 10,000 recipients (half of
 them ported numbers) against each, after a one-recipient warm-up; it also reports each
 worker's RSS and PSS (`/proc/PID/smaps_rollup`: PSS divides shared pages among the processes
-sharing them, so the sum of PSS is what the workers really cost together).
+sharing them, so the sum of PSS is what the processes really cost together; with several
+workers the total includes the supervisor, which loads the plan before forking them).
 """
 
 from __future__ import annotations
@@ -159,13 +160,16 @@ def timed_send(env: dict[str, str], key: str, phones: list[str], workers: int) -
             answered = client.post(f"{url}/api.php", data=sample).json().get("send", [])
             operators = len({item.get("operator", "") for item in answered})
         memory = [memory_mb(pid) for pid in workers_of(proc.pid, workers)]
+        supervisor = memory_mb(proc.pid) if workers > 1 else (0.0, 0.0)
     finally:
         stop_server(proc)
     shown = ", ".join(f"RSS {rss:.0f} MB / PSS {pss:.0f} MB" for rss, pss in memory)
+    if workers > 1:
+        shown += f"; supervisor RSS {supervisor[0]:.0f} MB / PSS {supervisor[1]:.0f} MB"
     return (f"one POST with {len(phones):,} recipients {elapsed * 1000:.0f} ms "
             f"({accepted:,} accepted, {operators} operators); "
             f"{len(memory)} worker(s): {shown}; "
-            f"PSS total {sum(p for _, p in memory):.0f} MB")  # fmt: skip
+            f"PSS total {sum(p for _, p in memory) + supervisor[1]:.0f} MB")  # fmt: skip
 
 
 async def send_with_plan(ranges: list[PlanRange], numbers: list[int], workers: int) -> None:

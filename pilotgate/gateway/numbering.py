@@ -69,6 +69,12 @@ class NumberingCache:
     def current(self) -> Numbering:
         return self._current
 
+    def adopt(self, snapshot: Numbering) -> None:
+        """Start from a snapshot loaded before this process was forked (`serve --workers N`):
+        its arrays stay pages shared with the other workers until an import replaces it (the
+        first check still compares its version with the database's)."""
+        self._current = snapshot
+
     async def fresh(self) -> Numbering:
         """The snapshot, reloaded if the database holds a newer plan."""
         now = self._clock()

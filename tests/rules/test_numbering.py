@@ -8,6 +8,7 @@ from pilotgate.connectors.hlr import HlrAnswers, HlrConnector
 from pilotgate.domain import audit
 from pilotgate.domain.routing import Route
 from pilotgate.domain.tariffs import Rate
+from pilotgate.gateway.numbering import cis_ranges, load
 from pilotgate.operations import numbering as ops
 from tests.numbering_samples import DEF_WITH_INN, DEF_WITHOUT_INN, PORTED, cp1251, utf8
 
@@ -99,3 +100,13 @@ async def test_cis_numbers_get_their_operator_from_the_shipped_ranges(rig: Rig) 
         ("UZ", "Uzbekistan"),
         ("BY", "Belarus"),
     ]
+
+
+async def test_a_worker_starts_from_the_plan_its_supervisor_loaded(rig: Rig) -> None:
+    # `serve --workers N` loads the plan before forking: the workers share its pages only
+    # if they keep that snapshot instead of loading their own.
+    await _import(rig)
+    before_fork = await load(rig.store, cis_ranges())
+    rig.gateway.numbering.adopt(before_fork)
+    assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MegaFon"
+    assert await rig.gateway.numbering.settled() is before_fork
