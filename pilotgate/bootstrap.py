@@ -30,6 +30,7 @@ from pilotgate.connectors.schemas import (
 from pilotgate.connectors.sip import SipConnector
 from pilotgate.connectors.smpp import SmppConnector
 from pilotgate.domain import accounts, audit, callbacks, protections, stoplist, tariff_csv
+from pilotgate.domain.numbering import Numbering
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
 from pilotgate.errors import ConfigError
@@ -145,8 +146,9 @@ def _countries(raw: str) -> frozenset[str] | None:
         raise ConfigError(f"setting 'default_countries': {exc}") from None
 
 
-def build_gateway(settings: Settings, store: Store) -> Gateway:
-    return Gateway(
+def build_gateway(settings: Settings, store: Store, plan: Numbering | None = None) -> Gateway:
+    """`plan`: a numbering plan loaded before this process was forked, to start from."""
+    gateway = Gateway(
         store,
         now,
         GatewayPolicy(
@@ -180,6 +182,9 @@ def build_gateway(settings: Settings, store: Store) -> Gateway:
             ),
         ),
     )
+    if plan is not None:
+        gateway.numbering.adopt(plan)
+    return gateway
 
 
 def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:

@@ -12,20 +12,22 @@ Stop order (SIGINT or SIGTERM), in every worker:
   5. send the `debug=` mails already queued (each bounded by the SMTP timeout);
   6. close the database, which everything above may still write to.
 The supervisor forwards the signal to its workers and waits for them; a worker that dies
-while the supervisor is not stopping is started again.
+while the supervisor is not stopping is started again. It loads the numbering plan before it
+forks them, so they share its pages (copy-on-write) instead of each loading its own copy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
 import socket
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import uvicorn
 
@@ -35,12 +37,15 @@ from pilotgate.api.health import Health
 from pilotgate.api.proxies import TrustedProxies, parse_networks
 from pilotgate.api.scrape import MetricsApp
 from pilotgate.config import Settings
+from pilotgate.domain.numbering import Numbering
 from pilotgate.errors import ConfigError
 from pilotgate.gateway import Gateway
+from pilotgate.gateway.numbering import cis_ranges, load
 
 log = logging.getLogger("pilotgate")
 
 Banner = Callable[[str], Iterable[str]]
+T = TypeVar("T")
 
 
 class _Server(uvicorn.Server):
@@ -118,11 +123,13 @@ async def run(
     announce: Iterable[str] = (),
     metrics_sock: socket.socket | None = None,
     smpp_sock: socket.socket | None = None,
+    plan: Numbering | None = None,
 ) -> None:
     """One worker: the API on `sock` (if any), /metrics on `metrics_sock` (if any), SMPP
-    binds on `smpp_sock` (if any) and the outbox (if `pipeline`), until a signal."""
+    binds on `smpp_sock` (if any) and the outbox (if `pipeline`), until a signal. `plan`:
+    the numbering plan the supervisor loaded before forking."""
     store = await bootstrap.open_store(settings)
-    gateway = bootstrap.build_gateway(settings, store)
+    gateway = bootstrap.build_gateway(settings, store, plan)
     outbox = bootstrap.build_outbox(settings, store, gateway.numbering.fresh) if pipeline else None
     keeper = bootstrap.build_link_keeper(settings, store, outbox) if outbox else None
     notifier = bootstrap.build_callback_worker(settings, store) if pipeline else None
@@ -182,13 +189,13 @@ async def run(
         await store.close()  # 6.
 
 
-def _event_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+def _event_loop(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; asyncio still works
-        asyncio.run(main())
+        return asyncio.run(main())
     else:
-        uvloop.run(main())
+        return uvloop.run(main())
 
 
 def serve(
@@ -207,12 +214,16 @@ def serve(
     with_pipeline = settings.pipeline if pipeline is None else pipeline
     parse_networks(settings.trusted_proxies)  # a malformed setting stops us before forking
 
-    # Migrations run once here, before any worker opens the database.
-    async def migrate() -> None:
+    # Migrations run once here, before any worker opens the database; the numbering plan
+    # too, for workers to share (docs/decisions.md "The numbering plan").
+    async def migrate() -> Numbering | None:
         store = await bootstrap.open_store(settings)
-        await store.close()
+        try:
+            return await load(store, cis_ranges()) if workers > 1 else None
+        finally:
+            await store.close()
 
-    _event_loop(migrate)
+    plan = _event_loop(migrate)
     sock = listen(settings.host, settings.port) if api else None
     # A worker has no API port: its probes and metrics are on this listener.
     metrics_sock = listen_on(settings.metrics_listen) if settings.metrics_listen else None
@@ -242,7 +253,7 @@ def serve(
             )
         )
         return
-    _supervise(settings, socks, workers, with_pipeline, lines)
+    _supervise(settings, socks, workers, with_pipeline, lines, plan)
 
 
 def _supervise(
@@ -251,8 +262,10 @@ def _supervise(
     workers: int,
     pipeline: bool,
     lines: list[str],
+    plan: Numbering | None,
 ) -> None:
     stopping = False
+    gc.freeze()  # the collector must not write to the shared objects' headers in the workers
 
     def start(index: int) -> int:
         pid = os.fork()
@@ -266,6 +279,7 @@ def _supervise(
                         pipeline=pipeline,
                         metrics_sock=socks[1],
                         smpp_sock=socks[2],
+                        plan=plan,
                     )
                 )
             except BaseException:  # a worker must report and exit, never return to the loop

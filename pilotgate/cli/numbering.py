@@ -119,7 +119,7 @@ async def numbering_lookup(settings: config.Settings, gateway: Gateway, phone: s
         click.echo(f"  invalid number: a send answers {checked.error} (contract §2)")
     elif owner is None:
         click.echo(
-            f"  not in the Russian plan: country {checked.country or '?'}, "
+            f"  in no range we know: country {checked.country or '?'}, "
             "operator from the tariff's prefix rows"
         )
     elif not owner.operator:
@@ -127,7 +127,7 @@ async def numbering_lookup(settings: config.Settings, gateway: Gateway, phone: s
     else:
         click.echo(
             f"  operator {owner.operator} (mcc {owner.mcc}, mnc {owner.mnc or '?'}), "
-            f"country {owner.country}, region {owner.region or '?'}"
+            f"country {owner.country}" + (f", region {owner.region}" if owner.region else "")
         )
         click.echo(f"  why: {owner.found_in}")
         if owner.ported:

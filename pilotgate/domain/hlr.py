@@ -23,9 +23,7 @@ well-formed and stable per number (the tests compare them between calls).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -34,21 +32,11 @@ from phonenumbers import PhoneNumberType
 
 from .channels import Channel
 from .numbering import Owner
+from .prefixes import Network as Network, PrefixTable as PrefixTable
 
 #: The error a number that is not served (HLR) or offline (PING) ends with.
 UNREACHABLE = 602
 _MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Network:
-    """One row of the prefix table."""
-
-    prefix: str
-    mcc: str
-    mnc: str
-    country: str
-    name: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,39 +46,6 @@ class HlrAnswer:
     status: int  # 2 served / online, -1 not served / offline
     error: int = 0
     details: Mapping[str, str] = field(default_factory=dict)
-
-
-class PrefixTable:
-    """Longest-prefix lookup of the network that owns a number."""
-
-    def __init__(self, networks: list[Network]) -> None:
-        self._by_prefix = {n.prefix: n for n in networks}
-        self._longest = max((len(p) for p in self._by_prefix), default=0)
-
-    @classmethod
-    def parse(cls, text: str) -> PrefixTable:
-        """Rows of `prefix,mcc,mnc,country,network`; `#` lines are comments. Raises
-        ValueError naming the first malformed line."""
-        networks = []
-        for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-            if not row or row[0].startswith("#"):
-                continue
-            if len(row) != 5 or not all(cell.strip() for cell in row):
-                raise ValueError(f"hlr prefix table line {number}: expected 5 columns")
-            prefix, mcc, mnc, country, name = (cell.strip() for cell in row)
-            if not (prefix.isdigit() and mcc.isdigit() and len(mcc) == 3):
-                raise ValueError(f"hlr prefix table line {number}: bad prefix or mcc")
-            if not (mnc.isdigit() and len(mnc) in (2, 3)):
-                raise ValueError(f"hlr prefix table line {number}: bad mnc")
-            networks.append(Network(prefix=prefix, mcc=mcc, mnc=mnc, country=country, name=name))
-        return cls(networks)
-
-    def lookup(self, phone: str) -> Network | None:
-        for length in range(min(len(phone), self._longest), 0, -1):
-            found = self._by_prefix.get(phone[:length])
-            if found is not None:
-                return found
-        return None
 
 
 def is_mobile(phone: str) -> bool:

@@ -9,6 +9,10 @@ snapshot of both, built once per plan version and shared by every lookup in the 
     plan.owner("79161234567")
     # Owner(country="RU", operator="MegaFon", mnc="02", ..., home_operator="MTS", ...)
 
+Numbers of other countries are answered by a prefix table of their mobile ranges (the CIS
+countries', `pilotgate/data/cis_ranges.csv`) the snapshot carries along: `plan.owner("77011234567")`
+is `Owner(country="KZ", operator="Kcell", ..., found_in="prefix 7701")`.
+
 Why arrays and not dicts: 2·10⁷ Python ints in a dict cost ~2 GB per process; here a ported
 number is a 4-byte offset inside its DEF code's `array('I')` plus a 1-byte carrier index
 (5 bytes each, ~100 MB at full size), and a lookup is one `bisect` over that code's block.
@@ -20,6 +24,8 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from .prefixes import PrefixTable
 
 #: The country the plan describes, and its mobile country code.
 COUNTRY, MCC = "RU", "250"
@@ -76,10 +82,18 @@ def plan_number(phone: str) -> int | None:
 class Numbering:
     """An immutable snapshot of the plan and the ported numbers of one version."""
 
-    def __init__(self, version: int, carriers: list[tuple[str, str]], tables: _Tables) -> None:
+    def __init__(
+        self,
+        version: int,
+        carriers: list[tuple[str, str]],
+        tables: _Tables,
+        abroad: PrefixTable | None = None,
+    ) -> None:
         self.version = version
         self._carriers = carriers  # (operator, mnc) by index, shared by ranges and ports
         self._t = tables
+        #: Other countries' mobile ranges; shipped data, the same for every version.
+        self.abroad = abroad or PrefixTable([])
 
     @classmethod
     def build(
@@ -87,16 +101,17 @@ class Numbering:
         version: int,
         ranges: Iterable[PlanRange],
         ported: Iterable[tuple[int, str, str]] = (),
+        abroad: PrefixTable | None = None,
     ) -> Numbering:
         """From plan rows (any order) and `(number, operator, mnc)` ports in ascending number
         order (the store reads them so; a port out of order raises ValueError)."""
         builder = Builder(ranges)
         builder.add_ports(ported)
-        return builder.finish(version)
+        return builder.finish(version, abroad)
 
     @classmethod
-    def empty(cls) -> Numbering:
-        return cls.build(0, ())
+    def empty(cls, abroad: PrefixTable | None = None) -> Numbering:
+        return cls.build(0, (), abroad=abroad)
 
     @property
     def loaded(self) -> bool:
@@ -144,10 +159,13 @@ class Numbering:
         return None
 
     def owner(self, phone: str) -> Owner | None:
-        """The operator serving `phone`; `OUTSIDE` for a plan number in no range; None when
-        the plan does not cover the number (or none was imported)."""
+        """The operator serving `phone`; `OUTSIDE` for a plan number in no range; another
+        country's number by its mobile range; None when neither the plan (or none was
+        imported) nor a range of another country covers the number."""
         number = plan_number(phone)
-        if number is None or not self._t.lows or not _LOWEST <= number <= _HIGHEST:
+        if number is None:
+            return self._abroad(phone)
+        if not self._t.lows or not _LOWEST <= number <= _HIGHEST:
             return None
         home = self.range_of(number)
         if home is None:
@@ -172,6 +190,18 @@ class Numbering:
             mnc=home.mnc,
             region=home.region,
             found_in=where,
+        )
+
+    def _abroad(self, phone: str) -> Owner | None:
+        network = self.abroad.lookup(phone)
+        if network is None:
+            return None
+        return Owner(
+            country=network.country,
+            operator=network.name,
+            mcc=network.mcc,
+            mnc=network.mnc,
+            found_in=f"prefix {network.prefix}",
         )
 
 
@@ -232,5 +262,5 @@ class Builder:
             block[0].append(number % _BLOCK)
             block[1].append(self._carrier(operator, mnc))
 
-    def finish(self, version: int) -> Numbering:
-        return Numbering(version, self._carriers, self._t)
+    def finish(self, version: int, abroad: PrefixTable | None = None) -> Numbering:
+        return Numbering(version, self._carriers, self._t, abroad)

@@ -5,16 +5,23 @@ The version is read at most every `ttl` seconds (one indexed row). The first loa
 (a send must not be routed by a plan it has not read yet); later reloads run in the
 background while lookups keep using the previous snapshot, so an import of 2·10⁷ ported
 numbers never stalls the sends of the process that notices it.
+
+Every snapshot carries the shipped mobile ranges of the CIS countries
+(`pilotgate/data/cis_ranges.csv`, read once per process), so their numbers get their operator
+too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from importlib import resources
 
 from pilotgate.domain.numbering import Builder, Numbering
+from pilotgate.domain.prefixes import PrefixTable
 from pilotgate.storage.roles import NumberingStore
 
 log = logging.getLogger(__name__)
@@ -22,7 +29,14 @@ log = logging.getLogger(__name__)
 PAGE = 100_000
 
 
-async def load(store: NumberingStore) -> Numbering:
+@functools.cache
+def cis_ranges() -> PrefixTable:
+    """The shipped mobile ranges of the CIS countries, read once per process."""
+    text = resources.files("pilotgate.data").joinpath("cis_ranges.csv").read_text("utf-8")
+    return PrefixTable.parse(text)
+
+
+async def load(store: NumberingStore, abroad: PrefixTable | None = None) -> Numbering:
     """The plan as the database has it now. Read in pages straight into the snapshot's
     arrays; if an import commits meanwhile (the version moved), read again: a snapshot is
     never half of two plans."""
@@ -34,7 +48,7 @@ async def load(store: NumberingStore) -> Numbering:
             builder.add_ports(page)
             after = page[-1][0]
         if await store.numbering_version() == version:
-            return builder.finish(version)
+            return builder.finish(version, abroad)
 
 
 class NumberingCache:
@@ -45,7 +59,8 @@ class NumberingCache:
     ) -> None:
         self._store, self._clock = store, clock
         self._ttl = timedelta(seconds=ttl_seconds)
-        self._current = Numbering.empty()
+        self._abroad = cis_ranges()
+        self._current = Numbering.empty(self._abroad)
         self._checked: datetime | None = None
         self._loading: asyncio.Task[None] | None = None
         self._first = asyncio.Lock()
@@ -53,6 +68,12 @@ class NumberingCache:
     @property
     def current(self) -> Numbering:
         return self._current
+
+    def adopt(self, snapshot: Numbering) -> None:
+        """Start from a snapshot loaded before this process was forked (`serve --workers N`):
+        its arrays stay pages shared with the other workers until an import replaces it (the
+        first check still compares its version with the database's)."""
+        self._current = snapshot
 
     async def fresh(self) -> Numbering:
         """The snapshot, reloaded if the database holds a newer plan."""
@@ -66,7 +87,7 @@ class NumberingCache:
         if self._current.version == 0:
             async with self._first:  # concurrent first sends wait for one load
                 if self._current.version == 0:
-                    self._current = await load(self._store)
+                    self._current = await load(self._store, self._abroad)
         elif self._loading is None or self._loading.done():
             self._loading = asyncio.create_task(self._reload())
         return self._current
@@ -80,7 +101,7 @@ class NumberingCache:
 
     async def _reload(self) -> None:
         try:
-            self._current = await load(self._store)
+            self._current = await load(self._store, self._abroad)
         except Exception:  # the next check tries again; sends go on with the old plan
             log.exception("reloading the numbering plan failed")
             self._checked = None

@@ -134,12 +134,13 @@ async def import_ported(
 
 async def lookup(gateway: Gateway, phone: str) -> tuple[Owner | None, int]:
     """What the gateway believes about `phone` (international digits) and the plan's
-    version; None when the plan does not cover the number (or none is imported)."""
+    version; another country's number by its shipped mobile range; None when neither covers
+    the number."""
     store = gateway.store
     version = await store.numbering_version()
     number = plan_number(phone)
     if number is None:
-        return None, version
+        return gateway.numbering.current.owner(phone), version
     home = await store.plan_range_at(number)
     if home is None:
         # A one-off command: reading the ranges to learn whether a plan exists is cheap.

@@ -52,4 +52,7 @@ def test_import_reports_bad_lines_and_lookup_explains(run, files) -> None:
     assert "operator MegaFon (mcc 250, mnc 02), country RU" in answer
     assert "ported from MTS (mnc 01)" in answer
     assert "outside every range" in run("numbering", "lookup", "79209999999").output
-    assert "not in the Russian plan" in run("numbering", "lookup", "380501234567").output
+    vodafone = run("numbering", "lookup", "380501234567").output
+    assert "operator Vodafone (mcc 255, mnc 01), country UA" in vodafone
+    assert "why: prefix 38050" in vodafone  # the shipped CIS ranges
+    assert "in no range we know" in run("numbering", "lookup", "998331234567").output

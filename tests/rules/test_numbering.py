@@ -8,6 +8,7 @@ from pilotgate.connectors.hlr import HlrAnswers, HlrConnector
 from pilotgate.domain import audit
 from pilotgate.domain.routing import Route
 from pilotgate.domain.tariffs import Rate
+from pilotgate.gateway.numbering import cis_ranges, load
 from pilotgate.operations import numbering as ops
 from tests.numbering_samples import DEF_WITH_INN, DEF_WITHOUT_INN, PORTED, cp1251, utf8
 
@@ -79,3 +80,33 @@ async def test_a_new_import_reaches_a_running_gateway(rig: Rig) -> None:
     assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MegaFon"
     assert (await rig.gateway.numbering.settled()).counts() == (5, 1)
     assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MTS"
+
+
+async def test_cis_numbers_get_their_operator_from_the_shipped_ranges(rig: Rig) -> None:
+    tariff = await rig.store.tariff_rates(1)
+    kcell = Rate(prefix="77", channel="sms", price=500, country="KZ", operator="Kcell")
+    await rig.store.replace_tariff(1, "default", [*tariff, kcell])
+    result = await rig.send("Hello", "77011234567,998901234567,375291234567,77001234567")
+    assert [(d.country, d.operator, d.price) for _, d in result.items] == [
+        ("KZ", "Kcell", 500),  # the tariff's Kcell row
+        ("UZ", "Beeline UZ", 840),  # no row names it: the country's prefix row
+        ("BY", "A1", 780),
+        ("KZ", "Altel", 620),
+    ]
+    # A range the shipped file does not name keeps the prefix-level answer, as before.
+    unknown = await rig.send("Hello", "77641234567,998331234567,375171234567")
+    assert [(d.country, d.operator) for _, d in unknown.items] == [
+        ("KZ", "Kazakhstan"),
+        ("UZ", "Uzbekistan"),
+        ("BY", "Belarus"),
+    ]
+
+
+async def test_a_worker_starts_from_the_plan_its_supervisor_loaded(rig: Rig) -> None:
+    # `serve --workers N` loads the plan before forking: the workers share its pages only
+    # if they keep that snapshot instead of loading their own.
+    await _import(rig)
+    before_fork = await load(rig.store, cis_ranges())
+    rig.gateway.numbering.adopt(before_fork)
+    assert (await rig.send("Hello", PORTED_TO_MEGAFON)).items[0][1].operator == "MegaFon"
+    assert await rig.gateway.numbering.settled() is before_fork
