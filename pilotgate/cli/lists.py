@@ -11,9 +11,8 @@ from pilotgate import config
 from pilotgate.domain import audit, money
 from pilotgate.gateway import Gateway
 from pilotgate.operations import accounts, stops as stop_ops
-from pilotgate.storage.roles import Store
 
-from .base import main, with_gateway, with_store
+from .base import main, with_gateway
 
 
 # stop lists, loop protection, referrals ------------------------------------------------------
@@ -113,10 +112,10 @@ def referral() -> None:
 
 @referral.command("list")
 @click.argument("referrer_id", type=int)
-@with_store
-async def referral_list(settings: config.Settings, store: Store, referrer_id: int) -> None:
+@with_gateway
+async def referral_list(settings: config.Settings, gateway: Gateway, referrer_id: int) -> None:
     """The accounts REFERRER_ID referred, their share and the commission so far."""
-    for item in await store.referrals(referrer_id):
+    for item in await accounts.referrals(gateway, referrer_id):
         click.echo(
             f"{item.account_id}\t{item.email}\t{item.percent}%\t{money.format(item.commission)}"
         )

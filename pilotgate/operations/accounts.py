@@ -13,7 +13,7 @@ from pilotgate.domain.accounts import Account, AccountState
 from pilotgate.domain.audit import AuditEntry
 from pilotgate.errors import ApiError, InputError
 from pilotgate.gateway import Gateway
-from pilotgate.storage.base import AccountChanges, NewAccount, Sender, TariffInfo
+from pilotgate.storage.base import AccountChanges, NewAccount, Referral, Sender, TariffInfo
 from pilotgate.storage.dashboard import LedgerEntry
 
 from . import audit, tariffs
@@ -223,3 +223,8 @@ async def set_loop_window(
     await gateway.store.set_loop_window(account_id, seconds)
     shown = "default" if seconds is None else f"{seconds}s"
     await audit.record(gateway, actor, "account.loop_window", account_id, shown)
+
+
+async def referrals(gateway: Gateway, referrer_id: int) -> list[Referral]:
+    """The accounts `referrer_id` brought (r=), their share and the commission so far."""
+    return await gateway.store.referrals(referrer_id)

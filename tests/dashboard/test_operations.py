@@ -132,3 +132,23 @@ def test_a_customer_changing_settings_and_password_is_in_the_audit(
         [actor, "account.loop_window"],
         [actor, "account.change"],
     ]
+
+
+def test_operator_add_is_audited_without_the_password(site: Server) -> None:
+    email = f"  Op.{uuid.uuid4().hex[:8]}@Example.COM "
+    clean = email.strip().lower()
+    first = site.run_cli("operator", "add", email, "--password", "first-password")
+    again = site.run_cli("operator", "add", clean, "--password", "second-pass")
+    assert first.returncode == 0 and again.returncode == 0, (first.stderr, again.stderr)
+    operator_id = first.stdout.split()[1]
+    assert (
+        again.stdout.strip() == f"operator {operator_id} {email.strip().lower()}: password changed"
+    )
+    trail = [line.split("\t")[1:] for line in site.cli("audit", "--limit", "2").splitlines()]
+    assert trail == [
+        ["cli", "operator.password", "", f"operator {operator_id}"],
+        ["cli", "operator.add", "", f"operator {operator_id} {clean}"],
+    ]
+    assert "first-password" not in str(trail) and "second-pass" not in str(trail)
+    refused = site.run_cli("operator", "add", "not-an-address", "--password", "first-password")
+    assert refused.returncode != 0 and "EMAIL" in refused.stderr
