@@ -7,7 +7,7 @@ import functools
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -192,6 +192,7 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
     # Imported here: Jinja2 and the pages would slow every admin command's start.
     from pilotgate.api.dashboard import DashboardApp, DashboardSettings
 
+    port = settings.smpp_listen.rpartition(":")[2]  # shown in the cabinet; '' when not listening
     return DashboardApp(
         gateway,
         DashboardSettings(
@@ -201,8 +202,8 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
             default_sender=settings.default_sender,
             https=settings.dashboard_https,
             search_window=settings.dashboard_search_window,
-            smpp_port=int(settings.smpp_listen.rpartition(":")[2] or 0)
-            if settings.smpp_listen.rpartition(":")[2].isdigit()
+            smpp_port=int(port)
+            if (port := settings.smpp_listen.rpartition(":")[2]).isdigit()
             else 0,
         ),
         now,
@@ -251,12 +252,11 @@ class ConnectorKind(Generic[S]):
 
 def _emulator(options: EmulatorSettings, settings: Settings) -> Connector:
     if options.name == EMULATOR:  # the built-in one: behaviour from the gateway's settings
-        return EmulatorConnector(
-            name=EMULATOR,
+        options = replace(
+            options,
             delay=settings.emulator_delay,
             fail_suffixes=settings.emulator_fail_suffixes,
             no_viber_suffixes=settings.emulator_no_viber_suffixes,
-            journal=settings.emulator_journal,
         )
     return EmulatorConnector(
         name=options.name,

@@ -3,7 +3,6 @@ check (`passwords.Passwords`: its lockout, its cost for unknown logins, its boun
 
 from __future__ import annotations
 
-from pilotgate.domain import accounts, params
 from pilotgate.domain.accounts import Account
 from pilotgate.errors import ApiError
 
@@ -28,12 +27,7 @@ class Binding(GatewayCore):
             raise ApiError(110)
         if outcome is not PasswordOutcome.RIGHT or account is None:
             raise ApiError(400)
-        code = accounts.BLOCK_CODES.get(account.state)
-        if code:
-            raise ApiError(code)
-        if not params.ip_allowed(client_ip, account.allow_ip):
-            raise ApiError(113)
-        return account
+        return self.admitted(account, client_ip)
 
     async def smpp_account(self, account_id: int) -> Account:
         """The bound account as it is now, for each submit_sm: blocked since the bind is
@@ -41,7 +35,4 @@ class Binding(GatewayCore):
         account = await self.store.account(account_id)
         if account is None:
             raise ApiError(400)
-        code = accounts.BLOCK_CODES.get(account.state)
-        if code:
-            raise ApiError(code)
-        return account
+        return self.admitted(account)

@@ -169,11 +169,16 @@ class GatewayCore:
     async def authenticate(self, credentials: Credentials, client_ip: str) -> Account:
         """The account behind an apikey or login+password, or the matching error
         (100, 101, 102, 105-107, 110 when too many password checks wait, 113, 400, 401)."""
-        account = await self._find_account(credentials, client_ip)
+        return self.admitted(await self._find_account(credentials, client_ip), client_ip)
+
+    @staticmethod
+    def admitted(account: Account, client_ip: str | None = None) -> Account:
+        """`account` if it may act now: not blocked (105-107) and, when `client_ip` is given,
+        calling from its allow-list (113). The one rule for every way an account gets in."""
         code = accounts.BLOCK_CODES.get(account.state)
         if code:
             raise ApiError(code)
-        if not params.ip_allowed(client_ip, account.allow_ip):
+        if client_ip is not None and not params.ip_allowed(client_ip, account.allow_ip):
             raise ApiError(113)
         return account
 

@@ -6,6 +6,8 @@ Each form calls its use case in pilotgate.operations (the CLI calls the same one
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from pilotgate.domain.protections import show_countries
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, InputError, InsufficientFundsError, NotFoundError
@@ -79,13 +81,11 @@ async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebRe
     )
 
 
-async def topup(ctx: Ctx) -> WebResponse:
-    account_id = int(ctx.req.params["id"])
-    form = ctx.req.form
+async def _apply(ctx: Ctx, account_id: int, change: Callable[[], Awaitable[object]]) -> WebResponse:
+    """Apply one change of the account page: a broken rule is shown on the page (400), an
+    unknown account is 404, else back to the page, saved."""
     try:
-        await accounts.credit(
-            ctx.gateway, ctx.actor, account_id, form.get("amount", ""), form.get("note", "")
-        )
+        await change()
     except InputError as exc:
         return await account_page(ctx, error=str(exc), status=400)
     except InsufficientFundsError:
@@ -95,16 +95,24 @@ async def topup(ctx: Ctx) -> WebResponse:
     return redirect(f"/console/accounts/{account_id}?saved=1")
 
 
+async def topup(ctx: Ctx) -> WebResponse:
+    account_id, form = int(ctx.req.params["id"]), ctx.req.form
+    return await _apply(
+        ctx,
+        account_id,
+        lambda: accounts.credit(
+            ctx.gateway, ctx.actor, account_id, form.get("amount", ""), form.get("note", "")
+        ),
+    )
+
+
 async def state(ctx: Ctx) -> WebResponse:
-    account_id = int(ctx.req.params["id"])
-    try:
-        wanted = accounts.state(ctx.req.form.get("state", ""))
-        await accounts.set_state(ctx.gateway, ctx.actor, account_id, wanted)
-    except InputError as exc:
-        return await account_page(ctx, error=str(exc), status=400)
-    except NotFoundError:
-        return ctx.render("error.html", 404, message=ctx._("Page not found."))
-    return redirect(f"/console/accounts/{account_id}?saved=1")
+    account_id, raw = int(ctx.req.params["id"]), ctx.req.form.get("state", "")
+    return await _apply(
+        ctx,
+        account_id,
+        lambda: accounts.set_state(ctx.gateway, ctx.actor, account_id, accounts.state(raw)),
+    )
 
 
 async def tariff(ctx: Ctx) -> WebResponse:
@@ -112,32 +120,27 @@ async def tariff(ctx: Ctx) -> WebResponse:
     chosen = number(raw, 9)
     if chosen is None:
         return await account_page(ctx, error=f"tariff {raw!r}", status=400)
-    try:
-        await accounts.change(ctx.gateway, ctx.actor, account_id, AccountChanges(tariff_id=chosen))
-    except InputError as exc:
-        return await account_page(ctx, error=str(exc), status=400)
-    except NotFoundError:
-        return ctx.render("error.html", 404, message=ctx._("Page not found."))
-    return redirect(f"/console/accounts/{account_id}?saved=1")
+    changes = AccountChanges(tariff_id=chosen)
+    return await _apply(
+        ctx, account_id, lambda: accounts.change(ctx.gateway, ctx.actor, account_id, changes)
+    )
 
 
 async def smpp_credentials(ctx: Ctx) -> WebResponse:
     """Set the SMPP system_id and/or password (an empty password keeps the current one; an
     empty system_id removes both)."""
     account_id, form = int(ctx.req.params["id"]), ctx.req.form
-    try:
-        await smpp.set_credentials(
+    return await _apply(
+        ctx,
+        account_id,
+        lambda: smpp.set_credentials(
             ctx.gateway,
             ctx.actor,
             account_id,
             form.get("system_id", ""),
             form.get("password", "") or None,
-        )
-    except InputError as exc:
-        return await account_page(ctx, error=str(exc), status=400)
-    except NotFoundError:
-        return ctx.render("error.html", 404, message=ctx._("Page not found."))
-    return redirect(f"/console/accounts/{account_id}?saved=1")
+        ),
+    )
 
 
 async def protect(ctx: Ctx) -> WebResponse:
@@ -150,13 +153,9 @@ async def protect(ctx: Ctx) -> WebResponse:
         day_cap=form.get("day_cap", ""),
         month_cap=form.get("month_cap", ""),
     )
-    try:
-        await protections.change(ctx.gateway, ctx.actor, account_id, changes)
-    except InputError as exc:
-        return await account_page(ctx, error=str(exc), status=400)
-    except NotFoundError:
-        return ctx.render("error.html", 404, message=ctx._("Page not found."))
-    return redirect(f"/console/accounts/{account_id}?saved=1")
+    return await _apply(
+        ctx, account_id, lambda: protections.change(ctx.gateway, ctx.actor, account_id, changes)
+    )
 
 
 async def senders_page(ctx: Ctx) -> WebResponse:
