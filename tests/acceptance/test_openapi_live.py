@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
@@ -68,7 +69,12 @@ def _code(response: schemathesis.Response) -> str | None:
     return str(error["code"]) if isinstance(error, dict) else None
 
 
-def test_the_live_server_keeps_its_description(live: tuple[Server, Account]) -> None:
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_the_live_server_keeps_its_description(
+    live: tuple[Server, Account], mode: GenerationMode
+) -> None:
+    """Positive requests follow the description; negative ones break it (a wrong type, a
+    missing field, an array for an object): either way the answer is one it describes."""
     server, account = live
     schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
     operations = []
@@ -93,7 +99,7 @@ def test_the_live_server_keeps_its_description(live: tuple[Server, Account]) -> 
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
             )
-            @given(case=operation.as_strategy())
+            @given(case=operation.as_strategy(mode))
             def exercise(case: Any) -> None:
                 _with_key(case, account.key)
                 response = case.call_and_validate(
