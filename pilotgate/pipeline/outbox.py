@@ -32,17 +32,25 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
 from pilotgate.storage.dashboard import DashboardReads
-from pilotgate.storage.roles import IdempotencyStore, LinkStore, OutboxStore, ProtectionStore
+from pilotgate.storage.roles import (
+    IdempotencyStore,
+    LinkStore,
+    OutboxStore,
+    ProtectionStore,
+    RateStore,
+)
 
 from . import hlrvip, metrics
 from .backlog import Backlog
+from .shaping import Shaper
 
 
 class OutboxWorkerStore(
-    OutboxStore, LinkStore, DashboardReads, IdempotencyStore, ProtectionStore, Protocol
+    OutboxStore, LinkStore, DashboardReads, IdempotencyStore, ProtectionStore, RateStore, Protocol
 ):
     """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
-    the statistics it folds, the idempotency keys and message counts it forgets."""
+    the statistics it folds, the idempotency keys and message counts it forgets, the
+    accounts' send buckets."""
 
 
 log = logging.getLogger("pilotgate.outbox")
@@ -122,6 +130,7 @@ class Outbox:
         lease_seconds: float = 30.0,
         poll_interval: float = 0.2,
         unknown_after: float = 300.0,
+        default_mps: int = 0,
     ) -> None:
         self._store = store
         self._pool = connectors
@@ -136,6 +145,8 @@ class Outbox:
         self._folded_at: datetime | None = None
         self._unknown_after = timedelta(seconds=unknown_after)
         self._backlog = Backlog(f"outbox {self.owner}", first=poll_interval)
+        #: The accounts' messages per second (pipeline/shaping.py).
+        self._shaper = Shaper(store, clock, default_mps)
         #: Start of the current run of rounds that all reached the database (None after a
         #: failed one): see `_sweep_unknown`.
         self._steady_since: datetime | None = None
@@ -190,11 +201,14 @@ class Outbox:
             await self._store.purge_usage(now - USAGE_KEPT, FOLD_LIMIT)
             self._folded_at = now
         await self._pool.refresh(self._store)
+        shaped = await self._shaper.refresh(now)
         claimed = await self._store.claim(
-            self.owner, now, now + self._lease, self._batch, self._pool.claim_filter()
+            self.owner, now, now + self._lease, self._batch, self._pool.claim_filter(), shaped
         )
-        groups: dict[str, list[Message]] = defaultdict(list)
         waiting: list[int] = []
+        if shaped:
+            claimed, waiting = await self._shaper.shape(claimed)
+        groups: dict[str, list[Message]] = defaultdict(list)
         for message in claimed:
             route = routing.parse_connectors(message.route) or DEFAULT_ROUTE
             name = routing.choose(route, self._pool.usable)

@@ -15,6 +15,7 @@ from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
+from ..sql.rates import SqlRates
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
 from ..sql.usage import SqlUsage
@@ -41,6 +42,7 @@ class PostgresStore(
     PostgresNumbering,
     SqlIdempotency,
     SqlProtections,
+    SqlRates,
     SqlUsage,
 ):
     """The whole `Store` for this database, assembled from its parts."""
