@@ -4,6 +4,7 @@ by `passwords.Passwords`: one lockout, one cost for unknown logins, a bounded po
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -170,6 +171,7 @@ class GatewayCore:
         #: (gateway/rates.py).
         self._rates: dict[int, tuple[Rates, datetime]] = {}
         self._leases: dict[int, Lease] = {}
+        self._leasing: dict[int, asyncio.Lock] = {}
 
     # auth ------------------------------------------------------------------------------------
     def hash_password(self, password: str) -> str:

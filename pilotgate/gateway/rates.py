@@ -5,6 +5,7 @@ only once per slice, and a refused flood none until the bucket has grown a slice
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from pilotgate.domain import rates as rules
@@ -39,20 +40,33 @@ class Pacing(GatewayCore):
         """Let one API request of `account` through, or raise TooFastError (223, HTTP 429)
         when it is past its requests per second, in every process together."""
         rps = self.api_rps(await self.rates(account.id))
-        if rps <= 0:
+        if rps <= 0 or self._spent(account.id):
             return
-        now = self.clock()
-        held = self._leases.get(account.id)
-        if held is not None:
-            spent = held.spend(now)
-            if spent is not None:
-                self._leases[account.id] = spent
+        # One request at a time asks the database for the account's next slice; the ones
+        # that queue meanwhile spend it (each asking for its own would throw away the
+        # slices the others took when each replaced the lease).
+        async with self._leasing.setdefault(account.id, asyncio.Lock()):
+            if self._spent(account.id):
                 return
-            if not held.ask_again(now):
+            now = self.clock()
+            granted, left = await self.store.take_api_tokens(
+                account.id, rules.slice_of(rps), rps, now
+            )
+            self._leases[account.id] = rules.lease(granted, left, rps, now)
+            if not self._spent(account.id):
                 raise TooFastError(rules.TOO_FAST, rules.RETRY_AFTER)
-        granted, left = await self.store.take_api_tokens(account.id, rules.slice_of(rps), rps, now)
-        lease = rules.lease(granted, left, rps, now)
-        spent = lease.spend(now)
-        self._leases[account.id] = spent if spent is not None else lease
-        if spent is None:
+
+    def _spent(self, account_id: int) -> bool:
+        """Spend one of the tokens held for the account; False when there is none. Raises
+        TooFastError while a refusal from the database still stands."""
+        held = self._leases.get(account_id)
+        if held is None:
+            return False
+        now = self.clock()
+        spent = held.spend(now)
+        if spent is not None:
+            self._leases[account_id] = spent
+            return True
+        if not held.ask_again(now):
             raise TooFastError(rules.TOO_FAST, rules.RETRY_AFTER)
+        return False

@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 
 from pilotgate.domain.rates import DEFAULTS, Rates
-from pilotgate.errors import StorageError
+from pilotgate.errors import StorageError, TooFastError
+from pilotgate.gateway import Gateway
 
 from .test_store import LEASE, NOW, draft, new_account
 
@@ -68,3 +69,27 @@ async def test_a_shaped_account_waits_out_of_claims_and_others_go_first(store):
     # oldest first.
     later = await store.claim("w3", at + SECOND, at + SECOND + LEASE, 5, shaped=True)
     assert [m.server_id for m in later] == burst.server_ids[12:17]
+
+
+async def _paced(gateway: Gateway, account) -> bool:
+    try:
+        await gateway.pace(account)
+    except TooFastError as exc:
+        assert (exc.code, exc.retry_after) == (223, 1)
+        return False
+    return True
+
+
+async def test_concurrent_requests_in_two_processes_get_exactly_the_bucket(backend, store):
+    account = await new_account(store)
+    await store.set_rates(account.id, Rates(api_rps=100))
+    # Two gateway processes on one database, their clocks standing still: a full bucket
+    # (one second's worth) is all that goes, spent in slices of 10, none of it lost to
+    # requests racing for a slice in one process.
+    one = Gateway(store, lambda: NOW)
+    two = Gateway(await backend.open(), lambda: NOW)
+    outcomes = await asyncio.gather(*(_paced(g, account) for g in [one, two] * 100))
+    assert outcomes.count(True) == 100
+    # And the bucket is empty for either.
+    granted, left = await store.take_api_tokens(account.id, 10, 100, NOW)
+    assert (granted, left) == (0, 0)
