@@ -93,3 +93,15 @@ async def test_concurrent_requests_in_two_processes_get_exactly_the_bucket(backe
     # And the bucket is empty for either.
     granted, left = await store.take_api_tokens(account.id, 10, 100, NOW)
     assert (granted, left) == (0, 0)
+
+
+async def test_two_workers_share_one_send_bucket(backend, store):
+    account = await new_account(store)
+    other = await backend.open()  # a second worker process on the same database
+    # 4 a second: of two workers' claims of 3 each, 4 messages may go, the rest wait.
+    granted = await asyncio.gather(
+        *(s.take_send_tokens({account.id: (3, 4)}, NOW) for s in [store, other])
+    )
+    assert sorted(g[account.id] for g in granted) == [1, 3]
+    # A quarter of a second later, one more has grown back, for either.
+    assert await other.take_send_tokens({account.id: (1, 4)}, NOW + SECOND / 4) == {account.id: 1}
