@@ -168,6 +168,8 @@ def build_gateway(settings: Settings, store: Store, plan: Numbering | None = Non
             default_tariff=settings.default_tariff,
             default_day_cap=settings.default_day_cap,
             default_month_cap=settings.default_month_cap,
+            default_api_rps=settings.default_api_rps,
+            default_mps=settings.default_mps,
         ),
         build_address_policy(settings).refusal,
         Passwords(
@@ -341,6 +343,7 @@ def build_outbox(settings: Settings, store: Store, plan: PlanSource | None = Non
         poll_interval=settings.poll_interval,
         unknown_after=settings.handover_unknown_after,
         retention_days=settings.retention_days,
+        default_mps=settings.default_mps,
     )
 
 

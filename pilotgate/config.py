@@ -152,6 +152,10 @@ class Settings:
     #: past either); 0 = no cap.
     default_day_cap: int = 0
     default_month_cap: int = 0
+    #: API requests per second and messages per second leaving the queue for accounts
+    #: without their own rates (contract §17.5); 0 = no limit.
+    default_api_rps: int = 0
+    default_mps: int = 0
     #: A referrer's share of what the accounts it referred spend (`r=`), in whole percent.
     referral_percent: int = 10
     #: Two-way SMS (from=2WAY): hours in which a reply from the phone to the pool number the

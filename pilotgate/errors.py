@@ -3,6 +3,7 @@
     GatewayError
       x ApiError                 an outcome the API answers with a catalogue code (contract §16);
       |                          the api package renders it, everything below raises it
+      |  + TooFastError          past the account's API requests per second (223, HTTP 429)
       x StorageError             the database failed; drivers' errors are translated to it
       |  + InsufficientFundsError  the debit would take the balance below zero (code 112)
       |  + ConflictError         a unique value is already taken (e-mail, API key, sender)
@@ -35,6 +36,15 @@ class ApiError(GatewayError):
         self.code = code
         self.phone = phone
         self.detail = detail
+
+
+class TooFastError(ApiError):
+    """The account is past its API requests per second: answered with HTTP 429 and a
+    `Retry-After` of `retry_after` seconds (contract §17.5)."""
+
+    def __init__(self, code: int, retry_after: int) -> None:
+        super().__init__(code, detail="too many requests")
+        self.retry_after = retry_after
 
 
 class StorageError(GatewayError):

@@ -20,8 +20,9 @@ from pilotgate.domain import checks, idempotency, packets
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.idempotency import Claim
 from pilotgate.domain.messages import Draft, Message
-from pilotgate.errors import ApiError, GatewayError
+from pilotgate.errors import ApiError, GatewayError, TooFastError
 from pilotgate.gateway import Credentials, Gateway, SendRequest
+from pilotgate.pipeline import metrics
 
 from . import documents, render, retries
 
@@ -69,6 +70,7 @@ async def handle(
         account = await gateway.authenticate(
             Credentials(apikey=apikey, login=login, password=password), client_ip
         )
+        await gateway.pace(account)
         # `debug` and `r` may come in the document or the query (contract §12, §14).
         debug = _extra(document, query, "debug")
         if debug is not None:
@@ -85,6 +87,10 @@ async def handle(
             return _encode(await run(gateway, caller, commands, claim), as_xml)
 
         encoded = await retries.once(gateway, caller, claim, answer)
+    except TooFastError as exc:
+        metrics.RATE_REFUSALS.inc()
+        error = render.too_fast(exc.retry_after, "xml" if xml else "json", "en", "utf-8")
+        return Api2Outcome(error, str(exc.code), account, debug, values)
     except ApiError as exc:
         error = render.error(exc.code, "xml" if xml else "json", "en", "utf-8")
         return Api2Outcome(error, str(exc.code), account, debug, values)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from pilotgate.domain import idempotency
 from pilotgate.domain.accounts import Account
-from pilotgate.errors import ApiError, StorageError
+from pilotgate.errors import ApiError, StorageError, TooFastError
 from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
@@ -34,18 +34,17 @@ API_PATHS = ("/api.php", "/", "/api2.php")
 HOME = "/cabinet/"
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode("latin-1")),
-                (b"content-length", str(len(body)).encode()),
-                (b"access-control-allow-origin", b"*"),
-            ],
-        }
-    )
+async def _respond(
+    send: Send, status: int, body: bytes, content_type: str, retry_after: int | None = None
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode("latin-1")),
+        (b"content-length", str(len(body)).encode()),
+        (b"access-control-allow-origin", b"*"),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -140,7 +139,7 @@ class App:
             answer = await self.api2(scope, body)
         else:
             answer = await self.api1(scope, body)
-        await _respond(send, 200, answer.body, answer.content_type)
+        await _respond(send, answer.status, answer.body, answer.content_type, answer.retry_after)
 
     async def _aside(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Answer what is neither the API nor the dashboard; False when it is one of them."""
@@ -211,6 +210,7 @@ class App:
             client = scope.get("client") or ("", 0)
             command = api1.command_of(params)
             account = caller = await self.gateway.authenticate(api1.credentials(params), client[0])
+            await self.gateway.pace(account)
             found, path = params, scope["path"]
             claim = retries.claim_of(
                 retries.header_key(scope) or found.get(idempotency.PARAMETER),
@@ -223,6 +223,10 @@ class App:
                 lambda claim: api1.run(self.gateway, caller, found, claim),
             )
             metrics.API_REQUESTS.labels(command, "ok").inc()
+        except TooFastError as exc:
+            metrics.API_REQUESTS.labels(command, str(exc.code)).inc()
+            metrics.RATE_REFUSALS.inc()
+            answer = render.too_fast(exc.retry_after, fmt, lang, charset)
         except ApiError as exc:
             metrics.API_REQUESTS.labels(command, str(exc.code)).inc()
             answer = render.error(exc.code, fmt, lang, charset)

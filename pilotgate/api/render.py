@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from xml.sax import saxutils
 
-from pilotgate.domain import checks, codes, money
+from pilotgate.domain import checks, codes, money, rates
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.domain.params import ALL_FIELDS, TIME_FORMAT
 
@@ -34,6 +34,9 @@ Item = dict[str, str]
 class HttpAnswer:
     body: bytes
     content_type: str
+    #: Every API answer is 200 but a refusal for the account's rate (contract §17.5).
+    status: int = 200
+    retry_after: int | None = None
 
 
 def escape(value: str) -> str:
@@ -77,6 +80,14 @@ def quoted(value: str) -> str:
 
 def one_line(value: str) -> str:
     return value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+def too_fast(retry_after: int, fmt: str, lang: str, charset: str) -> HttpAnswer:
+    """The error answer of a request past the account's rate (223), as HTTP 429 with
+    `Retry-After`: a client that reads the body sees an error as for any other, one that
+    looks at the status first sees a failed request, never a success (docs/decisions.md)."""
+    answer = error(rates.TOO_FAST, fmt, lang, charset)
+    return replace(answer, status=429, retry_after=retry_after)
 
 
 def error(code: int, fmt: str, lang: str, charset: str) -> HttpAnswer:

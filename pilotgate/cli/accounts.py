@@ -15,6 +15,7 @@ from pilotgate.operations import (
     accounts,
     audit as operations_audit,
     protections,
+    rates,
     senders,
     smpp as operations_smpp,
     tariffs,
@@ -177,6 +178,14 @@ async def account_list(settings: config.Settings, gateway: Gateway) -> None:
 @click.option(
     "--month-cap", default=None, help="Messages per UTC month (error 223 past it; 0 = none)."
 )
+@click.option(
+    "--api-rps",
+    default=None,
+    help="API requests per second (223, HTTP 429 past it; 0 = none; 'default').",
+)
+@click.option(
+    "--mps", default=None, help="Messages per second leaving the queue (0 = none; 'default')."
+)
 @with_gateway
 async def account_set(
     settings: config.Settings,
@@ -198,6 +207,8 @@ async def account_set(
     cyrlat: bool | None,
     day_cap: str | None,
     month_cap: str | None,
+    api_rps: str | None,
+    mps: str | None,
 ) -> None:
     """Change account settings; options not given stay as they are."""
     guard = protections.ProtectionChanges(
@@ -228,10 +239,15 @@ async def account_set(
     if guard != protections.ProtectionChanges():
         shown = await protections.change(gateway, audit.CLI, account_id, guard)
         click.echo(_protections_line(account_id, shown))
+    paced = rates.RateChanges(api_rps=api_rps, mps=mps)
+    if paced != rates.RateChanges():
+        view = await rates.change(gateway, audit.CLI, account_id, paced)
+        click.echo(f"account {account_id}: api_rps={view.api_rps} mps={view.mps}")
     if changes == AccountChanges() and (
         smpp_system_id is not None
         or smpp_password is not None
         or guard != protections.ProtectionChanges()
+        or paced != rates.RateChanges()
     ):
         return
     changed = await accounts.change(gateway, audit.CLI, account_id, changes)

@@ -20,13 +20,14 @@ from .core import (
 from .logins import Logins
 from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
+from .rates import Pacing
 from .relaying import Relaying
 from .retries import Retries
 from .sending import Sending
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements, Binding, Logins, Retries):
+class Gateway(Sending, Queries, Relaying, AccountStatements, Binding, Logins, Retries, Pacing):
     """Every use case, for the API and the CLI."""
 
 

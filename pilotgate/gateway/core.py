@@ -4,6 +4,7 @@ by `passwords.Passwords`: one lockout, one cost for unknown logins, a bounded po
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from pilotgate.domain import (
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Draft
 from pilotgate.domain.protections import Protections
+from pilotgate.domain.rates import Lease, Rates
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
@@ -59,6 +61,10 @@ class GatewayPolicy:
     #: Messages per UTC day and month for accounts without their own caps; 0 = none.
     default_day_cap: int = 0
     default_month_cap: int = 0
+    #: API requests and messages per second (leaving the queue: the workers' shaping) for
+    #: accounts without their own rates; 0 = no limit.
+    default_api_rps: int = 0
+    default_mps: int = 0
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).
@@ -161,6 +167,11 @@ class GatewayCore:
         self.numbering = NumberingCache(store, clock, self.policy.tariff_cache_seconds)
         #: Each account's protections as last read, and when (gateway/protecting.py).
         self._protections: dict[int, tuple[Protections, datetime]] = {}
+        #: Each account's rates as last read, and the API tokens this process holds
+        #: (gateway/rates.py).
+        self._rates: dict[int, tuple[Rates, datetime]] = {}
+        self._leases: dict[int, Lease] = {}
+        self._leasing: dict[int, asyncio.Lock] = {}
 
     # auth ------------------------------------------------------------------------------------
     def hash_password(self, password: str) -> str:

@@ -84,6 +84,16 @@ OLDEST_DUE = Gauge(
     "Age of the oldest accepted message that is due and not yet handed over.",
     registry=REGISTRY,
 )
+RATE_REFUSALS = Counter(
+    "pilotgate_rate_refusals",
+    "API requests refused for their account's requests per second (223, HTTP 429).",
+    registry=REGISTRY,
+)
+SHAPED = Counter(
+    "pilotgate_shaped_messages",
+    "Claimed messages put back in the queue for their account's messages per second.",
+    registry=REGISTRY,
+)
 HANDOVER_UNKNOWN = Counter(
     "pilotgate_handover_unknown",
     "Messages this process ended as hand-over unknown (-1, 606) after a worker died.",

@@ -37,12 +37,14 @@ from pilotgate.storage.roles import (
     LinkStore,
     OutboxStore,
     ProtectionStore,
+    RateStore,
     RetentionStore,
 )
 
 from . import hlrvip, metrics
 from .backlog import Backlog
 from .retention import Pruner
+from .shaping import Shaper
 
 
 class OutboxWorkerStore(
@@ -51,11 +53,13 @@ class OutboxWorkerStore(
     DashboardReads,
     IdempotencyStore,
     ProtectionStore,
+    RateStore,
     RetentionStore,
     Protocol,
 ):
     """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
-    the statistics it folds, the idempotency keys, message counts and history it forgets."""
+    the statistics it folds, the idempotency keys, message counts and history it forgets,
+    the accounts' send buckets."""
 
 
 log = logging.getLogger("pilotgate.outbox")
@@ -135,6 +139,7 @@ class Outbox:
         lease_seconds: float = 30.0,
         poll_interval: float = 0.2,
         unknown_after: float = 300.0,
+        default_mps: int = 0,
         retention_days: int = 0,
     ) -> None:
         self._store = store
@@ -151,6 +156,8 @@ class Outbox:
         self._unknown_after = timedelta(seconds=unknown_after)
         self._pruner = Pruner(store, retention_days)
         self._backlog = Backlog(f"outbox {self.owner}", first=poll_interval)
+        #: The accounts' messages per second (pipeline/shaping.py).
+        self._shaper = Shaper(store, clock, default_mps)
         #: Start of the current run of rounds that all reached the database (None after a
         #: failed one): see `_sweep_unknown`.
         self._steady_since: datetime | None = None
@@ -206,11 +213,14 @@ class Outbox:
             await self._pruner.run_once(now)
             self._folded_at = now
         await self._pool.refresh(self._store)
+        shaped = await self._shaper.refresh(now)
         claimed = await self._store.claim(
-            self.owner, now, now + self._lease, self._batch, self._pool.claim_filter()
+            self.owner, now, now + self._lease, self._batch, self._pool.claim_filter(), shaped
         )
-        groups: dict[str, list[Message]] = defaultdict(list)
         waiting: list[int] = []
+        if shaped:
+            claimed, waiting = await self._shaper.shape(claimed)
+        groups: dict[str, list[Message]] = defaultdict(list)
         for message in claimed:
             route = routing.parse_connectors(message.route) or DEFAULT_ROUTE
             name = routing.choose(route, self._pool.usable)

@@ -9,7 +9,7 @@ subclasses) at the driver, once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.domain.numbering import PlanRange
 from pilotgate.domain.protections import Protections
+from pilotgate.domain.rates import Rates
 from pilotgate.domain.receipts import Receipt
 from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
@@ -151,10 +152,12 @@ class OutboxStore(Protocol):
         lease_until: datetime,
         limit: int,
         only: Sequence[str] | None = None,
+        shaped: bool = False,
     ) -> list[Message]:
         """Lease up to `limit` due accepted messages to `owner` and mark them as being handed
         over; with `only`, just messages whose route names one of those connectors (a process
-        that does not hold a link leaves its messages to the one that does).
+        that does not hold a link leaves its messages to the one that does); `shaped`: not of
+        accounts whose send bucket is empty until later (`RateStore.take_send_tokens`).
         Two owners never get the same message. If `owner` dies before recording the
         hand-over (or releasing them), the messages stay in doubt and are never claimed
         again: at most one hand-over per message; `end_unknown_handovers` ends them."""
@@ -427,10 +430,38 @@ class RetentionStore(Protocol):
         own short transaction. Falsy when nothing was left to remove."""
 
 
+class RateStore(Protocol):
+    """Each account's rates (domain/rates.py) and the token buckets that hold them across
+    processes."""
+
+    async def rates(self, account_id: int) -> Rates:
+        """The account's own rates; the defaults (None) when it has none."""
+
+    async def set_rates(self, account_id: int, rates: Rates) -> None:
+        """Replace the account's rates. Raises ConflictError for an unknown account."""
+
+    async def own_send_rates(self) -> dict[int, int]:
+        """account id → messages per second, for accounts with their own (0 = no limit)."""
+
+    async def take_api_tokens(
+        self, account_id: int, want: int, rps: int, now: datetime
+    ) -> tuple[int, int]:
+        """Take up to `want` tokens from the account's API bucket (refilled at `rps`):
+        how many it gave, and the thousandths of a token left in it."""
+
+    async def take_send_tokens(
+        self, wants: Mapping[int, tuple[int, int]], now: datetime
+    ) -> dict[int, int]:
+        """account id → (messages wanted, its mps) to how many may go now, in one
+        transaction; an account given fewer is left out of `claim(shaped=True)` until its
+        bucket holds its next share."""
+
+
 class Store(
     AccountStore,
     IdempotencyStore,
     ProtectionStore,
+    RateStore,
     MessageStore,
     OutboxStore,
     LinkStore,

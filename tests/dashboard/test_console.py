@@ -181,3 +181,30 @@ def test_the_console_sets_what_an_account_may_send_and_the_cabinet_shows_it(
         assert api.json(send="Hi", to="77011234567")["error"]["code"] == "213"
         assert api.json(send="casino", to=TELE2)["error"]["code"] == "247"
         assert api.json(send="Hi", to=TELE2)["send"][0]["status"] == "0"
+
+
+def test_the_console_sets_an_account_s_rates_and_the_cabinet_shows_them(site, customer, operator):
+    account, cabinet = customer()
+    assert 'id="api-rps"' not in cabinet.get("/cabinet/settings").text  # no limit yet
+    page = f"/console/accounts/{account.id}"
+    assert 'id="rates"' in operator.get(page).text
+    bad = operator.post(f"{page}/rates", {"api_rps": "fast", "mps": ""})
+    assert bad.status_code == 400 and "rate per second" in bad.text
+    assert operator.post(f"{page}/rates", {"api_rps": "1", "mps": "5"}).status_code == 303
+    settings = cabinet.get("/cabinet/settings").text
+    assert re.search(r'id="api-rps">[^<]*: 1<', settings)
+    assert re.search(r'id="mps">[^<]*: 5<', settings)
+    # The console's own process applies the change at once: past one a second, 429.
+    with httpx.Client(timeout=30) as http:
+        answers = [
+            http.get(
+                site.url + "/api.php", params={"balance": "rur", "apikey": account.key}
+            ).status_code
+            for _ in range(5)
+        ]
+    assert answers[0] == 200 and 429 in answers
+    assert site.cli("audit", "--limit", "1").split("\t")[2:] == [
+        "account.rates",
+        str(account.id),
+        "api_rps=1 mps=5\n",
+    ]

@@ -11,6 +11,7 @@ from pilotgate.errors import ApiError, InputError
 from pilotgate.operations import (
     accounts as operations_accounts,
     protections as operations_protections,
+    rates as operations_rates,
     smpp as operations_smpp,
 )
 from pilotgate.storage.base import AccountChanges
@@ -107,6 +108,7 @@ async def settings(ctx: Ctx) -> WebResponse:
     account = await operations_accounts.find(ctx.gateway, me.id) or me
     names = await ctx.gateway.approved_senders(me)
     guard = await operations_protections.show(ctx.gateway, me.id)
+    paced = await operations_rates.show(ctx.gateway, me.id)
     return ctx.render(
         "settings.html",
         400 if error else 200,
@@ -116,6 +118,7 @@ async def settings(ctx: Ctx) -> WebResponse:
         countries=show_countries(guard.countries),
         guard=guard.protections,
         caps=guard.caps,
+        paced=paced,
         form=ctx.req.form,
     )
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from pilotgate.domain.protections import show_countries
 from pilotgate.domain.senders import SenderState
 from pilotgate.errors import ConflictError, InputError, InsufficientFundsError, NotFoundError
-from pilotgate.operations import accounts, protections, senders, smpp, tariffs
+from pilotgate.operations import accounts, protections, rates, senders, smpp, tariffs
 from pilotgate.storage.base import AccountChanges
 
 from . import console_ops
@@ -66,6 +66,7 @@ async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebRe
     if found is None:
         return ctx.render("error.html", 404, message=ctx._("Page not found."))
     guard = await protections.show(ctx.gateway, found.account.id)
+    paced = await rates.show(ctx.gateway, found.account.id)
     return ctx.render(
         "console_account.html",
         status,
@@ -76,6 +77,7 @@ async def account_page(ctx: Ctx, *, error: str = "", status: int = 200) -> WebRe
         audit=found.audit,
         smpp=await smpp.credentials(ctx.gateway, found.account.id),
         guard=guard,
+        paced=paced,
         countries=show_countries(guard.countries),
         error=error,
     )
@@ -158,6 +160,15 @@ async def protect(ctx: Ctx) -> WebResponse:
     )
 
 
+async def pace(ctx: Ctx) -> WebResponse:
+    """The account's API requests and messages per second (contract §17.5)."""
+    account_id, form = int(ctx.req.params["id"]), ctx.req.form
+    changes = rates.RateChanges(api_rps=form.get("api_rps", ""), mps=form.get("mps", ""))
+    return await _apply(
+        ctx, account_id, lambda: rates.change(ctx.gateway, ctx.actor, account_id, changes)
+    )
+
+
 async def senders_page(ctx: Ctx) -> WebResponse:
     wanted = ctx.req.query.get("state", "pending")
     chosen = SenderState(wanted) if wanted in {s.value for s in SenderState} else None
@@ -191,6 +202,7 @@ ROUTES = [
     ("POST", "/console/accounts/{id}/tariff", tariff),
     ("POST", "/console/accounts/{id}/smpp", smpp_credentials),
     ("POST", "/console/accounts/{id}/protections", protect),
+    ("POST", "/console/accounts/{id}/rates", pace),
     ("GET", "/console/senders", senders_page),
     ("POST", "/console/senders/{id}/approve", approve),
     ("POST", "/console/senders/{id}/reject", reject),

@@ -69,6 +69,14 @@ RU: dict[str, str] = {
     "Countries you may send to": "Страны, куда можно отправлять",
     "Messages per day": "Сообщений в сутки",
     "Messages per month": "Сообщений в месяц",
+    "API requests per second": "Запросов к API в секунду",
+    "Messages per second leaving the queue": "Сообщений в секунду из очереди",
+    "API requests per second (0 = no limit; empty = the default)": (
+        "Запросов к API в секунду (0 = без ограничения; пусто = по умолчанию)"
+    ),
+    "Messages per second leaving the queue (0 = no limit; empty = the default)": (
+        "Сообщений в секунду из очереди (0 = без ограничения; пусто = по умолчанию)"
+    ),
     "Messages per day (0 = no cap; empty = the default)": (
         "Сообщений в сутки (0 = без ограничения; пусто = по умолчанию)"
     ),

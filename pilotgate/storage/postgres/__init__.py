@@ -15,6 +15,7 @@ from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
+from ..sql.rates import SqlRates
 from ..sql.retention import SqlRetention
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
@@ -42,6 +43,7 @@ class PostgresStore(
     PostgresNumbering,
     SqlIdempotency,
     SqlProtections,
+    SqlRates,
     SqlUsage,
     SqlRetention,
 ):

@@ -42,6 +42,7 @@ class SqlQueue(SqlLinks):
         lease_until: datetime,
         limit: int,
         only: Sequence[str] | None = None,
+        shaped: bool = False,
     ) -> list[Message]:
         sql = self._sql
         routed, args = "", [owner, lease_until, now, now]
@@ -49,6 +50,14 @@ class SqlQueue(SqlLinks):
             # Messages stored before routing have route '' and go to the emulator.
             routed = f"AND {sql.any_listed(_ROUTE)} "
             args.append(sql.texts(only))
+        if shaped:
+            # Accounts past their messages per second wait (domain/rates.py): skipped here,
+            # their messages do not fill the batch ahead of other accounts'.
+            routed += (
+                "AND NOT EXISTS (SELECT 1 FROM account_rates r WHERE "
+                "r.account_id = messages.account_id AND r.send_next > %s) "
+            )
+            args.append(now)
         async with sql.queue_tx() as tx:
             found = await tx.rows(
                 "UPDATE messages SET lease_owner = %s, lease_until = %s, handing = TRUE "

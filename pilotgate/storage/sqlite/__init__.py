@@ -17,6 +17,7 @@ from ..sql.lists import SqlLists
 from ..sql.numbering import SqlNumbering
 from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
+from ..sql.rates import SqlRates
 from ..sql.retention import SqlRetention
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
@@ -42,6 +43,7 @@ class SqliteStore(
     SqlNumbering,
     SqlIdempotency,
     SqlProtections,
+    SqlRates,
     SqlUsage,
     SqlRetention,
 ):

@@ -1,0 +1,94 @@
+"""The store's per-account rates (migration 0020_rates, domain/rates.py): the operator's
+settings and the two token buckets each account has, API requests and messages leaving the
+queue. A bucket is taken under its row's lock (`FOR UPDATE` in PostgreSQL, SQLite's write
+lock), so processes take tokens one after the other and the limit holds for all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from pilotgate.domain import rates as rules, routing
+from pilotgate.domain.rates import Rates
+
+from .core import SqlCore
+from .driver import Statements
+
+#: The bucket row of an account that has no settings of its own yet.
+_ENSURE = "INSERT INTO account_rates (account_id) VALUES (%s) ON CONFLICT (account_id) DO NOTHING"
+
+
+class SqlRates(SqlCore):
+    async def rates(self, account_id: int) -> Rates:
+        row = await self._sql.one(
+            "SELECT api_rps, mps FROM account_rates WHERE account_id = %s", (account_id,)
+        )
+        return rules.DEFAULTS if row is None else Rates(api_rps=row[0], mps=row[1])
+
+    async def set_rates(self, account_id: int, rates: Rates) -> None:
+        await self._sql.run(
+            "INSERT INTO account_rates (account_id, api_rps, mps) VALUES (%s, %s, %s) "
+            "ON CONFLICT (account_id) DO UPDATE SET api_rps = excluded.api_rps, "
+            "mps = excluded.mps",
+            (account_id, rates.api_rps, rates.mps),
+        )
+
+    async def own_send_rates(self) -> dict[int, int]:
+        rows = await self._sql.rows(
+            "SELECT account_id, mps FROM account_rates WHERE mps IS NOT NULL"
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    async def take_api_tokens(
+        self, account_id: int, want: int, rps: int, now: datetime
+    ) -> tuple[int, int]:
+        async with self._sql.tx() as tx:
+            await tx.run(_ENSURE, (account_id,))
+            row = await tx.one(
+                "SELECT api_tokens, api_tokens_at FROM account_rates WHERE account_id = %s"
+                f"{self._sql.for_update}",
+                (account_id,),
+            )
+            assert row is not None  # ensured above, in this transaction
+            at = None if row[1] is None else self._sql.time(row[1])
+            granted, left = routing.grant(row[0], at, now, rps, want)
+            await tx.run(
+                "UPDATE account_rates SET api_tokens = %s, api_tokens_at = %s "
+                "WHERE account_id = %s",
+                (left, now, account_id),
+            )
+        return granted, left
+
+    async def take_send_tokens(
+        self, wants: Mapping[int, tuple[int, int]], now: datetime
+    ) -> dict[int, int]:
+        granted: dict[int, int] = {}
+        if not wants:
+            return granted
+        async with self._sql.tx() as tx:
+            # In account order: two workers lock the same rows in the same order.
+            for account_id in sorted(wants):
+                want, mps = wants[account_id]
+                granted[account_id] = await self._take_send(tx, account_id, want, mps, now)
+        return granted
+
+    async def _take_send(
+        self, tx: Statements, account_id: int, want: int, mps: int, now: datetime
+    ) -> int:
+        await tx.run(_ENSURE, (account_id,))
+        row = await tx.one(
+            "SELECT send_tokens, send_tokens_at FROM account_rates WHERE account_id = %s"
+            f"{self._sql.for_update}",
+            (account_id,),
+        )
+        assert row is not None  # ensured above, in this transaction
+        at = None if row[1] is None else self._sql.time(row[1])
+        given, left = routing.grant(row[0], at, now, mps, want)
+        # Short of tokens: the account's messages stay out of claims until its next share.
+        pause = None if given >= want else now + rules.pause(left, mps, want - given)
+        await tx.run(
+            "UPDATE account_rates SET send_tokens = %s, send_tokens_at = %s, send_next = %s "
+            "WHERE account_id = %s",
+            (left, now, pause, account_id),
+        )
+        return given
