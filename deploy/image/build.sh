@@ -36,7 +36,8 @@ cleanup() {
     chmod -R u+w "$WORK" 2>/dev/null || true
     rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # The Debian part: what it installs and how are all in this script, hence the cache key.
 HASH=$(sha256sum "$0" | cut -c1-16)
@@ -62,6 +63,8 @@ else
         --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
         bookworm "$WORK/base.tar" "$MIRROR"
     if [ -n "$BASE" ]; then
+        # Bases of earlier versions of this script are of no further use.
+        rm -f "$PILOTGATE_IMAGE_CACHE"/base-*.tar
         mv "$WORK/base.tar" "$BASE.partial" && mv "$BASE.partial" "$BASE"
     else
         BASE=$WORK/base.tar

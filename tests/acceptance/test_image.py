@@ -97,7 +97,9 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Image]:
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"build.sh: {archive} (localhost/pilotgate:" in done.stdout
     yield Image(archive, rootfs, _oci_config(archive)["config"])
-    # 350 MB a build: not left for pytest's last-three-runs folders.
+    # 350 MB a build: not left for pytest's last-three-runs folders (never while anything
+    # is still mounted in it).
+    assert not any(os.path.ismount(rootfs / name) for name in ("proc", "dev"))
     shutil.rmtree(rootfs)
 
 
