@@ -191,7 +191,9 @@ def test_the_image_runs_pilotgate_serve_as_pilotgate_with_its_data_in_one_volume
     assert list((image.rootfs / "dev").iterdir()) == []
 
 
-def test_the_archive_also_names_the_image_as_docker_before_25_reads_it(image: Image) -> None:
+def test_the_archive_also_names_the_image_as_docker_before_25_reads_it(
+    image: Image, tmp_path: Path
+) -> None:
     with tarfile.open(image.archive) as tar:
         names = set(tar.getnames())
         listed = tar.extractfile("manifest.json")
@@ -202,6 +204,18 @@ def test_the_archive_also_names_the_image_as_docker_before_25_reads_it(image: Im
         assert json.load(config)["config"] == image.config
     assert re.fullmatch(r"localhost/pilotgate:\d+\.\d+\.\d+", entry["RepoTags"][0])
     assert entry["Layers"] and set(entry["Layers"]) <= names
+    # A reader of Docker's format (skopeo's docker-archive, not its OCI one) copies it whole.
+    if shutil.which("skopeo") is None:
+        pytest.skip("skopeo is not installed on this machine")
+    copied = subprocess.run(
+        ["skopeo", "copy", "--quiet", f"docker-archive:{image.archive}", f"dir:{tmp_path}/copy"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert copied.returncode == 0, copied.stderr
+    assert len(list((tmp_path / "copy").iterdir())) == 4  # config, layer, manifest, version
 
 
 def test_podman_loads_the_archive(image: Image) -> None:
