@@ -5,6 +5,8 @@ the one write lock, so nothing queues behind a waiting ALTER there."""
 
 from __future__ import annotations
 
+import asyncio
+
 import psycopg
 import pytest
 
@@ -67,8 +69,9 @@ INDEX = (
 
 
 async def test_an_index_on_an_existing_table_is_built_concurrently_and_recorded_once(
-    postgres_dsn: str,
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(core, "CONCURRENT_ABOVE", 0)  # as if the ledger were big
     store = await PostgresStore.open(postgres_dsn, max_size=2)
     try:
         await store.upgrade()
@@ -88,3 +91,18 @@ async def test_an_index_on_an_existing_table_is_built_concurrently_and_recorded_
         assert await store._migrate(*INDEX) is False
     finally:
         await store.close()
+
+
+async def test_two_processes_building_one_index_record_it_once(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "CONCURRENT_ABOVE", 0)
+    one = await PostgresStore.open(postgres_dsn, max_size=2)
+    two = await PostgresStore.open(postgres_dsn, max_size=2)
+    try:
+        await one.upgrade()
+        results = await asyncio.gather(one._migrate(*INDEX), two._migrate(*INDEX))
+        assert sorted(results) == [False, True]
+    finally:
+        await one.close()
+        await two.close()

@@ -30,7 +30,8 @@ def driver_errors() -> Iterator[None]:
         yield
     except psycopg.errors.UniqueViolation as exc:
         raise ConflictError(str(exc)) from exc
-    except psycopg.errors.LockNotAvailable as exc:
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
+        # Either way nothing of the transaction was written, and trying again may succeed.
         raise LockBusyError(str(exc)) from exc
     except psycopg.Error as exc:  # includes the pool's PoolTimeout and PoolClosed
         raise StorageError(str(exc)) from exc

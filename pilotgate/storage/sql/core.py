@@ -21,6 +21,16 @@ UPGRADE_ATTEMPTS = 70
 
 _CONCURRENT = re.compile(r"\s*CREATE (?:UNIQUE )?INDEX CONCURRENTLY IF NOT EXISTS (\w+) ON ", re.I)
 
+#: Tables with at least this many rows get their new indexes built CONCURRENTLY; smaller ones
+#: are indexed in the migration's transaction in milliseconds.
+CONCURRENT_ABOVE = 100_000
+_INDEXED = re.compile(r"INDEX CONCURRENTLY IF NOT EXISTS \w+ ON (\w+)", re.I)
+#: Another backend running the given CREATE INDEX CONCURRENTLY (a LIKE pattern).
+_BUILDING = (
+    "SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+    "AND datname = current_database() AND state = 'active' AND query ILIKE %s"
+)
+
 _RECORD = (
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied {time} NOT NULL)"
 )
@@ -56,7 +66,11 @@ class SqlCore:
     async def _migrate(self, name: str, script: str) -> bool:
         """Run one migration unless another process recorded it first; False then."""
         if _CONCURRENT.search(script):
-            return await self._build_indexes(name, script)
+            if await self._big_tables(script):
+                return await self._build_indexes(name, script)
+            # Small tables (a new installation, a test): a plain build takes milliseconds,
+            # and in the migration's transaction it needs none of the care below.
+            script = re.sub(r"\bCONCURRENTLY\s+", "", script)
         for attempt in range(1, UPGRADE_ATTEMPTS + 1):
             try:
                 async with self._sql.tx() as tx:
@@ -80,24 +94,38 @@ class SqlCore:
                 await asyncio.sleep(min(0.2 * attempt, 5.0))
         raise AssertionError("unreachable")
 
+    async def _big_tables(self, script: str) -> bool:
+        """Whether any table the script indexes holds `CONCURRENT_ABOVE` rows or more."""
+        for table in _INDEXED.findall(script):
+            row = await self._sql.one(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS t", (CONCURRENT_ABOVE,)
+            )
+            if row is not None and row[0] >= CONCURRENT_ABOVE:
+                return True
+        return False
+
     async def _build_indexes(self, name: str, script: str) -> bool:
         """A migration of `CREATE INDEX CONCURRENTLY IF NOT EXISTS` statements: each outside
-        a transaction (PostgreSQL refuses one inside), so writers go on while it builds. A
-        build that failed before (a crash, a duplicate) leaves an invalid index: it is dropped
-        and built again. Recorded afterwards, under the upgrade lock."""
+        a transaction (PostgreSQL refuses one inside), so writers go on while it builds.
+
+        Two processes building the same index deadlock (PostgreSQL breaks it by failing
+        one), and a build that died leaves an invalid index behind. So: an index another
+        backend is building is waited for; an invalid one nobody builds is dropped and built
+        again; a build that lost a deadlock is tried again, by which time the other has
+        usually recorded the migration. Recorded afterwards, under the upgrade lock."""
         statements = [_code(part).strip() for part in script.split(";") if _code(part).strip()]
-        for statement in statements:
-            found = _CONCURRENT.match(statement)
-            if found is None:
-                raise ValueError(f"{name}: only CREATE INDEX CONCURRENTLY IF NOT EXISTS here")
-            valid = await self._sql.one(
-                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
-                (found[1],),
-            )
-            if valid is not None and not valid[0]:
-                await self._sql.run(f"DROP INDEX CONCURRENTLY IF EXISTS {found[1]}")
-            await self._sql.run(statement)
+        for attempt in range(1, UPGRADE_ATTEMPTS + 1):
+            if await self._sql.one("SELECT 1 FROM schema_migrations WHERE name = %s", (name,)):
+                return False
+            try:
+                for statement in statements:
+                    await self._build_index(name, statement)
+                break
+            except LockBusyError:
+                if attempt == UPGRADE_ATTEMPTS:
+                    raise
+                log.warning("migration %s: index being built elsewhere, attempt %d", name, attempt)
+                await asyncio.sleep(min(0.2 * attempt, 5.0))
         async with self._sql.tx() as tx:
             await tx.run(self._sql.upgrade_lock)
             inserted = await tx.run(
@@ -106,6 +134,22 @@ class SqlCore:
                 (name, datetime.now(UTC)),
             )
         return inserted == 1
+
+    async def _build_index(self, name: str, statement: str) -> None:
+        found = _CONCURRENT.match(statement)
+        if found is None:
+            raise ValueError(f"{name}: only CREATE INDEX CONCURRENTLY IF NOT EXISTS here")
+        index = found[1]
+        if await self._sql.one(_BUILDING, (f"%INDEX CONCURRENTLY IF NOT EXISTS {index} %",)):
+            raise LockBusyError(f"index {index} is being built by another process")
+        valid = await self._sql.one(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
+            (index,),
+        )
+        if valid is not None and not valid[0]:
+            await self._sql.run(f"DROP INDEX CONCURRENTLY IF EXISTS {index}")
+        await self._sql.run(statement)
 
     async def close(self) -> None:
         await self._sql.close()
