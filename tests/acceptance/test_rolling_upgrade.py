@@ -79,7 +79,7 @@ class Traffic:
                 with self.changed:
                     node = self.nodes[n % len(self.nodes)]
                 try:
-                    answer = client.post(
+                    response = client.post(
                         node + "/api.php",
                         data={
                             "send": f"upgrade {n}",
@@ -87,12 +87,17 @@ class Traffic:
                             "apikey": self.key,
                             "format": "json",
                         },
-                    ).json()
+                    )
                 except httpx.ConnectError:
+                    response = None
+                if response is None or response.status_code == 503:
+                    # Picked just before the node left the list: it refused the request
+                    # unread (stopped listening, or "Shutting down"); a balancer retries.
                     with self.changed:
                         if node not in self.nodes:
-                            continue  # taken out of the list as we picked it: no send made
-                    raise
+                            continue
+                    raise AssertionError(f"{node} refused a send while in the list")
+                answer = response.json()
                 with self.changed:
                     if "send" in answer:
                         self.answered.append((node, answer["send"][0]["server_id"]))
