@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pilotgate.api.smpp import SmppServer, SmppServerSettings
+from pilotgate.api.smpp import SmppServer, SmppServerSettings, tls as smpp_tls
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
@@ -211,7 +211,12 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
 
 
 def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
-    """The SMSC side for customers' systems (`smpp_listen`)."""
+    """The SMSC side for customers' systems (`smpp_listen`, `smpp_tls_listen`)."""
+    tls = (
+        smpp_tls.server_context(settings.smpp_tls_cert, settings.smpp_tls_key)
+        if settings.smpp_tls_listen
+        else None
+    )
     return SmppServer(
         gateway,
         SmppServerSettings(
@@ -221,6 +226,7 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
             bind_seconds=settings.smpp_bind_seconds,
             window=settings.smpp_window,
         ),
+        tls,
     )
 
 

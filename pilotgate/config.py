@@ -199,6 +199,12 @@ class Settings:
     smpp_dead_seconds: float = 90.0
     smpp_bind_seconds: float = 10.0
     smpp_window: int = 100
+    #: SMPP over TLS ("HOST:PORT", "" = none): the same sessions as `smpp_listen`, inside
+    #: TLS 1.2 or later with the PEM certificate chain and private key named below (both
+    #: required when it is set; read once at start).
+    smpp_tls_listen: str = ""
+    smpp_tls_cert: str = ""
+    smpp_tls_key: str = ""
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:
