@@ -22,8 +22,10 @@ ESME_RALYBND = 0x05
 ESME_RSYSERR = 0x08
 ESME_RINVSRCADR = 0x0A
 ESME_RINVDSTADR = 0x0B
+ESME_RINVMSGID = 0x0C
 ESME_RBINDFAIL = 0x0D
 ESME_RINVPASWD = 0x0E
+ESME_RCANCELFAIL = 0x11
 ESME_RMSGQFUL = 0x14
 ESME_RINVSCHED = 0x61
 ESME_RINVEXPIRY = 0x62
@@ -56,6 +58,8 @@ STATUS_OF_ERROR: dict[int, int] = {
     243: ESME_RX_P_APPN,  # the same text to the same phone lately (loop protection)
     250: ESME_RINVSCHED,  # schedule_delivery_time in the past or over a year ahead
     270: ESME_RINVEXPIRY,  # validity_period not 1-1440 minutes ahead
+    302: ESME_RINVMSGID,  # query_sm, cancel_sm: no such message of the account
+    305: ESME_RCANCELFAIL,  # cancel_sm: the message is no longer scheduled
 }
 
 

@@ -17,13 +17,15 @@ import asyncio
 import enum
 import itertools
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
 from pilotgate.errors import ApiError
 from pilotgate.gateway import Gateway
 
-from . import codec
+from . import cancels, codec
 from .submits import Submitter
 
 log = logging.getLogger(__name__)
@@ -57,17 +59,18 @@ BOUND_AS = {
 #: command_status of REFUSED (ESME_RINVBNDSTS by default), the rest with generic_nack.
 ACCEPTS: dict[BindState, frozenset[int]] = {
     BindState.OPEN: frozenset({*p.BINDS, p.ENQUIRE_LINK, p.UNBIND}),
-    BindState.TRANSMITTER: frozenset({p.SUBMIT_SM, p.ENQUIRE_LINK, p.UNBIND}),
+    BindState.TRANSMITTER: frozenset({*p.SENDS, p.ENQUIRE_LINK, p.UNBIND}),
     BindState.RECEIVER: frozenset({p.ENQUIRE_LINK, p.UNBIND}),
-    BindState.TRANSCEIVER: frozenset({p.SUBMIT_SM, p.ENQUIRE_LINK, p.UNBIND}),
+    BindState.TRANSCEIVER: frozenset({*p.SENDS, p.ENQUIRE_LINK, p.UNBIND}),
 }
 REFUSED = {p.BIND_TRANSMITTER: rules.ESME_RALYBND, p.BIND_RECEIVER: rules.ESME_RALYBND}
 REFUSED[p.BIND_TRANSCEIVER] = rules.ESME_RALYBND
 #: Commands of SMPP 3.4 that PilotGate does not serve (yet): answered with their own
 #: response and ESME_RINVCMDID, as the protocol wants for a known command.
-NOT_SERVED = frozenset(
-    {p.QUERY_SM, p.REPLACE_SM, p.CANCEL_SM, p.SUBMIT_MULTI, p.DATA_SM, p.DELIVER_SM}
-)
+NOT_SERVED = frozenset({p.REPLACE_SM, p.SUBMIT_MULTI, p.DATA_SM, p.DELIVER_SM})
+#: What a transmitter or transceiver asks about its messages (cancels.py), answered in
+#: their own task like a submit_sm.
+ASKS = {p.QUERY_SM: cancels.query, p.CANCEL_SM: cancels.cancel}
 
 
 class CustomerSession:
@@ -145,7 +148,7 @@ class CustomerSession:
         if command & p.RESP:
             return  # enquire_link_resp, unbind_resp, generic_nack: hearing them is enough
         if command not in ACCEPTS[self.state]:
-            if command in REFUSED or command == p.SUBMIT_SM:
+            if command in REFUSED or command in p.SENDS:
                 status = REFUSED.get(command, rules.ESME_RINVBNDSTS)
                 self.send(p.pdu(command | p.RESP, pdu.sequence, status=status))
             elif command in NOT_SERVED:
@@ -161,6 +164,9 @@ class CustomerSession:
                 await asyncio.wait(self._submits)
             self.send(p.pdu(p.UNBIND | p.RESP, pdu.sequence))
             await self.close()
+        elif command in ASKS:
+            failed = p.pdu(command | p.RESP, pdu.sequence, status=rules.ESME_RSYSERR)
+            self._track(ASKS[command](self._gateway, self._bound_account(), pdu), failed)
         else:
             self._submit(pdu)
 
@@ -198,9 +204,28 @@ class CustomerSession:
         except ValueError:
             self.send(codec.generic_nack(pdu.sequence, rules.ESME_RINVCMDLEN))
             return
-        task = asyncio.create_task(self._answer(pdu.sequence, submission))
+        self._track(self._answer(pdu.sequence, submission))
+
+    def _track(self, work: Coroutine[Any, Any, bytes | None], failed: bytes = b"") -> None:
+        """Run `work` in its own task (one slow answer holds no other PDU) and send what it
+        returns, or `failed` if it raises; unbind waits for these tasks."""
+
+        async def answer() -> None:
+            try:
+                data = await work
+            except Exception:  # a bug must still answer the client, and not as a success
+                log.exception("SMPP %s: a request failed", self.address)
+                data = failed
+            if data:
+                self.send(data)
+
+        task = asyncio.create_task(answer())
         self._submits.add(task)
         task.add_done_callback(self._submits.discard)
+
+    def _bound_account(self) -> int:
+        assert self.account_id is not None  # ACCEPTS lets these PDUs in only once bound
+        return self.account_id
 
     async def _answer(self, sequence: int, submission: codec.Submission) -> None:
         assert self._submitter is not None
