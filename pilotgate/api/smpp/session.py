@@ -25,7 +25,7 @@ from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
 from pilotgate.errors import ApiError
 from pilotgate.gateway import Gateway
 
-from . import cancels, codec
+from . import cancels, codec, multi
 from .submits import Submitter
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,12 @@ REFUSED = {p.BIND_TRANSMITTER: rules.ESME_RALYBND, p.BIND_RECEIVER: rules.ESME_R
 REFUSED[p.BIND_TRANSCEIVER] = rules.ESME_RALYBND
 #: Commands of SMPP 3.4 that PilotGate does not serve (yet): answered with their own
 #: response and ESME_RINVCMDID, as the protocol wants for a known command.
-NOT_SERVED = frozenset({p.REPLACE_SM, p.SUBMIT_MULTI, p.DATA_SM, p.DELIVER_SM})
+NOT_SERVED = frozenset({p.REPLACE_SM, p.DELIVER_SM})
 #: What a transmitter or transceiver asks about its messages (cancels.py), answered in
 #: their own task like a submit_sm.
 ASKS = {p.QUERY_SM: cancels.query, p.CANCEL_SM: cancels.cancel}
+#: Sends besides submit_sm (multi.py): in the window like it, through the same Submitter.
+SENDS_TOO = {p.DATA_SM: multi.data, p.SUBMIT_MULTI: multi.multi}
 
 
 class CustomerSession:
@@ -196,8 +198,14 @@ class CustomerSession:
         self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_ROK))
 
     def _submit(self, pdu: p.Pdu) -> None:
+        resp = pdu.command_id | p.RESP
         if len(self._submits) >= self._settings.window:
-            self.send(codec.submit_resp(pdu.sequence, rules.ESME_RTHROTTLED))
+            self.send(p.pdu(resp, pdu.sequence, status=rules.ESME_RTHROTTLED))
+            return
+        if pdu.command_id in SENDS_TOO:
+            assert self._submitter is not None
+            failed = p.pdu(resp, pdu.sequence, status=rules.ESME_RSYSERR)
+            self._track(SENDS_TOO[pdu.command_id](self._submitter, pdu), failed)
             return
         try:
             submission = codec.submission(pdu.raw)
