@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pilotgate.api.smpp import SmppServer, SmppServerSettings, tls as smpp_tls
+from pilotgate.api.smpp.limits import LimitSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
@@ -225,6 +226,11 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
             dead_seconds=settings.smpp_dead_seconds,
             bind_seconds=settings.smpp_bind_seconds,
             window=settings.smpp_window,
+            limits=LimitSettings(
+                max_binds=settings.smpp_max_binds,
+                mps=settings.smpp_mps,
+                lease=settings.smpp_bind_lease,
+            ),
         ),
         tls,
     )

@@ -92,3 +92,18 @@ def password(raw: str) -> str:
 
 def _printable(value: str) -> bool:
     return value.isascii() and all("!" <= c <= "~" for c in value)
+
+
+#: The largest per-account SMPP limit (binds or messages per second) an operator may set.
+LIMIT_MAX = 100_000
+
+
+def limit(raw: str) -> int | None:
+    """An account's own SMPP limit: "" for the operator's default (None), else 0 (none) to
+    LIMIT_MAX."""
+    value = raw.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > LIMIT_MAX:
+        raise ValueError(f"a whole number from 0 to {LIMIT_MAX}, or '' for the default")
+    return int(value)

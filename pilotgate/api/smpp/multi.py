@@ -21,6 +21,17 @@ from .codec import Submission
 from .submits import Submitter
 
 
+def destinations(pdu: p.Pdu) -> int:
+    """How many messages `pdu` asks to send, for the rate limit: a submit_multi's
+    destinations, else one (a body that does not read is one: it will be refused)."""
+    if pdu.command_id != p.SUBMIT_MULTI:
+        return 1
+    try:
+        return max(1, len(b.submit_multi(pdu.body).destinations))
+    except ValueError:
+        return 1
+
+
 def submission(body: b.Body, destination: b.Destination) -> Submission:
     """What a submit_sm to `destination` with the fields of `body` would be."""
     return Submission(

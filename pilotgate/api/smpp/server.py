@@ -12,6 +12,7 @@ import ssl
 
 from pilotgate.gateway import Gateway
 
+from .limits import AccountLimits
 from .session import CustomerSession, SmppServerSettings
 from .tls import HANDSHAKE_SECONDS
 
@@ -28,11 +29,15 @@ class SmppServer:
         self._gateway, self._settings, self._tls = gateway, settings, tls
         self._servers: list[asyncio.Server] = []
         self.sessions: set[CustomerSession] = set()
+        self.limits = AccountLimits(gateway, settings.limits)
+        self._renewing: asyncio.Task[None] | None = None
 
     async def start(
         self, sock: socket.socket | None, tls_sock: socket.socket | None = None
     ) -> None:
         """Accept binds on `sock` and, inside TLS, on `tls_sock` (None: not listening)."""
+        if sock is not None or tls_sock is not None:
+            self._renewing = asyncio.create_task(self.limits.run())
         if sock is not None:
             self._servers.append(await asyncio.start_server(self._accept, sock=sock))
         if tls_sock is not None:
@@ -56,9 +61,11 @@ class SmppServer:
         )
         for server in self._servers:
             await server.wait_closed()
+        if self._renewing is not None:
+            self._renewing.cancel()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = CustomerSession(reader, writer, self._gateway, self._settings)
+        session = CustomerSession(reader, writer, self._gateway, self._settings, self.limits)
         self.sessions.add(session)
         try:
             await session.run()

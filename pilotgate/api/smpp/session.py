@@ -18,14 +18,15 @@ import enum
 import itertools
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
-from pilotgate.errors import ApiError
+from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway
 
 from . import cancels, codec, multi
+from .limits import AccountLimits, LimitSettings
 from .submits import Submitter
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class SmppServerSettings:
     #: Seconds the first parts of a long message wait for the rest.
     part_wait: float = 60.0
     write_buffer: int = 1024 * 1024
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
 
 class BindState(enum.Enum):
@@ -82,8 +84,10 @@ class CustomerSession:
         writer: asyncio.StreamWriter,
         gateway: Gateway,
         settings: SmppServerSettings,
+        limits: AccountLimits,
     ) -> None:
         self._reader, self._writer = reader, writer
+        self._limits, self._bind_id = limits, 0
         self._gateway, self._settings = gateway, settings
         self.state = BindState.OPEN
         self.account_id: int | None = None
@@ -132,11 +136,17 @@ class CustomerSession:
         """Close the connection (the submits in flight still commit; their answers are lost
         with it, as with any connection that drops before its answers)."""
         self.closed.set()
+        await self._release_bind()
         self._writer.close()
         try:
             await self._writer.wait_closed()
         except OSError:
             pass  # already gone
+
+    async def _release_bind(self) -> None:
+        if self._bind_id and self.account_id is not None:
+            bind_id, self._bind_id = self._bind_id, 0
+            await self._limits.release(self.account_id, bind_id)
 
     async def unbind(self) -> None:
         """Our side ends the session (the gateway stops): answer what is in flight, unbind."""
@@ -164,6 +174,7 @@ class CustomerSession:
         elif command == p.UNBIND:
             if self._submits:
                 await asyncio.wait(self._submits)
+            await self._release_bind()  # free before the client hears it is unbound
             self.send(p.pdu(p.UNBIND | p.RESP, pdu.sequence))
             await self.close()
         elif command in ASKS:
@@ -191,6 +202,17 @@ class CustomerSession:
             self.send(codec.bind_resp(pdu.command_id, pdu.sequence, status))
             await self.close()
             return
+        try:
+            bind_id = await self._limits.hold(account.id)
+        except GatewayError:
+            log.exception("SMPP %s: the bind of account %d not counted", self.address, account.id)
+            bind_id = None
+        if bind_id is None:
+            log.info("SMPP %s: account %d has all its binds", self.address, account.id)
+            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_RBINDFAIL))
+            await self.close()
+            return
+        self._bind_id = bind_id
         self.state, self.account_id = BOUND_AS[pdu.command_id], account.id
         self._submitter = Submitter(
             self._gateway, account.id, part_wait=self._settings.part_wait, clock=self._loop.time
@@ -199,7 +221,8 @@ class CustomerSession:
 
     def _submit(self, pdu: p.Pdu) -> None:
         resp = pdu.command_id | p.RESP
-        if len(self._submits) >= self._settings.window:
+        full = len(self._submits) >= self._settings.window
+        if full or not self._limits.admit(self._bound_account(), multi.destinations(pdu)):
             self.send(p.pdu(resp, pdu.sequence, status=rules.ESME_RTHROTTLED))
             return
         if pdu.command_id in SENDS_TOO:
