@@ -54,7 +54,7 @@ def _bind(client: smpplib.client.Client) -> int:
     except smpplib.exceptions.PDUError as refused:
         client.disconnect()
         return int(refused.args[1])
-    return c.SMPP_ESME_ROK
+    return int(c.SMPP_ESME_ROK)
 
 
 def test_the_bind_ceiling_holds_across_processes_and_tls_binds(
