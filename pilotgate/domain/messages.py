@@ -3,7 +3,7 @@
     3 scheduled ──> 0 accepted ──> 1 handed over ──> 2 delivered
       │                 │                 └────────> -1 not delivered
       │                 └──> -2 error (never charged)
-      └──> -2/604 cancelled by its owner (refunded: it never left; cancels.py)
+      └──> -2/604 cancelled by its owner (refunded: it never left; storage/sql/cancels.py)
     any non-final ──> -1 when the ttl runs out
     1 ──> 0 only when a VIBERSMS message's Viber attempt fails: it is queued again as an
           SMS (domain/hybrid.py); no callback reports that step

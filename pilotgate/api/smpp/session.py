@@ -6,7 +6,10 @@ keep-alive both ways, and the guards that keep one client from hurting the other
 - Time: a connection that has not bound within `bind_seconds`, or has sent nothing for
   `dead_seconds` (our enquire_link every `enquire_seconds` of quiet went unanswered), is
   closed.
-- Window: at most `window` submit_sm in flight; more are answered ESME_RTHROTTLED at once.
+- Window: at most `window` requests in flight; a send past it is answered ESME_RTHROTTLED
+  at once.
+- Limits per account (limits.py): a bind past the account's ceiling (counted across
+  processes) is refused ESME_RBINDFAIL; a send past its messages per second, ESME_RTHROTTLED.
 - A client that does not read its answers: past `write_buffer` bytes waiting, closed.
 Each connection is its own task; a bind's password check waits in the gateway's bounded pool.
 """
@@ -204,12 +207,14 @@ class CustomerSession:
             return
         try:
             bind_id = await self._limits.hold(account.id)
-        except GatewayError:
+        except GatewayError:  # the database failed: the bind cannot be counted
             log.exception("SMPP %s: the bind of account %d not counted", self.address, account.id)
-            bind_id = None
+            bind_id, refusal = None, rules.ESME_RSYSERR
+        else:
+            refusal = rules.ESME_RBINDFAIL
         if bind_id is None:
-            log.info("SMPP %s: account %d has all its binds", self.address, account.id)
-            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_RBINDFAIL))
+            log.info("SMPP %s: bind of account %d refused (binds)", self.address, account.id)
+            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, refusal))
             await self.close()
             return
         self._bind_id = bind_id
