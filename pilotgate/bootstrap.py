@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pilotgate.api.smpp import SmppServer, SmppServerSettings
+from pilotgate.api.smpp import SmppServer, SmppServerSettings, tls as smpp_tls
+from pilotgate.api.smpp.limits import LimitSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
@@ -213,7 +214,12 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
 
 
 def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
-    """The SMSC side for customers' systems (`smpp_listen`)."""
+    """The SMSC side for customers' systems (`smpp_listen`, `smpp_tls_listen`)."""
+    tls = (
+        smpp_tls.server_context(settings.smpp_tls_cert, settings.smpp_tls_key)
+        if settings.smpp_tls_listen
+        else None
+    )
     return SmppServer(
         gateway,
         SmppServerSettings(
@@ -222,7 +228,13 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
             dead_seconds=settings.smpp_dead_seconds,
             bind_seconds=settings.smpp_bind_seconds,
             window=settings.smpp_window,
+            limits=LimitSettings(
+                max_binds=settings.smpp_max_binds,
+                mps=settings.smpp_mps,
+                lease=settings.smpp_bind_lease,
+            ),
         ),
+        tls,
     )
 
 

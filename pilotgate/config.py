@@ -206,6 +206,19 @@ class Settings:
     smpp_dead_seconds: float = 90.0
     smpp_bind_seconds: float = 10.0
     smpp_window: int = 100
+    #: Limits per account across every process and node (docs/smpp.md "Limits"): concurrent
+    #: binds (past it: ESME_RBINDFAIL) and messages per second (past it: ESME_RTHROTTLED),
+    #: 0 = none; an account's own values (`account set --smpp-binds/--smpp-mps`) win. A
+    #: process's bind rows live `smpp_bind_lease` seconds unless renewed.
+    smpp_max_binds: int = 10
+    smpp_mps: int = 0
+    smpp_bind_lease: float = 15.0
+    #: SMPP over TLS ("HOST:PORT", "" = none): the same sessions as `smpp_listen`, inside
+    #: TLS 1.2 or later with the PEM certificate chain and private key named below (both
+    #: required when it is set; read once at start).
+    smpp_tls_listen: str = ""
+    smpp_tls_cert: str = ""
+    smpp_tls_key: str = ""
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

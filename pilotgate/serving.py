@@ -36,6 +36,7 @@ from pilotgate.api.app import App
 from pilotgate.api.health import Health
 from pilotgate.api.proxies import TrustedProxies, parse_networks
 from pilotgate.api.scrape import MetricsApp
+from pilotgate.api.smpp import tls as smpp_tls
 from pilotgate.config import Settings
 from pilotgate.domain.numbering import Numbering
 from pilotgate.errors import ConfigError
@@ -123,11 +124,13 @@ async def run(
     announce: Iterable[str] = (),
     metrics_sock: socket.socket | None = None,
     smpp_sock: socket.socket | None = None,
+    smpp_tls_sock: socket.socket | None = None,
     plan: Numbering | None = None,
 ) -> None:
     """One worker: the API on `sock` (if any), /metrics on `metrics_sock` (if any), SMPP
-    binds on `smpp_sock` (if any) and the outbox (if `pipeline`), until a signal. `plan`:
-    the numbering plan the supervisor loaded before forking."""
+    binds on `smpp_sock` and inside TLS on `smpp_tls_sock` (if any) and the outbox (if
+    `pipeline`), until a signal. `plan`: the numbering plan the supervisor loaded before
+    forking."""
     store = await bootstrap.open_store(settings)
     gateway = bootstrap.build_gateway(settings, store, plan)
     outbox = bootstrap.build_outbox(settings, store, gateway.numbering.fresh) if pipeline else None
@@ -168,7 +171,7 @@ async def run(
                 # uvicorn has no started event, only a flag; startup takes milliseconds.
                 while not server.started and not serving.done():  # noqa: ASYNC110
                     await asyncio.sleep(0.01)
-            await smpp.start(smpp_sock)
+            await smpp.start(smpp_sock, smpp_tls_sock)
             _announce(announce)
             await stop.wait()
             app.stopping = health.stopping = True  # 1.
@@ -230,6 +233,11 @@ def serve(
     smpp_sock = (
         listen_on(settings.smpp_listen, "smpp_listen") if api and settings.smpp_listen else None
     )
+    smpp_tls_sock = None
+    if api and settings.smpp_tls_listen:
+        # A wrong certificate path stops us here, before forking, not in every worker.
+        smpp_tls.server_context(settings.smpp_tls_cert, settings.smpp_tls_key)
+        smpp_tls_sock = listen_on(settings.smpp_tls_listen, "smpp_tls_listen")
     lines = (
         [f"PilotGate listening on {url_of(sock)}", *banner(url_of(sock))]
         if sock
@@ -240,7 +248,10 @@ def serve(
     if smpp_sock is not None:
         host, port = smpp_sock.getsockname()[:2]
         lines.append(f"SMPP on {host}:{port}")
-    socks = (sock, metrics_sock, smpp_sock)
+    if smpp_tls_sock is not None:
+        host, port = smpp_tls_sock.getsockname()[:2]
+        lines.append(f"SMPP over TLS on {host}:{port}")
+    socks = (sock, metrics_sock, smpp_sock, smpp_tls_sock)
     if workers <= 1:
         _event_loop(
             lambda: run(
@@ -250,6 +261,7 @@ def serve(
                 announce=lines,
                 metrics_sock=metrics_sock,
                 smpp_sock=smpp_sock,
+                smpp_tls_sock=smpp_tls_sock,
             )
         )
         return
@@ -258,7 +270,7 @@ def serve(
 
 def _supervise(
     settings: Settings,
-    socks: tuple[socket.socket | None, socket.socket | None, socket.socket | None],
+    socks: tuple[socket.socket | None, ...],
     workers: int,
     pipeline: bool,
     lines: list[str],
@@ -279,6 +291,7 @@ def _supervise(
                         pipeline=pipeline,
                         metrics_sock=socks[1],
                         smpp_sock=socks[2],
+                        smpp_tls_sock=socks[3],
                         plan=plan,
                     )
                 )

@@ -1,5 +1,6 @@
 """API-1 (`/api.php`): one command per request, chosen by the first present parameter
-(contract §3): send → check → balance → inbound → add_sender → list=senders → user info."""
+(contract §3): send → check → cancel → balance → inbound → add_sender → list=senders → user
+info."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def credentials(p: Params) -> Credentials:
 
 def command_of(p: Params) -> str:
     """The command `run` will run, for metrics."""
-    for name in ("send", "check", "balance", "inbound", "add_sender"):
+    for name in ("send", "check", "cancel", "balance", "inbound", "add_sender"):
         if p.has(name):
             return name
     return "senders" if (p.get("list") or "").lower() == "senders" else "info"
@@ -43,6 +44,8 @@ async def run(
         return await _send(gateway, account, p, claim)
     if p.has("check"):
         return await _check(gateway, account, p)
+    if p.has("cancel"):
+        return await _cancel(gateway, account, p)
     if p.has("balance"):
         return await _balance(gateway, account, p)
     if p.has("inbound"):
@@ -156,6 +159,21 @@ async def _check_ids(
         for i in ids
     ]
     return render.check(items, p.format, p.charset)
+
+
+async def _cancel(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:
+    """`cancel=<server_id>` (contract §7.1, ours): a scheduled message is cancelled and
+    answered as `check` answers it (status -2, error 604)."""
+    value = (p.get("cancel") or "").strip()
+    if not value:
+        raise ApiError(300)
+    if not (value.isdigit() and value.isascii()) or len(value) > 18:
+        raise ApiError(301)
+    message = await gateway.cancel(account, int(value))
+    fields = rules.fields(p.get("fields") or "")
+    return render.check(
+        [render.message_item(message.server_id, message, fields)], p.format, p.charset
+    )
 
 
 async def _balance(gateway: Gateway, account: Account, p: Params) -> render.HttpAnswer:

@@ -132,6 +132,9 @@ async def run(
         sent, balance = await _send(gateway, account, commands, claim)
         answer.update(sent)
         account = dataclasses.replace(account, balance=balance)
+    if commands.cancel is not None:
+        answer["cancel"], balance = await _cancel(gateway, account, commands.cancel)
+        account = dataclasses.replace(account, balance=balance)
     if commands.check is not None or commands.check_packet is not None:
         answer["check"] = await _check(gateway, account, commands)
     if commands.balance == "sms":
@@ -316,6 +319,24 @@ async def _check(
             code = 302 if server_id is not None else (301 if sent else 300)
             rows.append(_unknown(sent, code))
     return rows
+
+
+async def _cancel(
+    gateway: Gateway, account: Account, entries: list[tuple[str, int | None]]
+) -> tuple[list[dict[str, Any]], int]:
+    """Each item cancelled (a check item, status -2 error 604) or refused on its own: 300 no
+    id, 301 not an id, 302 no message of the caller, 305 no longer scheduled. With the
+    balance after the refunds, for a `balance` asked in the same document."""
+    rows, cancelled = [], False
+    for sent, server_id in entries:
+        try:
+            if server_id is None:
+                raise ApiError(301 if sent else 300)
+            rows.append(_message(sent, await gateway.cancel(account, server_id)))
+            cancelled = True
+        except ApiError as error:
+            rows.append(_unknown(sent, error.code))
+    return rows, (await gateway.balance(account) if cancelled else account.balance)
 
 
 async def _info(gateway: Gateway, account: Account) -> dict[str, Any]:

@@ -51,6 +51,7 @@ API1_PARAMETERS: dict[str, tuple[str, str]] = {
     "callback": ("§8", "send: the status callback URL; add_sender: a URL or e-mail."),
     "callback_method": ("§8", "send: get (default) or post."),
     "check": ("§7", "check: an id, a comma list of ids, recent, packet or all."),
+    "cancel": ("§7.1", "cancel: the server_id of a scheduled message to cancel (refunded)."),
     "id": ("§7", "check=packet: the server_packet_id."),
     "server_packet_id": ("§7", "check=packet: a synonym of `id`."),
     "limit": ("§7", "check: page size (at most 1000)."),

@@ -159,6 +159,13 @@ def _api2_document() -> dict[str, Schema]:
                             {"const": True},
                         ],
                     },
+                    "cancel": {
+                        "description": "Scheduled messages to cancel, by server_id (§7.1).",
+                        "anyOf": [
+                            {"type": "array", "items": {"anyOf": [check_item, TEXT_OR_INTEGER]}},
+                            check_item,
+                        ],
+                    },
                     "server_packet_id": TEXT_OR_INTEGER,
                     "balance": {"anyOf": [{"type": "boolean"}, {"enum": ["rur", "sms"]}]},
                     "info": {"type": "boolean"},
@@ -219,6 +226,7 @@ def _api2_answers() -> dict[str, Schema]:
                 "balance": NUMBER,
                 "cost": NUMBER,
                 "check": {"type": "array", "items": ref("Api2Checked")},
+                "cancel": {"type": "array", "items": ref("Api2Checked")},
                 "info": info,
                 "inbound": {"type": "array", "items": inbound},
             }

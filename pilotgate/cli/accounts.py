@@ -160,6 +160,12 @@ async def account_list(settings: config.Settings, gateway: Gateway) -> None:
 )
 @click.option("--smpp-password", default=None, help="Its SMPP password (6 to 8 characters).")
 @click.option(
+    "--smpp-binds", default=None, help="Its concurrent SMPP binds (0 = no ceiling, '' = default)."
+)
+@click.option(
+    "--smpp-mps", default=None, help="Its SMPP messages per second (0 = none, '' = default)."
+)
+@click.option(
     "--countries",
     default=None,
     help="Countries it may send to: ISO codes, e.g. ru,kz ('*' = any, '' = the default set).",
@@ -202,6 +208,8 @@ async def account_set(
     inbound_url: str | None,
     smpp_system_id: str | None,
     smpp_password: str | None,
+    smpp_binds: str | None,
+    smpp_mps: str | None,
     countries: str | None,
     stop_words: str | None,
     cyrlat: bool | None,
@@ -236,6 +244,15 @@ async def account_set(
             gateway, audit.CLI, account_id, smpp_system_id, smpp_password
         )
         click.echo(f"account {account_id}: smpp system_id={smpp.system_id if smpp else ''!r}")
+    limits = smpp_binds is not None or smpp_mps is not None
+    if limits:
+        held = await operations_smpp.set_limits(
+            gateway, audit.CLI, account_id, smpp_binds, smpp_mps
+        )
+        click.echo(
+            f"account {account_id}: smpp_binds={_or_default(held.max_binds)} "
+            f"smpp_mps={_or_default(held.mps)}"
+        )
     if guard != protections.ProtectionChanges():
         shown = await protections.change(gateway, audit.CLI, account_id, guard)
         click.echo(_protections_line(account_id, shown))
@@ -246,6 +263,7 @@ async def account_set(
     if changes == AccountChanges() and (
         smpp_system_id is not None
         or smpp_password is not None
+        or limits
         or guard != protections.ProtectionChanges()
         or paced != rates.RateChanges()
     ):
@@ -400,3 +418,7 @@ async def tariff_show(settings: config.Settings, gateway: Gateway, tariff_id: in
             f"{rate.prefix}\t{rate.channel}\t{money.format(rate.price)}\t{rate.country}"
             f"\t{rate.operator}"
         )
+
+
+def _or_default(value: int | None) -> str:
+    return "default" if value is None else str(value)

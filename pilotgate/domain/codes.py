@@ -52,6 +52,9 @@ CATALOGUE: dict[int, tuple[str, str]] = {
     302: ("SMS server_id not found", "SMS не найдена"),
     303: ("Invalid IDs list", "Ошибка запроса"),
     304: ("SERVER_PACKET_ID is invalid", "server_packet_id неправильный"),
+    # Ours (docs/decisions.md, "Cancelling a scheduled message"): a cancel of a message
+    # that is no longer scheduled (already queued, sent or ended).
+    305: ("SMS cannot be cancelled", "SMS нельзя отменить"),
     400: ("User not found", "Пользователь не найден"),
     401: ("Invalid login details", "Не введен логин или пароль"),
     500: (
@@ -84,6 +87,10 @@ CATALOGUE: dict[int, tuple[str, str]] = {
 
 #: The error of a message whose hand-over to a connector is unknown (see 606 above).
 HANDOVER_UNKNOWN = 606
+#: The error of a scheduled message its owner cancelled (status -2, refunded).
+CANCELLED = 604
+#: A cancel of a message that is no longer scheduled.
+NOT_CANCELLABLE = 305
 
 
 def english(code: int) -> str:

@@ -1,8 +1,9 @@
 """Message statuses and the only moves between them (contract §6).
 
     3 scheduled ──> 0 accepted ──> 1 handed over ──> 2 delivered
-                        │                 └────────> -1 not delivered
-                        └──> -2 error (never charged)
+      │                 │                 └────────> -1 not delivered
+      │                 └──> -2 error (never charged)
+      └──> -2/604 cancelled by its owner (refunded: it never left; storage/sql/cancels.py)
     any non-final ──> -1 when the ttl runs out
     1 ──> 0 only when a VIBERSMS message's Viber attempt fails: it is queued again as an
           SMS (domain/hybrid.py); no callback reports that step
@@ -34,7 +35,8 @@ class Status(enum.IntEnum):
 FINAL: frozenset[Status] = frozenset({Status.ERROR, Status.UNDELIVERED, Status.DELIVERED})
 
 ALLOWED: dict[Status, frozenset[Status]] = {
-    Status.SCHEDULED: frozenset({Status.ACCEPTED, Status.UNDELIVERED}),
+    # ERROR: cancelled by its owner (API-1 `cancel`, SMPP cancel_sm), the price refunded.
+    Status.SCHEDULED: frozenset({Status.ACCEPTED, Status.UNDELIVERED, Status.ERROR}),
     Status.ACCEPTED: frozenset({Status.HANDED_OVER, Status.ERROR, Status.UNDELIVERED}),
     # ACCEPTED: the hybrid fallback (domain/hybrid.py), never an ordinary move.
     Status.HANDED_OVER: frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.ACCEPTED}),

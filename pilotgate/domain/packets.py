@@ -2,12 +2,14 @@
 
     {"apikey": "…", "from": "SHOP", "test": 1,
      "send": [{"id": 1, "to": 79087964781, "text": "Hi"}, …],
-     "check": [{"server_id": "10000"}], "balance": "sms", "info": true, "inbound": true}
+     "check": [{"server_id": "10000"}], "cancel": [{"server_id": "10001"}],
+     "balance": "sms", "info": true, "inbound": true}
 
 Whole-document errors (raised as ApiError): 14 no known command, 240 a `send` that is not a
-list of items or holds too many, 300/303/304 a `check` without ids, with too many, or a bad
-packet id, 500 a bad `since`. Everything wrong with one item stays with that item: a value of
-the wrong type gets the error of its field (`FIELD_ERRORS`), a repeated `id` gets 230.
+list of items or holds too many, 300/303/304 a `check` (300/303 a `cancel`) without ids, with
+too many, or a bad packet id, 500 a bad `since`. Everything wrong with one item stays with
+that item: a value of the wrong type gets the error of its field (`FIELD_ERRORS`), a
+repeated `id` gets 230.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ class Commands:
     #: (the id as sent, the id or None when it is not one) per checked message.
     check: list[tuple[str, int | None]] | None = None
     check_packet: int | None = None
+    #: As `check`: the messages to cancel (contract §7.1, ours).
+    cancel: list[tuple[str, int | None]] | None = None
     balance: str | None = None  # "rur" or "sms"
     info: bool = False
     inbound: str | None = None  # "all", "new" or a time, as the gateway's inbound takes it
@@ -86,11 +90,12 @@ def parse(doc: Mapping[str, Any], *, max_items: int) -> Commands:
     can never follow a `send` that was already stored."""
     send = _send(doc, max_items) if _asked(doc.get("send")) else None
     check, packet = _check(doc) if _asked(doc.get("check")) else (None, None)
+    cancel = _ids(doc["cancel"]) if _asked(doc.get("cancel")) else None
     balance = _balance(doc["balance"]) if _asked(doc.get("balance")) else None
     # `<info/>` in XML is an empty string: asked for, like `"info": true`.
     info = _asked(doc.get("info")) and (doc["info"] == "" or _flag(doc["info"], 14))
     inbound = _inbound(doc) if _asked(doc.get("inbound")) else None
-    if not (send or check or packet is not None or balance or info or inbound):
+    if not (send or check or packet is not None or cancel or balance or info or inbound):
         raise ApiError(14)
     return Commands(
         send=send,
@@ -98,6 +103,7 @@ def parse(doc: Mapping[str, Any], *, max_items: int) -> Commands:
         cost=_flag(doc.get("cost"), 240),
         check=check,
         check_packet=packet,
+        cancel=cancel,
         balance=balance,
         info=info,
         inbound=inbound,
@@ -225,6 +231,12 @@ def _check(doc: Mapping[str, Any]) -> tuple[list[tuple[str, int | None]] | None,
         if packet is None:
             raise ApiError(304)
         return None, packet
+    return _ids(raw), None
+
+
+def _ids(raw: Any) -> list[tuple[str, int | None]]:
+    """A `check` or `cancel` list: server_ids, `{"server_id": …}` objects, one of either, or
+    an API-1 style "1,2"."""
     if isinstance(raw, str) and "," in raw:
         raw = [part for part in raw.split(",") if part.strip()]  # "1,2" as API-1 takes it
     entries = raw if isinstance(raw, list) else [raw]
@@ -237,7 +249,7 @@ def _check(doc: Mapping[str, Any]) -> tuple[list[tuple[str, int | None]] | None,
         value = entry.get("server_id") if isinstance(entry, dict) else entry
         sent = _scalar_text(value)
         ids.append((sent.strip() if sent else "", _id(value)))
-    return ids, None
+    return ids
 
 
 def _balance(value: Any) -> str:

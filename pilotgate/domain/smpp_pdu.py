@@ -13,6 +13,8 @@ QUERY_SM, SUBMIT_SM, DELIVER_SM, UNBIND, REPLACE_SM, CANCEL_SM = 0x03, 0x04, 0x0
 OUTBIND, ENQUIRE_LINK, SUBMIT_MULTI, ALERT_NOTIFICATION, DATA_SM = 0x0B, 0x15, 0x21, 0x102, 0x103
 GENERIC_NACK, RESP = 0x80000000, 0x80000000
 BINDS = (BIND_RECEIVER, BIND_TRANSMITTER, BIND_TRANSCEIVER)
+#: What an ESME may send only once bound as a transmitter or transceiver.
+SENDS = (SUBMIT_SM, DATA_SM, SUBMIT_MULTI, QUERY_SM, CANCEL_SM)
 HEADER = struct.Struct(">IIII")
 #: Bigger than any PDU an SMSC sends us (a deliver_sm with a 64 KB payload); a length above
 #: it is a broken stream, not a big message, and is never buffered.

@@ -22,9 +22,13 @@ ESME_RALYBND = 0x05
 ESME_RSYSERR = 0x08
 ESME_RINVSRCADR = 0x0A
 ESME_RINVDSTADR = 0x0B
+ESME_RINVMSGID = 0x0C
 ESME_RBINDFAIL = 0x0D
 ESME_RINVPASWD = 0x0E
+ESME_RCANCELFAIL = 0x11
 ESME_RMSGQFUL = 0x14
+ESME_RINVNUMDESTS = 0x33
+ESME_RINVDLNAME = 0x34
 ESME_RINVSCHED = 0x61
 ESME_RINVEXPIRY = 0x62
 ESME_RTHROTTLED = 0x58
@@ -56,6 +60,8 @@ STATUS_OF_ERROR: dict[int, int] = {
     243: ESME_RX_P_APPN,  # the same text to the same phone lately (loop protection)
     250: ESME_RINVSCHED,  # schedule_delivery_time in the past or over a year ahead
     270: ESME_RINVEXPIRY,  # validity_period not 1-1440 minutes ahead
+    302: ESME_RINVMSGID,  # query_sm, cancel_sm: no such message of the account
+    305: ESME_RCANCELFAIL,  # cancel_sm: the message is no longer scheduled
 }
 
 
@@ -86,3 +92,18 @@ def password(raw: str) -> str:
 
 def _printable(value: str) -> bool:
     return value.isascii() and all("!" <= c <= "~" for c in value)
+
+
+#: The largest per-account SMPP limit (binds or messages per second) an operator may set.
+LIMIT_MAX = 100_000
+
+
+def limit(raw: str) -> int | None:
+    """An account's own SMPP limit: "" for the operator's default (None), else 0 (none) to
+    LIMIT_MAX."""
+    value = raw.strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > LIMIT_MAX:
+        raise ValueError(f"a whole number from 0 to {LIMIT_MAX}, or '' for the default")
+    return int(value)

@@ -1,5 +1,6 @@
-"""The use cases of PilotGate, shared by every API (API-1, API-2, the dashboard):
-authenticate, send, check, balance, info, inbound, sender names, referrers, dashboard logins.
+"""The use cases of PilotGate, shared by every API (API-1, API-2, SMPP, the dashboard):
+authenticate, send, check, cancel, balance, info, inbound, sender names, referrers,
+dashboard logins.
 
 Each raises `ApiError` with the catalogue code for an outcome the caller should see; the API
 layer renders it. Nothing here knows about HTTP or SQL.
@@ -8,6 +9,7 @@ layer renders it. Nothing here knows about HTTP or SQL.
 from __future__ import annotations
 
 from .binding import Binding
+from .cancelling import Cancelling
 from .core import (
     VOICE_MAX_CHARS,
     CallbackCheck,
@@ -27,7 +29,17 @@ from .sending import Sending
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements, Binding, Logins, Retries, Pacing):
+class Gateway(
+    Sending,
+    Queries,
+    Cancelling,
+    Relaying,
+    AccountStatements,
+    Binding,
+    Logins,
+    Retries,
+    Pacing,
+):
     """Every use case, for the API and the CLI."""
 
 

@@ -3,6 +3,8 @@ check (`passwords.Passwords`: its lockout, its cost for unknown logins, its boun
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pilotgate.domain.accounts import Account
 from pilotgate.errors import ApiError
 
@@ -36,3 +38,26 @@ class Binding(GatewayCore):
         if account is None:
             raise ApiError(400)
         return self.admitted(account)
+
+    # Limits per account (api/smpp/limits.py; docs/smpp.md "Limits") ----------------------
+    async def smpp_limits(self, account_id: int) -> tuple[int | None, int | None]:
+        """The account's own (max_binds, mps); None where it has the default."""
+        credentials = await self.store.smpp_credentials(account_id)
+        return (credentials.max_binds, credentials.mps) if credentials else (None, None)
+
+    async def hold_smpp_bind(
+        self, account_id: int, owner: str, limit: int, lease: timedelta
+    ) -> int | None:
+        """A bind row of `owner` for `lease`, or None when the account holds `limit`."""
+        now = self.clock()
+        return await self.store.hold_smpp_bind(account_id, owner, limit, now, now + lease)
+
+    async def renew_smpp_binds(self, owner: str, lease: timedelta) -> None:
+        await self.store.renew_smpp_binds(owner, self.clock() + lease)
+
+    async def release_smpp_bind(self, bind_id: int) -> None:
+        await self.store.release_smpp_bind(bind_id)
+
+    async def smpp_bind_owners(self, account_id: int) -> int:
+        """How many processes serve binds of the account now (at least 1 while bound)."""
+        return await self.store.smpp_bind_owners(account_id, self.clock())

@@ -1,5 +1,6 @@
 """SMPP credentials of an account: set, change or remove its system_id and password (the
-CLI's `account set --smpp-…` and the console's account page). The password is kept only as
+CLI's `account set --smpp-…` and the console's account page), and its own bind and rate
+limits. The password is kept only as
 its argon2 hash, made by the gateway's one hasher."""
 
 from __future__ import annotations
@@ -55,3 +56,31 @@ async def set_credentials(
 
 async def credentials(gateway: Gateway, account_id: int) -> SmppCredentials | None:
     return await gateway.store.smpp_credentials(account_id)
+
+
+async def set_limits(
+    gateway: Gateway, actor: str, account_id: int, max_binds: str | None, mps: str | None
+) -> SmppCredentials:
+    """The account's own concurrent binds and messages per second ("" = the default, "0" =
+    none; None leaves it as it is). InputError for a malformed value or an account without
+    SMPP credentials; NotFoundError for no such account."""
+    if await gateway.store.account(account_id) is None:
+        raise NotFoundError(f"no account {account_id}")
+    current = await gateway.store.smpp_credentials(account_id)
+    if current is None:
+        raise InputError("smpp_system_id", "the account has no SMPP credentials yet")
+    binds = (
+        current.max_binds
+        if max_binds is None
+        else checked("smpp_binds", smpp_rules.limit, max_binds)
+    )
+    rate = current.mps if mps is None else checked("smpp_mps", smpp_rules.limit, mps)
+    await gateway.store.set_smpp_limits(account_id, binds, rate)
+    told = " ".join(
+        f"{name}={'default' if value is None else value}"
+        for name, value in (("max_binds", binds), ("mps", rate))
+    )
+    await audit.record(gateway, actor, "account.smpp_limits", account_id, told)
+    updated = await gateway.store.smpp_credentials(account_id)
+    assert updated is not None
+    return updated

@@ -138,6 +138,11 @@ class MessageStore(Protocol):
         """The account's messages, newest first, optionally created after `since` or in one
         packet."""
 
+    async def cancel_scheduled(self, account_id: int, server_id: int, now: datetime) -> bool:
+        """The account's message `server_id`, if still scheduled (3), becomes -2/604 and its
+        price goes back to the balance, in one transaction. False (nothing changed) when it
+        is not the account's or no longer scheduled."""
+
 
 class OutboxStore(Protocol):
     """The pipeline's queue: claims, hand-overs, outcomes, expiry, refusals and receipts."""

@@ -40,7 +40,8 @@ SQL_MOVES: dict[str, set[tuple[int, int]]] = {
     # status = 0 on a refusal, where the status stays and nothing moves).
     "0": {(3, 0), (1, 0)},
     "1": {(0, 1)},  # record_handover: WHERE status = 0 AND lease_owner = owner
-    "-2": {(0, -2)},  # refuse, final: WHERE status = 0 AND lease_owner = owner
+    # refuse, final: WHERE status = 0 AND lease_owner = owner; cancel_scheduled: status = 3.
+    "-2": {(0, -2), (3, -2)},
     # expire: status IN (0, 1, 3); end_unknown_handovers (606): status = 0 AND handing.
     "-1": {(3, -1), (0, -1), (1, -1)},
     # settling a message from its parts' receipts: WHERE messages.status = 1.
@@ -210,6 +211,9 @@ async def _drive_every_path(store: Store) -> None:
     await submit(status=Status.SCHEDULED, send_datetime=later, expires_at=expires)
     assert await store.expire(expires, 10) == 3
     assert await receipt("late", Status.DELIVERED) == 1  # too late: the -1 stands
+    # A scheduled message cancelled by its owner: 3 -> -2 (604).
+    sid = await submit(status=Status.SCHEDULED, send_datetime=later)
+    assert await store.cancel_scheduled(account.id, sid, NOW)
     # A scheduled message released when due: 3 -> 0.
     await submit(status=Status.SCHEDULED, send_datetime=later)
     assert await store.release_scheduled(later) == 1

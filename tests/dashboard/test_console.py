@@ -208,3 +208,20 @@ def test_the_console_sets_an_account_s_rates_and_the_cabinet_shows_them(site, cu
         str(account.id),
         "api_rps=1 mps=5\n",
     ]
+
+
+def test_the_console_sets_an_accounts_smpp_limits(site, customer, operator):
+    account, _ = customer()
+    page = f"/console/accounts/{account.id}"
+    assert 'id="smpp-limits"' not in operator.get(page).text  # no SMPP credentials yet
+    saved = operator.post(f"{page}/smpp", {"system_id": "limited", "password": "s3cret12"})
+    assert saved.status_code == 303
+    assert 'id="smpp-limits"' in operator.get(page).text
+    bad = operator.post(f"{page}/smpp-limits", {"max_binds": "many", "mps": ""})
+    assert bad.status_code == 400 and "whole number" in bad.text
+    saved = operator.post(f"{page}/smpp-limits", {"max_binds": "3", "mps": "25"})
+    assert saved.status_code == 303
+    shown = operator.get(page).text
+    assert 'name="max_binds" type="text" inputmode="numeric" value="3"' in shown
+    assert 'name="mps" type="text" inputmode="numeric" value="25"' in shown
+    assert "account.smpp_limits" in shown  # the audit trail on the page

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,9 +43,9 @@ class Smsc:
 class Esme:
     """A blocking smpplib client; `call` runs one of its steps off the event loop."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
         self.client = smpplib.client.Client(
-            "127.0.0.1", port, timeout=10, allow_unknown_opt_params=True
+            "127.0.0.1", port, timeout=10, allow_unknown_opt_params=True, ssl_context=ssl_context
         )
 
     async def call(self, step: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -14,8 +14,10 @@ import smpp34
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pilotgate.api.smpp import SmppServerSettings
+from pilotgate.api.smpp.limits import AccountLimits
 from pilotgate.api.smpp.session import CustomerSession
 from pilotgate.domain import smpp_pdu as p
+from pilotgate.errors import ApiError
 
 ANSWERS = {p.GENERIC_NACK, p.ENQUIRE_LINK, p.UNBIND}
 
@@ -73,6 +75,24 @@ class _Gateway:
         self.sent += 1
         return SimpleNamespace(items=[(self.sent, None)])
 
+    async def check(self, account: Any, ids: Any) -> dict[int, Any]:
+        return {}
+
+    async def cancel(self, account: Any, server_id: int) -> Any:
+        raise ApiError(302)
+
+    async def smpp_limits(self, account_id: int) -> tuple[None, None]:
+        return None, None
+
+    async def hold_smpp_bind(self, *args: Any) -> int:
+        return 1
+
+    async def release_smpp_bind(self, bind_id: int) -> None:
+        return None
+
+    async def smpp_bind_owners(self, account_id: int) -> int:
+        return 1
+
 
 def _bind() -> bytes:
     body = p.cstring("shop") + p.cstring("secret") + p.cstring("") + b"\x34\x00\x00\x00"
@@ -106,11 +126,14 @@ async def _feed(stream: bytes) -> bytes:
     reader.feed_data(stream)
     reader.feed_eof()
     writer = _Writer()
+    gateway = _Gateway()
+    settings = SmppServerSettings(max_pdu=4096, part_wait=0.0)
     session = CustomerSession(
         reader,
         writer,  # type: ignore[arg-type]
-        _Gateway(),  # type: ignore[arg-type]
-        SmppServerSettings(max_pdu=4096, part_wait=0.0),
+        gateway,  # type: ignore[arg-type]
+        settings,
+        AccountLimits(gateway, settings.limits),  # type: ignore[arg-type]
     )
     errors = _Errors()
     logging.getLogger("pilotgate.api.smpp").addHandler(errors)

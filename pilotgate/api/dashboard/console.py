@@ -145,6 +145,18 @@ async def smpp_credentials(ctx: Ctx) -> WebResponse:
     )
 
 
+async def smpp_limits(ctx: Ctx) -> WebResponse:
+    """The account's own SMPP binds and messages per second (empty: the default)."""
+    account_id, form = int(ctx.req.params["id"]), ctx.req.form
+    return await _apply(
+        ctx,
+        account_id,
+        lambda: smpp.set_limits(
+            ctx.gateway, ctx.actor, account_id, form.get("max_binds", ""), form.get("mps", "")
+        ),
+    )
+
+
 async def protect(ctx: Ctx) -> WebResponse:
     """The account's countries, stop words and CyrLat filter (contract §17)."""
     account_id, form = int(ctx.req.params["id"]), ctx.req.form
@@ -201,6 +213,7 @@ ROUTES = [
     ("POST", "/console/accounts/{id}/state", state),
     ("POST", "/console/accounts/{id}/tariff", tariff),
     ("POST", "/console/accounts/{id}/smpp", smpp_credentials),
+    ("POST", "/console/accounts/{id}/smpp-limits", smpp_limits),
     ("POST", "/console/accounts/{id}/protections", protect),
     ("POST", "/console/accounts/{id}/rates", pace),
     ("GET", "/console/senders", senders_page),

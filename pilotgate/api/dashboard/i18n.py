@@ -13,6 +13,11 @@ RU: dict[str, str] = {
     "Log out": "Выйти",
     "E-mail": "E-mail",
     "Password": "Пароль",
+    "SMPP binds and messages per second (0 = no limit, empty = the default)": (
+        "Подключения SMPP и сообщений в секунду (0 = без ограничения, пусто = по умолчанию)"
+    ),
+    "Binds": "Подключения",
+    "Messages per second": "Сообщений в секунду",
     "Wrong e-mail or password.": "Неверный e-mail или пароль.",
     "Too many failed attempts; try again later.": "Слишком много неудачных попыток; "
     "попробуйте позже.",

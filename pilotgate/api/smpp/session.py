@@ -6,7 +6,10 @@ keep-alive both ways, and the guards that keep one client from hurting the other
 - Time: a connection that has not bound within `bind_seconds`, or has sent nothing for
   `dead_seconds` (our enquire_link every `enquire_seconds` of quiet went unanswered), is
   closed.
-- Window: at most `window` submit_sm in flight; more are answered ESME_RTHROTTLED at once.
+- Window: at most `window` requests in flight; a send past it is answered ESME_RTHROTTLED
+  at once.
+- Limits per account (limits.py): a bind past the account's ceiling (counted across
+  processes) is refused ESME_RBINDFAIL; a send past its messages per second, ESME_RTHROTTLED.
 - A client that does not read its answers: past `write_buffer` bytes waiting, closed.
 Each connection is its own task; a bind's password check waits in the gateway's bounded pool.
 """
@@ -17,13 +20,16 @@ import asyncio
 import enum
 import itertools
 import logging
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
-from pilotgate.errors import ApiError
+from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway
 
-from . import codec
+from . import cancels, codec, multi
+from .limits import AccountLimits, LimitSettings
 from .submits import Submitter
 
 log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ class SmppServerSettings:
     #: Seconds the first parts of a long message wait for the rest.
     part_wait: float = 60.0
     write_buffer: int = 1024 * 1024
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
 
 class BindState(enum.Enum):
@@ -57,17 +64,20 @@ BOUND_AS = {
 #: command_status of REFUSED (ESME_RINVBNDSTS by default), the rest with generic_nack.
 ACCEPTS: dict[BindState, frozenset[int]] = {
     BindState.OPEN: frozenset({*p.BINDS, p.ENQUIRE_LINK, p.UNBIND}),
-    BindState.TRANSMITTER: frozenset({p.SUBMIT_SM, p.ENQUIRE_LINK, p.UNBIND}),
+    BindState.TRANSMITTER: frozenset({*p.SENDS, p.ENQUIRE_LINK, p.UNBIND}),
     BindState.RECEIVER: frozenset({p.ENQUIRE_LINK, p.UNBIND}),
-    BindState.TRANSCEIVER: frozenset({p.SUBMIT_SM, p.ENQUIRE_LINK, p.UNBIND}),
+    BindState.TRANSCEIVER: frozenset({*p.SENDS, p.ENQUIRE_LINK, p.UNBIND}),
 }
 REFUSED = {p.BIND_TRANSMITTER: rules.ESME_RALYBND, p.BIND_RECEIVER: rules.ESME_RALYBND}
 REFUSED[p.BIND_TRANSCEIVER] = rules.ESME_RALYBND
 #: Commands of SMPP 3.4 that PilotGate does not serve (yet): answered with their own
 #: response and ESME_RINVCMDID, as the protocol wants for a known command.
-NOT_SERVED = frozenset(
-    {p.QUERY_SM, p.REPLACE_SM, p.CANCEL_SM, p.SUBMIT_MULTI, p.DATA_SM, p.DELIVER_SM}
-)
+NOT_SERVED = frozenset({p.REPLACE_SM, p.DELIVER_SM})
+#: What a transmitter or transceiver asks about its messages (cancels.py), answered in
+#: their own task like a submit_sm.
+ASKS = {p.QUERY_SM: cancels.query, p.CANCEL_SM: cancels.cancel}
+#: Sends besides submit_sm (multi.py): in the window like it, through the same Submitter.
+SENDS_TOO = {p.DATA_SM: multi.data, p.SUBMIT_MULTI: multi.multi}
 
 
 class CustomerSession:
@@ -77,8 +87,10 @@ class CustomerSession:
         writer: asyncio.StreamWriter,
         gateway: Gateway,
         settings: SmppServerSettings,
+        limits: AccountLimits,
     ) -> None:
         self._reader, self._writer = reader, writer
+        self._limits, self._bind_id = limits, 0
         self._gateway, self._settings = gateway, settings
         self.state = BindState.OPEN
         self.account_id: int | None = None
@@ -127,11 +139,17 @@ class CustomerSession:
         """Close the connection (the submits in flight still commit; their answers are lost
         with it, as with any connection that drops before its answers)."""
         self.closed.set()
+        await self._release_bind()
         self._writer.close()
         try:
             await self._writer.wait_closed()
         except OSError:
             pass  # already gone
+
+    async def _release_bind(self) -> None:
+        if self._bind_id and self.account_id is not None:
+            bind_id, self._bind_id = self._bind_id, 0
+            await self._limits.release(self.account_id, bind_id)
 
     async def unbind(self) -> None:
         """Our side ends the session (the gateway stops): answer what is in flight, unbind."""
@@ -145,7 +163,7 @@ class CustomerSession:
         if command & p.RESP:
             return  # enquire_link_resp, unbind_resp, generic_nack: hearing them is enough
         if command not in ACCEPTS[self.state]:
-            if command in REFUSED or command == p.SUBMIT_SM:
+            if command in REFUSED or command in p.SENDS:
                 status = REFUSED.get(command, rules.ESME_RINVBNDSTS)
                 self.send(p.pdu(command | p.RESP, pdu.sequence, status=status))
             elif command in NOT_SERVED:
@@ -159,8 +177,12 @@ class CustomerSession:
         elif command == p.UNBIND:
             if self._submits:
                 await asyncio.wait(self._submits)
+            await self._release_bind()  # free before the client hears it is unbound
             self.send(p.pdu(p.UNBIND | p.RESP, pdu.sequence))
             await self.close()
+        elif command in ASKS:
+            failed = p.pdu(command | p.RESP, pdu.sequence, status=rules.ESME_RSYSERR)
+            self._track(ASKS[command](self._gateway, self._bound_account(), pdu), failed)
         else:
             self._submit(pdu)
 
@@ -183,6 +205,19 @@ class CustomerSession:
             self.send(codec.bind_resp(pdu.command_id, pdu.sequence, status))
             await self.close()
             return
+        try:
+            bind_id = await self._limits.hold(account.id)
+        except GatewayError:  # the database failed: the bind cannot be counted
+            log.exception("SMPP %s: the bind of account %d not counted", self.address, account.id)
+            bind_id, refusal = None, rules.ESME_RSYSERR
+        else:
+            refusal = rules.ESME_RBINDFAIL
+        if bind_id is None:
+            log.info("SMPP %s: bind of account %d refused (binds)", self.address, account.id)
+            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, refusal))
+            await self.close()
+            return
+        self._bind_id = bind_id
         self.state, self.account_id = BOUND_AS[pdu.command_id], account.id
         self._submitter = Submitter(
             self._gateway, account.id, part_wait=self._settings.part_wait, clock=self._loop.time
@@ -190,17 +225,43 @@ class CustomerSession:
         self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_ROK))
 
     def _submit(self, pdu: p.Pdu) -> None:
-        if len(self._submits) >= self._settings.window:
-            self.send(codec.submit_resp(pdu.sequence, rules.ESME_RTHROTTLED))
+        resp = pdu.command_id | p.RESP
+        full = len(self._submits) >= self._settings.window
+        if full or not self._limits.admit(self._bound_account(), multi.destinations(pdu)):
+            self.send(p.pdu(resp, pdu.sequence, status=rules.ESME_RTHROTTLED))
+            return
+        if pdu.command_id in SENDS_TOO:
+            assert self._submitter is not None
+            failed = p.pdu(resp, pdu.sequence, status=rules.ESME_RSYSERR)
+            self._track(SENDS_TOO[pdu.command_id](self._submitter, pdu), failed)
             return
         try:
             submission = codec.submission(pdu.raw)
         except ValueError:
             self.send(codec.generic_nack(pdu.sequence, rules.ESME_RINVCMDLEN))
             return
-        task = asyncio.create_task(self._answer(pdu.sequence, submission))
+        self._track(self._answer(pdu.sequence, submission))
+
+    def _track(self, work: Coroutine[Any, Any, bytes | None], failed: bytes = b"") -> None:
+        """Run `work` in its own task (one slow answer holds no other PDU) and send what it
+        returns, or `failed` if it raises; unbind waits for these tasks."""
+
+        async def answer() -> None:
+            try:
+                data = await work
+            except Exception:  # a bug must still answer the client, and not as a success
+                log.exception("SMPP %s: a request failed", self.address)
+                data = failed
+            if data:
+                self.send(data)
+
+        task = asyncio.create_task(answer())
         self._submits.add(task)
         task.add_done_callback(self._submits.discard)
+
+    def _bound_account(self) -> int:
+        assert self.account_id is not None  # ACCEPTS lets these PDUs in only once bound
+        return self.account_id
 
     async def _answer(self, sequence: int, submission: codec.Submission) -> None:
         assert self._submitter is not None

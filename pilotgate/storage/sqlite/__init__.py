@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.cancels import SqlCancels
 from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.lists import SqlLists
@@ -46,6 +47,7 @@ class SqliteStore(
     SqlRates,
     SqlUsage,
     SqlRetention,
+    SqlCancels,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 
