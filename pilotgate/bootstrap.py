@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pilotgate.api.smpp import SmppServer, SmppServerSettings
+from pilotgate.api.smpp import DeliverySettings, SmppServer, SmppServerSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
 from pilotgate.connectors.emulator import EmulatorConnector
@@ -220,6 +220,9 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
             dead_seconds=settings.smpp_dead_seconds,
             bind_seconds=settings.smpp_bind_seconds,
             window=settings.smpp_window,
+            deliveries=DeliverySettings(
+                poll=settings.smpp_receipt_poll, validity_hours=settings.smpp_receipt_validity
+            ),
         ),
     )
 

@@ -23,10 +23,20 @@ from .queries import Queries
 from .relaying import Relaying
 from .retries import Retries
 from .sending import Sending
+from .smpp_deliveries import SmppDeliveries
 from .statements import AccountStatements
 
 
-class Gateway(Sending, Queries, Relaying, AccountStatements, Binding, Logins, Retries):
+class Gateway(
+    Sending,
+    Queries,
+    Relaying,
+    AccountStatements,
+    Binding,
+    SmppDeliveries,
+    Logins,
+    Retries,
+):
     """Every use case, for the API and the CLI."""
 
 

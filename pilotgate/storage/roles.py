@@ -45,7 +45,7 @@ from .base import (
     TwoWayMatch,
 )
 from .dashboard import DashboardReads, OperatorStore
-from .smpp import SmppStore
+from .smpp import SmppDeliveryStore, SmppStore
 
 
 class AccountStore(Protocol):
@@ -431,6 +431,7 @@ class Store(
     DashboardReads,
     AuditStore,
     SmppStore,
+    SmppDeliveryStore,
     SchemaStore,
     NumberingStore,
     Protocol,

@@ -17,13 +17,14 @@ import asyncio
 import enum
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
 from pilotgate.errors import ApiError
 from pilotgate.gateway import Gateway
 
 from . import codec
+from .deliveries import DeliveryPump, DeliverySettings
 from .submits import Submitter
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class SmppServerSettings:
     #: Seconds the first parts of a long message wait for the rest.
     part_wait: float = 60.0
     write_buffer: int = 1024 * 1024
+    #: Receipts and inbound SMS to receiving binds (api/smpp/deliveries.py).
+    deliveries: DeliverySettings = field(default_factory=DeliverySettings)
 
 
 class BindState(enum.Enum):
@@ -89,6 +92,7 @@ class CustomerSession:
         self._sequence = itertools.count(1)
         self._submits: set[asyncio.Task[None]] = set()
         self._submitter: Submitter | None = None
+        self.deliveries: DeliveryPump | None = None
         self.closed = asyncio.Event()
 
     async def run(self) -> None:
@@ -127,6 +131,9 @@ class CustomerSession:
         """Close the connection (the submits in flight still commit; their answers are lost
         with it, as with any connection that drops before its answers)."""
         self.closed.set()
+        if self.deliveries is not None:
+            pump, self.deliveries = self.deliveries, None
+            await pump.stop()
         self._writer.close()
         try:
             await self._writer.wait_closed()
@@ -143,7 +150,9 @@ class CustomerSession:
     async def _dispatch(self, pdu: p.Pdu) -> None:
         command = pdu.command_id
         if command & p.RESP:
-            return  # enquire_link_resp, unbind_resp, generic_nack: hearing them is enough
+            if self.deliveries is not None:  # it may answer one of our deliver_sm
+                self.deliveries.answered(pdu)
+            return  # enquire_link_resp, unbind_resp: hearing them is enough
         if command not in ACCEPTS[self.state]:
             if command in REFUSED or command == p.SUBMIT_SM:
                 status = REFUSED.get(command, rules.ESME_RINVBNDSTS)
@@ -159,6 +168,9 @@ class CustomerSession:
         elif command == p.UNBIND:
             if self._submits:
                 await asyncio.wait(self._submits)
+            if self.deliveries is not None:  # its answers recorded before ours
+                pump, self.deliveries = self.deliveries, None
+                await pump.stop()
             self.send(p.pdu(p.UNBIND | p.RESP, pdu.sequence))
             await self.close()
         else:
@@ -188,6 +200,11 @@ class CustomerSession:
             self._gateway, account.id, part_wait=self._settings.part_wait, clock=self._loop.time
         )
         self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_ROK))
+        if self.state is not BindState.TRANSMITTER:
+            self.deliveries = DeliveryPump(
+                self._gateway, account.id, self.send, self._sequence, self._settings.deliveries
+            )
+            self.deliveries.start()
 
     def _submit(self, pdu: p.Pdu) -> None:
         if len(self._submits) >= self._settings.window:

@@ -17,6 +17,7 @@ from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
+from ..sql.smpp_deliveries import SqlSmppDeliveries
 from ..sql.usage import SqlUsage
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
@@ -37,6 +38,7 @@ class PostgresStore(
     PostgresDashboard,
     SqlAudit,
     SqlSmpp,
+    SqlSmppDeliveries,
     SqlSchema,
     PostgresNumbering,
     SqlIdempotency,

@@ -19,6 +19,7 @@ from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
+from ..sql.smpp_deliveries import SqlSmppDeliveries
 from ..sql.usage import SqlUsage
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
@@ -37,6 +38,7 @@ class SqliteStore(
     SqliteDashboard,
     SqlAudit,
     SqlSmpp,
+    SqlSmppDeliveries,
     SqlSchema,
     SqlNumbering,
     SqlIdempotency,
