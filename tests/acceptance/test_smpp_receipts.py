@@ -17,9 +17,10 @@ import smpplib.client
 import smpplib.consts as c
 import smpplib.smpp
 
-from .support import TELE2, UNDELIVERABLE, Api, Server, running
+from .support import TELE2, UNDELIVERABLE, Account, Api, Server, running
 
 SYSTEM_ID, PASSWORD = "shop", "s3cret12"
+METRICS_TOKEN = "metrics-token-for-tests"
 SMPP_BANNER = re.compile(r"^SMPP on 127\.0\.0\.1:(\d+)$")
 
 
@@ -29,6 +30,7 @@ def _server(tmp_path: Path, database: str) -> Server:
         "PILOTGATE_SMPP_LISTEN": "127.0.0.1:0",
         "PILOTGATE_POLL_INTERVAL": "0.05",
         "PILOTGATE_SMPP_RECEIPT_POLL": "0.1",
+        "PILOTGATE_METRICS_TOKEN": METRICS_TOKEN,
     }
     return Server(tmp_path, "serve", settings=settings)
 
@@ -82,7 +84,7 @@ def _receipted(pdu: Any) -> tuple[str, str]:
     return pdu.receipted_message_id.decode(), stat.group(1)
 
 
-def _account(server: Server) -> Api:
+def _account(server: Server) -> Account:
     account = server.create_account(balance="100.00")
     server.cli(
         "account", "set", str(account.id),
@@ -120,6 +122,10 @@ def test_receipts_and_inbound_sms_wait_across_a_restart_for_the_next_bind(
         client = Api(http, first.url, account.key)
         assert [client.wait_status(sid)["status"] for sid in sent] == ["2", "2", "2"]
         first.inbound(account, phone=TELE2, num="79990000001", text="Ответ")
+        shown = http.get(
+            f"{first.url}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+        ).text
+        assert "\npilotgate_smpp_deliveries_waiting 4.0\n" in shown
     # A new process on the same database: nothing owed was lost with the old one.
     second = _server(tmp_path, database)
     with running(second), _bound(_smpp_port(second), "receiver") as esme:
