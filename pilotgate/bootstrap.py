@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pilotgate.api.smpp import SmppServer, SmppServerSettings, tls as smpp_tls
+from pilotgate.api.smpp import DeliverySettings, SmppServer, SmppServerSettings, tls as smpp_tls
 from pilotgate.api.smpp.limits import LimitSettings
 from pilotgate.config import Settings
 from pilotgate.connectors.base import Connector
@@ -232,6 +232,9 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
                 max_binds=settings.smpp_max_binds,
                 mps=settings.smpp_mps,
                 lease=settings.smpp_bind_lease,
+            ),
+            deliveries=DeliverySettings(
+                poll=settings.smpp_receipt_poll, validity_hours=settings.smpp_receipt_validity
             ),
         ),
         tls,

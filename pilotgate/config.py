@@ -219,6 +219,10 @@ class Settings:
     smpp_tls_listen: str = ""
     smpp_tls_cert: str = ""
     smpp_tls_key: str = ""
+    #: Receipts and inbound SMS owed to customers' receiving binds: hours they wait for a
+    #: bind before they are dropped, and seconds between a bind's looks for new ones.
+    smpp_receipt_validity: float = 72.0
+    smpp_receipt_poll: float = 0.5
 
 
 def _coerce(name: str, kind: Any, raw: Any) -> Any:

@@ -103,6 +103,9 @@ class Draft:
     fallback: Fallback | None = None
     #: API-2: the client's own `id` of the item as its JSON text, '' when it gave none.
     client_id: str = ""
+    #: SMPP: the receipt a submit_sm's registered_delivery asked for (domain/deliver_sm.py
+    #: `receipt_wanted`): 0 none, 1 any final status, 2 failures only, 3 delivery only.
+    smpp_receipt: int = 0
 
     def __post_init__(self) -> None:
         # Storage inserts whatever status it is given; a draft born handed over or

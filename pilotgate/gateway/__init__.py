@@ -26,6 +26,7 @@ from .rates import Pacing
 from .relaying import Relaying
 from .retries import Retries
 from .sending import Sending
+from .smpp_deliveries import SmppDeliveries
 from .statements import AccountStatements
 
 
@@ -36,6 +37,7 @@ class Gateway(
     Relaying,
     AccountStatements,
     Binding,
+    SmppDeliveries,
     Logins,
     Retries,
     Pacing,

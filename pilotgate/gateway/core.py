@@ -97,6 +97,8 @@ class SendRequest:
     cost_only: bool = False
     #: API-2: the item's own `id` as JSON text, stored so `check` can answer it back.
     client_id: str = ""
+    #: SMPP: the receipt registered_delivery asks for (`Draft.smpp_receipt`).
+    smpp_receipt: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -106,7 +106,8 @@ class Queries(GatewayCore):
 
     async def metrics(self) -> bytes:
         """The Prometheus exposition: this process's counters and the queue from storage."""
-        return metrics.exposition(await self.store.queue_stats(self.clock()))
+        waiting = sum((await self.store.smpp_deliveries_waiting()).values())
+        return metrics.exposition(await self.store.queue_stats(self.clock()), waiting)
 
     async def link_referrer(self, account: Account, raw: str | None) -> bool:
         """Record the `r=` of a request as the account's referrer, once (contract §14): never

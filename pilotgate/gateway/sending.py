@@ -233,6 +233,7 @@ class Sending(Protecting):
             expires_at=(when or now) + validity,
             fallback=fallback,
             client_id=request.client_id,
+            smpp_receipt=request.smpp_receipt,
         )
 
     async def _screen(

@@ -117,9 +117,29 @@ CALLBACK_BACKLOG = Gauge(
     registry=REGISTRY,
 )
 
+SMPP_BINDS = Gauge(
+    "pilotgate_smpp_binds",
+    "Customers' SMPP binds live on this process, by bind type.",
+    ["bind"],
+    registry=REGISTRY,
+)
+SMPP_DELIVERIES = Counter(
+    "pilotgate_smpp_deliveries",
+    "deliver_sm to customers' binds (receipt or inbound) by result: answered (status 0), "
+    "refused (an error answer or none: retried), expired (dropped past smpp_receipt_validity).",
+    ["result"],
+    registry=REGISTRY,
+)
+SMPP_WAITING = Gauge(
+    "pilotgate_smpp_deliveries_waiting",
+    "Receipts and inbound SMS waiting for a customer's receiving SMPP bind, all processes.",
+    registry=REGISTRY,
+)
 
-def exposition(stats: QueueStats) -> bytes:
+
+def exposition(stats: QueueStats, smpp_waiting: int = 0) -> bytes:
     """The text exposition format, with the queue gauges set from `stats`."""
+    SMPP_WAITING.set(smpp_waiting)
     QUEUE.labels("0").set(stats.accepted)
     QUEUE.labels("1").set(stats.handed_over)
     QUEUE.labels("3").set(stats.scheduled)

@@ -47,7 +47,7 @@ from .base import (
     TwoWayMatch,
 )
 from .dashboard import DashboardReads, OperatorStore
-from .smpp import SmppStore
+from .smpp import SmppDeliveryStore, SmppStore
 
 
 class AccountStore(Protocol):
@@ -477,6 +477,7 @@ class Store(
     DashboardReads,
     AuditStore,
     SmppStore,
+    SmppDeliveryStore,
     SchemaStore,
     NumberingStore,
     RetentionStore,

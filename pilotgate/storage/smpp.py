@@ -1,11 +1,15 @@
-"""What the SMPP server needs from storage (storage/sql/smpp.py; migrations 0017_smpp and
-0019_smpp_limits)."""
+"""What the SMPP server needs from storage: credentials and limits (storage/sql/smpp.py;
+migrations 0017_smpp and 0019_smpp_limits) and the deliver_sm owed to binds
+(storage/sql/smpp_deliveries.py; 0018)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from pilotgate.domain.deliver_sm import Owed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,3 +59,30 @@ class SmppStore(Protocol):
 
     async def smpp_bind_owners(self, account_id: int, now: datetime) -> int:
         """How many processes hold live binds of the account."""
+
+
+class SmppDeliveryStore(Protocol):
+    """The deliver_sm owed to accounts' receiving binds (storage/sql/smpp_deliveries.py;
+    migration 0018): written by the database's triggers, claimed with a lease, deleted once
+    answered."""
+
+    async def claim_smpp_deliveries(
+        self, account_id: int, owner: str, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Owed]:
+        """Up to `limit` of the account's rows that are due and not leased (or whose lease
+        ran out), oldest first, now leased to `owner` until `lease_until`. Two claims never
+        hold one row at once (SKIP LOCKED on PostgreSQL)."""
+
+    async def finish_smpp_deliveries(self, owner: str, ids: Sequence[int]) -> int:
+        """Delete these rows (answered with status 0) if `owner` still holds them; how many."""
+
+    async def retry_smpp_deliveries(
+        self, owner: str, ids: Sequence[int], due_at: datetime, error: str
+    ) -> int:
+        """Give these rows back, due again at `due_at`, one attempt more; how many."""
+
+    async def drop_smpp_deliveries(self, before: datetime) -> int:
+        """Delete the rows created before `before` (past their validity); how many."""
+
+    async def smpp_deliveries_waiting(self) -> dict[int, int]:
+        """Rows owed per account id (accounts owed nothing are absent)."""

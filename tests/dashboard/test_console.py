@@ -134,6 +134,9 @@ def test_connectors_queue_and_the_global_stop_list(site, operator):
     assert 'data-connector="emulator"' in page and "<td>yes</td>" in page
     assert "Shutting" not in operator.get("/console/queue").text
     assert "callbacks pending" in operator.get("/console/queue").text
+    assert '<div style="font-size:1.5rem" id="smpp-waiting">0</div>' in (
+        operator.get("/console/queue").text
+    )
     operator.get("/console/stops")
     assert (
         operator.post(

@@ -93,6 +93,19 @@ class _Gateway:
     async def smpp_bind_owners(self, account_id: int) -> int:
         return 1
 
+    # Receipts and inbound SMS: nothing is ever owed to the binds here.
+    async def claim_deliveries(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return []
+
+    async def deliveries_answered(self, *args: Any) -> int:
+        return 0
+
+    async def deliveries_refused(self, *args: Any) -> int:
+        return 0
+
+    async def deliveries_returned(self, *args: Any) -> int:
+        return 0
+
 
 def _bind() -> bytes:
     body = p.cstring("shop") + p.cstring("secret") + p.cstring("") + b"\x34\x00\x00\x00"

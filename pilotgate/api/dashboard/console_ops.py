@@ -90,7 +90,9 @@ async def disable(ctx: Ctx) -> WebResponse:
 
 async def queue(ctx: Ctx) -> WebResponse:
     stats = await ctx.gateway.queue_stats()
-    return ctx.render("console_queue.html", s=stats)
+    # Receipts and inbound SMS owed to customers' SMPP binds, per account (docs/smpp.md).
+    waiting = sorted((await ctx.gateway.deliveries_waiting()).items())
+    return ctx.render("console_queue.html", s=stats, smpp_waiting=waiting)
 
 
 async def stops(ctx: Ctx) -> WebResponse:

@@ -4,7 +4,8 @@ calls the gateway and never the store (docs/smpp.md "PilotGate as an SMSC")."""
 
 from __future__ import annotations
 
+from .deliveries import DeliverySettings
 from .server import SmppServer
 from .session import SmppServerSettings
 
-__all__ = ["SmppServer", "SmppServerSettings"]
+__all__ = ["DeliverySettings", "SmppServer", "SmppServerSettings"]

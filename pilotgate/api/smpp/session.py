@@ -29,6 +29,7 @@ from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway
 
 from . import cancels, codec, multi
+from .deliveries import DeliveryPump, DeliverySettings
 from .limits import AccountLimits, LimitSettings
 from .submits import Submitter
 
@@ -46,6 +47,8 @@ class SmppServerSettings:
     part_wait: float = 60.0
     write_buffer: int = 1024 * 1024
     limits: LimitSettings = field(default_factory=LimitSettings)
+    #: Receipts and inbound SMS to receiving binds (api/smpp/deliveries.py).
+    deliveries: DeliverySettings = field(default_factory=DeliverySettings)
 
 
 class BindState(enum.Enum):
@@ -101,6 +104,7 @@ class CustomerSession:
         self._sequence = itertools.count(1)
         self._submits: set[asyncio.Task[None]] = set()
         self._submitter: Submitter | None = None
+        self.deliveries: DeliveryPump | None = None
         self.closed = asyncio.Event()
 
     async def run(self) -> None:
@@ -139,6 +143,9 @@ class CustomerSession:
         """Close the connection (the submits in flight still commit; their answers are lost
         with it, as with any connection that drops before its answers)."""
         self.closed.set()
+        if self.deliveries is not None:
+            pump, self.deliveries = self.deliveries, None
+            await pump.stop()
         await self._release_bind()
         self._writer.close()
         try:
@@ -161,7 +168,9 @@ class CustomerSession:
     async def _dispatch(self, pdu: p.Pdu) -> None:
         command = pdu.command_id
         if command & p.RESP:
-            return  # enquire_link_resp, unbind_resp, generic_nack: hearing them is enough
+            if self.deliveries is not None:  # it may answer one of our deliver_sm
+                self.deliveries.answered(pdu)
+            return  # enquire_link_resp, unbind_resp: hearing them is enough
         if command not in ACCEPTS[self.state]:
             if command in REFUSED or command in p.SENDS:
                 status = REFUSED.get(command, rules.ESME_RINVBNDSTS)
@@ -177,6 +186,9 @@ class CustomerSession:
         elif command == p.UNBIND:
             if self._submits:
                 await asyncio.wait(self._submits)
+            if self.deliveries is not None:  # its answers recorded before ours
+                pump, self.deliveries = self.deliveries, None
+                await pump.stop()
             await self._release_bind()  # free before the client hears it is unbound
             self.send(p.pdu(p.UNBIND | p.RESP, pdu.sequence))
             await self.close()
@@ -223,6 +235,11 @@ class CustomerSession:
             self._gateway, account.id, part_wait=self._settings.part_wait, clock=self._loop.time
         )
         self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_ROK))
+        if self.state is not BindState.TRANSMITTER:
+            self.deliveries = DeliveryPump(
+                self._gateway, account.id, self.send, self._sequence, self._settings.deliveries
+            )
+            self.deliveries.start()
 
     def _submit(self, pdu: p.Pdu) -> None:
         resp = pdu.command_id | p.RESP

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pilotgate.domain import smpp_rules as rules, smpp_time, sms_encoding as enc
+from pilotgate.domain import deliver_sm, smpp_rules as rules, smpp_time, sms_encoding as enc
 from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway, SendRequest
 
@@ -118,4 +118,5 @@ class Submitter:
             sender=submission.source or None,
             send_datetime=str(int(when.timestamp())) if when else None,
             ttl=ttl,
+            smpp_receipt=deliver_sm.receipt_wanted(submission.registered_delivery),
         )

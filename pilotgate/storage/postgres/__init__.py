@@ -20,6 +20,7 @@ from ..sql.rates import SqlRates
 from ..sql.retention import SqlRetention
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
+from ..sql.smpp_deliveries import SqlSmppDeliveries
 from ..sql.usage import SqlUsage
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
@@ -40,6 +41,7 @@ class PostgresStore(
     PostgresDashboard,
     SqlAudit,
     SqlSmpp,
+    SqlSmppDeliveries,
     SqlSchema,
     PostgresNumbering,
     SqlIdempotency,

@@ -40,10 +40,10 @@ _COPY_THRESHOLD = 50
 _COPY_TYPES = [
     "int8", "int8", "int8", "text", "text", "text", "text", "int4", "text", "int8",
     "int2", "int4", "timestamptz", "int4", "text", "text", "timestamptz", "timestamptz",
-    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz", "text", "text",
+    "text", "text", "bool", "text", "text", "timestamptz", "timestamptz", "text", "text", "int2",
 ]  # fmt: skip
 
-_INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({', '.join(['%s'] * 27)})"
+_INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({', '.join(['%s'] * 28)})"
 _COPY = f"COPY messages ({DRAFT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
 
 

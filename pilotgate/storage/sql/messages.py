@@ -28,7 +28,7 @@ from .core import SqlCore
 Pending = tuple[int, Sequence[Draft], datetime, "asyncio.Future[Submitted]", SubmitGuard | None]
 
 #: The columns `draft_row` fills, in its order.
-DRAFT_COLUMNS = rows.INSERT_COLUMNS + ", due_at, expires_at, fallback, client_id"
+DRAFT_COLUMNS = rows.INSERT_COLUMNS + ", due_at, expires_at, fallback, client_id, smpp_receipt"
 
 _SELECT_MESSAGE = f"SELECT {rows.MESSAGE_COLUMNS} FROM messages "
 
@@ -73,6 +73,7 @@ def draft_row(
         None if d.expires_at is None else stored(d.expires_at),
         hybrid.encode(d.fallback),
         d.client_id,
+        d.smpp_receipt,
     )
 
 

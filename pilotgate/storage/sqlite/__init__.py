@@ -22,6 +22,7 @@ from ..sql.rates import SqlRates
 from ..sql.retention import SqlRetention
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
+from ..sql.smpp_deliveries import SqlSmppDeliveries
 from ..sql.usage import SqlUsage
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
@@ -40,6 +41,7 @@ class SqliteStore(
     SqliteDashboard,
     SqlAudit,
     SqlSmpp,
+    SqlSmppDeliveries,
     SqlSchema,
     SqlNumbering,
     SqlIdempotency,

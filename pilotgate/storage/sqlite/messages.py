@@ -30,7 +30,7 @@ FIRST_SERVER_ID = 10000
 _DAY_US = 86_400_000_000
 _CLAIM = CLAIM.replace("%s", "?")
 _COUNT = COUNT.replace("%s", "?")
-_INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({','.join('?' * 27)})"
+_INSERT = f"INSERT INTO messages ({DRAFT_COLUMNS}) VALUES ({','.join('?' * 28)})"
 _COUNT_DAYS = (
     "INSERT INTO message_days (account_id, day, status, operator, count, spend) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, day, status, operator) "
