@@ -86,9 +86,17 @@ class PostgresDriver:
     dialect: Dialect = "postgres"
     #: The advisory lock that serialises `upgrade` across processes ("pilotgat" in ASCII).
     upgrade_lock = "SELECT pg_advisory_xact_lock(8100124630752649588)"
-    #: A migration's DDL waits at most a second for its table locks: while it waits, every
-    #: send queued behind it waits too (docs/upgrades.md).
-    migration_lock_wait = "SET LOCAL lock_timeout = '1s'"
+    #: A migration first takes every table it touches, waiting at most 100 ms: while it
+    #: waits, sends queue behind it; and well under `deadlock_timeout` (1 s), so when an
+    #: older node's transaction and the migration wait on each other, the migration gives
+    #: up and is retried, never the node's send (docs/upgrades.md).
+    migration_lock_wait = "SET LOCAL lock_timeout = '100ms'"
+    lock_tables = "LOCK TABLE {} IN ACCESS EXCLUSIVE MODE"
+    tables_named = (
+        "SELECT relname FROM pg_class WHERE relname = ANY(%s::text[]) "
+        "AND relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') "
+        "ORDER BY relname"
+    )
     find_text = "strpos"
     text_in = "= ANY(%s::text[])"
 

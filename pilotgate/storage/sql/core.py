@@ -31,6 +31,14 @@ _BUILDING = (
     "AND datname = current_database() AND state = 'active' AND query ILIKE %s"
 )
 
+#: Where a statement names a table it locks (new tables and other words are filtered out by
+#: asking the database which of these names are existing tables).
+_TOUCHED = re.compile(
+    r"\b(?:ALTER TABLE|ON|REFERENCES|UPDATE|INSERT INTO|DELETE FROM|TRUNCATE)\s+"
+    r"(?:ONLY\s+|IF EXISTS\s+)?(\w+)",
+    re.I,
+)
+
 _RECORD = (
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied {time} NOT NULL)"
 )
@@ -81,6 +89,13 @@ class SqlCore:
                         return False
                     if self._sql.migration_lock_wait:
                         await tx.run(self._sql.migration_lock_wait)
+                    if self._sql.lock_tables:
+                        # All at once, before any DDL: a migration that held one table
+                        # while it waited for the next could deadlock with a send.
+                        names = sorted({n.lower() for n in _TOUCHED.findall(script)})
+                        tables = [row[0] for row in await tx.rows(self._sql.tables_named, (names,))]
+                        if tables:
+                            await tx.run(self._sql.lock_tables.format(", ".join(tables)))
                     await tx.script(script)
                     await tx.run(
                         "INSERT INTO schema_migrations (name, applied) VALUES (%s, %s)",

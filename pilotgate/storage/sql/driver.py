@@ -50,6 +50,11 @@ class Driver(Statements, Protocol):
     #: A statement bounding how long a migration's statements wait for locks others hold, in
     #: its transaction ('' where no wait can queue other writers behind it).
     migration_lock_wait: str
+    #: `LOCK TABLE {}` for the existing tables a migration touches, taken together first, and
+    #: the query naming which of the names passed as `texts(values)` are existing tables
+    #: (both '' where a transaction already holds the whole database).
+    lock_tables: str
+    tables_named: str
     #: The function `f(text, part)`: where `part` first starts in `text` (from 1), 0 if
     #: nowhere; case-sensitive, no wildcards (LIKE has both).
     find_text: str

@@ -117,6 +117,7 @@ class SqliteDriver(SqliteStatements):
     dialect: Dialect = "sqlite"
     upgrade_lock = ""  # BEGIN IMMEDIATE takes the write lock
     migration_lock_wait = ""  # and holds it: nothing else waits on a table lock
+    lock_tables = tables_named = ""
     find_text = "instr"
     text_in = "IN (SELECT value FROM json_each(%s))"
 
