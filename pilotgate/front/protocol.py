@@ -33,6 +33,7 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 
 from . import wire
+from .cycle import JoinedCycle
 from .guard import Guard, Limits
 
 #: How long a refused client may go on sending before its connection closes: closing at once
@@ -202,7 +203,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def _start(self, *, keep_alive: bool, complete: bool) -> None:
         existing: RequestResponseCycle | None = self.cycle  # None before the first request
-        self.cycle = RequestResponseCycle(
+        self.cycle = JoinedCycle(
             scope=self.scope,
             transport=self.transport,
             flow=self.flow,

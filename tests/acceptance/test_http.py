@@ -3,6 +3,7 @@ scratch by an operator (accounts created with the CLI before the server starts).
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -49,6 +50,34 @@ def test_every_api_answer_allows_any_origin(demo: Api, api: Api) -> None:
         demo.call(params)
     api.call({"apikey": "bad"})
     api.call("")
+
+
+def test_pipelined_requests_are_answered_whole_and_in_order(demo: Api) -> None:
+    """Several requests written at once on one connection, a HEAD among them: each answer
+    arrives whole (head and body, which the front writes together) and in order; the HEAD's
+    without a body, and the connection closes after the one that asked for it."""
+    host, port = demo.url.removeprefix("http://").split(":")
+    query = f"/api.php?balance=rur&apikey={DEMO_KEY}&format=json"
+    asked = (
+        f"GET {query} HTTP/1.1\r\nHost: x\r\n\r\n"
+        f"HEAD {query} HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+        f"GET {query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(asked.encode())
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    statuses = [a.split(b"\r\n", 1)[0] for a in answers]
+    assert statuses == [b"200 OK", b"200 OK", b"404 Not Found", b"200 OK"]
+    balance = demo.json()["balance"]
+    body = f'{{"balance":"{balance}"}}'.encode()
+    assert answers[0].endswith(b"\r\n\r\n" + body)
+    assert answers[1].endswith(b"\r\n\r\n")  # HEAD: the head alone
+    assert answers[2].endswith(b"\r\n\r\nNot Found")
+    assert answers[3].endswith(b"\r\n\r\n" + body) and b"connection: close" in answers[3]
 
 
 def test_serve_from_scratch(small: tuple[Server, Account], http: httpx.Client) -> None:

@@ -5,6 +5,7 @@ Each test runs on SQLite and on PostgreSQL (see conftest.py).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -49,6 +50,27 @@ async def test_stop_lists_per_account_and_global(store: Store) -> None:
     assert not await store.remove_stop(one.id, "79001")
     assert not await store.remove_stop(two.id, "79009")  # the global entry is not two's
     assert await store.stopped(one.id, asked) == {"79002", "79009"}
+
+
+async def test_concurrent_stop_checks_each_see_their_own_list(store: Store) -> None:
+    """Checks made at the same moment share one statement (storage/sql/gathered.py): each
+    send still sees the global list and its own account's, never another account's."""
+    one = await new_account(store, "one@example.com", "k1")
+    two = await new_account(store, "two@example.com", "k2")
+    await store.add_stops(one.id, ["79001"], "one's", NOW)
+    await store.add_stops(two.id, ["79002"], "two's", NOW)
+    await store.add_stops(None, ["79009"], "global", NOW)
+    asked = ["79001", "79002", "79009", "79005"]
+    found = await asyncio.gather(
+        store.stopped(one.id, asked),
+        store.stopped(two.id, asked),
+        store.stopped(one.id, ["79005"]),
+        store.stopped(two.id, ["79001", "79009"]),
+    )
+    assert list(found) == [{"79001", "79009"}, {"79002", "79009"}, set(), {"79009"}]
+    await store.remove_stop(None, "79009")
+    again = await asyncio.gather(store.stopped(one.id, asked), store.stopped(two.id, asked))
+    assert list(again) == [{"79001"}, {"79002"}]
 
 
 async def test_stopped_answers_ten_thousand_phones_in_one_call(store: Store) -> None:

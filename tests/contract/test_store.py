@@ -146,6 +146,22 @@ async def test_create_account_and_find_it_by_id_key_and_email(store: Store) -> N
     assert await store.account_by_email("nobody@example.com") is None
 
 
+async def test_concurrent_key_lookups_each_find_their_own_account(store: Store) -> None:
+    """Lookups made at the same moment share one statement (storage/sql/gathered.py): each
+    caller still gets the account of its own key, the same key twice the same account, and
+    an unknown key nothing."""
+    one = await new_account(store, "one@example.com", "k1")
+    two = await new_account(store, "two@example.com", "k2")
+    found = await asyncio.gather(
+        *(store.account_by_key(key) for key in ("k1", "k2", "k1", "nobody", "k2"))
+    )
+    assert found == [one, two, one, None, two]
+    await store.set_account_state(two.id, AccountState.BLOCKED_SPAM)
+    blocked, again = await asyncio.gather(store.account_by_key("k2"), store.account_by_key("k1"))
+    assert blocked is not None and blocked.state is AccountState.BLOCKED_SPAM  # read afresh
+    assert again == one
+
+
 async def test_accounts_lists_every_account_in_id_order(store: Store) -> None:
     one = await new_account(store, "one@example.com", "k1")
     two = await new_account(store, "two@example.com", "k2")
@@ -291,6 +307,31 @@ async def test_submit_without_money_stores_nothing(store: Store) -> None:
     # The refusal left the account usable: an affordable packet still goes through.
     result = await store.submit(account.id, [draft(price=150)], NOW)
     assert await store.messages_by_id(account.id, result.server_ids) != []
+
+
+async def test_concurrent_submits_of_one_account_are_each_debited(store: Store) -> None:
+    """Submits of one account that wait for the same commit are debited together when the
+    money covers them all: each still answers the balance after its own debit, in order."""
+    account = await new_account(store, balance=1_000)
+    results = await asyncio.gather(*(store.submit(account.id, [draft()], NOW) for _ in range(5)))
+    assert sorted(r.balance for r in results) == [250, 400, 550, 700, 850]
+    assert len({r.server_ids[0] for r in results}) == 5
+    assert await balance(store, account.id) == 250
+
+
+async def test_concurrent_submits_beyond_the_balance_store_what_it_covers(store: Store) -> None:
+    """When the money does not cover every waiting submit, each one it covers is stored and
+    debited, the others refused (112 on the wire), and nothing else changes."""
+    account = await new_account(store, balance=500)
+    results = await asyncio.gather(
+        *(store.submit(account.id, [draft()], NOW) for _ in range(5)), return_exceptions=True
+    )
+    stored = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(stored) == 3 and all(isinstance(r, InsufficientFundsError) for r in refused)
+    assert sorted(r.balance for r in stored) == [50, 200, 350]
+    assert await balance(store, account.id) == 50
+    assert len(await store.find_messages(account.id)) == 3
 
 
 async def test_submit_of_a_large_batch_is_complete(store: Store) -> None:

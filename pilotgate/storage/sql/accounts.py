@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from pilotgate.errors import InsufficientFundsError, NotFoundError
 from ..base import AccountChanges, NewAccount, Sender, TariffInfo
 from . import rows
 from .core import SqlCore
+from .gathered import Gatherer
 
 _SELECT_ACCOUNT = f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts "
 
@@ -50,11 +52,23 @@ class SqlAccounts(SqlCore):
         return None if row is None else rows.account(row, self._sql.time)
 
     async def account_by_key(self, digest: str) -> Account | None:
-        row = await self._sql.one(
-            _SELECT_ACCOUNT + "WHERE id = (SELECT account_id FROM api_keys WHERE digest = %s)",
-            (digest,),
+        # Every API call asks this: concurrent calls share one statement (sql/gathered.py).
+        return await self._key_owners.ask(digest)
+
+    @functools.cached_property
+    def _key_owners(self) -> Gatherer[str, Account | None]:
+        return Gatherer(self._accounts_by_keys)
+
+    async def _accounts_by_keys(self, digests: Sequence[str]) -> list[Account | None]:
+        wanted = list(dict.fromkeys(digests))
+        found = await self._sql.rows(
+            f"SELECT owners.digest, {rows.ACCOUNT_COLUMNS} FROM accounts JOIN "
+            f"(SELECT digest, account_id AS owner FROM api_keys WHERE digest {self._sql.text_in})"
+            " owners ON owners.owner = accounts.id",
+            (self._sql.texts(wanted),),
         )
-        return None if row is None else rows.account(row, self._sql.time)
+        by_digest = {row[0]: rows.account(row[1:], self._sql.time) for row in found}
+        return [by_digest.get(digest) for digest in digests]
 
     async def account_by_email(self, email: str) -> Account | None:
         # Case-insensitive (ASCII, in both databases); the unique constraint itself is

@@ -8,6 +8,7 @@ serves both and a send's check is one probe of that key per phone. The checks a 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,8 +17,12 @@ from pilotgate.errors import NotFoundError
 from ..base import Referral, StopEntry
 from .core import SqlCore
 from .driver import Statements
+from .gathered import Gatherer
 
 _GLOBAL = 0
+#: Checks of up to this many phones are gathered with other requests' (sql/gathered.py);
+#: a larger one is a statement of its own already.
+_GATHERED_PHONES = 100
 
 
 def stop_key(account_id: int | None) -> int:
@@ -59,12 +64,36 @@ class SqlLists(SqlCore):
     async def stopped(self, account_id: int, phones: Sequence[str]) -> set[str]:
         if not phones:
             return set()
+        if len(phones) <= _GATHERED_PHONES:
+            return await self._stop_checks.ask((account_id, phones))
         found = await self._sql.rows(
             "SELECT DISTINCT phone FROM stop_list WHERE account_id IN (0, %s) "
             f"AND phone {self._sql.text_in}",
             (account_id, self._sql.texts(phones)),
         )
         return {row[0] for row in found}
+
+    @functools.cached_property
+    def _stop_checks(self) -> Gatherer[tuple[int, Sequence[str]], set[str]]:
+        return Gatherer(self._stopped_together)
+
+    async def _stopped_together(
+        self, checks: Sequence[tuple[int, Sequence[str]]]
+    ) -> list[set[str]]:
+        """Several sends' checks in one statement: every (list, phone) pair of their
+        accounts and phones, then each send's own phones stopped globally or by its account."""
+        accounts = sorted({_GLOBAL} | {account_id for account_id, _ in checks})
+        phones = sorted({phone for _, wanted in checks for phone in wanted})
+        found = await self._sql.rows(
+            f"SELECT account_id, phone FROM stop_list WHERE account_id {self._sql.int_in} "
+            f"AND phone {self._sql.text_in}",
+            (self._sql.ints(accounts), self._sql.texts(phones)),
+        )
+        listed = {(row[0], row[1]) for row in found}
+        return [
+            {p for p in wanted if (_GLOBAL, p) in listed or (account_id, p) in listed}
+            for account_id, wanted in checks
+        ]
 
     # loop protection ----------------------------------------------------------------------
     async def recent_texts(
