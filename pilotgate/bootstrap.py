@@ -29,7 +29,16 @@ from pilotgate.connectors.schemas import (
 )
 from pilotgate.connectors.sip import SipConnector
 from pilotgate.connectors.smpp import SmppConnector
-from pilotgate.domain import accounts, audit, callbacks, protections, stoplist, tariff_csv
+from pilotgate.domain import (
+    accounts,
+    audit,
+    callbacks,
+    money,
+    protections,
+    pumping,
+    stoplist,
+    tariff_csv,
+)
 from pilotgate.domain.numbering import Numbering
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
@@ -146,6 +155,28 @@ def _countries(raw: str) -> frozenset[str] | None:
         raise ConfigError(f"setting 'default_countries': {exc}") from None
 
 
+def _pumping(settings: Settings) -> pumping.Rules:
+    """The SMS-pumping rules of the `pumping_*` settings (`pumping = false`: none)."""
+    if not settings.pumping:
+        return pumping.OFF
+    try:
+        price = money.parse(settings.pumping_premium_price)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'pumping_premium_price': {exc}") from None
+    if settings.pumping_window_seconds <= 0 or not 1 <= settings.pumping_range_digits <= 15:
+        raise ConfigError("settings 'pumping_window_seconds' > 0, 'pumping_range_digits' 1-15")
+    return pumping.Rules(
+        window=settings.pumping_window_seconds,
+        range_digits=settings.pumping_range_digits,
+        range_limit=settings.pumping_range_limit,
+        premium_price=price,
+        premium_limit=settings.pumping_premium_limit,
+        sequence_run=settings.pumping_sequence_run,
+        new_country_limit=settings.pumping_new_country_limit,
+        new_country_share=settings.pumping_new_country_share,
+    )
+
+
 def build_gateway(settings: Settings, store: Store, plan: Numbering | None = None) -> Gateway:
     """`plan`: a numbering plan loaded before this process was forked, to start from."""
     gateway = Gateway(
@@ -168,6 +199,7 @@ def build_gateway(settings: Settings, store: Store, plan: Numbering | None = Non
             default_tariff=settings.default_tariff,
             default_day_cap=settings.default_day_cap,
             default_month_cap=settings.default_month_cap,
+            pumping=_pumping(settings),
         ),
         build_address_policy(settings).refusal,
         Passwords(

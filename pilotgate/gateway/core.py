@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pilotgate.domain import (
     accounts,
     params,
+    pumping as pumping_rules,
     routing,
     senders as sender_rules,
 )
@@ -59,6 +60,9 @@ class GatewayPolicy:
     #: Messages per UTC day and month for accounts without their own caps; 0 = none.
     default_day_cap: int = 0
     default_month_cap: int = 0
+    #: The SMS-pumping rules (domain/pumping.py); OFF holds nothing. The settings' defaults
+    #: (`pumping = true`) give `pumping.DEFAULTS`, through bootstrap.
+    pumping: pumping_rules.Rules = pumping_rules.OFF
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).
@@ -91,6 +95,8 @@ class SendRequest:
     cost_only: bool = False
     #: API-2: the item's own `id` as JSON text, stored so `check` can answer it back.
     client_id: str = ""
+    #: The API caller's address: the SMS-pumping rules count per address too ("" unknown).
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

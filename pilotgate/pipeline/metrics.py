@@ -69,7 +69,7 @@ LINK_BOUND = Gauge(
 )
 QUEUE = Gauge(
     "pilotgate_queue_messages",
-    "Messages not yet final, by status (0 accepted, 1 handed over, 3 scheduled).",
+    "Messages not yet final, by status (0 accepted, 1 handed over, 3 scheduled, 4 held).",
     ["status"],
     registry=REGISTRY,
 )
@@ -94,6 +94,12 @@ UNKNOWN_TOTAL = Gauge(
     "Messages that ended as hand-over unknown (-1, 606), all processes, ever.",
     registry=REGISTRY,
 )
+HELD = Gauge(
+    "pilotgate_held_messages",
+    "Messages held as suspected SMS pumping (status 4), waiting for the operator to release "
+    "or reject them (console: Held; `pilotgate held list`).",
+    registry=REGISTRY,
+)
 CALLBACK_BACKLOG = Gauge(
     "pilotgate_callback_backlog",
     "Callback jobs not yet acknowledged or given up (all, and those already due).",
@@ -107,6 +113,8 @@ def exposition(stats: QueueStats) -> bytes:
     QUEUE.labels("0").set(stats.accepted)
     QUEUE.labels("1").set(stats.handed_over)
     QUEUE.labels("3").set(stats.scheduled)
+    QUEUE.labels("4").set(stats.held)
+    HELD.set(stats.held)
     OLDEST_DUE.set(stats.oldest_due_seconds)
     CALLBACK_BACKLOG.labels("all").set(stats.callbacks_pending)
     CALLBACK_BACKLOG.labels("due").set(stats.callbacks_due)

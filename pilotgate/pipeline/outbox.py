@@ -32,14 +32,26 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
 from pilotgate.storage.dashboard import DashboardReads
-from pilotgate.storage.roles import IdempotencyStore, LinkStore, OutboxStore, ProtectionStore
+from pilotgate.storage.roles import (
+    HeldStore,
+    IdempotencyStore,
+    LinkStore,
+    OutboxStore,
+    ProtectionStore,
+)
 
 from . import hlrvip, metrics
 from .backlog import Backlog
 
 
 class OutboxWorkerStore(
-    OutboxStore, LinkStore, DashboardReads, IdempotencyStore, ProtectionStore, Protocol
+    OutboxStore,
+    LinkStore,
+    DashboardReads,
+    IdempotencyStore,
+    ProtectionStore,
+    HeldStore,
+    Protocol,
 ):
     """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
     the statistics it folds, the idempotency keys and message counts it forgets."""
@@ -57,6 +69,8 @@ DEFAULT_ROUTE = ("emulator",)
 FOLD_INTERVAL = timedelta(seconds=5)
 FOLD_LIMIT = 50_000
 #: Message counts of capped accounts are kept this long: two months cover this one's.
+#: How long the SMS-pumping defence's counters are kept (its windows are minutes long).
+VELOCITY_KEPT = timedelta(days=1)
 USAGE_KEPT = timedelta(days=62)
 
 
@@ -188,6 +202,8 @@ class Outbox:
             await self._store.purge_idempotency_keys(now - idempotency.WINDOW, FOLD_LIMIT)
             # Counts of last month's caps and older (domain/limits.py).
             await self._store.purge_usage(now - USAGE_KEPT, FOLD_LIMIT)
+            # Velocity counters of windows long over (domain/pumping.py).
+            await self._store.purge_velocity(now - VELOCITY_KEPT, FOLD_LIMIT)
             self._folded_at = now
         await self._pool.refresh(self._store)
         claimed = await self._store.claim(

@@ -19,7 +19,8 @@ from pilotgate.domain.messages import (
 from tests.contract.test_store import draft
 
 # (1, 0): a VIBERSMS message queued again as an SMS when its Viber attempt fails.
-LEGAL = {(3, 0), (3, -1), (0, 1), (0, -2), (0, -1), (1, 2), (1, -1), (1, 0)}
+# (4, 0) and (4, -2): a message held as suspected SMS pumping, released or rejected.
+LEGAL = {(3, 0), (3, -1), (0, 1), (0, -2), (0, -1), (1, 2), (1, -1), (1, 0), (4, 0), (4, -2)}
 
 
 @pytest.mark.parametrize(("old", "new"), list(itertools.product(Status, Status)))

@@ -14,7 +14,7 @@ from pilotgate.errors import ConflictError, InputError, InsufficientFundsError, 
 from pilotgate.operations import accounts, protections, senders, smpp, tariffs
 from pilotgate.storage.base import AccountChanges
 
-from . import console_ops
+from . import console_held, console_ops
 from .pages import Ctx
 from .web import WebResponse, number, redirect
 
@@ -195,5 +195,6 @@ ROUTES = [
     ("POST", "/console/senders/{id}/approve", approve),
     ("POST", "/console/senders/{id}/reject", reject),
     *console_ops.ROUTES,
+    *console_held.ROUTES,
 ]
 UPLOADS = console_ops.UPLOADS

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
+from ..sql.held import SqlHeld
 from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.protections import SqlProtections
@@ -42,6 +43,7 @@ class PostgresStore(
     SqlIdempotency,
     SqlProtections,
     SqlUsage,
+    SqlHeld,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

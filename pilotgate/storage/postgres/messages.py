@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotgate.domain import limits
+from pilotgate.domain import limits, pumping
 from pilotgate.domain.idempotency import WINDOW
 from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
@@ -22,7 +22,7 @@ from pilotgate.errors import (
 
 from ..base import Submitted
 from ..dashboard import day_groups
-from ..sql import rows as sql_rows
+from ..sql import rows as sql_rows, velocity
 from ..sql.idempotency import CLAIM
 from ..sql.messages import DRAFT_COLUMNS, Pending, SqlMessages, draft_row
 from ..sql.usage import COUNT
@@ -59,7 +59,7 @@ class _Refused(Exception):
 
 
 async def _debit_one(conn: Any, account_id: int, drafts: Sequence[Draft]) -> int:
-    cost = sum(draft.price for draft in drafts)
+    cost = pumping.charged(drafts)
     cursor = await conn.execute(
         "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s "
         "RETURNING balance",
@@ -102,7 +102,7 @@ async def _debit(
     for index in sorted(range(len(batch)), key=lambda i: batch[i][0]):
         account_id, drafts, now, _, guard = batch[index]
         try:
-            if guard is None:
+            if guard is None or not guard.locks:
                 balances[index] = await _debit_one(conn, account_id, drafts)
                 continue
             async with conn.transaction():  # a savepoint: a refusal undoes all three
@@ -115,6 +115,35 @@ async def _debit(
         except _Refused as refused:
             outcomes[index] = refused.why
     return balances
+
+
+async def _judge(conn: Any, batch: list[Pending]) -> dict[int, list[Draft]]:
+    """The SMS-pumping rules (storage/sql/velocity.py): each judged submit's drafts, held
+    where a counter passed its limit. Before any account row is locked (no deadlock)."""
+    judged: list[velocity.Judged] = [
+        (guard.velocity if guard else None, drafts, now) for _, drafts, now, _, guard in batch
+    ]
+    wanted = velocity.plan(judged)
+    if not wanted:
+        return {}
+    new: dict[int, frozenset[str]] = {}
+    for index in wanted:
+        rules, drafts, now = judged[index]
+        assert rules is not None
+        statement = velocity.seen(rules, drafts, now, _same)
+        if statement is not None:
+            cursor = await conn.execute(*statement)
+            new[index] = velocity.new_countries(rules, await cursor.fetchall(), now, _same)
+    statement = velocity.numbers(judged, _same)
+    phones: dict[int, pumping.Fresh] = {}
+    if statement is not None:
+        cursor = await conn.execute(*statement)
+        phones = velocity.fresh(judged, await cursor.fetchall())
+    statement = velocity.count(velocity.merged(judged, new, phones), _same)
+    if statement is None:
+        return {}
+    cursor = await conn.execute(*statement)
+    return velocity.outcome(judged, new, phones, await cursor.fetchall(), _same)
 
 
 class PostgresMessages(SqlMessages, PostgresCore):
@@ -137,6 +166,11 @@ class PostgresMessages(SqlMessages, PostgresCore):
     async def _submit_batch(self, batch: list[Pending]) -> list[Submitted | StorageError]:
         outcomes: list[Submitted | StorageError] = [StorageError("not written")] * len(batch)
         async with self._tx() as conn:
+            judged = await _judge(conn, batch)
+            batch = [
+                (a, judged.get(i, drafts), now, f, g)
+                for i, (a, drafts, now, f, g) in enumerate(batch)
+            ]
             balances = await _debit(conn, batch, outcomes)
             total = sum(len(batch[index][1]) for index in balances)
             cursor = await conn.execute(
@@ -156,12 +190,14 @@ class PostgresMessages(SqlMessages, PostgresCore):
                     draft_row(server_id, first, account_id, d, now, _same)
                     for server_id, d in zip(server_ids, drafts, strict=True)
                 )
-                cost = sum(draft.price for draft in drafts)
+                cost = pumping.charged(drafts)
                 if cost:
                     ledger.append(
                         (account_id, -cost, "send", first, f"{len(drafts)} messages", now)
                     )
-                outcomes[index] = Submitted(server_ids=server_ids, balance=balances[index])
+                outcomes[index] = Submitted(
+                    server_ids=server_ids, balance=balances[index], held=velocity.held(drafts)
+                )
             async with conn.cursor() as cur:
                 if len(rows) > _COPY_THRESHOLD:
                     async with cur.copy(_COPY) as copy:
