@@ -18,6 +18,7 @@ to twice a limit through before it is held (docs/decisions.md, "SMS-pumping defe
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,18 @@ class Velocity:
     account_id: int
     #: The API source address of the request, "" when unknown (SMPP, the console).
     source: str = ""
+
+
+def source_scope(address: str) -> str:
+    """The API caller's address as the rules count it, "" when it is not counted: only a
+    public address names one caller. Loopback and private addresses are the gateway's own
+    proxies or a customer platform's LAN, in front of many callers (behind a proxy that is
+    not in `trusted_proxies`, every request comes from 127.0.0.1)."""
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    return str(found) if found.is_global else ""
 
 
 def watched(draft: Draft) -> bool:

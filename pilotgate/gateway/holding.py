@@ -22,7 +22,9 @@ class Holding(Protecting):
         rules = self.policy.pumping
         if not rules:
             return None
-        return pumping.Velocity(rules=rules, account_id=account.id, source=source)
+        return pumping.Velocity(
+            rules=rules, account_id=account.id, source=pumping.source_scope(source)
+        )
 
     def sequences(self, drafts: list[Draft]) -> list[Draft]:
         """A request's run of sequential numbers, held (no counter needed: one request)."""

@@ -73,13 +73,25 @@ async def test_release_charges_and_queues_reject_ends_them_uncharged(store):
 
 
 async def test_a_release_the_balance_cannot_pay_changes_nothing(store):
-    account = await new_account(store, balance=450)
+    account = await new_account(store, balance=750)
     for n in range(5):
         await store.submit(account.id, [draft(f"7900123400{n}")], NOW, guard(account.id))
+    # The balance had to cover the held ones too at the send; it is spent since.
+    await store.credit(account.id, -300, "adjust", "spent", NOW)
     with pytest.raises(InsufficientFundsError):
         await store.release_held(account.id, None, NOW)
     assert await statuses(store, account.id) == [0, 0, 0, 4, 4]
     assert (await store.account(account.id)).balance == 0
+
+
+async def test_the_balance_must_cover_held_messages_too(store):
+    account = await new_account(store, balance=500)
+    for n in range(3):
+        await store.submit(account.id, [draft(f"7900123400{n}")], NOW, guard(account.id))
+    # The fourth would be held (uncharged), but 50 kopecks cannot pay for it: refused.
+    with pytest.raises(InsufficientFundsError):
+        await store.submit(account.id, [draft("79001234003")], NOW, guard(account.id))
+    assert await statuses(store, account.id) == [0, 0, 0]
 
 
 async def test_two_processes_and_two_accounts_share_the_address_counters(backend, store):

@@ -139,3 +139,13 @@ def test_a_held_message_may_only_be_released_or_rejected():
         move(Status.HELD, Status.HANDED_OVER)
     with pytest.raises(IllegalMoveError):
         move(Status.ACCEPTED, Status.HELD)  # only a submit holds a message
+
+
+@pytest.mark.parametrize(
+    ("address", "counted"),
+    [("198.51.100.9", ""), ("8.8.8.8", "8.8.8.8"), ("127.0.0.1", ""), ("10.1.2.3", ""),
+     ("2a00:1450::1", "2a00:1450::1"), ("::1", ""), ("", ""), ("not-an-ip", "")],
+)  # fmt: skip
+def test_only_public_addresses_are_counted(address, counted):
+    # 198.51.100.0/24 is documentation space: not global either.
+    assert pumping.source_scope(address) == counted

@@ -59,15 +59,16 @@ class _Refused(Exception):
 
 
 async def _debit_one(conn: Any, account_id: int, drafts: Sequence[Draft]) -> int:
-    cost = pumping.charged(drafts)
+    # Held messages are not charged yet, but the balance must cover them too.
+    cost, need = pumping.charged(drafts), sum(draft.price for draft in drafts)
     cursor = await conn.execute(
         "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s "
         "RETURNING balance",
-        (cost, account_id, cost),
+        (cost, account_id, need),
     )
     row = await cursor.fetchone()
     if row is None:
-        raise _Refused(InsufficientFundsError(f"account {account_id} cannot pay {cost}"))
+        raise _Refused(InsufficientFundsError(f"account {account_id} cannot pay {need}"))
     return int(row[0])
 
 

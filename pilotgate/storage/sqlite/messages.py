@@ -150,13 +150,14 @@ def _debit_and_queue(
 ) -> Submitted | BaseException:
     """Debit and queue the rows of one submit; the debit is the first write, so a refusal
     leaves nothing of it behind."""
-    cost = pumping.charged(drafts)
+    # Held messages are not charged yet, but the balance must cover them too.
+    cost, need = pumping.charged(drafts), sum(draft.price for draft in drafts)
     balance = db.execute(
         "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance",
-        (cost, account_id, cost),
+        (cost, account_id, need),
     ).fetchone()
     if balance is None:
-        return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
+        return InsufficientFundsError(f"account {account_id} cannot pay {need}")
     stamp = micros(now)
     ids = list(range(first, first + len(drafts)))
     rows.extend(
