@@ -96,7 +96,7 @@ def test_two_processes_share_the_counters(tmp_path: Path, database: str) -> None
         clients = [Api(http, s.url, account.key) for s in (first, second)]
 
         def send(n: int) -> str:
-            return clients[n % 2].json(send="Code", to=BLOCK[n])["send"][0]["status"]
+            return str(clients[n % 2].json(send="Code", to=BLOCK[n])["send"][0]["status"])
 
         with ThreadPoolExecutor(4) as pool:
             statuses = sorted(pool.map(send, range(12)))
