@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from pilotgate.api.smpp import SmppServer, SmppServerSettings
 from pilotgate.config import Settings
@@ -48,6 +49,7 @@ from pilotgate.gateway.numbering import NumberingCache
 from pilotgate.operations import connectors as connector_ops, routes as route_ops
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
+from pilotgate.pipeline.held_alerts import HeldAlerts
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount
@@ -216,6 +218,13 @@ def build_gateway(settings: Settings, store: Store, plan: Numbering | None = Non
     )
     if plan is not None:
         gateway.numbering.adopt(plan)
+    if settings.pumping_alert_url:
+        if urlsplit(settings.pumping_alert_url).scheme not in ("http", "https"):
+            raise ConfigError("setting 'pumping_alert_url' must be an http(s) URL")
+        alerts = HeldAlerts(
+            settings.pumping_alert_url, now, policy=build_address_policy(settings).outbound
+        )
+        gateway.held_alert = alerts.notice
     return gateway
 
 

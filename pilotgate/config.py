@@ -165,6 +165,10 @@ class Settings:
     pumping_sequence_run: int = 4
     pumping_new_country_limit: int = 10
     pumping_new_country_share: int = 50
+    #: An http(s) URL the gateway POSTs a JSON alert to when a send has held messages (at
+    #: most once a minute per account and process; through `callback_allow_networks`'
+    #: address policy, an IP literal written here allowed); "" = none.
+    pumping_alert_url: str = ""
     #: A referrer's share of what the accounts it referred spend (`r=`), in whole percent.
     referral_percent: int = 10
     #: Two-way SMS (from=2WAY): hours in which a reply from the phone to the pool number the

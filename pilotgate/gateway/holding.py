@@ -5,7 +5,7 @@ and judged by the store, in the submit's transaction (storage/sql/velocity.py)."
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from pilotgate.domain import pumping
 from pilotgate.domain.accounts import Account
@@ -14,8 +14,15 @@ from pilotgate.storage.base import Submitted
 
 from .protecting import Protecting
 
+#: Tells the operator's system of a send's held messages: (account id, their server_ids).
+HeldAlert = Callable[[int, Sequence[int]], object]
+
 
 class Holding(Protecting):
+    #: Set by bootstrap when `pumping_alert_url` is (pipeline/held_alerts.py); None: the
+    #: operator learns of held traffic from the console and /metrics only.
+    held_alert: HeldAlert | None = None
+
     def velocity(self, account: Account, source: str = "") -> pumping.Velocity | None:
         """What this account's submit is judged by; None when the rules are off (a submit
         then costs no counting at all)."""
@@ -30,11 +37,15 @@ class Holding(Protecting):
         """A request's run of sequential numbers, held (no counter needed: one request)."""
         return pumping.sequences(drafts, self.policy.pumping)
 
-    @staticmethod
-    def as_stored(drafts: Sequence[Draft], stored: Submitted) -> list[Draft]:
-        """The drafts as the store kept them: those it held with status 4."""
+    def as_stored(
+        self, account: Account, drafts: Sequence[Draft], stored: Submitted
+    ) -> list[Draft]:
+        """The drafts as the store kept them: those it held with status 4 (and the operator
+        alerted of them)."""
         if not stored.held:
             return list(drafts)
+        if self.held_alert is not None:
+            self.held_alert(account.id, [stored.server_ids[i] for i in sorted(stored.held)])
         return [
             dataclasses.replace(d, status=Status.HELD) if i in stored.held else d
             for i, d in enumerate(drafts)

@@ -97,7 +97,7 @@ class Sending(Holding):
         stored = await self._submit(
             account, drafts, now, SubmitGuard(claim, self.caps(guard), velocity)
         )
-        drafts = self.as_stored(drafts, stored)
+        drafts = self.as_stored(account, drafts, stored)
         return SendResult(
             items=list(zip(stored.server_ids, drafts, strict=True)),
             cost=pumping.charged(drafts),
@@ -181,7 +181,7 @@ class Sending(Holding):
         stored = await self._submit(
             account, valid, now, SubmitGuard(claim, self.caps(guard), velocity)
         )
-        valid = self.as_stored(valid, stored)
+        valid = self.as_stored(account, valid, stored)
         accepted = iter(zip(stored.server_ids, valid, strict=True))
         return PacketResult(
             items=[next(accepted) if isinstance(o, Draft) else o for o in outcomes],

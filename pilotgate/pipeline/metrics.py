@@ -100,6 +100,13 @@ HELD = Gauge(
     "or reject them (console: Held; `pilotgate held list`).",
     registry=REGISTRY,
 )
+HELD_ALERTS = Counter(
+    "pilotgate_held_alerts",
+    "Operator callbacks for held traffic (pumping_alert_url): sent, failed, or skipped "
+    "(the account's quiet time, a full backlog).",
+    ["result"],
+    registry=REGISTRY,
+)
 CALLBACK_BACKLOG = Gauge(
     "pilotgate_callback_backlog",
     "Callback jobs not yet acknowledged or given up (all, and those already due).",

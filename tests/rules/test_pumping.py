@@ -4,6 +4,7 @@ before); ordinary traffic passes."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -14,6 +15,8 @@ from pilotgate.errors import InputError
 from pilotgate.gateway import SendResult
 from pilotgate.operations import held
 from pilotgate.pipeline import metrics
+from pilotgate.pipeline.held_alerts import HeldAlerts
+from pilotgate.testing.receiver import CallbackReceiver
 
 from .support import START_BALANCE, TELE2_PRICE, Rig
 
@@ -110,3 +113,25 @@ async def test_the_rules_switch_off(rig: Rig) -> None:
     off = rig.make_gateway(pumping=pumping.OFF)
     results = [await rig.send(to=phone, gateway=off) for phone in BLOCK[:12]]
     assert set(statuses(results)) == {0}
+
+
+async def test_the_operator_callback_hears_of_held_traffic(rig: Rig) -> None:
+    async with CallbackReceiver() as receiver:
+        alerts = HeldAlerts(receiver.url_for("/held"), rig.clock, quiet=60)
+        rig.gateway.held_alert = alerts.notice
+        results = [await rig.send(to=phone) for phone in BLOCK[:13]]
+        await alerts.drain()
+        # The first send with a held message alerts; the next ones are in the quiet minute.
+        (call,) = await receiver.wait_for(count=1)
+        assert json.loads(call.body) == {
+            "event": "held",
+            "account_id": rig.account_id,
+            "held": 1,
+            "server_ids": [results[10].items[0][0]],
+            "time": rig.clock().strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        rig.clock.advance(seconds=61)
+        later = await rig.send(to=BLOCK[13])
+        await alerts.drain()
+        assert len(await receiver.wait_for(count=2)) == 2
+        assert json.loads(receiver.acknowledged[-1].body)["server_ids"] == [later.items[0][0]]
