@@ -1,23 +1,56 @@
-"""The SMS-pumping defence through the real HTTP API and CLI (contract §17.5), with the
-default settings: an attack on one range of numbers is held (status 4, seen through check,
-not charged), the operator releases (charged, sent) or rejects (-2, 223, the balance as
-before) it; ordinary OTP traffic passes; two processes share the counters."""
+"""The SMS-pumping defence through the real HTTP API, CLI and console (contract §17.5), with
+the default settings: an attack on one range of numbers is held (status 4, seen through
+check, not charged), the operator releases (charged, sent) or rejects (-2, 223, the balance
+as before) it; ordinary OTP traffic passes; two processes share the counters."""
 
 from __future__ import annotations
 
+import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.dashboard.support import OPERATOR_EMAIL, OPERATOR_PASSWORD, Web
+from tests.postgres import fresh_schema
 
 from .support import Account, Api, Server, running
 
 #: Twelve numbers of one block of 1000 (79087964xxx: Tele2, 3.95 a message), in no order.
 BLOCK = [f"79087964{n:03d}" for n in random.Random(16).sample(range(1000), 12)]
 PRICE = Decimal("3.95")
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def gate(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A demo gateway with the defence as the settings' defaults have it (the suite's shared
+    one runs without it)."""
+    with contextlib.ExitStack() as stack:
+        settings = {"PILOTGATE_PUMPING": "1"}
+        if request.param == "postgres":
+            settings["PILOTGATE_DATABASE_URL"] = stack.enter_context(fresh_schema())
+        server = Server(tmp_path_factory.mktemp("defended"), "demo", settings=settings)
+        server = stack.enter_context(running(server))
+        server.cli("operator", "add", OPERATOR_EMAIL, "--password", OPERATOR_PASSWORD)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def api(gate: Server, http: httpx.Client) -> Api:
+    return Api(http, gate.url)
+
+
+@pytest.fixture(scope="module")
+def new_account(gate: Server) -> Callable[..., Account]:
+    return gate.create_account
 
 
 def attack(client: Api, numbers: list[str]) -> list[dict[str, str]]:
@@ -87,7 +120,11 @@ def test_ordinary_otp_traffic_passes(api: Api, new_account: Callable[..., Accoun
 
 
 def test_two_processes_share_the_counters(tmp_path: Path, database: str) -> None:
-    settings = {"PILOTGATE_DATABASE_URL": database, "PILOTGATE_PIPELINE": "false"}
+    settings = {
+        "PILOTGATE_DATABASE_URL": database,
+        "PILOTGATE_PIPELINE": "false",
+        "PILOTGATE_PUMPING": "1",
+    }
     first, second = (Server(tmp_path / n, "serve", settings=settings) for n in ("a", "b"))
     for server in (first, second):
         server.workdir.mkdir()
@@ -103,3 +140,32 @@ def test_two_processes_share_the_counters(tmp_path: Path, database: str) -> None
         # Six through each process, one count: the two past the limit are held.
         assert statuses == ["0"] * 10 + ["4"] * 2
         assert f"account={account.id} messages=2" in first.cli("held", "list")
+
+
+def test_the_console_held_page_releases_and_rejects_batches(
+    gate: Server, api: Api, new_account: Callable[..., Account]
+) -> None:
+    sending, attacked = new_account(), new_account()
+    clients = {a.id: api.as_key(a.key) for a in (sending, attacked)}
+    for client in clients.values():
+        attack(client, BLOCK)
+    operator = Web(gate.url)
+    try:
+        assert operator.login(OPERATOR_EMAIL, OPERATOR_PASSWORD, "console").status_code == 303
+        page = operator.get("/console/held")
+        for account_id in clients:
+            row = f'<a href="/console/accounts/{account_id}">{account_id}</a></td><td>2</td>'
+            assert row in page.text
+        assert "7.90" in page.text  # what releasing one batch charges
+        assert operator.post(f"/console/held/{sending.id}/release").status_code == 303
+        assert clients[sending.id].balance() == Decimal("1000.00") - 12 * PRICE
+        assert operator.post(f"/console/held/{attacked.id}/reject").status_code == 303
+        assert clients[attacked.id].balance() == Decimal("1000.00") - 10 * PRICE
+        statuses = {m["status"] for m in clients[attacked.id].all_messages()}
+        assert "-2" in statuses and "4" not in statuses
+        page = operator.get("/console/held")
+        for account_id in clients:
+            assert f'href="/console/accounts/{account_id}"' not in page.text
+    finally:
+        operator.close()
+    assert "held.release" in gate.cli("audit", str(sending.id))
