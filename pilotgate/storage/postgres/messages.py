@@ -140,11 +140,12 @@ async def _judge(conn: Any, batch: list[Pending]) -> dict[int, list[Draft]]:
     if statement is not None:
         cursor = await conn.execute(*statement)
         phones = velocity.fresh(judged, await cursor.fetchall())
-    statement = velocity.count(velocity.merged(judged, new, phones), _same)
+    grows = velocity.grown(judged, new, phones)
+    statement = velocity.count(velocity.merged(grows), _same)
     if statement is None:
         return {}
     cursor = await conn.execute(*statement)
-    return velocity.outcome(judged, new, phones, await cursor.fetchall(), _same)
+    return velocity.outcome(judged, new, grows, await cursor.fetchall(), _same)
 
 
 class PostgresMessages(SqlMessages, PostgresCore):

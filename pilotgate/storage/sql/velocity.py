@@ -112,18 +112,26 @@ def fresh(batch: Sequence[Judged], returned: Sequence[Sequence[Any]]) -> dict[in
     return found
 
 
-def merged(
+def grown(
     batch: Sequence[Judged], new: dict[int, frozenset[str]], new_numbers: dict[int, pumping.Fresh]
-) -> dict[CounterKey, int]:
-    """Every counter the batch's judged submits grow, summed."""
-    grow: dict[CounterKey, int] = {}
+) -> dict[int, dict[CounterKey, int]]:
+    """How much each judged submit grows each counter (worked out once per batch)."""
+    found = {}
     for index in plan(batch):
         velocity, drafts, now = batch[index]
         assert velocity is not None
         countries, phones = new.get(index, frozenset()), new_numbers.get(index, frozenset())
-        for key, n in pumping.increments(drafts, velocity, countries, now, phones).items():
-            grow[key] = grow.get(key, 0) + n
-    return grow
+        found[index] = pumping.increments(drafts, velocity, countries, now, phones)
+    return found
+
+
+def merged(grows: dict[int, dict[CounterKey, int]]) -> dict[CounterKey, int]:
+    """Every counter the batch's judged submits grow, summed."""
+    total: dict[CounterKey, int] = {}
+    for grow in grows.values():
+        for key, n in grow.items():
+            total[key] = total.get(key, 0) + n
+    return total
 
 
 def held(drafts: Sequence[Draft]) -> frozenset[int]:
@@ -145,7 +153,7 @@ def plan(batch: Sequence[Judged]) -> list[int]:
 def outcome(
     batch: Sequence[Judged],
     new: dict[int, frozenset[str]],
-    new_numbers: dict[int, pumping.Fresh],
+    grows: dict[int, dict[CounterKey, int]],
     returned: Sequence[Sequence[Any]],
     time: Callable[[Any], datetime],
 ) -> dict[int, list[Draft]]:
@@ -154,14 +162,15 @@ def outcome(
     its own messages, as if the batch's submits had come one by one (the first of a batch
     is not held for what the later ones sent)."""
     running = counts(returned, time)
-    for key, n in merged(batch, new, new_numbers).items():
-        running[key] = running.get(key, n) - n  # the counts before the batch
+    if len(grows) > 1:
+        for key, n in merged(grows).items():
+            running[key] = running.get(key, n) - n  # the counts before the batch
     found: dict[int, list[Draft]] = {}
-    for index in sorted(plan(batch)):
+    for index in sorted(grows):
         velocity, drafts, now = batch[index]
         assert velocity is not None
-        countries, phones = new.get(index, frozenset()), new_numbers.get(index, frozenset())
-        for key, n in pumping.increments(drafts, velocity, countries, now, phones).items():
-            running[key] = running.get(key, 0) + n
-        found[index] = pumping.judge(drafts, velocity, countries, running, now)
+        if len(grows) > 1:
+            for key, n in grows[index].items():
+                running[key] = running.get(key, 0) + n
+        found[index] = pumping.judge(drafts, velocity, new.get(index, frozenset()), running, now)
     return found

@@ -195,8 +195,9 @@ def _judge(db: sqlite3.Connection, batch: Sequence[Any]) -> dict[int, list[Draft
     if statement is not None:
         found = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
         phones = velocity.fresh(judged, found)
-    statement = velocity.count(velocity.merged(judged, new, phones), micros)
+    grows = velocity.grown(judged, new, phones)
+    statement = velocity.count(velocity.merged(grows), micros)
     if statement is None:
         return {}
     returned = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
-    return velocity.outcome(judged, new, phones, returned, stored_time)
+    return velocity.outcome(judged, new, grows, returned, stored_time)
