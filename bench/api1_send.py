@@ -4,6 +4,7 @@
     .venv/bin/python bench/api1_send.py                 # SQLite in a temporary folder
     .venv/bin/python bench/api1_send.py --database postgresql://postgres@127.0.0.1/test
     .venv/bin/python bench/api1_send.py --duration 20 --connections 64 --no-pipeline
+    .venv/bin/python bench/api1_send.py --no-pumping      # the SMS-pumping rules off
 
 Needs `wrk` (Debian: apt-get install wrk) as the load generator: it is written in C, so it
 leaves the CPU to the gateway. Every request is a real send: the message is committed before
@@ -83,6 +84,11 @@ def main() -> None:
         action="store_true",
         help="measure the API alone (no delivery worker in the process)",
     )
+    parser.add_argument(
+        "--no-pumping",
+        action="store_true",
+        help="the SMS-pumping rules off (PILOTGATE_PUMPING=0), to compare with the defaults",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -93,6 +99,7 @@ def main() -> None:
         PILOTGATE_DATABASE_URL=database or f"sqlite:///{workdir}/bench.db",
         PILOTGATE_LOG_LEVEL="warning",
         PILOTGATE_PIPELINE="0" if args.no_pipeline else "1",
+        PILOTGATE_PUMPING="0" if args.no_pumping else "1",
     )
     key = pilotgate(
         env,
@@ -116,7 +123,8 @@ def main() -> None:
         pipeline = "off" if args.no_pipeline else "on"
         print(
             f"single sends, {args.connections} connections, {args.duration} s, "
-            f"{args.workers} worker(s), pipeline {pipeline}, {backend}"
+            f"{args.workers} worker(s), pipeline {pipeline}, {backend}, "
+            f"pumping rules {'off' if args.no_pumping else 'on'}"
         )
         print(f"  requests/s {figures['rps']}   p50 {figures['p50']}   p99 {figures['p99']}")
         print(f"  wrk counted {figures['requests']} requests; messages stored {stored}")

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from pilotgate.api.smpp import DeliverySettings, SmppServer, SmppServerSettings, tls as smpp_tls
 from pilotgate.api.smpp.limits import LimitSettings
@@ -30,7 +31,16 @@ from pilotgate.connectors.schemas import (
 )
 from pilotgate.connectors.sip import SipConnector
 from pilotgate.connectors.smpp import SmppConnector
-from pilotgate.domain import accounts, audit, callbacks, protections, stoplist, tariff_csv
+from pilotgate.domain import (
+    accounts,
+    audit,
+    callbacks,
+    money,
+    protections,
+    pumping,
+    stoplist,
+    tariff_csv,
+)
 from pilotgate.domain.numbering import Numbering
 from pilotgate.domain.routing import ALL_CHANNELS, Route
 from pilotgate.domain.tariffs import Rate
@@ -40,6 +50,7 @@ from pilotgate.gateway.numbering import NumberingCache
 from pilotgate.operations import connectors as connector_ops, routes as route_ops
 from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
+from pilotgate.pipeline.held_alerts import HeldAlerts
 from pilotgate.pipeline.links import LinkKeeper
 from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount
@@ -147,6 +158,28 @@ def _countries(raw: str) -> frozenset[str] | None:
         raise ConfigError(f"setting 'default_countries': {exc}") from None
 
 
+def _pumping(settings: Settings) -> pumping.Rules:
+    """The SMS-pumping rules of the `pumping_*` settings (`pumping = false`: none)."""
+    if not settings.pumping:
+        return pumping.OFF
+    try:
+        price = money.parse(settings.pumping_premium_price)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'pumping_premium_price': {exc}") from None
+    if settings.pumping_window_seconds <= 0 or not 1 <= settings.pumping_range_digits <= 15:
+        raise ConfigError("settings 'pumping_window_seconds' > 0, 'pumping_range_digits' 1-15")
+    return pumping.Rules(
+        window=settings.pumping_window_seconds,
+        range_digits=settings.pumping_range_digits,
+        range_limit=settings.pumping_range_limit,
+        premium_price=price,
+        premium_limit=settings.pumping_premium_limit,
+        sequence_run=settings.pumping_sequence_run,
+        new_country_limit=settings.pumping_new_country_limit,
+        new_country_share=settings.pumping_new_country_share,
+    )
+
+
 def build_gateway(settings: Settings, store: Store, plan: Numbering | None = None) -> Gateway:
     """`plan`: a numbering plan loaded before this process was forked, to start from."""
     gateway = Gateway(
@@ -171,6 +204,7 @@ def build_gateway(settings: Settings, store: Store, plan: Numbering | None = Non
             default_month_cap=settings.default_month_cap,
             default_api_rps=settings.default_api_rps,
             default_mps=settings.default_mps,
+            pumping=_pumping(settings),
         ),
         build_address_policy(settings).refusal,
         Passwords(
@@ -187,6 +221,13 @@ def build_gateway(settings: Settings, store: Store, plan: Numbering | None = Non
     )
     if plan is not None:
         gateway.numbering.adopt(plan)
+    if settings.pumping_alert_url:
+        if urlsplit(settings.pumping_alert_url).scheme not in ("http", "https"):
+            raise ConfigError("setting 'pumping_alert_url' must be an http(s) URL")
+        alerts = HeldAlerts(
+            settings.pumping_alert_url, now, policy=build_address_policy(settings).outbound
+        )
+        gateway.held_alert = alerts.notice
     return gateway
 
 

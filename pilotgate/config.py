@@ -156,6 +156,26 @@ class Settings:
     #: without their own rates (contract §17.5); 0 = no limit.
     default_api_rps: int = 0
     default_mps: int = 0
+    #: The SMS-pumping defence (contract §17.6, domain/pumping.py): a suspicious message is
+    #: held (status 4) for the operator. Counting window in seconds; messages of one account
+    #: (or API address) to one range of numbers sharing their first `range_digits` digits;
+    #: to destinations whose one part costs `premium_price` or more; a run of this many
+    #: sequential numbers in one request; messages to countries new to the account (their
+    #: share of its messages in the window at least `new_country_share` percent). A limit
+    #: of 0 switches its rule off; `pumping = false` all of them.
+    pumping: bool = True
+    pumping_window_seconds: int = 600
+    pumping_range_digits: int = 8
+    pumping_range_limit: int = 10
+    pumping_premium_price: str = "8.00"
+    pumping_premium_limit: int = 10
+    pumping_sequence_run: int = 4
+    pumping_new_country_limit: int = 10
+    pumping_new_country_share: int = 50
+    #: An http(s) URL the gateway POSTs a JSON alert to when a send has held messages (at
+    #: most once a minute per account and process; through `callback_allow_networks`'
+    #: address policy, an IP literal written here allowed); "" = none.
+    pumping_alert_url: str = ""
     #: A referrer's share of what the accounts it referred spend (`r=`), in whole percent.
     referral_percent: int = 10
     #: Two-way SMS (from=2WAY): hours in which a reply from the phone to the pool number the

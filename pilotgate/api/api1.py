@@ -35,13 +35,13 @@ def command_of(p: Params) -> str:
 
 
 async def run(
-    gateway: Gateway, account: Account, p: Params, claim: Claim | None = None
+    gateway: Gateway, account: Account, p: Params, claim: Claim | None = None, source: str = ""
 ) -> render.HttpAnswer:
     """Run the command of an authenticated request; ApiError propagates to the caller. A
     send stores its messages with `claim` (api/retries.py)."""
     await _referrer(gateway, account, p.get("r"))
     if p.has("send"):
-        return await _send(gateway, account, p, claim)
+        return await _send(gateway, account, p, claim, source)
     if p.has("check"):
         return await _check(gateway, account, p)
     if p.has("cancel"):
@@ -73,7 +73,7 @@ def _flag(p: Params, name: str) -> bool:
 
 
 async def _send(
-    gateway: Gateway, account: Account, p: Params, claim: Claim | None
+    gateway: Gateway, account: Account, p: Params, claim: Claim | None, source: str
 ) -> render.HttpAnswer:
     fields = rules.fields(p.get("fields") or "")
     result = await gateway.send(
@@ -88,6 +88,7 @@ async def _send(
             callback_method=p.get("callback_method"),
             test=_flag(p, "test"),
             cost_only=_flag(p, "cost"),
+            source=source,
         ),
         claim,
     )

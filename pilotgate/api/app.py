@@ -220,7 +220,7 @@ class App:
                 self.gateway,
                 caller,
                 claim,
-                lambda claim: api1.run(self.gateway, caller, found, claim),
+                lambda claim: api1.run(self.gateway, caller, found, claim, client[0]),
             )
             metrics.API_REQUESTS.labels(command, "ok").inc()
         except TooFastError as exc:

@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     accounts,
     backups,
     connectors,
+    held,
     lists,
     numbering,
     numbers,

@@ -3,8 +3,8 @@ month; a submit that would pass either is refused whole with error 223 ("Spam pr
 nothing stored or charged. Counted in the submit's own transaction, so the caps hold across
 processes; only messages that go out count (a recipient refused with an error does not).
 
-`SubmitGuard` is what a submit must respect besides the balance: its idempotency claim and the
-caps, both checked in the transaction that stores it."""
+`SubmitGuard` is what a submit must respect besides the balance: its idempotency claim, the
+caps and the SMS-pumping rules, all checked in the transaction that stores it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from datetime import datetime
 
 from .idempotency import Claim
 from .messages import Draft
+from .pumping import Velocity
 
 CAP_REACHED = 223
 DAY = "day"
@@ -35,6 +36,13 @@ class Caps:
 class SubmitGuard:
     claim: Claim | None = None
     caps: Caps | None = None
+    #: The SMS-pumping rules the submit's messages are judged by (domain/pumping.py).
+    velocity: Velocity | None = None
+
+    @property
+    def locks(self) -> bool:
+        """The claim or the caps: checks that need the account's row locked first."""
+        return self.claim is not None or bool(self.caps)
 
 
 def counted(drafts: Sequence[Draft]) -> int:

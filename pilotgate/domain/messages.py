@@ -7,6 +7,11 @@
     any non-final ──> -1 when the ttl runs out
     1 ──> 0 only when a VIBERSMS message's Viber attempt fails: it is queued again as an
           SMS (domain/hybrid.py); no callback reports that step
+    4 held ──> 0 accepted   the operator released it (it is charged then)
+           └─> -2 error 223 the operator rejected it (it never was charged)
+
+A held message (domain/pumping.py) is stored but neither sent nor charged, and no ttl
+expires it: only the operator's word moves it on.
 
 A final status never changes. This table is the one source: Python checks a status it
 computes with `move` or `ending`, and the SQL in storage/ (which moves statuses itself) is
@@ -30,6 +35,7 @@ class Status(enum.IntEnum):
     HANDED_OVER = 1  #: given to the operator (connector)
     DELIVERED = 2  #: delivered; voice answered; HLR served; PING online
     SCHEDULED = 3  #: waiting for send_datetime
+    HELD = 4  #: suspected SMS pumping: waiting for the operator (not sent, not charged)
 
 
 FINAL: frozenset[Status] = frozenset({Status.ERROR, Status.UNDELIVERED, Status.DELIVERED})
@@ -43,11 +49,14 @@ ALLOWED: dict[Status, frozenset[Status]] = {
     Status.DELIVERED: frozenset(),
     Status.UNDELIVERED: frozenset(),
     Status.ERROR: frozenset(),
+    Status.HELD: frozenset({Status.ACCEPTED, Status.ERROR}),
 }
 
 
-#: What a message is stored with: queued, scheduled, or refused at once (never charged).
-INITIAL: frozenset[Status] = frozenset({Status.ACCEPTED, Status.SCHEDULED, Status.ERROR})
+#: What a message is stored with: queued, scheduled, held, or refused at once (never charged).
+INITIAL: frozenset[Status] = frozenset(
+    {Status.ACCEPTED, Status.SCHEDULED, Status.ERROR, Status.HELD}
+)
 
 #: How a handed-over message ends by its connector's word (an outcome or its receipts);
 #: 1 -> 0 is the hybrid fallback's alone, never a connector's answer.

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pilotgate.domain import (
     accounts,
     params,
+    pumping as pumping_rules,
     routing,
     senders as sender_rules,
 )
@@ -65,6 +66,9 @@ class GatewayPolicy:
     #: accounts without their own rates; 0 = no limit.
     default_api_rps: int = 0
     default_mps: int = 0
+    #: The SMS-pumping rules (domain/pumping.py); OFF holds nothing. The settings' defaults
+    #: (`pumping = true`) give `pumping.DEFAULTS`, through bootstrap.
+    pumping: pumping_rules.Rules = pumping_rules.OFF
 
 
 #: Says why a callback URL may not be called, or None when it may (resolves the host).
@@ -99,6 +103,8 @@ class SendRequest:
     client_id: str = ""
     #: SMPP: the receipt registered_delivery asks for (`Draft.smpp_receipt`).
     smpp_receipt: int = 0
+    #: The API caller's address: the SMS-pumping rules count per address too ("" unknown).
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

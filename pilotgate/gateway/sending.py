@@ -16,6 +16,7 @@ from pilotgate.domain import (
     params,
     phones,
     protections,
+    pumping,
     routing,
     senders as sender_rules,
     speech,
@@ -42,10 +43,10 @@ from .core import (
     _origin,
     _SenderNames,
 )
-from .protecting import Protecting
+from .holding import Holding
 
 
-class Sending(Protecting):
+class Sending(Holding):
     async def send(
         self, account: Account, request: SendRequest, claim: Claim | None = None
     ) -> SendResult:
@@ -91,10 +92,15 @@ class Sending(Protecting):
             return SendResult(
                 items=[(0, d) for d in drafts], cost=cost, balance=account.balance, packet_id=0
             )
-        stored = await self._submit(account, drafts, now, SubmitGuard(claim, self.caps(guard)))
+        drafts = self.sequences(drafts)
+        velocity = self.velocity(account, request.source)
+        stored = await self._submit(
+            account, drafts, now, SubmitGuard(claim, self.caps(guard), velocity)
+        )
+        drafts = self.as_stored(account, drafts, stored)
         return SendResult(
             items=list(zip(stored.server_ids, drafts, strict=True)),
-            cost=cost,
+            cost=pumping.charged(drafts),
             balance=stored.balance,
             packet_id=stored.server_ids[0],
             created=now,
@@ -170,11 +176,16 @@ class Sending(Protecting):
         if cost_only or not valid:
             items = [(0, o) if isinstance(o, Draft) else o for o in outcomes]
             return PacketResult(items=items, cost=cost, balance=account.balance, packet_id=0)
-        stored = await self._submit(account, valid, now, SubmitGuard(claim, self.caps(guard)))
+        valid = self.sequences(valid)
+        velocity = self.velocity(account, requests[0].source if requests else "")
+        stored = await self._submit(
+            account, valid, now, SubmitGuard(claim, self.caps(guard), velocity)
+        )
+        valid = self.as_stored(account, valid, stored)
         accepted = iter(zip(stored.server_ids, valid, strict=True))
         return PacketResult(
             items=[next(accepted) if isinstance(o, Draft) else o for o in outcomes],
-            cost=cost,
+            cost=pumping.charged(valid),
             balance=stored.balance,
             packet_id=stored.server_ids[0],
             created=now,
@@ -327,7 +338,7 @@ class Sending(Protecting):
     ) -> Submitted:
         """Store and debit; with the guard's idempotency claim and caps, if any (a
         KeyClaimedError propagates to api/retries.py)."""
-        wanted = guard if guard.claim or guard.caps else None
+        wanted = guard if guard.claim or guard.caps or guard.velocity else None
         try:
             stored = await self.store.submit(account.id, drafts, now, wanted)
         except InsufficientFundsError:

@@ -75,7 +75,7 @@ LINK_BOUND = Gauge(
 )
 QUEUE = Gauge(
     "pilotgate_queue_messages",
-    "Messages not yet final, by status (0 accepted, 1 handed over, 3 scheduled).",
+    "Messages not yet final, by status (0 accepted, 1 handed over, 3 scheduled, 4 held).",
     ["status"],
     registry=REGISTRY,
 )
@@ -108,6 +108,19 @@ IN_DOUBT = Gauge(
 UNKNOWN_TOTAL = Gauge(
     "pilotgate_messages_handover_unknown",
     "Messages that ended as hand-over unknown (-1, 606), all processes, ever.",
+    registry=REGISTRY,
+)
+HELD = Gauge(
+    "pilotgate_held_messages",
+    "Messages held as suspected SMS pumping (status 4), waiting for the operator to release "
+    "or reject them (console: Held; `pilotgate held list`).",
+    registry=REGISTRY,
+)
+HELD_ALERTS = Counter(
+    "pilotgate_held_alerts",
+    "Operator callbacks for held traffic (pumping_alert_url): sent, failed, or skipped "
+    "(the account's quiet time, a full backlog).",
+    ["result"],
     registry=REGISTRY,
 )
 CALLBACK_BACKLOG = Gauge(
@@ -143,6 +156,8 @@ def exposition(stats: QueueStats, smpp_waiting: int = 0) -> bytes:
     QUEUE.labels("0").set(stats.accepted)
     QUEUE.labels("1").set(stats.handed_over)
     QUEUE.labels("3").set(stats.scheduled)
+    QUEUE.labels("4").set(stats.held)
+    HELD.set(stats.held)
     OLDEST_DUE.set(stats.oldest_due_seconds)
     CALLBACK_BACKLOG.labels("all").set(stats.callbacks_pending)
     CALLBACK_BACKLOG.labels("due").set(stats.callbacks_due)

@@ -33,6 +33,7 @@ from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
 from pilotgate.storage.dashboard import DashboardReads
 from pilotgate.storage.roles import (
+    HeldStore,
     IdempotencyStore,
     LinkStore,
     OutboxStore,
@@ -53,6 +54,7 @@ class OutboxWorkerStore(
     DashboardReads,
     IdempotencyStore,
     ProtectionStore,
+    HeldStore,
     RateStore,
     RetentionStore,
     Protocol,
@@ -74,6 +76,8 @@ DEFAULT_ROUTE = ("emulator",)
 FOLD_INTERVAL = timedelta(seconds=5)
 FOLD_LIMIT = 50_000
 #: Message counts of capped accounts are kept this long: two months cover this one's.
+#: How long the SMS-pumping defence's counters are kept (its windows are minutes long).
+VELOCITY_KEPT = timedelta(days=1)
 USAGE_KEPT = timedelta(days=62)
 
 
@@ -211,6 +215,8 @@ class Outbox:
             # Counts of last month's caps and older (domain/limits.py).
             await self._store.purge_usage(now - USAGE_KEPT, FOLD_LIMIT)
             await self._pruner.run_once(now)
+            # Velocity counters of windows long over (domain/pumping.py).
+            await self._store.purge_velocity(now - VELOCITY_KEPT, FOLD_LIMIT)
             self._folded_at = now
         await self._pool.refresh(self._store)
         shaped = await self._shaper.refresh(now)

@@ -64,6 +64,8 @@ class Submitted:
 
     server_ids: list[int]
     balance: int
+    #: The indexes of the drafts stored held (status 4, domain/pumping.py): not charged.
+    held: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,6 +158,28 @@ class ConnectorInfo:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HeldBatch:
+    """One account's held messages (status 4): the operator releases or rejects them."""
+
+    account_id: int
+    messages: int
+    price: int  # kopecks: what releasing them charges
+    first: datetime
+    last: datetime
+    #: The lowest and highest held number: a pumped range shows at a glance.
+    lowest: str
+    highest: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settled:
+    """What a release or reject of held messages did: how many, and the amount charged."""
+
+    messages: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueStats:
     """The state of the queue, for monitoring."""
 
@@ -169,6 +193,8 @@ class QueueStats:
     in_doubt: int = 0
     #: Messages that ended as hand-over unknown (-1, 606), ever.
     handover_unknown: int = 0
+    #: Messages held as suspected SMS pumping (status 4), waiting for the operator.
+    held: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

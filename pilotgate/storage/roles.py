@@ -32,6 +32,7 @@ from .base import (
     CallbackResult,
     ConnectorInfo,
     Handover,
+    HeldBatch,
     InboundSms,
     LinkLease,
     NewAccount,
@@ -41,6 +42,7 @@ from .base import (
     Referral,
     Refusal,
     Sender,
+    Settled,
     StopEntry,
     Submitted,
     TariffInfo,
@@ -462,8 +464,33 @@ class RateStore(Protocol):
         bucket holds its next share."""
 
 
+class HeldStore(Protocol):
+    """Messages held as suspected SMS pumping (status 4, domain/pumping.py)."""
+
+    async def held_batches(self) -> list[HeldBatch]:
+        """Every account's held messages, one batch an account, in account order."""
+
+    async def held_count(self) -> int: ...
+
+    async def release_held(self, account_id: int, message_id: int | None, now: datetime) -> Settled:
+        """Charge and queue (0) the account's held messages (or the one `message_id`), all
+        in one transaction; their validity starts again. Raises InsufficientFundsError
+        (nothing changes) when the balance does not cover them."""
+
+    async def reject_held(
+        self, account_id: int, message_id: int | None, error: int, now: datetime
+    ) -> Settled:
+        """End the account's held messages (or the one) as -2 with `error`, price 0: they
+        never were charged, so nothing is refunded and the balance is as before the send."""
+
+    async def purge_velocity(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` velocity counters (and as many remembered numbers) of
+        windows that started before `before`; how many rows went."""
+
+
 class Store(
     AccountStore,
+    HeldStore,
     IdempotencyStore,
     ProtectionStore,
     RateStore,

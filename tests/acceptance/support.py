@@ -236,6 +236,10 @@ class Server:
             {
                 "PILOTGATE_DATABASE_URL": f"sqlite:///{self.workdir / 'pg.db'}",
                 "PILOTGATE_EMULATOR_DELAY": "0.2",
+                # The suite's synthetic traffic (thousands of sequential numbers of one
+                # block) is what the SMS-pumping defence holds: off here, turned on by the
+                # tests of that defence (test_pumping.py).
+                "PILOTGATE_PUMPING": "0",
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -37,11 +37,13 @@ TABLE = {(old, new) for old, news in ALLOWED.items() for new in news}
 #: until it is declared here, and the table then decides whether its moves are allowed.
 SQL_MOVES: dict[str, set[tuple[int, int]]] = {
     # release_scheduled (WHERE status = 3); the hybrid fallback's requeue (status = 1, or
-    # status = 0 on a refusal, where the status stays and nothing moves).
-    "0": {(3, 0), (1, 0)},
+    # status = 0 on a refusal, where the status stays and nothing moves); release_held
+    # (status = 4).
+    "0": {(3, 0), (1, 0), (4, 0)},
     "1": {(0, 1)},  # record_handover: WHERE status = 0 AND lease_owner = owner
-    # refuse, final: WHERE status = 0 AND lease_owner = owner; cancel_scheduled: status = 3.
-    "-2": {(0, -2), (3, -2)},
+    # refuse, final: WHERE status = 0 AND lease_owner = owner; cancel_scheduled: status = 3;
+    # reject_held: status = 4.
+    "-2": {(0, -2), (3, -2), (4, -2)},
     # expire: status IN (0, 1, 3); end_unknown_handovers (606): status = 0 AND handing.
     "-1": {(3, -1), (0, -1), (1, -1)},
     # settling a message from its parts' receipts: WHERE messages.status = 1.
@@ -217,6 +219,13 @@ async def _drive_every_path(store: Store) -> None:
     # A scheduled message released when due: 3 -> 0.
     await submit(status=Status.SCHEDULED, send_datetime=later)
     assert await store.release_scheduled(later) == 1
+    # Held as suspected pumping (stored 4), then released (4 -> 0) or rejected (4 -> -2).
+    for settle in (store.release_held, store.reject_held):
+        sid = await submit(status=Status.HELD)
+        args = (
+            (account.id, sid, 223, NOW) if settle == store.reject_held else (account.id, sid, NOW)
+        )
+        assert (await settle(*args)).messages == 1
 
 
 async def test_every_move_the_stores_make_is_in_the_table(backend: Backend, store: Store) -> None:

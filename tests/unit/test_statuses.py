@@ -20,7 +20,10 @@ from tests.contract.test_store import draft
 
 # (1, 0): a VIBERSMS message queued again as an SMS when its Viber attempt fails.
 # (3, -2): a scheduled message cancelled by its owner (604).
-LEGAL = {(3, 0), (3, -1), (3, -2), (0, 1), (0, -2), (0, -1), (1, 2), (1, -1), (1, 0)}
+# (4, 0) and (4, -2): a message held as suspected SMS pumping, released or rejected.
+LEGAL = {
+    (3, 0), (3, -1), (3, -2), (0, 1), (0, -2), (0, -1), (1, 2), (1, -1), (1, 0), (4, 0), (4, -2)
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(("old", "new"), list(itertools.product(Status, Status)))

@@ -14,7 +14,7 @@ from pilotgate.errors import ConflictError, InputError, InsufficientFundsError, 
 from pilotgate.operations import accounts, protections, rates, senders, smpp, tariffs
 from pilotgate.storage.base import AccountChanges
 
-from . import console_ops
+from . import console_held, console_ops
 from .pages import Ctx
 from .web import WebResponse, number, redirect
 
@@ -173,7 +173,7 @@ async def protect(ctx: Ctx) -> WebResponse:
 
 
 async def pace(ctx: Ctx) -> WebResponse:
-    """The account's API requests and messages per second (contract §17.5)."""
+    """The account's API requests and messages per second (contract §17.6)."""
     account_id, form = int(ctx.req.params["id"]), ctx.req.form
     changes = rates.RateChanges(api_rps=form.get("api_rps", ""), mps=form.get("mps", ""))
     return await _apply(
@@ -220,5 +220,6 @@ ROUTES = [
     ("POST", "/console/senders/{id}/approve", approve),
     ("POST", "/console/senders/{id}/reject", reject),
     *console_ops.ROUTES,
+    *console_held.ROUTES,
 ]
 UPLOADS = console_ops.UPLOADS

@@ -20,12 +20,12 @@ from .pages import Ctx
 from .web import WebResponse, number
 
 PAGE = 50
-_IN_FLIGHT = frozenset({Status.ACCEPTED, Status.HANDED_OVER, Status.SCHEDULED})
+_IN_FLIGHT = frozenset({Status.ACCEPTED, Status.HANDED_OVER, Status.SCHEDULED, Status.HELD})
 EXPORT_CHUNK = 1000
 FILTERS = ("from", "to", "phone", "status", "sender", "channel", "q")
 STATUS_NAMES = {
     -2: "error", -1: "not delivered", 0: "accepted", 1: "handed over", 2: "delivered",
-    3: "scheduled",
+    3: "scheduled", 4: "held",
 }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.cancels import SqlCancels
+from ..sql.held import SqlHeld
 from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.protections import SqlProtections
@@ -50,6 +51,7 @@ class PostgresStore(
     SqlUsage,
     SqlRetention,
     SqlCancels,
+    SqlHeld,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pilotgate.domain import limits
+from pilotgate.domain import limits, pumping
 from pilotgate.domain.idempotency import WINDOW
 from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
@@ -22,7 +22,7 @@ from pilotgate.errors import (
 
 from ..base import Submitted
 from ..dashboard import day_groups
-from ..sql import rows as sql_rows
+from ..sql import rows as sql_rows, velocity
 from ..sql.idempotency import CLAIM
 from ..sql.messages import DRAFT_COLUMNS, Pending, SqlMessages, draft_row
 from ..sql.usage import COUNT
@@ -64,11 +64,12 @@ _DEBIT = (
 
 
 async def _debit_one(conn: Any, account_id: int, drafts: Sequence[Draft]) -> int:
-    cost = sum(draft.price for draft in drafts)
-    cursor = await conn.execute(_DEBIT, (cost, account_id, cost))
+    # Held messages are not charged yet, but the balance must cover them too.
+    cost, need = pumping.charged(drafts), sum(draft.price for draft in drafts)
+    cursor = await conn.execute(_DEBIT, (cost, account_id, need))
     row = await cursor.fetchone()
     if row is None:
-        raise _Refused(InsufficientFundsError(f"account {account_id} cannot pay {cost}"))
+        raise _Refused(InsufficientFundsError(f"account {account_id} cannot pay {need}"))
     return int(row[0])
 
 
@@ -104,11 +105,12 @@ async def _debit(
     for index in sorted(range(len(batch)), key=lambda i: batch[i][0]):
         by_account.setdefault(batch[index][0], []).append(index)
     for account_id, indexes in by_account.items():
-        plain = [index for index in indexes if batch[index][4] is None]
+        # Unguarded (or guarded only by the velocity counters, which take no lock).
+        plain = [i for i in indexes if not _locks(batch[i][4])]
         await _debit_plain(conn, account_id, plain, batch, outcomes, balances)
         for index in indexes:
             _, drafts, now, _, guard = batch[index]
-            if guard is None:
+            if index in plain or guard is None:
                 continue
             try:
                 async with conn.transaction():  # a savepoint: a refusal undoes all three
@@ -124,6 +126,10 @@ async def _debit(
     return balances
 
 
+def _locks(guard: SubmitGuard | None) -> bool:
+    return guard is not None and guard.locks
+
+
 async def _debit_plain(
     conn: Any,
     account_id: int,
@@ -136,10 +142,12 @@ async def _debit_plain(
     balance covers it (the usual case: concurrent sends of one account cost one statement,
     not one round trip each), each submit's balance as if debited one after the other;
     else one by one, so the ones the money covers still go."""
-    costs = [sum(draft.price for draft in batch[index][1]) for index in indexes]
+    costs = [pumping.charged(batch[index][1]) for index in indexes]
     if len(indexes) > 1:
+        # Held messages are not charged yet, but the balance must cover them too.
         total = sum(costs)
-        cursor = await conn.execute(_DEBIT, (total, account_id, total))
+        need = sum(draft.price for index in indexes for draft in batch[index][1])
+        cursor = await conn.execute(_DEBIT, (total, account_id, need))
         row = await cursor.fetchone()
         if row is not None:
             left = int(row[0]) + total
@@ -152,6 +160,36 @@ async def _debit_plain(
             balances[index] = await _debit_one(conn, account_id, batch[index][1])
         except _Refused as refused:
             outcomes[index] = refused.why
+
+
+async def _judge(conn: Any, batch: list[Pending]) -> dict[int, list[Draft]]:
+    """The SMS-pumping rules (storage/sql/velocity.py): each judged submit's drafts, held
+    where a counter passed its limit. Before any account row is locked (no deadlock)."""
+    judged: list[velocity.Judged] = [
+        (guard.velocity if guard else None, drafts, now) for _, drafts, now, _, guard in batch
+    ]
+    wanted = velocity.plan(judged)
+    if not wanted:
+        return {}
+    new: dict[int, frozenset[str]] = {}
+    for index in wanted:
+        rules, drafts, now = judged[index]
+        assert rules is not None
+        statement = velocity.seen(rules, drafts, now, _same)
+        if statement is not None:
+            cursor = await conn.execute(*statement)
+            new[index] = velocity.new_countries(rules, await cursor.fetchall(), now, _same)
+    statement = velocity.numbers(judged, _same)
+    phones: dict[int, pumping.Fresh] = {}
+    if statement is not None:
+        cursor = await conn.execute(*statement)
+        phones = velocity.fresh(judged, await cursor.fetchall())
+    grows = velocity.grown(judged, new, phones)
+    statement = velocity.count(velocity.merged(grows), _same)
+    if statement is None:
+        return {}
+    cursor = await conn.execute(*statement)
+    return velocity.outcome(judged, new, grows, await cursor.fetchall(), _same)
 
 
 class PostgresMessages(SqlMessages, PostgresCore):
@@ -174,6 +212,11 @@ class PostgresMessages(SqlMessages, PostgresCore):
     async def _submit_batch(self, batch: list[Pending]) -> list[Submitted | StorageError]:
         outcomes: list[Submitted | StorageError] = [StorageError("not written")] * len(batch)
         async with self._tx() as conn:
+            judged = await _judge(conn, batch)
+            batch = [
+                (a, judged.get(i, drafts), now, f, g)
+                for i, (a, drafts, now, f, g) in enumerate(batch)
+            ]
             balances = await _debit(conn, batch, outcomes)
             total = sum(len(batch[index][1]) for index in balances)
             cursor = await conn.execute(
@@ -193,12 +236,14 @@ class PostgresMessages(SqlMessages, PostgresCore):
                     draft_row(server_id, first, account_id, d, now, _same)
                     for server_id, d in zip(server_ids, drafts, strict=True)
                 )
-                cost = sum(draft.price for draft in drafts)
+                cost = pumping.charged(drafts)
                 if cost:
                     ledger.append(
                         (account_id, -cost, "send", first, f"{len(drafts)} messages", now)
                     )
-                outcomes[index] = Submitted(server_ids=server_ids, balance=balances[index])
+                outcomes[index] = Submitted(
+                    server_ids=server_ids, balance=balances[index], held=velocity.held(drafts)
+                )
             async with conn.cursor() as cur:
                 if len(rows) > _COPY_THRESHOLD:
                     async with cur.copy(_COPY) as copy:

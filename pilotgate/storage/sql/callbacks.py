@@ -17,7 +17,12 @@ from .driver import Row
 T = TypeVar("T")
 
 #: The partial index of each queue state (migration 0001).
-_STATUS_INDEXES = ((0, "messages_queued"), (1, "messages_outcome"), (3, "messages_scheduled"))
+_STATUS_INDEXES = (
+    (0, "messages_queued"),
+    (1, "messages_outcome"),
+    (3, "messages_scheduled"),
+    (4, "messages_held"),
+)
 
 
 class SqlCallbacks(SqlCore):
@@ -106,7 +111,7 @@ class SqlCallbacks(SqlCore):
             (now, now, codes.HANDOVER_UNKNOWN),
         )
         assert row is not None
-        accepted, handed_over, scheduled, oldest, in_doubt, unknown = row
+        accepted, handed_over, scheduled, held, oldest, in_doubt, unknown = row
         pending, due = await self.callback_backlog(now)
         return QueueStats(
             accepted=int(accepted),
@@ -117,4 +122,5 @@ class SqlCallbacks(SqlCore):
             callbacks_due=due,
             in_doubt=int(in_doubt),
             handover_unknown=int(unknown),
+            held=int(held),
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..sql.accounts import SqlAccounts
 from ..sql.audit import SqlAudit
 from ..sql.cancels import SqlCancels
+from ..sql.held import SqlHeld
 from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.lists import SqlLists
@@ -50,6 +51,7 @@ class SqliteStore(
     SqlUsage,
     SqlRetention,
     SqlCancels,
+    SqlHeld,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

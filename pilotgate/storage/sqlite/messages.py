@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pilotgate.domain import limits
+from pilotgate.domain import limits, pumping
 from pilotgate.domain.idempotency import WINDOW
 from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
@@ -18,12 +18,12 @@ from pilotgate.errors import CapReachedError, InsufficientFundsError, KeyClaimed
 
 from ..base import Submitted
 from ..dashboard import day_groups
-from ..sql import rows as sql_rows
+from ..sql import rows as sql_rows, velocity
 from ..sql.idempotency import CLAIM
 from ..sql.messages import DRAFT_COLUMNS, SqlMessages, draft_row
 from ..sql.usage import COUNT
 from .core import SqliteCore
-from .driver import micros
+from .driver import micros, stored_time
 
 #: The first server_id of a new database (API-1 answers read better with five digits).
 FIRST_SERVER_ID = 10000
@@ -56,7 +56,9 @@ class SqliteMessages(SqlMessages, SqliteCore):
                 next_id = max(FIRST_SERVER_ID, (last or 0) + 1)
                 rows: list[tuple[Any, ...]] = []
                 outcomes: list[Submitted | BaseException] = []
-                for account_id, drafts, now, _, guard in batch:
+                judged = _judge(db, batch)
+                for index, (account_id, drafts, now, _, guard) in enumerate(batch):
+                    drafts = judged.get(index, drafts)
                     outcome = self._submit_one(db, account_id, drafts, now, next_id, rows, guard)
                     outcomes.append(outcome)
                     if isinstance(outcome, Submitted):
@@ -85,7 +87,7 @@ class SqliteMessages(SqlMessages, SqliteCore):
         """Debit and queue the rows of one submit. A guarded one (an idempotency key,
         caps) first claims its key and counts its messages, within a savepoint: any refusal
         rolls back to it, leaving nothing of this submit behind."""
-        if guard is None:
+        if guard is None or not guard.locks:
             return _debit_and_queue(db, account_id, drafts, now, first, rows)
         db.execute("SAVEPOINT guarded")
         outcome = _guard(db, account_id, drafts, now, guard) or _debit_and_queue(
@@ -148,13 +150,14 @@ def _debit_and_queue(
 ) -> Submitted | BaseException:
     """Debit and queue the rows of one submit; the debit is the first write, so a refusal
     leaves nothing of it behind."""
-    cost = sum(draft.price for draft in drafts)
+    # Held messages are not charged yet, but the balance must cover them too.
+    cost, need = pumping.charged(drafts), sum(draft.price for draft in drafts)
     balance = db.execute(
         "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ? RETURNING balance",
-        (cost, account_id, cost),
+        (cost, account_id, need),
     ).fetchone()
     if balance is None:
-        return InsufficientFundsError(f"account {account_id} cannot pay {cost}")
+        return InsufficientFundsError(f"account {account_id} cannot pay {need}")
     stamp = micros(now)
     ids = list(range(first, first + len(drafts)))
     rows.extend(
@@ -167,4 +170,34 @@ def _debit_and_queue(
             "VALUES (?,?,?,?,?,?)",
             (account_id, -cost, "send", first, f"{len(drafts)} messages", stamp),
         )
-    return Submitted(server_ids=ids, balance=int(balance[0]))
+    return Submitted(server_ids=ids, balance=int(balance[0]), held=velocity.held(drafts))
+
+
+def _judge(db: sqlite3.Connection, batch: Sequence[Any]) -> dict[int, list[Draft]]:
+    """The SMS-pumping rules (storage/sql/velocity.py): each judged submit's drafts, held
+    where a counter passed its limit."""
+    judged: list[velocity.Judged] = [
+        (guard.velocity if guard else None, drafts, now) for _, drafts, now, _, guard in batch
+    ]
+    wanted = velocity.plan(judged)
+    if not wanted:
+        return {}
+    new: dict[int, frozenset[str]] = {}
+    for index in wanted:
+        rules, drafts, now = judged[index]
+        assert rules is not None
+        statement = velocity.seen(rules, drafts, now, micros)
+        if statement is not None:
+            found = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
+            new[index] = velocity.new_countries(rules, found, now, stored_time)
+    statement = velocity.numbers(judged, micros)
+    phones: dict[int, pumping.Fresh] = {}
+    if statement is not None:
+        found = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
+        phones = velocity.fresh(judged, found)
+    grows = velocity.grown(judged, new, phones)
+    statement = velocity.count(velocity.merged(grows), micros)
+    if statement is None:
+        return {}
+    returned = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
+    return velocity.outcome(judged, new, grows, returned, stored_time)
