@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from pilotgate.api.proxies import parse_networks
 from pilotgate.api.smpp import DeliverySettings, SmppServer, SmppServerSettings, tls as smpp_tls
 from pilotgate.api.smpp.limits import LimitSettings
 from pilotgate.config import Settings
@@ -277,6 +278,7 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
             deliveries=DeliverySettings(
                 poll=settings.smpp_receipt_poll, validity_hours=settings.smpp_receipt_validity
             ),
+            proxies=parse_networks(settings.smpp_proxies),
         ),
         tls,
     )

@@ -239,6 +239,11 @@ class Settings:
     smpp_tls_listen: str = ""
     smpp_tls_cert: str = ""
     smpp_tls_key: str = ""
+    #: Addresses and networks of TCP proxies in front of the SMPP listeners (nginx's stream
+    #: module, deploy/nginx/pilotgate-smpp.conf): their connections start with a PROXY
+    #: protocol v1 header naming the client, whose address then counts for the accounts'
+    #: IP allow-lists and the logs. From anyone else such a header is refused as bad SMPP.
+    smpp_proxies: str = ""
     #: Receipts and inbound SMS owed to customers' receiving binds: hours they wait for a
     #: bind before they are dropped, and seconds between a bind's looks for new ones.
     smpp_receipt_validity: float = 72.0

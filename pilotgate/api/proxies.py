@@ -43,7 +43,7 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
-def _address(text: str) -> Address | None:
+def peer_address(text: str) -> Address | None:
     try:
         found = ipaddress.ip_address(text.strip().strip("[]"))
     except ValueError:
@@ -67,7 +67,7 @@ class TrustedProxies:
     def from_proxy(self, scope: Scope) -> bool:
         """Whether the peer of this connection is a trusted proxy."""
         peer = scope.get("client")
-        return bool(self.networks and peer and self.trusted(_address(str(peer[0]))))
+        return bool(self.networks and peer and self.trusted(peer_address(str(peer[0]))))
 
     def scheme_of(self, scope: Scope) -> str | None:
         """`http` or `https` as a trusted proxy's `X-Forwarded-Proto` says; else None."""
@@ -94,7 +94,7 @@ class TrustedProxies:
             elif name == b"x-real-ip":
                 real = bytes(value).decode("latin-1")
         if forwarded:
-            hops = [_address(hop) for hop in forwarded]
+            hops = [peer_address(hop) for hop in forwarded]
             chosen: Address | None = None
             for hop in reversed(hops):
                 if hop is None:
@@ -105,7 +105,7 @@ class TrustedProxies:
                 if not self.trusted(hop):
                     break
             return str(chosen) if chosen is not None else None
-        found = _address(real) if real else None
+        found = peer_address(real) if real else None
         return str(found) if found is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -13,10 +13,12 @@ import socket
 import ssl
 from datetime import timedelta
 
+from pilotgate.domain import proxy_header
 from pilotgate.errors import GatewayError
 from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 
+from ..proxies import peer_address as proxied_address
 from .limits import AccountLimits
 from .session import BindState, CustomerSession, SmppServerSettings
 from .tls import HANDSHAKE_SECONDS
@@ -83,7 +85,12 @@ class SmppServer:
         if handler is not None:
             self._handlers.add(handler)
             handler.add_done_callback(self._handlers.discard)
-        session = CustomerSession(reader, writer, self._gateway, self._settings, self.limits)
+        heard, client = await self._client(reader, writer)
+        if not heard:
+            return
+        session = CustomerSession(
+            reader, writer, self._gateway, self._settings, self.limits, client
+        )
         self.sessions.add(session)
         try:
             await session.run()
@@ -92,6 +99,24 @@ class SmppServer:
             await session.close()
         finally:
             self.sessions.discard(session)
+
+    async def _client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[bool, str | None]:
+        """(False, None) when a trusted proxy sent no valid PROXY header (the connection is
+        closed); else (True, the client its header names), None for the peer itself (not a
+        proxy, or a proxy that does not know)."""
+        peer = writer.get_extra_info("peername")
+        address = proxied_address(str(peer[0])) if isinstance(peer, tuple) else None
+        if address is None or not any(address in net for net in self._settings.proxies):
+            return True, None
+        try:
+            line = await asyncio.wait_for(reader.readuntil(b"\r\n"), self._settings.bind_seconds)
+            return True, proxy_header.source(line)
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            log.info("SMPP proxy %s sent no PROXY header; closing", address)
+            writer.close()
+            return False, None
 
     def binds(self) -> dict[BindState, int]:
         """Live binds of this process by type."""

@@ -28,6 +28,7 @@ from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
 from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway
 
+from ..proxies import Network
 from . import cancels, codec, multi
 from .deliveries import DeliveryPump, DeliverySettings
 from .limits import AccountLimits, LimitSettings
@@ -49,6 +50,8 @@ class SmppServerSettings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     #: Receipts and inbound SMS to receiving binds (api/smpp/deliveries.py).
     deliveries: DeliverySettings = field(default_factory=DeliverySettings)
+    #: Peers whose connections start with a PROXY header (`smpp_proxies`).
+    proxies: tuple[Network, ...] = ()
 
 
 class BindState(enum.Enum):
@@ -91,6 +94,7 @@ class CustomerSession:
         gateway: Gateway,
         settings: SmppServerSettings,
         limits: AccountLimits,
+        client: str | None = None,
     ) -> None:
         self._reader, self._writer = reader, writer
         self._limits, self._bind_id = limits, 0
@@ -98,7 +102,8 @@ class CustomerSession:
         self.state = BindState.OPEN
         self.account_id: int | None = None
         peer = writer.get_extra_info("peername")
-        self.address = str(peer[0]) if isinstance(peer, tuple) else ""
+        #: The client's address: the peer's, or the one its trusted proxy named.
+        self.address = client or (str(peer[0]) if isinstance(peer, tuple) else "")
         self._loop = asyncio.get_running_loop()
         self._opened = self._heard = self._loop.time()
         self._sequence = itertools.count(1)
