@@ -51,6 +51,3 @@ CREATE TABLE account_countries (
     first_seen {time} NOT NULL,
     PRIMARY KEY (account_id, country)
 );
-
--- Held messages (status 4), for the console's page, `held list` and the /metrics gauge.
-CREATE INDEX messages_held ON messages(account_id, id) WHERE status = 4;
