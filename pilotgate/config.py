@@ -51,7 +51,7 @@ class Settings:
     database_url: str = "sqlite:///./data/pilotgate.db"
     #: PostgreSQL: let psycopg prepare frequent statements by name on the server. `false`
     #: when `database_url` points at PgBouncer in transaction pooling mode older than 1.21 or
-    #: without `max_prepared_statements` (docs/scaling.md).
+    #: without `max_prepared_statements` (docs/pooling.md).
     postgres_prepare: bool = True
     #: SQLite durability: NORMAL survives a process crash, FULL also a power cut.
     sqlite_synchronous: str = "NORMAL"

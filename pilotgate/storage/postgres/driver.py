@@ -4,7 +4,7 @@ Connections run in autocommit mode: a statement alone is its own transaction wit
 BEGIN/COMMIT round trips; `tx()` opens one explicitly for several statements.
 
 Nothing here depends on a server session outliving a transaction, so the pool may be
-PgBouncer in transaction pooling mode (docs/scaling.md): locks are `pg_advisory_xact_lock`,
+PgBouncer in transaction pooling mode (docs/pooling.md): locks are `pg_advisory_xact_lock`,
 settings `SET LOCAL`, COPY runs inside its transaction, and the one session setting, the
 time zone, is one PgBouncer carries to whichever server connection serves us. The one thing
 a pooler needs told is `prepare=False`: psycopg prepares a statement by name on the server
