@@ -340,6 +340,7 @@ def build_outbox(settings: Settings, store: Store, plan: PlanSource | None = Non
         lease_seconds=settings.lease_seconds,
         poll_interval=settings.poll_interval,
         unknown_after=settings.handover_unknown_after,
+        retention_days=settings.retention_days,
     )
 
 

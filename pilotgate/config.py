@@ -111,6 +111,9 @@ class Settings:
     #: Seconds after its lease ran out that a message whose worker died between claiming it
     #: and recording its hand-over ends -1 with error 606 (hand-over unknown).
     handover_unknown_after: float = 300.0
+    #: Days messages, inbound messages and ledger detail are kept (docs/retention.md); older
+    #: ones leave by themselves, balances stay exact. 0 keeps everything.
+    retention_days: int = 0
     #: Seconds a process holds a link (SMPP bind) without renewing before another process
     #: takes it over; renewed every third of that.
     link_lease_seconds: float = 15.0

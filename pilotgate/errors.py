@@ -58,6 +58,11 @@ class CapReachedError(StorageError):
     """The submit would pass the account's messages per day or month; nothing was written."""
 
 
+class LockBusyError(StorageError):
+    """A statement gave up waiting for a lock other transactions hold (PostgreSQL's
+    lock_timeout); nothing of its transaction was written, and trying again may succeed."""
+
+
 class NotFoundError(StorageError):
     """The named row does not exist."""
 

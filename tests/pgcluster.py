@@ -63,10 +63,11 @@ class Cluster:
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
 
-    def start(self) -> None:
+    def start(self, extra: str = "") -> None:
+        """Start it; `extra`: more server options (`-c name=value …`)."""
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-            "-c max_connections=60 -c shared_buffers=32MB"
+            f"-c max_connections=60 -c shared_buffers=32MB {extra}"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w",
                   "-t", "60", "-o", options, "start")  # fmt: skip

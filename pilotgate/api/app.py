@@ -19,7 +19,7 @@ from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 from pilotgate.pipeline.debugmail import DebugMailer
 
-from . import api1, api2, health as probes, render, request, retries, scrape
+from . import api1, api2, health as probes, openapi, render, request, retries, scrape
 from .asgi import BodyIncompleteError, BodyTooLargeError, Receive, Scope, Send, read_body
 
 if TYPE_CHECKING:
@@ -152,6 +152,8 @@ class App:
                 await self.health(scope, send)
             else:
                 await _respond(send, 405, b"Method Not Allowed", "text/plain; charset=utf-8")
+        elif path == openapi.PATH and scope["method"] in ("GET", "HEAD"):
+            await _respond(send, 200, openapi.served(), "application/json")
         elif path == "/metrics" and scope["method"] == "GET":
             await scrape.serve(
                 self.gateway, scope, send, token=self.metrics_token, public=self.metrics_public

@@ -1,4 +1,4 @@
-"""The client's address behind a reverse proxy (`trusted_proxies`).
+"""The client's address and scheme behind a reverse proxy (`trusted_proxies`).
 
 A proxy that ends TLS in front of the gateway is the peer of every connection; the client it
 speaks for is in `X-Forwarded-For` (each proxy appends the address it received from) or
@@ -8,7 +8,10 @@ trusted proxy (hops to the left of it were written by the client itself and prov
 nothing); without that header, `X-Real-IP`. From any other peer both are ignored.
 
 The address found replaces the ASGI scope's `client` before anything reads it, so IP
-allow-lists, login lockouts, rate limits and logs all see the same address.
+allow-lists, login lockouts, rate limits and logs all see the same address. Likewise a trusted
+proxy's `X-Forwarded-Proto` (`http` or `https`) replaces the scope's `scheme`: the cabinet's
+absolute URLs and its Secure cookies follow the scheme the browser used, not the proxy's
+plain-HTTP hop; from anyone else the header is ignored.
 """
 
 from __future__ import annotations
@@ -61,11 +64,26 @@ class TrustedProxies:
     def trusted(self, address: Address | None) -> bool:
         return address is not None and any(address in network for network in self.networks)
 
+    def from_proxy(self, scope: Scope) -> bool:
+        """Whether the peer of this connection is a trusted proxy."""
+        peer = scope.get("client")
+        return bool(self.networks and peer and self.trusted(_address(str(peer[0]))))
+
+    def scheme_of(self, scope: Scope) -> str | None:
+        """`http` or `https` as a trusted proxy's `X-Forwarded-Proto` says; else None."""
+        if not self.from_proxy(scope):
+            return None
+        said = ""
+        for name, value in scope.get("headers", []):
+            if name == b"x-forwarded-proto":
+                # A chain of proxies appends: the last entry is the one our peer wrote.
+                said = bytes(value).decode("latin-1").split(",")[-1].strip().lower()
+        return said if said in ("http", "https") else None
+
     def client_of(self, scope: Scope) -> str | None:
         """The client's address when the peer is a trusted proxy that names one; else None
         (the peer itself is the client)."""
-        peer = scope.get("client")
-        if not self.networks or not peer or not self.trusted(_address(str(peer[0]))):
+        if not self.from_proxy(scope):
             return None
         forwarded: list[str] = []
         real = ""
@@ -92,8 +110,11 @@ class TrustedProxies:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            client = self.client_of(scope)
-            if client is not None:
+            client, scheme = self.client_of(scope), self.scheme_of(scope)
+            if client is not None or scheme is not None:
                 scope = dict(scope)
-                scope["client"] = (client, 0)
+                if client is not None:
+                    scope["client"] = (client, 0)
+                if scheme is not None:
+                    scope["scheme"] = scheme
         await self.app(scope, receive, send)

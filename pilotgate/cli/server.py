@@ -8,9 +8,12 @@ import signal
 import click
 
 from pilotgate import bootstrap, config
+from pilotgate.domain import audit
+from pilotgate.gateway import Gateway
+from pilotgate.operations import retention as retention_ops
 from pilotgate.storage.roles import Store
 
-from .base import _serve, _settings, main, with_store
+from .base import _serve, _settings, main, with_gateway, with_store
 
 
 @main.command()
@@ -117,6 +120,23 @@ def db() -> None:
 async def db_upgrade(settings: config.Settings, store: Store) -> None:
     """Apply pending migrations (serve applies them too)."""
     click.echo(f"schema is up to date ({settings.database_url.split('@')[-1]})")
+
+
+@db.command("prune")
+@click.option(
+    "--days", type=click.IntRange(min=0), default=None,
+    help="Remove what is older than this (default: PILOTGATE_RETENTION_DAYS; 0: all final).",
+)  # fmt: skip
+@with_gateway
+async def db_prune(settings: config.Settings, gateway: Gateway, days: int | None) -> None:
+    """Remove old final messages, inbound messages and ledger detail now; balances stay
+    exact (the workers do this by themselves when PILOTGATE_RETENTION_DAYS is set)."""
+    if days is None:
+        if settings.retention_days <= 0:
+            raise click.UsageError("give --days, or set PILOTGATE_RETENTION_DAYS")
+        days = settings.retention_days
+    removed = await retention_ops.prune_history(gateway, audit.CLI, days)
+    click.echo(f"removed (older than {days} days): {retention_ops.describe(removed)}")
 
 
 @main.command("smsc-sim")

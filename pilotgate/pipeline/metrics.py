@@ -37,6 +37,12 @@ CALLBACKS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+PRUNED = Counter(
+    "pilotgate_pruned",
+    "Rows removed by retention: messages, inbound, ledger (folded into carried rows).",
+    ["kind"],
+    registry=REGISTRY,
+)
 REFUSALS = Counter(
     "pilotgate_refusals",
     "Messages a connector refused, for good (final) or for now (retry).",

@@ -32,17 +32,30 @@ from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError, GatewayError
 from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
 from pilotgate.storage.dashboard import DashboardReads
-from pilotgate.storage.roles import IdempotencyStore, LinkStore, OutboxStore, ProtectionStore
+from pilotgate.storage.roles import (
+    IdempotencyStore,
+    LinkStore,
+    OutboxStore,
+    ProtectionStore,
+    RetentionStore,
+)
 
 from . import hlrvip, metrics
 from .backlog import Backlog
+from .retention import Pruner
 
 
 class OutboxWorkerStore(
-    OutboxStore, LinkStore, DashboardReads, IdempotencyStore, ProtectionStore, Protocol
+    OutboxStore,
+    LinkStore,
+    DashboardReads,
+    IdempotencyStore,
+    ProtectionStore,
+    RetentionStore,
+    Protocol,
 ):
     """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
-    the statistics it folds, the idempotency keys and message counts it forgets."""
+    the statistics it folds, the idempotency keys, message counts and history it forgets."""
 
 
 log = logging.getLogger("pilotgate.outbox")
@@ -122,6 +135,7 @@ class Outbox:
         lease_seconds: float = 30.0,
         poll_interval: float = 0.2,
         unknown_after: float = 300.0,
+        retention_days: int = 0,
     ) -> None:
         self._store = store
         self._pool = connectors
@@ -135,6 +149,7 @@ class Outbox:
         self._released_at: datetime | None = None
         self._folded_at: datetime | None = None
         self._unknown_after = timedelta(seconds=unknown_after)
+        self._pruner = Pruner(store, retention_days)
         self._backlog = Backlog(f"outbox {self.owner}", first=poll_interval)
         #: Start of the current run of rounds that all reached the database (None after a
         #: failed one): see `_sweep_unknown`.
@@ -188,6 +203,7 @@ class Outbox:
             await self._store.purge_idempotency_keys(now - idempotency.WINDOW, FOLD_LIMIT)
             # Counts of last month's caps and older (domain/limits.py).
             await self._store.purge_usage(now - USAGE_KEPT, FOLD_LIMIT)
+            await self._pruner.run_once(now)
             self._folded_at = now
         await self._pool.refresh(self._store)
         claimed = await self._store.claim(

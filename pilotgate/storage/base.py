@@ -226,3 +226,21 @@ def migration_scripts(dialect: str) -> list[tuple[str, str]]:
         if entry.name.endswith(".sql")
     )
     return scripts
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What retention removed: messages, inbound messages, and ledger entries folded into
+    their account's carried row."""
+
+    messages: int = 0
+    inbound: int = 0
+    ledger: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.messages or self.inbound or self.ledger)
+
+    def __add__(self, other: Pruned) -> Pruned:
+        return Pruned(
+            self.messages + other.messages, self.inbound + other.inbound, self.ledger + other.ledger
+        )

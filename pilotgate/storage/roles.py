@@ -35,6 +35,7 @@ from .base import (
     LinkLease,
     NewAccount,
     PoolNumber,
+    Pruned,
     QueueStats,
     Referral,
     Refusal,
@@ -417,6 +418,15 @@ class ProtectionStore(Protocol):
         """Forget at most `limit` counts of periods that started before `before`."""
 
 
+class RetentionStore(Protocol):
+    """Removing history older than the operator's retention (storage/sql/retention.py)."""
+
+    async def prune(self, before: datetime, limit: int) -> Pruned:
+        """One batch: at most `limit` final messages, inbound messages and ledger entries
+        created before `before` leave (the ledger's into its carried row), each kind in its
+        own short transaction. Falsy when nothing was left to remove."""
+
+
 class Store(
     AccountStore,
     IdempotencyStore,
@@ -433,6 +443,7 @@ class Store(
     SmppStore,
     SchemaStore,
     NumberingStore,
+    RetentionStore,
     Protocol,
 ):
     """Persistence for PilotGate: every role. One implementation, two drivers."""

@@ -8,6 +8,7 @@ Loopback is all of 127.0.0.0/8 on Linux, so one machine has many "clients": a cl
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -190,3 +191,57 @@ def test_nginx_ends_tls_and_the_gateway_sees_the_real_client(
     # The probes pass through it too.
     with _client("127.0.0.3", verify=ssl.create_default_context(cafile=cert)) as client:
         assert client.get(url + "/healthz").json()["status"] == "alive"
+        # nginx says the browser came over https: the cabinet's cookies are Secure.
+        login = client.get(url + "/cabinet/login?lang=ru")
+        assert "; secure" in login.headers["set-cookie"].lower()
+
+
+# X-Forwarded-Proto ---------------------------------------------------------------------------
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def _cabinet_cookie(server: Server, account: Account) -> str:
+    """A logged-in cabinet session's Cookie header, logged in over plain HTTP."""
+    with _client("127.0.0.1") as client:
+        page = client.get(server.url + "/cabinet/login")
+        token = CSRF.search(page.text)
+        assert token is not None, page.text
+        answer = client.post(
+            server.url + "/cabinet/login",
+            data={"email": account.email, "password": account.password, "csrf": token[1]},
+        )
+        assert answer.status_code == 303, answer.text
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+def test_forwarded_proto_is_believed_only_from_a_trusted_proxy(behind: Server) -> None:
+    account = behind.create_account()
+    cookie = _cabinet_cookie(behind, account)
+    host = behind.url.removeprefix("http://")
+
+    def api_page(source: str, proto: str) -> str:
+        with _client(source) as client:
+            answer = client.get(
+                behind.url + "/cabinet/api",
+                headers={"Cookie": cookie, "X-Forwarded-Proto": proto},
+            )
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    # The examples a customer copies name the scheme the browser used at the proxy...
+    assert f"https://{host}/api.php?send=" in api_page("127.0.0.1", "https")
+    assert f"http://{host}/api.php?send=" in api_page("127.0.0.1", "http")
+    # ...and a client that writes the header itself is not believed.
+    assert f"http://{host}/api.php?send=" in api_page("127.0.0.2", "https")
+
+    def session_cookie(source: str, proto: str) -> str:
+        with _client(source) as client:
+            # A language switch starts a new session: the answer sets the cookie.
+            answer = client.get(
+                behind.url + "/cabinet/login?lang=ru", headers={"X-Forwarded-Proto": proto}
+            )
+        return answer.headers["set-cookie"].lower()
+
+    assert "; secure" in session_cookie("127.0.0.1", "https")
+    assert "; secure" not in session_cookie("127.0.0.1", "http")
+    assert "; secure" not in session_cookie("127.0.0.2", "https")

@@ -3,6 +3,7 @@ nginx included, are in tests/acceptance/test_proxy.py."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,39 @@ def test_the_setting_may_be_a_toml_list(tmp_path: Path) -> None:
     path.write_text('trusted_proxies = ["10.0.0.5", "192.168.0.0/24"]\n', encoding="utf-8")
     settings = config.load(environ={}, path=path)
     assert parse_networks(settings.trusted_proxies) == parse_networks("10.0.0.5,192.168.0.0/24")
+
+
+def _scheme(trusted: str, peer: str, *protos: str) -> str:
+    """The scheme the application sees behind the middleware."""
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.update(scope)
+
+    scope = {
+        "type": "http",
+        "scheme": "http",
+        "client": (peer, 5555),
+        "headers": [(b"x-forwarded-proto", proto.encode()) for proto in protos],
+    }
+
+    async def receive() -> Any:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        return None
+
+    asyncio.run(TrustedProxies(app, parse_networks(trusted))(scope, receive, send))
+    return str(seen["scheme"])
+
+
+def test_forwarded_proto_is_believed_only_from_a_trusted_proxy() -> None:
+    assert _scheme("10.0.0.0/8", "10.0.0.1", "https") == "https"
+    assert _scheme("10.0.0.0/8", "192.0.2.1", "https") == "http"
+    assert _scheme("", "10.0.0.1", "https") == "http"
+
+
+def test_forwarded_proto_takes_the_nearest_proxy_and_only_http_or_https() -> None:
+    assert _scheme("10.0.0.0/8", "10.0.0.1", "http, HTTPS") == "https"
+    assert _scheme("10.0.0.0/8", "10.0.0.1", "https, http") == "http"
+    assert _scheme("10.0.0.0/8", "10.0.0.1", "gopher") == "http"

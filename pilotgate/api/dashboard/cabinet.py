@@ -15,7 +15,7 @@ from pilotgate.operations import (
 )
 from pilotgate.storage.base import AccountChanges
 
-from . import sending, stats
+from . import reference, sending, stats
 from .pages import Ctx
 from .web import WebResponse, number, redirect
 
@@ -173,6 +173,10 @@ async def api_page(ctx: Ctx) -> WebResponse:
     )
 
 
+async def api_reference(ctx: Ctx) -> WebResponse:
+    return ctx.render("api_reference.html", **reference.view())
+
+
 ROUTES = [
     ("GET", "/cabinet/", overview),
     ("GET", "/cabinet/key", key),
@@ -189,4 +193,5 @@ ROUTES = [
     ("GET", "/cabinet/stats", stats.page),
     ("GET", "/cabinet/referrals", referrals),
     ("GET", "/cabinet/api", api_page),
+    ("GET", "/cabinet/api/reference", api_reference),
 ]

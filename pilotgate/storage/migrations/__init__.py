@@ -29,6 +29,10 @@ TOKENS: dict[str, dict[str, str]] = {
     "true": {"sqlite": "1", "postgres": "true"},
     "false": {"sqlite": "0", "postgres": "false"},
     "blob": {"sqlite": "BLOB", "postgres": "bytea"},
+    # An index on an existing table, built without blocking its writers (docs/upgrades.md):
+    # such a migration holds only `CREATE INDEX {concurrently} IF NOT EXISTS` statements and
+    # runs outside a transaction on PostgreSQL.
+    "concurrently": {"sqlite": "", "postgres": "CONCURRENTLY"},
 }
 
 # A word in braces; `'{}'` (an empty JSON object as a default) is no token.

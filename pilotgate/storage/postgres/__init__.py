@@ -15,6 +15,7 @@ from ..sql.idempotency import SqlIdempotency
 from ..sql.links import SqlLinks
 from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
+from ..sql.retention import SqlRetention
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
 from ..sql.usage import SqlUsage
@@ -42,6 +43,7 @@ class PostgresStore(
     SqlIdempotency,
     SqlProtections,
     SqlUsage,
+    SqlRetention,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -24,7 +24,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from pilotgate.errors import ConflictError, StorageError
+from pilotgate.errors import ConflictError, LockBusyError, StorageError
 
 from ..sql.driver import Args, Dialect, Row, Statements
 
@@ -38,6 +38,8 @@ def driver_errors() -> Iterator[None]:
         yield
     except psycopg.errors.UniqueViolation as exc:
         raise ConflictError(str(exc)) from exc
+    except psycopg.errors.LockNotAvailable as exc:
+        raise LockBusyError(str(exc)) from exc
     except psycopg.Error as exc:  # includes the pool's PoolTimeout and PoolClosed
         raise StorageError(str(exc)) from exc
 
@@ -93,6 +95,9 @@ class PostgresDriver:
     dialect: Dialect = "postgres"
     #: The advisory lock that serialises `upgrade` across processes ("pilotgat" in ASCII).
     upgrade_lock = "SELECT pg_advisory_xact_lock(8100124630752649588)"
+    #: A migration's DDL waits at most a second for its table locks: while it waits, every
+    #: send queued behind it waits too (docs/upgrades.md).
+    migration_lock_wait = "SET LOCAL lock_timeout = '1s'"
     find_text = "strpos"
     text_in = "= ANY(%s::text[])"
 

@@ -3,11 +3,23 @@ the migrations (storage/migrations/) in the driver's dialect."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
 from datetime import UTC, datetime
+
+from pilotgate.errors import LockBusyError
 
 from ..base import migration_scripts
 from ..migrations import render
 from .driver import Driver
+
+log = logging.getLogger(__name__)
+
+#: How often a migration that found its tables busy is tried again (about six minutes in all).
+UPGRADE_ATTEMPTS = 70
+
+_CONCURRENT = re.compile(r"\s*CREATE (?:UNIQUE )?INDEX CONCURRENTLY IF NOT EXISTS (\w+) ON ", re.I)
 
 _RECORD = (
     "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied {time} NOT NULL)"
@@ -20,27 +32,85 @@ class SqlCore:
     _sql: Driver
 
     async def upgrade(self) -> list[str]:
-        """Apply the migrations not yet applied, in one transaction that also serialises
-        upgrades across processes (SQLite's write lock, taken by BEGIN IMMEDIATE; an advisory
-        lock in PostgreSQL): a second process upgrading at the same time waits, then finds
-        every name recorded. A failing script leaves the schema as it was (DDL is
-        transactional in both)."""
-        applied = []
+        """Apply the migrations not yet applied, each in its own transaction, in order.
+
+        A transaction first takes the upgrade lock (SQLite's write lock, taken by BEGIN
+        IMMEDIATE; an advisory lock in PostgreSQL), so a second process upgrading at the same
+        time waits, then finds the name recorded. A failing script leaves the schema as it
+        was (DDL is transactional in both). Older nodes keep serving meanwhile (a rolling
+        upgrade, docs/upgrades.md): a migration's statements wait at most a second for the
+        table locks those nodes' transactions hold, because every send queued behind a
+        waiting ALTER waits too; when the wait runs out the migration is rolled back and
+        tried again a little later, up to `UPGRADE_ATTEMPTS` times."""
         async with self._sql.tx() as tx:
             if self._sql.upgrade_lock:
                 await tx.run(self._sql.upgrade_lock)
             await tx.run(render(_RECORD, self._sql.dialect))
             done = {row[0] for row in await tx.rows("SELECT name FROM schema_migrations")}
-            for name, script in migration_scripts(self._sql.dialect):
-                if name in done:
-                    continue
-                await tx.script(script)
-                await tx.run(
-                    "INSERT INTO schema_migrations (name, applied) VALUES (%s, %s)",
-                    (name, datetime.now(UTC)),
-                )
+        applied = []
+        for name, script in migration_scripts(self._sql.dialect):
+            if name not in done and await self._migrate(name, script):
                 applied.append(name)
         return applied
 
+    async def _migrate(self, name: str, script: str) -> bool:
+        """Run one migration unless another process recorded it first; False then."""
+        if _CONCURRENT.search(script):
+            return await self._build_indexes(name, script)
+        for attempt in range(1, UPGRADE_ATTEMPTS + 1):
+            try:
+                async with self._sql.tx() as tx:
+                    if self._sql.upgrade_lock:
+                        await tx.run(self._sql.upgrade_lock)
+                    found = await tx.one("SELECT 1 FROM schema_migrations WHERE name = %s", (name,))
+                    if found is not None:
+                        return False
+                    if self._sql.migration_lock_wait:
+                        await tx.run(self._sql.migration_lock_wait)
+                    await tx.script(script)
+                    await tx.run(
+                        "INSERT INTO schema_migrations (name, applied) VALUES (%s, %s)",
+                        (name, datetime.now(UTC)),
+                    )
+                return True
+            except LockBusyError:
+                if attempt == UPGRADE_ATTEMPTS:
+                    raise
+                log.warning("migration %s: tables busy, attempt %d failed; retrying", name, attempt)
+                await asyncio.sleep(min(0.2 * attempt, 5.0))
+        raise AssertionError("unreachable")
+
+    async def _build_indexes(self, name: str, script: str) -> bool:
+        """A migration of `CREATE INDEX CONCURRENTLY IF NOT EXISTS` statements: each outside
+        a transaction (PostgreSQL refuses one inside), so writers go on while it builds. A
+        build that failed before (a crash, a duplicate) leaves an invalid index: it is dropped
+        and built again. Recorded afterwards, under the upgrade lock."""
+        statements = [_code(part).strip() for part in script.split(";") if _code(part).strip()]
+        for statement in statements:
+            found = _CONCURRENT.match(statement)
+            if found is None:
+                raise ValueError(f"{name}: only CREATE INDEX CONCURRENTLY IF NOT EXISTS here")
+            valid = await self._sql.one(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
+                (found[1],),
+            )
+            if valid is not None and not valid[0]:
+                await self._sql.run(f"DROP INDEX CONCURRENTLY IF EXISTS {found[1]}")
+            await self._sql.run(statement)
+        async with self._sql.tx() as tx:
+            await tx.run(self._sql.upgrade_lock)
+            inserted = await tx.run(
+                "INSERT INTO schema_migrations (name, applied) VALUES (%s, %s) "
+                "ON CONFLICT (name) DO NOTHING",
+                (name, datetime.now(UTC)),
+            )
+        return inserted == 1
+
     async def close(self) -> None:
         await self._sql.close()
+
+
+def _code(part: str) -> str:
+    """A statement's text without its comment lines."""
+    return "\n".join(line for line in part.splitlines() if not line.strip().startswith("--"))

@@ -47,6 +47,9 @@ class Driver(Statements, Protocol):
     #: A statement that serialises `upgrade` across processes inside its transaction ('' when
     #: the transaction itself does).
     upgrade_lock: str
+    #: A statement bounding how long a migration's statements wait for locks others hold, in
+    #: its transaction ('' where no wait can queue other writers behind it).
+    migration_lock_wait: str
     #: The function `f(text, part)`: where `part` first starts in `text` (from 1), 0 if
     #: nowhere; case-sensitive, no wildcards (LIKE has both).
     find_text: str

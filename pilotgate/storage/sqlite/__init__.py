@@ -17,6 +17,7 @@ from ..sql.lists import SqlLists
 from ..sql.numbering import SqlNumbering
 from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
+from ..sql.retention import SqlRetention
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
 from ..sql.usage import SqlUsage
@@ -42,6 +43,7 @@ class SqliteStore(
     SqlIdempotency,
     SqlProtections,
     SqlUsage,
+    SqlRetention,
 ):
     """The whole `Store` for this database, assembled from its parts."""
 

@@ -116,6 +116,7 @@ class SqliteDriver(SqliteStatements):
     bytewise = "COLLATE BINARY"
     dialect: Dialect = "sqlite"
     upgrade_lock = ""  # BEGIN IMMEDIATE takes the write lock
+    migration_lock_wait = ""  # and holds it: nothing else waits on a table lock
     find_text = "instr"
     text_in = "IN (SELECT value FROM json_each(%s))"
 

@@ -1,0 +1,41 @@
+"""The workers' retention rounds: off by default, the cut-off `retention_days` before now,
+batches until one comes back empty or the round's share is used."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pilotgate.pipeline import retention
+from pilotgate.storage.base import Pruned
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+class Store:
+    def __init__(self, batches: list[Pruned]) -> None:
+        self.batches = batches
+        self.asked: list[tuple[datetime, int]] = []
+
+    async def prune(self, before: datetime, limit: int) -> Pruned:
+        self.asked.append((before, limit))
+        return self.batches.pop(0) if self.batches else Pruned()
+
+
+async def test_retention_is_off_unless_days_are_set() -> None:
+    store = Store([Pruned(messages=1)])
+    assert await retention.Pruner(store, 0).run_once(NOW) == Pruned()
+    assert store.asked == []
+
+
+async def test_a_round_prunes_until_nothing_is_left_and_adds_up_what_left() -> None:
+    store = Store([Pruned(messages=500, ledger=3), Pruned(messages=20, inbound=2)])
+    assert await retention.Pruner(store, 30).run_once(NOW) == Pruned(520, 2, 3)
+    cut = NOW - timedelta(days=30)
+    assert store.asked == [(cut, retention.BATCH)] * 3  # the third came back empty
+
+
+async def test_a_round_stops_after_its_share_of_batches() -> None:
+    store = Store([Pruned(messages=retention.BATCH)] * (retention.BATCHES + 5))
+    pruned = await retention.Pruner(store, 1).run_once(NOW)
+    assert pruned.messages == retention.BATCH * retention.BATCHES
+    assert len(store.asked) == retention.BATCHES
