@@ -105,10 +105,13 @@ async def test_prepared_statements_break_through_the_pooler_unless_turned_off(
     clients = bouncer.pool_size + 1  # so that two of them prepare on one server session
     stores = [await PostgresStore.open(bouncer.url, max_size=1) for _ in range(clients)]
     try:
-        await stores[0].upgrade()
+        # An upgrade builds indexes beside its locked transaction: a pool of two at least.
+        upgrading = await PostgresStore.open(bouncer.url, max_size=2, prepare=False)
+        stores.append(upgrading)
+        await upgrading.upgrade()
         with pytest.raises(StorageError, match="prepared statement"):
             for _ in range(10):
-                await run_all([store.tariffs() for store in stores])
+                await run_all([store.tariffs() for store in stores[:clients]])
     finally:
         for store in stores:
             await store.close()

@@ -93,8 +93,9 @@ class PostgresDriver:
 
     bytewise = 'COLLATE "C"'
     dialect: Dialect = "postgres"
-    #: The advisory lock that serialises `upgrade` across processes ("pilotgat" in ASCII).
-    upgrade_lock = "SELECT pg_advisory_xact_lock(8100124630752649588)"
+    #: The advisory lock that serialises `upgrade` across processes ("pilotgat" in ASCII),
+    #: tried (true when taken): a waiting upgrade polls rather than hold a connection.
+    upgrade_lock = "SELECT pg_try_advisory_xact_lock(8100124630752649588)"
     #: A migration's DDL waits at most a second for its table locks: while it waits, every
     #: send queued behind it waits too (docs/upgrades.md).
     migration_lock_wait = "SET LOCAL lock_timeout = '1s'"

@@ -44,8 +44,9 @@ class Driver(Statements, Protocol):
     dialect: Dialect
     #: The collation that orders text by bytes whatever the database's locale.
     bytewise: str
-    #: A statement that serialises `upgrade` across processes inside its transaction ('' when
-    #: the transaction itself does).
+    #: A statement that tries to take, for its transaction, the lock serialising `upgrade`
+    #: across processes, answering one row that is true when taken ('' when the transaction
+    #: itself takes it, as SQLite's BEGIN IMMEDIATE does).
     upgrade_lock: str
     #: A statement bounding how long a migration's statements wait for locks others hold, in
     #: its transaction ('' where no wait can queue other writers behind it).
