@@ -90,7 +90,7 @@ async def open_store(settings: Settings) -> Store:
     elif url.startswith(("postgresql://", "postgres://")):
         from pilotgate.storage.postgres import PostgresStore
 
-        store = await PostgresStore.open(url)
+        store = await PostgresStore.open(url, prepare=settings.postgres_prepare)
     else:
         raise ConfigError(f"database_url must start with sqlite:/// or postgresql://: {url!r}")
     await store.upgrade()

@@ -49,6 +49,10 @@ class RouteSpec:
 class Settings:
     #: `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or `postgresql://…`
     database_url: str = "sqlite:///./data/pilotgate.db"
+    #: PostgreSQL: let psycopg prepare frequent statements by name on the server. `false`
+    #: when `database_url` points at PgBouncer in transaction pooling mode older than 1.21 or
+    #: without `max_prepared_statements` (docs/pooling.md).
+    postgres_prepare: bool = True
     #: SQLite durability: NORMAL survives a process crash, FULL also a power cut.
     sqlite_synchronous: str = "NORMAL"
     host: str = "127.0.0.1"

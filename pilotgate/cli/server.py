@@ -144,7 +144,15 @@ async def db_prune(settings: config.Settings, gateway: Gateway, days: int | None
 @click.option("--port", type=int, default=2775, show_default=True, help="0 picks a free one.")
 @click.option("--behaviour", default="happy", show_default=True, help="happy, throttling, …")
 @click.option("--receipt-delay", type=float, default=1.0, show_default=True, help="Seconds.")
-def smsc_sim(host: str, port: int, behaviour: str, receipt_delay: float) -> None:
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="On exit, write each accepted submit_sm here: its message id and destination.",
+)
+def smsc_sim(
+    host: str, port: int, behaviour: str, receipt_delay: float, journal: str | None
+) -> None:
     """Run the SMSC simulator the tests use (behaviours: pilotgate/testing/smsc/server.py)."""
     # Imported here: only this command needs the test doubles.
     from pilotgate.testing.smsc import Behaviour, SmscSimulator
@@ -167,5 +175,9 @@ def smsc_sim(host: str, port: int, behaviour: str, receipt_delay: float) -> None
         async with simulator:
             click.echo(f"SMSC simulator on {host}:{simulator.port}, behaviour {chosen}")
             await stop.wait()
+        if journal:  # what a test counts: a message submitted twice shows up twice
+            lines = (f"{s.message_id} {s.destination}\n" for s in simulator.submits)
+            with open(journal, "w", encoding="utf-8") as out:  # noqa: ASYNC230 - on exit
+                out.writelines(lines)
 
     asyncio.run(run())

@@ -25,13 +25,15 @@ class Backend:
     name: str  # "sqlite" or "postgres", also the migrations' dialect
     target: str  # the SQLite file, or a DSN whose search_path is the test's schema
     opened: list[Store] = field(default_factory=list)
+    #: False through a transaction pooler (tests/contract/test_pooler.py).
+    prepare: bool = True
 
     async def open(self) -> Store:
         store: Store
         if self.name == "sqlite":
             store = SqliteStore(self.target)
         else:
-            store = await PostgresStore.open(self.target, max_size=4)
+            store = await PostgresStore.open(self.target, max_size=4, prepare=self.prepare)
         self.opened.append(store)
         return store
 

@@ -29,9 +29,15 @@ class PostgresCore(SqlCore):
         self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> Self:
-        """Connect a pool to `dsn`; raises StorageError if the server cannot be reached."""
-        return cls(await PostgresDriver.open(dsn, min_size=min_size, max_size=max_size))
+    async def open(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, prepare: bool = True
+    ) -> Self:
+        """Connect a pool to `dsn`; raises StorageError if the server cannot be reached.
+        `prepare=False` behind PgBouncer in transaction pooling mode (PostgresDriver.open)."""
+        driver = await PostgresDriver.open(
+            dsn, min_size=min_size, max_size=max_size, prepare=prepare
+        )
+        return cls(driver)
 
     async def close(self) -> None:
         if self._flusher is not None:

@@ -2,6 +2,14 @@
 
 Connections run in autocommit mode: a statement alone is its own transaction without
 BEGIN/COMMIT round trips; `tx()` opens one explicitly for several statements.
+
+Nothing here depends on a server session outliving a transaction, so the pool may be
+PgBouncer in transaction pooling mode (docs/pooling.md): locks are `pg_advisory_xact_lock`,
+settings `SET LOCAL`, COPY runs inside its transaction, and the one session setting, the
+time zone, is one PgBouncer carries to whichever server connection serves us. The one thing
+a pooler needs told is `prepare=False`: psycopg prepares a statement by name on the server
+after a few executions, and PgBouncer before 1.21 (Debian 12 ships 1.18) may give the next
+transaction another server connection, where that name does not exist.
 """
 
 from __future__ import annotations
@@ -39,7 +47,9 @@ def driver_errors() -> Iterator[None]:
 
 async def _configure(conn: Connection) -> None:
     # timestamptz values come back in the session time zone; pinning it to UTC makes every
-    # datetime we return aware UTC whatever the server or role default is.
+    # datetime we return aware UTC whatever the server or role default is. A session setting,
+    # but TimeZone is one of the parameters PgBouncer tracks per client and sets again on the
+    # server connection it lends each transaction (tests/contract/test_pooler.py).
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
@@ -104,11 +114,17 @@ class PostgresDriver:
         self.pool = pool
 
     @classmethod
-    async def open(cls, dsn: str, *, min_size: int = 1, max_size: int = 10) -> PostgresDriver:
-        """Connect a pool to `dsn`; raises StorageError if the server cannot be reached."""
+    async def open(
+        cls, dsn: str, *, min_size: int = 1, max_size: int = 10, prepare: bool = True
+    ) -> PostgresDriver:
+        """Connect a pool to `dsn`; raises StorageError if the server cannot be reached.
+        `prepare=False` never prepares statements by name (`postgres_prepare`: behind a
+        transaction pooler that does not track them)."""
+        # psycopg's default: a statement is prepared on its fifth execution on a connection.
+        threshold = 5 if prepare else None
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             dsn,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "prepare_threshold": threshold},
             min_size=min_size,
             max_size=max_size,
             configure=_configure,
