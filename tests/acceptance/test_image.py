@@ -199,7 +199,7 @@ def test_the_archive_also_names_the_image_as_docker_before_25_reads_it(
         config = tar.extractfile(entry["Config"])
         assert config is not None
         assert json.load(config)["config"] == image.config
-    assert re.fullmatch(r"localhost/pilotgate:\d+\.\d+\.\d+", entry["RepoTags"][0])
+    assert re.fullmatch(r"localhost/pilotgate:\d+\.\d+\.\d+(\.dev\d+)?", entry["RepoTags"][0])
     assert entry["Layers"] and set(entry["Layers"]) <= names
     # A reader of Docker's format (skopeo's docker-archive, not its OCI one) copies it whole.
     if shutil.which("skopeo") is None:
