@@ -143,6 +143,14 @@ SMPP_DELIVERIES = Counter(
     ["result"],
     registry=REGISTRY,
 )
+SMPP_BIND_REFUSALS = Counter(
+    "pilotgate_smpp_bind_refusals",
+    "Customers' SMPP binds refused on this process, by reason: password (wrong password, "
+    "unknown system_id, locked out), account (blocked, address not allowed, busy), binds "
+    "(past the account's concurrent binds or not counted).",
+    ["reason"],
+    registry=REGISTRY,
+)
 SMPP_WAITING = Gauge(
     "pilotgate_smpp_deliveries_waiting",
     "Receipts and inbound SMS waiting for a customer's receiving SMPP bind, all processes.",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import smpplib.consts as c
+import smpplib.gsm
 import smpplib.smpp
 
 from pilotgate.domain import smpp_rules as rules
@@ -95,6 +96,31 @@ async def test_a_receipt_comes_back_with_the_server_id_it_receipts(smsc):
     assert match and match.groups() == (message_id, "001", "DELIVRD", "000", "Hello, receipts!")
     await _leave(esme)
     assert await _waiting(smsc) == 0
+
+
+async def test_a_long_message_asking_for_a_receipt_in_its_first_part_only_gets_it(smsc):
+    # Kannel sets registered_delivery on the first part of a long message only.
+    esme = smsc.esme()
+    await esme.bind()
+    parts, coding, esm_class = smpplib.gsm.make_parts("Long text. " * 30)
+    for n, part in enumerate(parts):
+        await esme.call(
+            esme.client.send_message,
+            source_addr="INFORM",
+            destination_addr=TELE2,
+            short_message=part,
+            data_coding=coding,
+            esm_class=esm_class,
+            registered_delivery=c.SMPP_SMSC_DELIVERY_RECEIPT_BOTH if n == 0 else 0,
+        )
+    answers = {await esme.answer() for _ in parts}
+    [(status, message_id)] = answers
+    assert status == rules.ESME_ROK and len(parts) == 3
+    await _finish(smsc, {int(message_id): (Status.DELIVERED, 0)})
+    pdu = await _deliver_sm(esme)
+    assert pdu.receipted_message_id == message_id.encode()
+    assert pdu.message_state == 2
+    await _leave(esme)
 
 
 async def test_failures_only_skips_the_delivered_and_reports_the_undelivered(smsc):

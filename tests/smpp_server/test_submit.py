@@ -9,6 +9,7 @@ import smpplib.exceptions
 import smpplib.gsm
 
 from pilotgate.domain import smpp_rules as rules
+from pilotgate.pipeline import metrics
 
 from .conftest import Smsc, pdu_error
 
@@ -146,6 +147,11 @@ async def test_scheduled_and_relative_validity_are_kept(smsc):
 
 
 async def test_a_wrong_password_is_refused_and_the_connection_closed(smsc):
+    def counted() -> float:
+        wanted = {"reason": "password"}
+        return metrics.REGISTRY.get_sample_value("pilotgate_smpp_bind_refusals_total", wanted) or 0
+
+    before = counted()
     esme = smsc.esme()
     with pytest.raises(smpplib.exceptions.PDUError) as refused:
         await esme.bind(password="wrong123")
@@ -153,6 +159,8 @@ async def test_a_wrong_password_is_refused_and_the_connection_closed(smsc):
     with pytest.raises(smpplib.exceptions.ConnectionError):
         await esme.call(esme.client.read_pdu)
     await esme.close()
+    # An operator sees it without reading the log (Kannel gives up after one such refusal).
+    assert counted() == before + 1
 
 
 async def test_a_receiver_may_not_submit(smsc):

@@ -27,6 +27,7 @@ from typing import Any
 from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
 from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway
+from pilotgate.pipeline import metrics
 
 from ..proxies import Network
 from . import cancels, codec, multi
@@ -219,6 +220,7 @@ class CustomerSession:
             log.info(
                 "SMPP %s: bind as %r refused (%d)", self.address, request.system_id, error.code
             )
+            metrics.SMPP_BIND_REFUSALS.labels("password" if wrong else "account").inc()
             self.send(codec.bind_resp(pdu.command_id, pdu.sequence, status))
             await self.close()
             return
@@ -231,6 +233,7 @@ class CustomerSession:
             refusal = rules.ESME_RBINDFAIL
         if bind_id is None:
             log.info("SMPP %s: bind of account %d refused (binds)", self.address, account.id)
+            metrics.SMPP_BIND_REFUSALS.labels("binds").inc()
             self.send(codec.bind_resp(pdu.command_id, pdu.sequence, refusal))
             await self.close()
             return

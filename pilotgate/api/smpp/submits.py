@@ -11,6 +11,7 @@ parts that never complete are answered ESME_RX_T_APPN after `part_wait` seconds
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -35,6 +36,10 @@ Outcome = tuple[int, str]  # (command_status, message_id)
 class _Long:
     started: float
     parts: dict[int, str] = field(default_factory=dict)
+    #: The first receipt wish among the parts: Kannel sets registered_delivery on the first
+    #: part only, others on every part; the joined message is sent with the last part's
+    #: fields, so without this a long message from Kannel never got its receipt.
+    registered: int = 0
     waiting: list[asyncio.Future[Outcome]] = field(default_factory=list)
 
 
@@ -64,12 +69,14 @@ class Submitter:
         key = (submission.source, submission.destination, fragment.reference, fragment.total)
         long = self._long.setdefault(key, _Long(self._clock()))
         long.parts[fragment.seq] = fragment.text
+        long.registered = long.registered or submission.registered_delivery
         waiter: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         long.waiting.append(waiter)
         if len(long.parts) == fragment.total:
             del self._long[key]
             text = "".join(long.parts[i] for i in sorted(long.parts))
-            outcome = await self._send(submission, text)
+            joined = dataclasses.replace(submission, registered_delivery=long.registered)
+            outcome = await self._send(joined, text)
             for other in long.waiting:
                 if not other.done():
                     other.set_result(outcome)
