@@ -9,6 +9,7 @@ import smpplib.exceptions
 import smpplib.gsm
 
 from pilotgate.domain import smpp_rules as rules
+from pilotgate.domain.accounts import AccountState
 from pilotgate.pipeline import metrics
 
 from .conftest import Smsc, pdu_error
@@ -170,4 +171,28 @@ async def test_a_receiver_may_not_submit(smsc):
     esme.client.state = c.SMPP_CLIENT_STATE_BOUND_TX
     sent = {"source_addr": "INFORM", "destination_addr": TELE2, "short_message": b"Hi"}
     assert await esme.submit(**sent) == (rules.ESME_RINVBNDSTS, "")
+    await esme.close()
+
+
+async def test_a_burst_in_flight_is_accepted_and_a_block_since_refuses_the_next(smsc):
+    # The submit_sm of a burst share one read of the account (api/smpp/submits.py); each is
+    # still its own message, and a block committed before a submit_sm arrives refuses it.
+    esme = smsc.esme()
+    await esme.bind(kind="transmitter")
+    for n in range(8):
+        await esme.call(
+            esme.client.send_message,
+            source_addr="INFORM",
+            destination_addr=TELE2,
+            short_message=b"burst %d" % n,
+        )
+    answers = [await esme.answer() for _ in range(8)]
+    assert {status for status, _ in answers} == {rules.ESME_ROK}
+    ids = {message_id for _, message_id in answers}
+    assert len(ids) == 8
+    texts = {(await _message(smsc, message_id)).text for message_id in ids}
+    assert texts == {f"burst {n}" for n in range(8)}
+    await smsc.gateway.store.set_account_state(smsc.account_id, AccountState.BLOCKED_SPAM)
+    sent = {"source_addr": "INFORM", "destination_addr": TELE2, "short_message": b"Hi"}
+    assert await esme.submit(**sent) == (rules.ESME_RX_R_APPN, "")
     await esme.close()
