@@ -5,6 +5,7 @@ counts its sends and shows the windows in use."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -13,7 +14,9 @@ import smpplib.client
 import smpplib.exceptions
 
 from tests.acceptance.support import Server, running
+from tests.postgres import fresh_schema
 
+from . import html_check
 from .support import OPERATOR_EMAIL, OPERATOR_PASSWORD, Web, found
 
 #: /metrics open on the API port, as on a demo: the test reads it without a token.
@@ -33,9 +36,15 @@ def _metric(web: Web, name: str) -> float:
     raise AssertionError(f"{name} is not on /metrics")
 
 
-def test_a_live_bind_shows_on_the_console_until_it_unbinds(tmp_path: Path) -> None:
-    server = Server(tmp_path, "serve", settings=SETTINGS)
-    with running(server):
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_a_live_bind_shows_on_the_console_until_it_unbinds(tmp_path: Path, backend: str) -> None:
+    with contextlib.ExitStack() as stack:
+        settings = dict(SETTINGS)
+        if backend == "postgres":
+            settings["PILOTGATE_DATABASE_URL"] = stack.enter_context(fresh_schema())
+        server = stack.enter_context(running(Server(tmp_path, "serve", settings=settings)))
         server.cli("operator", "add", OPERATOR_EMAIL, "--password", OPERATOR_PASSWORD)
         account = server.create_account()
         server.cli("account", "set", str(account.id), "--smpp-system-id", "shop",
@@ -45,6 +54,7 @@ def test_a_live_bind_shows_on_the_console_until_it_unbinds(tmp_path: Path) -> No
         empty = web.get("/console/smpp")
         assert empty.status_code == 200
         assert "No live binds." in empty.text
+        html_check.check(empty.text)
         assert 'href="/console/smpp"' in empty.text  # in the console's navigation
         assert _metric(web, "pilotgate_smpp_window_used") == 0
 
@@ -65,6 +75,7 @@ def test_a_live_bind_shows_on_the_console_until_it_unbinds(tmp_path: Path) -> No
             assert _metric(web, "pilotgate_smpp_sends_total") == sent + 1
 
             page = web.get("/console/smpp").text
+            html_check.check(page)
             row = found(r'<tr data-bind="\d+">(.*?)</tr>', page).group(1)
             cells = re.findall(r"<td>(.*?)</td>", row)
             assert cells[0] == f'<a href="/console/accounts/{account.id}">{account.id}</a>'
