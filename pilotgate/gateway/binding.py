@@ -3,10 +3,12 @@ check (`passwords.Passwords`: its lockout, its cost for unknown logins, its boun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from pilotgate.domain.accounts import Account
 from pilotgate.errors import ApiError
+from pilotgate.storage.smpp import SmppBindSeen
 
 from .core import GatewayCore
 from .passwords import PasswordOutcome, who
@@ -46,14 +48,30 @@ class Binding(GatewayCore):
         return (credentials.max_binds, credentials.mps) if credentials else (None, None)
 
     async def hold_smpp_bind(
-        self, account_id: int, owner: str, limit: int, lease: timedelta
+        self,
+        account_id: int,
+        owner: str,
+        limit: int,
+        lease: timedelta,
+        *,
+        bind_type: str = "",
+        address: str = "",
     ) -> int | None:
         """A bind row of `owner` for `lease`, or None when the account holds `limit`."""
         now = self.clock()
-        return await self.store.hold_smpp_bind(account_id, owner, limit, now, now + lease)
+        return await self.store.hold_smpp_bind(
+            account_id, owner, limit, now, now + lease, bind_type=bind_type, address=address
+        )
 
-    async def renew_smpp_binds(self, owner: str, lease: timedelta) -> None:
-        await self.store.renew_smpp_binds(owner, self.clock() + lease)
+    async def renew_smpp_binds(
+        self, owner: str, lease: timedelta, seen: Sequence[tuple[int, int, int]] = ()
+    ) -> None:
+        """Renew `owner`'s rows; `seen` (bind id, window in use, thousandths of msgs/s)."""
+        await self.store.renew_smpp_binds(owner, self.clock() + lease, seen)
+
+    async def smpp_binds_live(self) -> list[SmppBindSeen]:
+        """Live binds of every process and node, for the console (docs/smpp.md "Seen")."""
+        return await self.store.smpp_binds_live(self.clock())
 
     async def release_smpp_bind(self, bind_id: int) -> None:
         await self.store.release_smpp_bind(bind_id)

@@ -5,10 +5,13 @@ its argon2 hash, made by the gateway's one hasher."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from pilotgate.domain import smpp_rules
 from pilotgate.errors import ConflictError, InputError, NotFoundError
 from pilotgate.gateway import Gateway
-from pilotgate.storage.smpp import SmppCredentials
+from pilotgate.storage.smpp import SmppBindSeen, SmppCredentials
 
 from . import audit
 from .accounts import checked
@@ -84,3 +87,19 @@ async def set_limits(
     updated = await gateway.store.smpp_credentials(account_id)
     assert updated is not None
     return updated
+
+
+@dataclass(frozen=True, slots=True)
+class LiveBind:
+    bind: SmppBindSeen
+    #: Messages per second over the serving process's last renewal interval, exact.
+    mps: Decimal
+    #: Receipts and inbound SMS waiting for the account's receiving binds (all of them).
+    waiting: int
+
+
+async def live_binds(gateway: Gateway) -> list[LiveBind]:
+    """Every live bind of every node, for the console's SMPP page (docs/smpp.md "Seen")."""
+    binds = await gateway.smpp_binds_live()
+    waiting = await gateway.deliveries_waiting() if binds else {}
+    return [LiveBind(b, Decimal(b.mps_milli) / 1000, waiting.get(b.account_id, 0)) for b in binds]

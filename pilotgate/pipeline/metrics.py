@@ -136,6 +136,17 @@ SMPP_BINDS = Gauge(
     ["bind"],
     registry=REGISTRY,
 )
+SMPP_WINDOW = Gauge(
+    "pilotgate_smpp_window_used",
+    "Requests in flight across the customers' SMPP binds on this process (their windows in use).",
+    registry=REGISTRY,
+)
+SMPP_SENDS = Counter(
+    "pilotgate_smpp_sends",
+    "submit_sm and submit_multi taken from customers' SMPP binds on this process (past the "
+    "window and the rate); its rate() is the msgs/s the console shows per bind.",
+    registry=REGISTRY,
+)
 SMPP_DELIVERIES = Counter(
     "pilotgate_smpp_deliveries",
     "deliver_sm to customers' binds (receipt or inbound) by result: answered (status 0), "

@@ -23,6 +23,23 @@ class SmppCredentials:
     mps: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SmppBindSeen:
+    """A live bound session as the console shows it (migration 0026_smpp_seen)."""
+
+    id: int
+    account_id: int
+    #: The process serving it (host:pid:random).
+    owner: str
+    #: transmitter, receiver or transceiver; "" for a row an older node wrote.
+    bind_type: str
+    address: str
+    since: datetime | None
+    #: Requests in flight and thousandths of a message per second, as of the last renewal.
+    window_used: int
+    mps_milli: int
+
+
 class SmppStore(Protocol):
     async def set_smpp_credentials(
         self, account_id: int, system_id: str, password_hash: str, now: datetime
@@ -46,14 +63,29 @@ class SmppStore(Protocol):
         has no SMPP credentials."""
 
     async def hold_smpp_bind(
-        self, account_id: int, owner: str, limit: int, now: datetime, until: datetime
+        self,
+        account_id: int,
+        owner: str,
+        limit: int,
+        now: datetime,
+        until: datetime,
+        *,
+        bind_type: str = "",
+        address: str = "",
     ) -> int | None:
         """A bind row for `owner` until `until`, unless the account already has `limit` live
         ones (None then). Counted under the account's row lock: racing binds from several
-        processes never pass the limit together. Rows past their `until` are removed."""
+        processes never pass the limit together. Rows past their `until` are removed. The
+        row records the bind type, the client's address and `now` as its bind time."""
 
-    async def renew_smpp_binds(self, owner: str, until: datetime) -> None:
-        """Every bind row of `owner` lives on until `until`."""
+    async def renew_smpp_binds(
+        self, owner: str, until: datetime, seen: Sequence[tuple[int, int, int]] = ()
+    ) -> None:
+        """Every bind row of `owner` lives on until `until`. With `seen` (bind id, window in
+        use, thousandths of msgs/s), one statement renews those rows and records their use."""
+
+    async def smpp_binds_live(self, now: datetime) -> list[SmppBindSeen]:
+        """Every bind row still live at `now`, of every process, by account then bind time."""
 
     async def release_smpp_bind(self, bind_id: int) -> None: ...
 

@@ -84,7 +84,7 @@ class _Gateway:
     async def smpp_limits(self, account_id: int) -> tuple[None, None]:
         return None, None
 
-    async def hold_smpp_bind(self, *args: Any) -> int:
+    async def hold_smpp_bind(self, *args: Any, **kwargs: Any) -> int:
         return 1
 
     async def release_smpp_bind(self, bind_id: int) -> None:

@@ -20,7 +20,7 @@ class _Gateway:
     async def smpp_limits(self, account_id: int) -> tuple[int | None, int | None]:
         return self.own
 
-    async def hold_smpp_bind(self, *args: Any) -> int:
+    async def hold_smpp_bind(self, *args: Any, **kwargs: Any) -> int:
         self.held += 1
         return self.held
 
@@ -59,3 +59,19 @@ async def test_a_share_is_at_least_one_and_a_wide_submit_multi_still_goes():
     _, wide = await _limits(owners=1, own=(None, 3))
     assert wide.admit(7, want=50)  # capped at a second's worth: all of it now
     assert not wide.admit(7)
+
+
+async def test_the_renewal_reads_each_sessions_window_and_rate_from_memory():
+    gateway = _Gateway(owners=1, own=(None, None))
+    limits = AccountLimits(gateway, LimitSettings())  # type: ignore[arg-type]
+    use = {"window": 0, "sent": 0}
+    bind_id = await limits.hold(7, "transmitter", "127.0.0.1", lambda: (use["window"], use["sent"]))
+    assert bind_id is not None
+    use.update(window=4, sent=30)
+    ((seen_id, window, rate),) = limits.seen()
+    assert (seen_id, window) == (bind_id, 4) and rate > 0
+    assert limits.window_used() == 4
+    use.update(window=0)  # nothing sent since: the rate falls to 0
+    assert [row[1:] for row in limits.seen()] == [(0, 0)]
+    await limits.release(7, bind_id)
+    assert limits.seen() == [] and limits.window_used() == 0

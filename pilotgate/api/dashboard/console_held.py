@@ -1,10 +1,11 @@
 """The console's Held page: messages held as suspected SMS pumping, one batch an account,
-each with Release and Reject buttons (pilotgate.operations.held; CSRF as every form)."""
+each with Release and Reject buttons (pilotgate.operations.held; CSRF as every form). And
+its SMPP page: the live binds of every node (pilotgate.operations.smpp.live_binds)."""
 
 from __future__ import annotations
 
 from pilotgate.errors import InputError
-from pilotgate.operations import held as held_ops
+from pilotgate.operations import held as held_ops, smpp as smpp_ops
 
 from .pages import Ctx
 from .web import WebResponse, redirect
@@ -28,7 +29,12 @@ async def reject(ctx: Ctx) -> WebResponse:
     return redirect("/console/held")
 
 
+async def smpp(ctx: Ctx) -> WebResponse:
+    return ctx.render("console_smpp.html", binds=await smpp_ops.live_binds(ctx.gateway))
+
+
 ROUTES = [
+    ("GET", "/console/smpp", smpp),
     ("GET", "/console/held", held),
     ("POST", "/console/held/{id}/release", release),
     ("POST", "/console/held/{id}/reject", reject),

@@ -130,6 +130,7 @@ class SmppServer:
         while True:
             for state, count in self.binds().items():
                 metrics.SMPP_BINDS.labels(state.value).set(count)
+            metrics.SMPP_WINDOW.set(self.limits.window_used())
             # Every listening process sweeps; a sweep is one indexed DELETE, so a few per
             # minute across nodes cost nothing and any node left alone still sweeps.
             if loop.time() - swept >= 60.0:

@@ -109,6 +109,7 @@ class CustomerSession:
         self._opened = self._heard = self._loop.time()
         self._sequence = itertools.count(1)
         self._submits: set[asyncio.Task[None]] = set()
+        self._accepted = 0  # sends past the window and the rate, since the bind
         self._submitter: Submitter | None = None
         self.deliveries: DeliveryPump | None = None
         self.closed = asyncio.Event()
@@ -225,7 +226,9 @@ class CustomerSession:
             await self.close()
             return
         try:
-            bind_id = await self._limits.hold(account.id)
+            bind_id = await self._limits.hold(
+                account.id, BOUND_AS[pdu.command_id].value, self.address, self._use
+            )
         except GatewayError:  # the database failed: the bind cannot be counted
             log.exception("SMPP %s: the bind of account %d not counted", self.address, account.id)
             bind_id, refusal = None, rules.ESME_RSYSERR
@@ -249,12 +252,17 @@ class CustomerSession:
             )
             self.deliveries.start()
 
+    def _use(self) -> tuple[int, int]:
+        return len(self._submits), self._accepted
+
     def _submit(self, pdu: p.Pdu) -> None:
         resp = pdu.command_id | p.RESP
         full = len(self._submits) >= self._settings.window
         if full or not self._limits.admit(self._bound_account(), multi.destinations(pdu)):
             self.send(p.pdu(resp, pdu.sequence, status=rules.ESME_RTHROTTLED))
             return
+        self._accepted += 1  # counted here only; the renewal writes the rate (limits.py)
+        metrics.SMPP_SENDS.inc()
         if pdu.command_id in SENDS_TOO:
             assert self._submitter is not None
             failed = p.pdu(resp, pdu.sequence, status=rules.ESME_RSYSERR)

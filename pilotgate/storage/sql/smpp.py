@@ -4,14 +4,16 @@ own limits; and the bind rows that count an account's binds across processes (mi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pilotgate.errors import ConflictError, NotFoundError
 
-from ..smpp import SmppCredentials
+from ..smpp import SmppBindSeen, SmppCredentials
 from .core import SqlCore
 from .driver import Row
 
+_SEEN = (("i", "bigint"), ("w", "bigint"), ("m", "bigint"))
 _SELECT = (
     "SELECT account_id, system_id, password_hash, changed, max_binds, mps FROM smpp_credentials "
 )
@@ -63,7 +65,15 @@ class SqlSmpp(SqlCore):
             raise NotFoundError(f"account {account_id} has no SMPP credentials")
 
     async def hold_smpp_bind(
-        self, account_id: int, owner: str, limit: int, now: datetime, until: datetime
+        self,
+        account_id: int,
+        owner: str,
+        limit: int,
+        now: datetime,
+        until: datetime,
+        *,
+        bind_type: str = "",
+        address: str = "",
     ) -> int | None:
         sql = self._sql
         async with sql.tx() as tx:
@@ -79,15 +89,28 @@ class SqlSmpp(SqlCore):
             if row is not None and row[0] >= limit:
                 return None
             held = await tx.one(
-                "INSERT INTO smpp_binds (account_id, owner, until) VALUES (%s, %s, %s) "
-                "RETURNING id",
-                (account_id, owner, until),
+                "INSERT INTO smpp_binds (account_id, owner, until, bind_type, address, since) "
+                "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                (account_id, owner, until, bind_type, address, now),
             )
         assert held is not None
         return int(held[0])
 
-    async def renew_smpp_binds(self, owner: str, until: datetime) -> None:
-        await self._sql.run("UPDATE smpp_binds SET until = %s WHERE owner = %s", (until, owner))
+    async def renew_smpp_binds(
+        self, owner: str, until: datetime, seen: Sequence[tuple[int, int, int]] = ()
+    ) -> None:
+        sql = self._sql
+        if not seen:
+            await sql.run("UPDATE smpp_binds SET until = %s WHERE owner = %s", (until, owner))
+            return
+        # One statement for all of this process's sessions, however many: the use seen
+        # travels with the renewal that runs anyway, never a write per submit_sm.
+        await sql.run(
+            "UPDATE smpp_binds AS b SET until = %s, window_used = v.w, mps_milli = v.m FROM "
+            + sql.table("v", _SEEN)
+            + " WHERE b.id = v.i AND b.owner = %s",
+            (until, *sql.table_args(seen), owner),
+        )
 
     async def release_smpp_bind(self, bind_id: int) -> None:
         await self._sql.run("DELETE FROM smpp_binds WHERE id = %s", (bind_id,))
@@ -98,3 +121,23 @@ class SqlSmpp(SqlCore):
             (account_id, now),
         )
         return 0 if row is None else int(row[0])
+
+    async def smpp_binds_live(self, now: datetime) -> list[SmppBindSeen]:
+        rows = await self._sql.rows(
+            "SELECT id, account_id, owner, bind_type, address, since, window_used, mps_milli "
+            "FROM smpp_binds WHERE until >= %s ORDER BY account_id, since, id",
+            (now,),
+        )
+        return [
+            SmppBindSeen(
+                id=row[0],
+                account_id=row[1],
+                owner=row[2],
+                bind_type=row[3] or "",
+                address=row[4] or "",
+                since=None if row[5] is None else self._sql.time(row[5]),
+                window_used=int(row[6]),
+                mps_milli=int(row[7]),
+            )
+            for row in rows
+        ]
