@@ -163,33 +163,19 @@ async def _debit_plain(
 
 
 async def _judge(conn: Any, batch: list[Pending]) -> dict[int, list[Draft]]:
-    """The SMS-pumping rules (storage/sql/velocity.py): each judged submit's drafts, held
-    where a counter passed its limit. Before any account row is locked (no deadlock)."""
+    """The SMS-pumping rules (velocity.judging) over the batch, before any account row is
+    locked (no deadlock)."""
     judged: list[velocity.Judged] = [
         (guard.velocity if guard else None, drafts, now) for _, drafts, now, _, guard in batch
     ]
-    wanted = velocity.plan(judged)
-    if not wanted:
-        return {}
-    new: dict[int, frozenset[str]] = {}
-    for index in wanted:
-        rules, drafts, now = judged[index]
-        assert rules is not None
-        statement = velocity.seen(rules, drafts, now, _same)
-        if statement is not None:
+    steps = velocity.judging(judged, _same, _same)
+    try:
+        statement = next(steps)
+        while True:
             cursor = await conn.execute(*statement)
-            new[index] = velocity.new_countries(rules, await cursor.fetchall(), now, _same)
-    statement = velocity.numbers(judged, _same)
-    phones: dict[int, pumping.Fresh] = {}
-    if statement is not None:
-        cursor = await conn.execute(*statement)
-        phones = velocity.fresh(judged, await cursor.fetchall())
-    grows = velocity.grown(judged, new, phones)
-    statement = velocity.count(velocity.merged(grows), _same)
-    if statement is None:
-        return {}
-    cursor = await conn.execute(*statement)
-    return velocity.outcome(judged, new, grows, await cursor.fetchall(), _same)
+            statement = steps.send(await cursor.fetchall())
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 class PostgresMessages(SqlMessages, PostgresCore):

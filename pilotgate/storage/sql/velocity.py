@@ -9,7 +9,7 @@ refused later (112, 223) leaves its counts grown: they are what was attempted.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -174,3 +174,35 @@ def outcome(
                 running[key] = running.get(key, 0) + n
         found[index] = pumping.judge(drafts, velocity, new.get(index, frozenset()), running, now)
     return found
+
+
+#: The rows of one statement, sent back into `judging`.
+Rows = Sequence[Sequence[Any]]
+
+
+def judging(
+    batch: Sequence[Judged], stamp: Stamp, time: Callable[[Any], datetime]
+) -> Generator[Statement, Rows, dict[int, list[Draft]]]:
+    """The rules over a batch, written once for both dialects: yields each statement to run
+    in the submit's transaction and is sent its rows back; returns each judged submit's
+    drafts, held where a counter passed its limit. Each dialect's group commit only runs
+    the statements (`stamp` writes a time, `time` reads one)."""
+    wanted = plan(batch)
+    if not wanted:
+        return {}
+    new: dict[int, frozenset[str]] = {}
+    for index in wanted:
+        rules, drafts, now = batch[index]
+        assert rules is not None
+        statement = seen(rules, drafts, now, stamp)
+        if statement is not None:
+            new[index] = new_countries(rules, (yield statement), now, time)
+    statement = numbers(batch, stamp)
+    phones: dict[int, pumping.Fresh] = {}
+    if statement is not None:
+        phones = fresh(batch, (yield statement))
+    grows = grown(batch, new, phones)
+    statement = count(merged(grows), stamp)
+    if statement is None:
+        return {}
+    return outcome(batch, new, grows, (yield statement), time)

@@ -174,30 +174,14 @@ def _debit_and_queue(
 
 
 def _judge(db: sqlite3.Connection, batch: Sequence[Any]) -> dict[int, list[Draft]]:
-    """The SMS-pumping rules (storage/sql/velocity.py): each judged submit's drafts, held
-    where a counter passed its limit."""
+    """The SMS-pumping rules (velocity.judging) over the batch."""
     judged: list[velocity.Judged] = [
         (guard.velocity if guard else None, drafts, now) for _, drafts, now, _, guard in batch
     ]
-    wanted = velocity.plan(judged)
-    if not wanted:
-        return {}
-    new: dict[int, frozenset[str]] = {}
-    for index in wanted:
-        rules, drafts, now = judged[index]
-        assert rules is not None
-        statement = velocity.seen(rules, drafts, now, micros)
-        if statement is not None:
-            found = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
-            new[index] = velocity.new_countries(rules, found, now, stored_time)
-    statement = velocity.numbers(judged, micros)
-    phones: dict[int, pumping.Fresh] = {}
-    if statement is not None:
-        found = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
-        phones = velocity.fresh(judged, found)
-    grows = velocity.grown(judged, new, phones)
-    statement = velocity.count(velocity.merged(grows), micros)
-    if statement is None:
-        return {}
-    returned = db.execute(statement[0].replace("%s", "?"), statement[1]).fetchall()
-    return velocity.outcome(judged, new, grows, returned, stored_time)
+    steps = velocity.judging(judged, micros, stored_time)
+    try:
+        sql, args = next(steps)
+        while True:
+            sql, args = steps.send(db.execute(sql.replace("%s", "?"), args).fetchall())
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
