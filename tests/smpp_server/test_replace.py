@@ -129,7 +129,8 @@ async def test_what_cannot_be_replaced_is_refused_and_costs_nothing(smsc):
         (p.REPLACE_SM | p.RESP, rules.ESME_RINVSCHED),
         (p.REPLACE_SM | p.RESP, rules.ESME_RINVEXPIRY),
     ]
-    # Not enough money for the extra part (replace_sm carries 254 octets: two parts at most): refused, the message as it was.
+    # Not enough money for the extra part (replace_sm carries 254 octets: two parts at
+    # most): refused, the message as it was.
     now = smsc.gateway.clock()
     await smsc.gateway.store.credit(smsc.account_id, -(100_000 - 2 * 395), "debit", "t", now)
     poor = await esme.ask(_replace_sm(10, message_id, b"Two parts, please. " * 11))
