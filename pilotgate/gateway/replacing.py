@@ -21,7 +21,7 @@ from .sending import Sending
 
 
 class Replacing(Sending):
-    async def scheduled(self, account: Account, server_id: int, sender: str) -> Message:
+    async def replaceable(self, account: Account, server_id: int, sender: str) -> Message:
         """The account's message `server_id` from `sender` (empty: the account's default),
         still scheduled: 302 when the account has no such message, 305 when it is no longer
         scheduled or not an SMS."""
@@ -44,7 +44,7 @@ class Replacing(Sending):
         ttl: str | None,
         smpp_receipt: int,
     ) -> Message:
-        """`message` (from `scheduled`) with a new text, schedule (`when`; None keeps it, a
+        """`message` (from `replaceable`) with a new text, schedule (`when`; None keeps it, a
         time already come sends it now), validity in minutes (`ttl`; None keeps it) and
         receipt wish, its price difference charged or refunded. 220/221 and the content
         filters' codes for the text, 250 and 270 for the times, 112 when the balance cannot

@@ -46,7 +46,7 @@ async def replace(gateway: Gateway, account_id: int, pdu: p.Pdu) -> bytes:
         return p.pdu(resp, pdu.sequence, status=rules.ESME_RINVMSGID)
     try:
         account = await gateway.smpp_account(account_id)
-        message = await gateway.scheduled(account, server_id, ref.source)
+        message = await gateway.replaceable(account, server_id, ref.source)
         coding = 0x00 if texts.encoding_of(message.text) is texts.Encoding.GSM7 else 0x08
         fragment = enc.parse_mo(ref.short_message, coding, 0, ())
         if fragment.lossy:

@@ -77,8 +77,8 @@ ACCEPTS: dict[BindState, frozenset[int]] = {
 }
 REFUSED = {p.BIND_TRANSMITTER: rules.ESME_RALYBND, p.BIND_RECEIVER: rules.ESME_RALYBND}
 REFUSED[p.BIND_TRANSCEIVER] = rules.ESME_RALYBND
-#: Commands of SMPP 3.4 that PilotGate does not serve (yet): answered with their own
-#: response and ESME_RINVCMDID, as the protocol wants for a known command.
+#: Commands of SMPP 3.4 an ESME may not send us (deliver_sm is the SMSC's): answered with
+#: their own response and ESME_RINVCMDID, as the protocol wants for a known command.
 NOT_SERVED = frozenset({p.DELIVER_SM})
 #: What a transmitter or transceiver asks about its messages (cancels.py, replace.py),
 #: answered in their own task like a submit_sm.
