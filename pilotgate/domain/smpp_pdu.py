@@ -14,7 +14,7 @@ OUTBIND, ENQUIRE_LINK, SUBMIT_MULTI, ALERT_NOTIFICATION, DATA_SM = 0x0B, 0x15, 0
 GENERIC_NACK, RESP = 0x80000000, 0x80000000
 BINDS = (BIND_RECEIVER, BIND_TRANSMITTER, BIND_TRANSCEIVER)
 #: What an ESME may send only once bound as a transmitter or transceiver.
-SENDS = (SUBMIT_SM, DATA_SM, SUBMIT_MULTI, QUERY_SM, CANCEL_SM)
+SENDS = (SUBMIT_SM, DATA_SM, SUBMIT_MULTI, QUERY_SM, CANCEL_SM, REPLACE_SM)
 HEADER = struct.Struct(">IIII")
 #: Bigger than any PDU an SMSC sends us (a deliver_sm with a 64 KB payload); a length above
 #: it is a broken stream, not a big message, and is never buffered.

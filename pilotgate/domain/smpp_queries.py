@@ -1,4 +1,5 @@
-"""query_sm and cancel_sm as PilotGate's SMSC reads and answers them (SMPP 3.4 §4.8, §4.9;
+"""query_sm, cancel_sm and replace_sm as PilotGate's SMSC reads and answers them (SMPP 3.4
+§4.8-§4.10;
 docs/smpp.md "PilotGate as an SMSC"): the bodies read, and our message status as the
 protocol's `message_state`. Pure: bytes and values in, values out."""
 
@@ -62,6 +63,32 @@ def cancel_request(body: bytes) -> MessageRef:
     (source,), rest = p.cstrings(_skip(rest, 2), 1)
     (destination,), _ = p.cstrings(_skip(rest, 2), 1)
     return MessageRef(message_id, source, destination)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceRequest:
+    """A replace_sm's fields: the message (message_id, source_addr) and what replaces its
+    text (short_message, raw octets), schedule and validity ("" keeps them) and receipt
+    wish."""
+
+    message_id: str
+    source: str
+    schedule: str
+    validity: str
+    registered_delivery: int
+    short_message: bytes
+
+
+def replace_request(body: bytes) -> ReplaceRequest:
+    """ValueError when `body` is not a replace_sm's: message_id, source (ton, npi, addr),
+    schedule_delivery_time, validity_period, registered_delivery, sm_default_msg_id,
+    sm_length, short_message (SMPP 3.4 §4.10.1)."""
+    (message_id,), rest = p.cstrings(body, 1)
+    (source, schedule, validity), rest = p.cstrings(_skip(rest, 2), 3)
+    if len(rest) < 3 or len(rest) - 3 < rest[2]:
+        raise ValueError("body ends early")
+    text = rest[3 : 3 + rest[2]]
+    return ReplaceRequest(message_id, source, schedule, validity, rest[0], text)
 
 
 def query_resp_body(message_id: str, final_date: str, state: int, error_code: int = 0) -> bytes:

@@ -1,5 +1,5 @@
 """The use cases of PilotGate, shared by every API (API-1, API-2, SMPP, the dashboard):
-authenticate, send, check, cancel, balance, info, inbound, sender names, referrers,
+authenticate, send, check, cancel, replace, balance, info, inbound, sender names, referrers,
 dashboard logins.
 
 Each raises `ApiError` with the catalogue code for an outcome the caller should see; the API
@@ -24,6 +24,7 @@ from .passwords import PasswordOutcome, Passwords, PasswordSettings
 from .queries import Queries
 from .rates import Pacing
 from .relaying import Relaying
+from .replacing import Replacing
 from .retries import Retries
 from .sending import Sending
 from .smpp_deliveries import SmppDeliveries
@@ -31,6 +32,7 @@ from .statements import AccountStatements
 
 
 class Gateway(
+    Replacing,
     Sending,
     Queries,
     Cancelling,

@@ -21,6 +21,7 @@ from pilotgate.domain.numbering import PlanRange
 from pilotgate.domain.protections import Protections
 from pilotgate.domain.rates import Rates
 from pilotgate.domain.receipts import Receipt
+from pilotgate.domain.replacements import Replacement
 from pilotgate.domain.routing import Route
 from pilotgate.domain.senders import SenderState
 from pilotgate.domain.tariffs import Rate
@@ -144,6 +145,27 @@ class MessageStore(Protocol):
         """The account's message `server_id`, if still scheduled (3), becomes -2/604 and its
         price goes back to the balance, in one transaction. False (nothing changed) when it
         is not the account's or no longer scheduled."""
+
+    async def cancel_group(
+        self,
+        account_id: int,
+        now: datetime,
+        *,
+        packet_id: int | None = None,
+        phone: str = "",
+        senders: Sequence[str] = (),
+    ) -> list[int]:
+        """The account's still-scheduled messages of packet `packet_id` (the message of that
+        id included), or else those to `phone` from one of `senders`, become -2/604 with
+        their prices refunded, all in one transaction. Their ids ([]: none was)."""
+
+    async def replace_scheduled(
+        self, account_id: int, server_id: int, price: int, change: Replacement, now: datetime
+    ) -> bool:
+        """The account's message `server_id`, if still scheduled at `price`, takes `change`
+        and the balance pays or gets back the difference, in one transaction. False
+        (nothing changed) when it is not, InsufficientFundsError when the balance cannot
+        pay the difference (nothing changed)."""
 
 
 class OutboxStore(Protocol):

@@ -115,15 +115,23 @@ def _journal(tmp_path: Path) -> collections.Counter[str]:
     return collections.Counter(line.split()[0] for line in lines)
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+#: The essential scenario runs on both databases: the stores behind the SMPP conversation
+#: differ (PostgreSQL's receipt triggers in plpgsql, its SKIP LOCKED claims of receipts).
+#: The others (a refused bind, a restart) are on SQLite only, to keep CI's time down.
+BOTH = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.mark.parametrize("database", BOTH, indirect=True)
 def test_kannel_sends_through_pilotgate_and_hears_receipts_and_inbound_sms(
     tmp_path: Path, database: str
 ) -> None:
     smpp_port = free_port()
     server = _server(tmp_path, database, smpp_port)
     with running(server), Sink() as sink, httpx.Client(timeout=30) as http:
-        # A bound session reads its account's rate when it binds: a low one from the start.
-        account = _account(server, "--smpp-mps", "5")
+        # A bound session reads its account's rate when it binds: a low one from the start
+        # (for the burst of step 4, on SQLite).
+        on_sqlite = database.startswith("sqlite")
+        account = _account(server, *(["--smpp-mps", "5"] if on_sqlite else []))
         with Kannel(tmp_path / "kannel", smpp_port, SYSTEM_ID, PASSWORD, sink.url) as kannel:
             kannel.wait_online()
             texts = {
@@ -157,7 +165,10 @@ def test_kannel_sends_through_pilotgate_and_hears_receipts_and_inbound_sms(
             ]
 
             # 4. A burst past the account's 5 messages per second: Kannel is answered
-            # ESME_RTHROTTLED, waits, and sends again; none is lost.
+            # ESME_RTHROTTLED, waits, and sends again; none is lost. The rate's bucket is
+            # in the serving process, the same on either database: SQLite's run shows it.
+            if not on_sqlite:
+                return
             burst = {f"burst-{n}" for n in range(30)}
             for ref in sorted(burst):
                 kannel.sendsms(TELE2, f"Burst {ref}", ref=ref, sender=SENDER)

@@ -47,13 +47,14 @@ async def _still_serves(smsc: Smsc) -> None:
 async def test_enquire_link_unbind_and_unknown_commands(smsc):
     reader, writer = await _raw(smsc.port)
     writer.write(_bind(1) + p.pdu(p.ENQUIRE_LINK, 2) + p.pdu(0x00000999, 3))
-    writer.write(p.pdu(p.REPLACE_SM, 4, p.cstring("1") + b"\x00\x00\x00"))
+    # deliver_sm is ours to send: an ESME's is answered with its response, ESME_RINVCMDID.
+    writer.write(p.pdu(p.DELIVER_SM, 4, p.cstring("1") + b"\x00\x00\x00"))
     answers = [await _read_pdu(reader) for _ in range(4)]
     assert [(a.command_id, a.status, a.sequence) for a in answers] == [
         (p.BIND_TRANSCEIVER | p.RESP, 0, 1),
         (p.ENQUIRE_LINK | p.RESP, 0, 2),
         (p.GENERIC_NACK, rules.ESME_RINVCMDID, 3),
-        (p.REPLACE_SM | p.RESP, rules.ESME_RINVCMDID, 4),
+        (p.DELIVER_SM | p.RESP, rules.ESME_RINVCMDID, 4),
     ]
     writer.write(p.pdu(p.UNBIND, 5))
     assert (await _read_pdu(reader)).command_id == p.UNBIND | p.RESP

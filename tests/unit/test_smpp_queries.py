@@ -7,6 +7,7 @@ import pytest
 
 from pilotgate.domain import smpp_pdu as p, smpp_queries as q
 from pilotgate.domain.messages import ALLOWED, Status
+from pilotgate.domain.replacements import repriced
 
 
 @pytest.mark.parametrize(
@@ -50,3 +51,22 @@ def test_bodies_read_as_laid_out():
 )
 def test_only_our_decimal_ids_name_a_message(raw, server_id):
     assert q.server_id(raw) == server_id
+
+
+def test_a_replace_sm_reads_as_laid_out():
+    head = p.cstring("42") + b"\x05\x00" + p.cstring("INFORM")
+    body = head + p.cstring("") + p.cstring("000000010000000R") + b"\x01\x00\x05Hello"
+    assert q.replace_request(body) == q.ReplaceRequest(
+        "42", "INFORM", "", "000000010000000R", 1, b"Hello"
+    )
+    for broken in (head, head + b"\x00\x00\x01\x00", head + b"\x00\x00\x01\x00\x06Hello"):
+        with pytest.raises(ValueError, match=r"ends early|NUL"):
+            q.replace_request(broken)
+
+
+@pytest.mark.parametrize(
+    ("price", "parts", "new_parts", "new_price"),
+    [(395, 1, 2, 790), (790, 2, 1, 395), (0, 1, 3, 0), (1185, 3, 3, 1185), (100, 0, 2, 100)],
+)
+def test_a_replacement_keeps_the_rate_per_part(price, parts, new_parts, new_price):
+    assert repriced(price, parts, new_parts) == new_price

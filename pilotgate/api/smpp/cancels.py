@@ -1,11 +1,15 @@
-"""query_sm and cancel_sm of a bound session: the gateway's `check` and `cancel`, the same
+"""query_sm and cancel_sm of a bound session: the gateway's `check` and `cancel_*`, the same
 use cases as API-1's (docs/smpp.md "PilotGate as an SMSC").
 
-The message_id is the server_id our submit_sm_resp gave; it names a message of the bound
-account only (another account's is as unknown as one that never existed). source_addr and
-destination_addr are read but not compared: within the account the id is enough, and
-clients differ in what they repeat there. A cancel_sm without a message_id (SMPP's "every
-message from this source to this destination") is not served: ESME_RCANCELFAIL.
+The message_id is the server_id our submit_sm_resp (or submit_multi_resp) gave; it names a
+message of the bound account only (another account's is as unknown as one that never
+existed). With a message_id, source_addr and destination_addr are read but not compared:
+within the account the id is enough, and clients differ in what they repeat there. A
+cancel_sm by the id of a submit_multi cancels all its destinations' scheduled messages, a
+query_sm by it answers for its first destination (docs/decisions.md "One id for a
+submit_multi"). A cancel_sm without a message_id cancels every scheduled message of the
+account from source_addr to destination_addr (SMPP 3.4 §4.9.1); service_type is not kept
+with messages, so it is not compared.
 """
 
 from __future__ import annotations
@@ -53,14 +57,15 @@ async def cancel(gateway: Gateway, account_id: int, pdu: p.Pdu) -> bytes:
     except ValueError:
         return p.pdu(p.GENERIC_NACK, pdu.sequence, status=rules.ESME_RINVCMDLEN)
     resp = p.CANCEL_SM | p.RESP
-    if not ref.message_id:
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RCANCELFAIL)
-    server_id = q.server_id(ref.message_id)
-    if server_id is None:
+    server_id = q.server_id(ref.message_id) if ref.message_id else None
+    if ref.message_id and server_id is None:
         return p.pdu(resp, pdu.sequence, status=rules.ESME_RINVMSGID)
     try:
         account = await gateway.smpp_account(account_id)
-        await gateway.cancel(account, server_id)
+        if server_id is None:
+            await gateway.cancel_to(account, ref.destination, ref.source)
+        else:
+            await gateway.cancel_submit(account, server_id)
     except ApiError as error:
         return p.pdu(resp, pdu.sequence, status=rules.status_of(error.code))
     except GatewayError:

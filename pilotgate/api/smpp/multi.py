@@ -3,17 +3,17 @@ submit_sm, so through the same rules (docs/smpp.md "PilotGate as an SMSC").
 
 - data_sm is a submit_sm whose text comes in message_payload (or SAR parts of it), with
   qos_time_to_live as its validity; data_sm_resp carries the server_id.
-- submit_multi sends to each destination as a submit_sm would, each its own message with
-  its own server_id and price, all at once. submit_multi_resp carries the first accepted
-  destination's server_id and the refused ones in unsuccess_sme, each with the
-  command_status a submit_sm to it would have had. When none is accepted the response is
-  the first refusal's command_status alone, as a submit_sm's would be. Distribution lists
-  are not kept: such a destination is refused ESME_RINVDLNAME.
+- submit_multi sends to each destination by the rules a submit_sm to it would meet, each
+  its own message and price, all as ONE packet (stored and debited together) named by its
+  first message's server_id: submit_multi_resp carries that id, and the refused
+  destinations in unsuccess_sme, each with the command_status a submit_sm to it would have
+  had. When none is accepted the response is the first refusal's command_status alone, as
+  a submit_sm's would be. Distribution lists are not kept: such a destination is refused
+  ESME_RINVDLNAME. What the one id names afterwards (cancel_sm, query_sm, receipts):
+  docs/decisions.md "One id for a submit_multi".
 """
 
 from __future__ import annotations
-
-import asyncio
 
 from pilotgate.domain import smpp_bodies as b, smpp_pdu as p, smpp_rules as rules
 
@@ -68,18 +68,20 @@ async def multi(submitter: Submitter, pdu: p.Pdu) -> bytes:
     if not body.destinations:
         return p.pdu(resp, pdu.sequence, status=rules.ESME_RINVNUMDESTS)
 
-    async def one(where: b.Destination) -> tuple[int, str]:
-        if where.listed:
-            return rules.ESME_RINVDLNAME, ""
-        return await submitter.submit(submission(body, where))
-
-    outcomes = await asyncio.gather(*(one(where) for where in body.destinations))
-    accepted = [message_id for status, message_id in outcomes if status == rules.ESME_ROK]
+    sme = [where for where in body.destinations if not where.listed]
+    statuses: dict[int, int] = {}  # destination index -> status; absent: accepted
+    group = ""
+    if sme:
+        _, group, outcomes = await submitter.submit_multi(
+            submission(body, sme[0]), [where.address for where in sme]
+        )
+        indexes = [i for i, where in enumerate(body.destinations) if not where.listed]
+        statuses = dict(zip(indexes, outcomes, strict=True))
     refused = [
-        (where, status)
-        for where, (status, _) in zip(body.destinations, outcomes, strict=True)
-        if status != rules.ESME_ROK
+        (where, statuses.get(i, rules.ESME_RINVDLNAME))
+        for i, where in enumerate(body.destinations)
+        if statuses.get(i, rules.ESME_RINVDLNAME) != rules.ESME_ROK
     ]
-    if not accepted:
+    if not group:
         return p.pdu(resp, pdu.sequence, status=refused[0][1])
-    return p.pdu(resp, pdu.sequence, b.multi_resp_body(accepted[0], refused))
+    return p.pdu(resp, pdu.sequence, b.multi_resp_body(group, refused))

@@ -30,7 +30,7 @@ from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 
 from ..proxies import Network
-from . import cancels, codec, multi
+from . import cancels, codec, multi, replace
 from .deliveries import DeliveryPump, DeliverySettings
 from .limits import AccountLimits, LimitSettings
 from .submits import Submitter
@@ -77,12 +77,12 @@ ACCEPTS: dict[BindState, frozenset[int]] = {
 }
 REFUSED = {p.BIND_TRANSMITTER: rules.ESME_RALYBND, p.BIND_RECEIVER: rules.ESME_RALYBND}
 REFUSED[p.BIND_TRANSCEIVER] = rules.ESME_RALYBND
-#: Commands of SMPP 3.4 that PilotGate does not serve (yet): answered with their own
-#: response and ESME_RINVCMDID, as the protocol wants for a known command.
-NOT_SERVED = frozenset({p.REPLACE_SM, p.DELIVER_SM})
-#: What a transmitter or transceiver asks about its messages (cancels.py), answered in
-#: their own task like a submit_sm.
-ASKS = {p.QUERY_SM: cancels.query, p.CANCEL_SM: cancels.cancel}
+#: Commands of SMPP 3.4 an ESME may not send us (deliver_sm is the SMSC's): answered with
+#: their own response and ESME_RINVCMDID, as the protocol wants for a known command.
+NOT_SERVED = frozenset({p.DELIVER_SM})
+#: What a transmitter or transceiver asks about its messages (cancels.py, replace.py),
+#: answered in their own task like a submit_sm.
+ASKS = {p.QUERY_SM: cancels.query, p.CANCEL_SM: cancels.cancel, p.REPLACE_SM: replace.replace}
 #: Sends besides submit_sm (multi.py): in the window like it, through the same Submitter.
 SENDS_TOO = {p.DATA_SM: multi.data, p.SUBMIT_MULTI: multi.multi}
 

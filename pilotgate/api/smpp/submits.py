@@ -14,9 +14,10 @@ import asyncio
 import dataclasses
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from pilotgate.domain import deliver_sm, smpp_rules as rules, smpp_time, sms_encoding as enc
 from pilotgate.domain.accounts import Account
@@ -31,6 +32,9 @@ log = logging.getLogger(__name__)
 #: unpacked), IA5/ASCII, Latin-1 and UCS-2.
 CODINGS = frozenset({0x00, 0x01, 0x03, 0x08})
 Outcome = tuple[int, str]  # (command_status, message_id)
+#: A submit_multi's: (command_status, the group's message_id, each destination's status).
+Outcomes = tuple[int, str, list[int]]
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -41,7 +45,9 @@ class _Long:
     #: part only, others on every part; the joined message is sent with the last part's
     #: fields, so without this a long message from Kannel never got its receipt.
     registered: int = 0
-    waiting: list[asyncio.Future[Outcome]] = field(default_factory=list)
+    #: What its parts are answered when the rest never comes (ESME_RX_T_APPN).
+    failed: Any = None
+    waiting: list[asyncio.Future[Any]] = field(default_factory=list)
 
 
 class Submitter:
@@ -56,8 +62,36 @@ class Submitter:
         self._account_read: asyncio.Task[Account] | None = None
 
     async def submit(self, submission: Submission) -> Outcome:
+        return await self._joined(
+            submission, submission.destination, self._send, lambda status: (status, "")
+        )
+
+    async def submit_multi(self, submission: Submission, destinations: Sequence[str]) -> Outcomes:
+        """One text to several destinations as ONE packet (docs/decisions.md "One id for a
+        submit_multi"): each destination judged alone, the accepted ones stored and debited
+        together and named by the packet's id. A long text's parts are joined first, as a
+        submit_sm's are."""
+        count = len(destinations)
+
+        async def send(joined: Submission, text: str) -> Outcomes:
+            return await self._send_packet(joined, destinations, text)
+
+        return await self._joined(
+            submission, "\n".join(destinations), send, lambda status: (status, "", [status] * count)
+        )
+
+    async def _joined(
+        self,
+        submission: Submission,
+        where: str,
+        send: Callable[[Submission, str], Awaitable[_T]],
+        failed: Callable[[int], _T],
+    ) -> _T:
+        """`send` of the text of `submission`, or of the long message it is a part of once
+        its last part is in (every part's caller gets that outcome); `failed(status)` when the
+        text cannot be read."""
         if submission.data_coding not in CODINGS:
-            return rules.ESME_RX_P_APPN, ""
+            return failed(rules.ESME_RX_P_APPN)
         fragment = enc.parse_mo(
             submission.short_message,
             submission.data_coding,
@@ -65,20 +99,20 @@ class Submitter:
             submission.tlvs,
         )
         if fragment.lossy:
-            return rules.ESME_RX_P_APPN, ""
+            return failed(rules.ESME_RX_P_APPN)
         if fragment.reference is None or fragment.total <= 1:
-            return await self._send(submission, fragment.text)
-        key = (submission.source, submission.destination, fragment.reference, fragment.total)
-        long = self._long.setdefault(key, _Long(self._clock()))
+            return await send(submission, fragment.text)
+        key = (submission.source, where, fragment.reference, fragment.total)
+        long = self._long.setdefault(key, _Long(self._clock(), failed=failed))
         long.parts[fragment.seq] = fragment.text
         long.registered = long.registered or submission.registered_delivery
-        waiter: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
         long.waiting.append(waiter)
         if len(long.parts) == fragment.total:
             del self._long[key]
             text = "".join(long.parts[i] for i in sorted(long.parts))
             joined = dataclasses.replace(submission, registered_delivery=long.registered)
-            outcome = await self._send(joined, text)
+            outcome = await send(joined, text)
             for other in long.waiting:
                 if not other.done():
                     other.set_result(outcome)
@@ -92,7 +126,7 @@ class Submitter:
                 del self._long[key]
                 for waiter in long.waiting:
                     if not waiter.done():
-                        waiter.set_result((rules.ESME_RX_T_APPN, ""))
+                        waiter.set_result(long.failed(rules.ESME_RX_T_APPN))
 
     async def _send(self, submission: Submission, text: str) -> Outcome:
         try:
@@ -106,6 +140,31 @@ class Submitter:
             return rules.ESME_RSYSERR, ""
         server_id, _ = result.items[0]
         return rules.ESME_ROK, str(server_id)
+
+    async def _send_packet(
+        self, submission: Submission, destinations: Sequence[str], text: str
+    ) -> Outcomes:
+        try:
+            now = self._gateway.clock()
+            requests = [
+                self._request(dataclasses.replace(submission, destination=where), text, now)
+                for where in destinations
+            ]
+            account = await self._account()
+            result = await self._gateway.send_packet(account, requests)
+        except ApiError as error:
+            status = rules.status_of(error.code)
+            return status, "", [status] * len(destinations)
+        except GatewayError:
+            log.exception("SMPP submit_multi of account %d failed", self._account_id)
+            return rules.ESME_RSYSERR, "", [rules.ESME_RSYSERR] * len(destinations)
+        statuses = [
+            rules.status_of(item) if isinstance(item, int) else rules.ESME_ROK
+            for item in result.items
+        ]
+        if rules.ESME_ROK not in statuses:
+            return statuses[0], "", statuses
+        return rules.ESME_ROK, str(result.packet_id), statuses
 
     async def _account(self) -> Account:
         """The bound account as it is now, read once for the submit_sm that arrived before

@@ -20,6 +20,7 @@ from ..sql.numbering import SqlNumbering
 from ..sql.protections import SqlProtections
 from ..sql.queue import SqlQueue
 from ..sql.rates import SqlRates
+from ..sql.replaces import SqlReplaces
 from ..sql.retention import SqlRetention
 from ..sql.schema import SqlSchema
 from ..sql.smpp import SqlSmpp
@@ -51,6 +52,7 @@ class SqliteStore(
     SqlUsage,
     SqlRetention,
     SqlCancels,
+    SqlReplaces,
     SqlHeld,
 ):
     """The whole `Store` for this database, assembled from its parts."""
