@@ -3,6 +3,8 @@
     .venv/bin/python bench/dashboard_history.py                  # SQLite in a temporary folder
     .venv/bin/python bench/dashboard_history.py --messages 200000
     .venv/bin/python bench/dashboard_history.py --database postgresql://postgres@127.0.0.1/test
+    .venv/bin/python bench/dashboard_history.py --database … --messages 10000000 --keep
+    .venv/bin/python bench/dashboard_history.py --reuse URL --messages 10000000 --pages text
 
 Fills the database straight through SQL (one account owns every message: the worst case for
 its pages), spread over 90 days, with a realistic mix of statuses, operators, senders and
