@@ -31,12 +31,12 @@ CARRIED = "carried"
 
 def young_from(table: str) -> str:
     """The first id of `table` from which on every row was created at or after the cut-off
-    (both parameters), found by a binary search over the primary key in one statement
-    (about log2(id range) single-row index reads, 64 at most; no row when the table is
-    empty): ids grow with time, so `id < young_from` holds every old row and a batch need
-    not look past it. The batch gets the bound as a value, not as a subquery: PostgreSQL's
-    planner then sees how few rows lie below it and walks the primary key, where with an
-    unknown bound it chose a whole-table scan and a sort.
+    (both parameters) and the table's first id, found by a binary search over the primary
+    key in one statement (about log2(id range) single-row index reads, 64 at most; no row
+    when the table is empty): ids grow with time, so `id < young_from` holds every old row
+    and a batch need not look past it. The batch gets the bound as a value, not as a
+    subquery: PostgreSQL's planner then sees how few rows lie below it and walks the
+    primary key, where with an unknown bound it chose a whole-table scan and a sort.
 
     Each step asks whether the first row at or after the middle of [lo, hi) is young (no
     row: young) and keeps the half that holds the first young id. Ids are taken a few
@@ -59,7 +59,7 @@ def young_from(table: str) -> str:
                        (SELECT max(id) FROM {table}) + 1 AS hi) AS whole
         UNION ALL
         SELECT {lo}, {hi}, {young(f"(({lo}) + ({hi})) / 2")} FROM search WHERE lo < hi
-    ) SELECT lo FROM search WHERE lo >= hi"""
+    ) SELECT lo, (SELECT min(id) FROM {table}) FROM search WHERE lo >= hi"""
 
 
 #: One batch of each kind: the oldest rows below the first young id (`young_from`).
@@ -76,8 +76,10 @@ LEDGER_BATCH = (
 
 class SqlRetention(SqlCore):
     async def _young_from(self, tx: Statements, table: str, before: datetime) -> int | None:
+        """The bound of a batch of `table`, or None when no row lies below it: then no
+        batch runs at all, whatever plan a table without statistics would get."""
         row = await tx.one(young_from(table).replace("{true}", self._sql.true), (before, before))
-        return None if row is None else int(row[0])
+        return None if row is None or int(row[0]) <= int(row[1]) else int(row[0])
 
     async def prune(self, before: datetime, limit: int) -> Pruned:
         return Pruned(
@@ -90,7 +92,7 @@ class SqlRetention(SqlCore):
         sql = self._sql
         async with sql.tx() as tx:
             bound = await self._young_from(tx, "messages", before)
-            if bound is None:  # no messages at all
+            if bound is None:  # nothing old
                 return 0
             rows = await tx.rows(MESSAGES_BATCH, (bound, before, limit))
             if not rows:
@@ -106,7 +108,7 @@ class SqlRetention(SqlCore):
         sql = self._sql
         async with sql.tx() as tx:
             bound = await self._young_from(tx, "inbound", before)
-            if bound is None:  # no inbound at all
+            if bound is None:  # nothing old
                 return 0
             rows = await tx.rows(INBOUND_BATCH, (bound, before, limit))
             if not rows:
@@ -121,7 +123,7 @@ class SqlRetention(SqlCore):
         sql = self._sql
         async with sql.tx() as tx:
             bound = await self._young_from(tx, "ledger", before)
-            if bound is None:  # no ledger at all
+            if bound is None:  # nothing old
                 return 0
             rows = await tx.rows(LEDGER_BATCH, (bound, before, CARRIED, limit))
             if not rows:
