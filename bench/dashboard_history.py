@@ -3,6 +3,8 @@
     .venv/bin/python bench/dashboard_history.py                  # SQLite in a temporary folder
     .venv/bin/python bench/dashboard_history.py --messages 200000
     .venv/bin/python bench/dashboard_history.py --database postgresql://postgres@127.0.0.1/test
+    .venv/bin/python bench/dashboard_history.py --database … --messages 10000000 --keep
+    .venv/bin/python bench/dashboard_history.py --reuse URL --messages 10000000 --pages text
 
 Fills the database straight through SQL (one account owns every message: the worst case for
 its pages), spread over 90 days, with a realistic mix of statuses, operators, senders and
@@ -97,15 +99,55 @@ def fill_sqlite(path: str, account_id: int, count: int, now: datetime, analyze: 
     db.close()
 
 
+#: The same rows as `rows()`, made by the server itself: a client-side COPY of 10⁷ rows took
+#: minutes, this takes a fraction of it. `{i}` is the row's number from generate_series.
+_PG_ROWS = """
+SELECT %(first)s + i, %(first)s + i, %(account)s,
+       '7916' || lpad(((i * 2654435761) %% 10000000)::text, 7, '0'),
+       CASE WHEN i %% 10 = 0 THEN 'INFORM' ELSE 'SHOP' END,
+       'Order ' || i || ' is ready, code ' || (i %% 9973), 1,
+       CASE WHEN i %% 50 = 0 THEN 'viber' ELSE 'sms' END,
+       CASE WHEN s.status = -2 THEN 0 ELSE (ARRAY[395, 435, 420, 410])[i %% 4 + 1] END,
+       s.status, s.error,
+       %(start)s + make_interval(secs => i * %(step)s),
+       %(start)s + make_interval(secs => i * %(step)s),
+       'RU', (ARRAY['Tele2', 'MTS', 'Beeline', 'MegaFon'])[i %% 4 + 1]
+  FROM generate_series(%(low)s::bigint, %(high)s::bigint - 1) AS i,
+       LATERAL (SELECT CASE WHEN k < 900 THEN 2 WHEN k < 970 THEN -1 WHEN k < 980 THEN -2
+                            WHEN k < 990 THEN 1 ELSE 0 END AS status,
+                       CASE WHEN k < 900 THEN 0 WHEN k < 970 THEN 601 WHEN k < 980 THEN 204
+                            ELSE 0 END AS error
+                  FROM (SELECT (i * 7919) %% 1000 AS k) AS kk) AS s
+"""
+
+
 def fill_postgres(url: str, account_id: int, count: int, now: datetime) -> None:
     import psycopg
 
+    assert STATUSES[0] == (2, 0) and len(STATUSES) == 1000  # _PG_ROWS spells this mix out
     with psycopg.connect(url, autocommit=True) as conn:
-        with conn.cursor().copy(f"COPY messages ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows(account_id, count, now):
-                copy.write_row(row)
+        # Indexes are built once after the load (as a restore does): maintained row by row,
+        # 10⁷ inserts into a dozen indexes took most of the fill. Same definitions after.
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'messages' "
+            "AND schemaname = current_schema() AND indexname <> 'messages_pkey'"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {name}")
+        start = now - timedelta(days=DAYS)
+        step = DAYS * 86400 / count
+        for low in range(0, count, 1_000_000):
+            conn.execute(
+                f"INSERT INTO messages ({COLUMNS}) {_PG_ROWS}",
+                {"first": FIRST_ID, "account": account_id, "start": start, "step": step,
+                 "low": low, "high": min(low + 1_000_000, count)},
+            )  # fmt: skip
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        for _, definition in indexes:
+            conn.execute(definition)
         conn.execute("SELECT setval('message_ids', %s)", (FIRST_ID + count,))
         conn.execute(AGGREGATE.format(day="floor(extract(epoch FROM created) / 86400)::integer"))
+        conn.execute("VACUUM ANALYZE messages")
         conn.execute("ANALYZE")
 
 
@@ -135,6 +177,9 @@ def cabinet_pages(now: datetime, messages: int) -> list[tuple[str, str]]:
         ),
         ("history, sender INFORM", "/cabinet/history?sender=INFORM"),
         ("history, channel viber", "/cabinet/history?channel=viber"),
+        # No index on sender or channel: one that matches nothing is windowed like the text.
+        ("history, sender matching nothing", "/cabinet/history?sender=NOBODY"),
+        ("history, channel matching nothing", "/cabinet/history?channel=voice"),
         ("history, text search", "/cabinet/history?q=code%2042"),
         # No row matches: the walk covers the whole account (the worst case; docs).
         ("history, text search, no match", "/cabinet/history?q=nothing-like-this"),
@@ -187,6 +232,40 @@ def timed(client: httpx.Client, path: str, rounds: int) -> tuple[float, float, i
     return statistics.median(times) * 1000, max(times) * 1000, size
 
 
+def fill(
+    env: dict[str, str], url: str, args: argparse.Namespace, email: str, password: str
+) -> tuple[int, datetime]:
+    out = pilotgate(
+        env,
+        "account",
+        "create",
+        "--email",
+        email,
+        "--password",
+        password,
+        "--balance",
+        "100000",
+    )
+    found = re.search(r"account (\d+)", out)
+    assert found is not None
+    account_id, now = int(found.group(1)), datetime.now(UTC)
+    started = time.perf_counter()
+    if url.startswith("sqlite"):
+        fill_sqlite(url.removeprefix("sqlite:///"), account_id, args.messages, now, args.analyze)
+    else:
+        fill_postgres(url, account_id, args.messages, now)
+    print(
+        f"filled {args.messages:,} messages in {time.perf_counter() - started:.1f} s "
+        f"({'SQLite' if url.startswith('sqlite') else 'PostgreSQL'})"
+    )
+    pilotgate(env, "operator", "add", OPERATOR[0], "--password", OPERATOR[1])
+    return account_id, now
+
+
+def keep() -> None:
+    """What --reuse does with the database at the end: leaves it."""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", help="postgresql://… (default: SQLite in a temp dir)")
@@ -200,10 +279,20 @@ def main() -> None:
     parser.add_argument(
         "--search-window", type=int, help="dashboard_search_window (default: the setting's)"
     )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the filled database and print its URL for --reuse (drop it yourself)",
+    )
+    parser.add_argument("--reuse", metavar="URL", help="time a database --keep left, no fill")
+    parser.add_argument("--pages", metavar="REGEX", help="time only the pages so named")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="pilotgate-dash-"))
-    database, drop = throwaway_schema(args.database)
-    url = database or f"sqlite:///{workdir / 'bench.db'}"
+    if args.reuse:
+        url, drop = args.reuse, keep
+    else:
+        database, drop = throwaway_schema(args.database)
+        url = database or f"sqlite:///{workdir / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGATE_")}
     env |= {"PILOTGATE_DATABASE_URL": url, "PILOTGATE_LOG_LEVEL": "warning"}
     if args.search_window:
@@ -211,32 +300,12 @@ def main() -> None:
     proc = None
     try:
         email, password = "bench@example.com", "bench-password"
-        out = pilotgate(
-            env,
-            "account",
-            "create",
-            "--email",
-            email,
-            "--password",
-            password,
-            "--balance",
-            "100000",
-        )
-        found = re.search(r"account (\d+)", out)
-        assert found is not None
-        account_id, now = int(found.group(1)), datetime.now(UTC)
-        started = time.perf_counter()
-        if url.startswith("sqlite"):
-            fill_sqlite(
-                url.removeprefix("sqlite:///"), account_id, args.messages, now, args.analyze
-            )
+        if args.reuse:
+            found = re.search(r"(\d+)", pilotgate(env, "account", "list"))
+            assert found is not None
+            account_id, now = int(found.group(1)), datetime.now(UTC)
         else:
-            fill_postgres(url, account_id, args.messages, now)
-        print(
-            f"filled {args.messages:,} messages in {time.perf_counter() - started:.1f} s "
-            f"({'SQLite' if url.startswith('sqlite') else 'PostgreSQL'})"
-        )
-        pilotgate(env, "operator", "add", OPERATOR[0], "--password", OPERATOR[1])
+            account_id, now = fill(env, url, args, email, password)
         proc, base = start_server(env | {"PILOTGATE_PIPELINE": "false"}, 1)
         print(f"{'page':42} {'median ms':>10} {'max ms':>8} {'bytes':>8}")
         slowest = 0.0
@@ -249,7 +318,11 @@ def main() -> None:
                 timings = [(f"{area}: login page", timed(client, f"/{area}/login", args.rounds))]
                 login(client, area, who, secret)
                 client.get(f"/{area}/")  # warm the page cache once
-                timings += [(label, timed(client, path, args.rounds)) for label, path in pages]
+                timings += [
+                    (label, timed(client, path, args.rounds))
+                    for label, path in pages
+                    if not args.pages or re.search(args.pages, label)
+                ]
                 for label, (median, worst, size) in timings:
                     slowest = max(slowest, median)
                     print(f"{label:42} {median:10.1f} {worst:8.1f} {size:8}")
@@ -257,8 +330,11 @@ def main() -> None:
     finally:
         if proc is not None:
             stop_server(proc)
-        drop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep:
+            print(f"kept: --reuse '{url}'")
+        else:
+            drop()
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -212,7 +212,7 @@ class Settings:
     dashboard_https: bool = False
     #: Messages of the account one history page with a text search examines at most (newest
     #: first); the page then offers a link that searches on further back.
-    dashboard_search_window: int = 200_000
+    dashboard_search_window: int = 100_000
     #: Voice calls (GOLOS, GOLOSM): the longest speech in seconds; a longer text is refused
     #: with 221 (at send time when its length says so, else when it is synthesized).
     voice_max_seconds: float = 90.0

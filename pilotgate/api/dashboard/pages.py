@@ -31,7 +31,7 @@ class DashboardSettings:
     https: bool = False
     #: Messages one history page with a text filter examines at most (the text has no index):
     #: past them the page offers to search older messages.
-    search_window: int = 200_000
+    search_window: int = 100_000
     #: The port customers' systems bind to over SMPP (0: no SMPP listener), shown in the
     #: cabinet beside the account's system_id.
     smpp_port: int = 0

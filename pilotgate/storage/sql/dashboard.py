@@ -189,7 +189,9 @@ class SqlDashboard(SqlCore):
             span.append("id < %s")
             span_args.append(query.before_id)
         lowest = None
-        if query.text:
+        # Text, sender and channel have no index: a page testing them walks the range, and
+        # one matching nothing would walk the whole account (10⁷ messages: seconds).
+        if query.text or query.sender or query.channel:
             # The window-th newest id of the range, and whether an older one follows it.
             edge = await self._sql.rows(
                 f"SELECT id FROM messages WHERE {' AND '.join(span)} "
