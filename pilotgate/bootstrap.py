@@ -53,7 +53,8 @@ from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
 from pilotgate.pipeline.debugmail import DebugMailer, Relay
 from pilotgate.pipeline.held_alerts import HeldAlerts
 from pilotgate.pipeline.links import LinkKeeper
-from pilotgate.pipeline.outbox import ConnectorFactory, ConnectorPool, Outbox
+from pilotgate.pipeline.connector_pool import ConnectorFactory, ConnectorPool
+from pilotgate.pipeline.outbox import Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount
 from pilotgate.storage.roles import Store
 from pilotgate.storage.sqlite import SqliteStore
