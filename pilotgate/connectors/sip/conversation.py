@@ -13,7 +13,8 @@ from pilotgate.domain import audio
 
 from ..schemas.sip import SipSettings
 from . import media
-from .call import Answered, Call, Ended, Event, Result, Ringing, Send, State
+from .call import Call, State
+from .call_events import Answered, Ended, Event, Result, Ringing, Send
 from .message import SipRequest, SipResponse
 from .transport import RtpSocket, SipTransport
 

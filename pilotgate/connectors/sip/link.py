@@ -30,7 +30,8 @@ from pilotgate.errors import ConnectorError, GatewayError
 from ..base import Accepted, Events, LinkState, Rejected
 from ..schemas.sip import SipSettings, flash_caller
 from . import media, outcomes
-from .call import Call, Party, Result, State
+from .call import Call, State
+from .call_events import Party, Result
 from .conversation import T1, Conversation
 from .message import ParseError, SipRequest, SipResponse, parse
 from .register import Registrar
