@@ -4,6 +4,7 @@
     PILOTGATE_DATABASE_URL=postgresql://user@host/db pilotgate serve
     pilotgate --config /etc/pilotgate.toml serve
 """
+
 from __future__ import annotations
 
 from pilotgate.config.loading import PREFIX, load, replace
