@@ -12,7 +12,7 @@ from pilotgate.domain import money, protections, pumping
 from pilotgate.domain.numbering import Numbering
 from pilotgate.errors import ConfigError
 from pilotgate.gateway import Gateway, GatewayPolicy, Passwords, PasswordSettings
-from pilotgate.pipeline.callbacks import AddressPolicy
+from pilotgate.pipeline.callback_http import AddressPolicy
 from pilotgate.pipeline.held_alerts import HeldAlerts
 from pilotgate.storage.roles import Store
 
