@@ -1,10 +1,7 @@
 """API-2 (`/api2.php`): one JSON or XML document, several commands, packets of different
 texts (contract §12). The commands run the same use cases as API-1; this module only reads the
-document (`documents`, `domain.packets`) and writes the answer with API-2's value types:
-numbers for status, error, parts, price, balance and cost; strings for `server_id` and
-`server_packet_id`; `send_datetime` always a string; the client's `id` echoed as sent.
-
-An XML request is answered in XML: the same tree, a list's members as `<sms>` (or `<item>`).
+document (`documents`, `domain.packets`) and writes the answer with API-2's value types
+(api2_answers.py). An XML request is answered in XML.
 """
 
 from __future__ import annotations
@@ -16,22 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from pilotgate.domain import checks, idempotency, packets
+from pilotgate.domain import idempotency, packets
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.idempotency import Claim
-from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import ApiError, GatewayError, TooFastError
 from pilotgate.gateway import Credentials, Gateway, SendRequest
 from pilotgate.pipeline import metrics
 
-from . import documents, render, retries
+from . import api2_answers as answers, documents, render, retries
 
 log = logging.getLogger("pilotgate.api2")
 #: Characters of one document field copied into a debug mail.
 _DEBUG_CHARS = 20_000
-
-JSON_TYPE = "application/json; charset=utf-8"
-XML_TYPE = "text/xml; charset=utf-8"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,7 +77,7 @@ async def handle(
         )
 
         async def answer(claim: Claim | None) -> render.HttpAnswer:
-            return _encode(await run(gateway, caller, commands, claim), as_xml)
+            return answers.encode(await run(gateway, caller, commands, claim), as_xml)
 
         encoded = await retries.once(gateway, caller, claim, answer)
     except TooFastError as exc:
@@ -140,7 +133,7 @@ async def run(
     if commands.balance == "sms":
         answer["balance"] = await gateway.balance_sms(account)
     elif commands.balance:
-        answer["balance"] = money(account.balance)
+        answer["balance"] = answers.money(account.balance)
     if commands.info:
         answer["info"] = await _info(gateway, account)
     if commands.inbound is not None:
@@ -156,12 +149,6 @@ async def run(
             for m in await gateway.inbound(account, commands.inbound)
         ]
     return answer
-
-
-def money(kopecks: int) -> int | float:
-    """A JSON number of rubles. Only here does money meet a float: below 10**15 kopecks (15
-    significant digits) the shortest repr of kopecks / 100 is exactly that decimal ("2.96")."""
-    return kopecks // 100 if kopecks % 100 == 0 else kopecks / 100
 
 
 async def _send(
@@ -183,7 +170,7 @@ async def _send(
                 callback_method=item.callback_method,
                 test=commands.test,
                 cost_only=commands.cost,
-                client_id=_stored_id(item.id),
+                client_id=answers.stored_id(item.id),
             )
             for item in valid
         ],
@@ -195,109 +182,16 @@ async def _send(
     for item in items:
         outcome = item.error or next(outcomes)
         if isinstance(outcome, int):
-            rows.append(_failed(item, outcome))
+            rows.append(answers.failed(item, outcome))
         else:
-            rows.append(_sent(item, *outcome))
+            rows.append(answers.sent(item, *outcome))
     answer = {
         "send": rows,
         "server_packet_id": str(result.packet_id),
-        "balance": money(result.balance),
-        "cost": money(result.cost),
+        "balance": answers.money(result.balance),
+        "cost": answers.money(result.cost),
     }
     return answer, result.balance
-
-
-def _stored_id(ident: Any) -> str:
-    """The client's `id` as JSON text, kept with its message; '' when it gave none."""
-    return "" if ident is None else json.dumps(ident, ensure_ascii=False)
-
-
-def _echoed_id(ident: Any) -> Any:
-    """The client's `id` as it is answered: as sent, or 0 when it gave none (the API-2
-    document's own example answers an item without `id` with `"id": 0`)."""
-    return 0 if ident is None else ident
-
-
-def _sent(item: packets.Item, server_id: int, draft: Draft) -> dict[str, Any]:
-    # One literal rather than _message plus a text: 10,000 of these per packet.
-    return {
-        "id": _echoed_id(item.id),
-        "server_id": str(server_id),
-        "from": draft.sender,
-        "to": draft.phone,
-        "text": draft.text,
-        "parts": draft.parts,
-        "status": int(draft.status),
-        "error": draft.error,
-        "send_datetime": render.when(draft.send_datetime),
-        "country": draft.country,
-        "operator": draft.operator,
-        "price": money(draft.price),
-    }
-
-
-def _failed(item: packets.Item, code: int) -> dict[str, Any]:
-    """A refused item: never stored (server_id "0"), its fields echoed as sent."""
-    sender, to, when = item.sender or "", item.to or "", item.send_datetime or ""
-    return {"id": _echoed_id(item.id), **_refused("0", code, sender, to, when, item.text)}
-
-
-def _refused(
-    server_id: str, code: int, sender: str, to: str, when: str, text: str | None = None
-) -> dict[str, Any]:
-    row: dict[str, Any] = {"server_id": server_id, "from": sender, "to": to}
-    if text is not None:
-        row["text"] = text
-    return row | {
-        "parts": 0,
-        "status": -2,
-        "error": code,
-        "send_datetime": when,
-        "country": "",
-        "operator": "",
-        "price": 0,
-    }
-
-
-def _unknown(server_id: str, code: int) -> dict[str, Any]:
-    """A check item that names no message of the caller: a check item's keys, all empty."""
-    return {
-        "id": 0,
-        "server_id": server_id,
-        "from": "",
-        "to": "",
-        "parts": 0,
-        "status": -2,
-        "error": code,
-        "send_datetime": "",
-        "modified": "",
-        "country": "",
-        "operator": "",
-        "price": 0,
-    }
-
-
-def _message(server_id: str, m: Message) -> dict[str, Any]:
-    """A stored message in a check answer: the fields of a send item but `text`, its `id`
-    the one the client gave at send time (0 for none, or a message sent through API-1), and
-    `modified`, when its status last changed; an HLR or PING check also carries its result
-    fields, as in API-1."""
-    item: dict[str, Any] = {
-        "id": json.loads(m.client_id) if m.client_id else 0,
-        "server_id": server_id,
-        "from": m.sender,
-        "to": m.phone,
-        "parts": m.parts,
-        "status": int(m.status),
-        "error": m.error,
-        "send_datetime": render.when(m.send_datetime),
-        "modified": render.when(m.modified),
-        "country": m.country,
-        "operator": m.operator,
-        "price": money(m.price),
-    }
-    item.update(checks.result_items(m.channel, int(m.status), m.details))
-    return item
 
 
 async def _check(
@@ -307,17 +201,17 @@ async def _check(
         found = await gateway.packet(
             account, commands.check_packet, limit=packets.MAX_CHECK_IDS, offset=0
         )
-        return [_message(str(m.server_id), m) for m in found]
+        return [answers.message(str(m.server_id), m) for m in found]
     entries = commands.check or []
     messages = await gateway.check(account, [i for _, i in entries if i is not None])
     rows = []
     for sent, server_id in entries:
         if server_id in messages:
-            rows.append(_message(str(server_id), messages[server_id]))
+            rows.append(answers.message(str(server_id), messages[server_id]))
         else:
             # Not an id (301), or no message of this account (302): never another's data.
             code = 302 if server_id is not None else (301 if sent else 300)
-            rows.append(_unknown(sent, code))
+            rows.append(answers.unknown(sent, code))
     return rows
 
 
@@ -332,10 +226,10 @@ async def _cancel(
         try:
             if server_id is None:
                 raise ApiError(301 if sent else 300)
-            rows.append(_message(sent, await gateway.cancel(account, server_id)))
+            rows.append(answers.message(sent, await gateway.cancel(account, server_id)))
             cancelled = True
         except ApiError as error:
-            rows.append(_unknown(sent, error.code))
+            rows.append(answers.unknown(sent, error.code))
     return rows, (await gateway.balance(account) if cancelled else account.balance)
 
 
@@ -346,31 +240,9 @@ async def _info(gateway: Gateway, account: Account) -> dict[str, Any]:
         "email": account.email,
         "phone": account.phone,
         "name": account.name,
-        "balance": money(account.balance),
+        "balance": answers.money(account.balance),
         "date": render.when(account.created),
         "senders": ",".join(await gateway.approved_senders(account)),
         "default_sender": account.default_sender or gateway.policy.default_sender,
         "any_sender": 1 if account.any_sender else 0,
     }
-
-
-def _encode(answer: dict[str, Any], xml: bool) -> render.HttpAnswer:
-    if not xml:
-        text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
-        return render.HttpAnswer(text.encode("utf-8"), JSON_TYPE)
-    body = "".join(_xml(key, value) for key, value in answer.items())
-    text = f"{render.XML_HEAD.format('utf-8')}<response>{body}</response>"
-    return render.HttpAnswer(text.encode("utf-8"), XML_TYPE)
-
-
-def _xml(tag: str, value: Any) -> str:
-    if isinstance(value, dict):
-        inner = "".join(_xml(key, item) for key, item in value.items())
-    elif isinstance(value, list):
-        member = "sms" if tag in ("send", "check", "inbound") else "item"
-        inner = "".join(_xml(member, item) for item in value)
-    elif value is None or isinstance(value, bool):
-        inner = "" if value is None else str(int(value))
-    else:
-        inner = render.escape(str(value))
-    return f"<{tag}>{inner}</{tag}>"

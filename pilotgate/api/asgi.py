@@ -1,5 +1,6 @@
 """The raw ASGI pieces both HTTP fronts (the API and the dashboard) share: the callable
-types and reading a request body under a size limit."""
+types, reading a request body under a size limit, a request's content type and a whole
+answer sent at once."""
 
 from __future__ import annotations
 
@@ -54,3 +55,24 @@ async def read_body(receive: Receive, limit: int, scope: Scope | None = None) ->
         if not message.get("more_body", False):
             break
     return b"".join(chunks)
+
+
+async def respond(
+    send: Send, status: int, body: bytes, content_type: str, retry_after: int | None = None
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode("latin-1")),
+        (b"content-length", str(len(body)).encode()),
+        (b"access-control-allow-origin", b"*"),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def content_type_of(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return str(value.decode("latin-1"))
+    return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Each module registers its commands on `main` when imported.
 from . import (  # noqa: F401
+    account_settings,
     accounts,
     backups,
     connectors,
@@ -13,7 +14,9 @@ from . import (  # noqa: F401
     numbers,
     operators,
     routes,
+    senders,
     server,
+    tariffs,
 )
 from .base import main
 

@@ -153,7 +153,7 @@ async def db_prune(settings: config.Settings, gateway: Gateway, days: int | None
 def smsc_sim(
     host: str, port: int, behaviour: str, receipt_delay: float, journal: str | None
 ) -> None:
-    """Run the SMSC simulator the tests use (behaviours: pilotgate/testing/smsc/server.py)."""
+    """Run the SMSC simulator the tests use (behaviours: pilotgate/testing/smsc/behaviour.py)."""
     # Imported here: only this command needs the test doubles.
     from pilotgate.testing.smsc import Behaviour, SmscSimulator
 

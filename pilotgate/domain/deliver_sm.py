@@ -16,7 +16,7 @@ import struct
 from dataclasses import dataclass
 from datetime import datetime
 
-from . import smpp_pdu as p, sms_encoding as enc
+from . import gsm7, smpp_pdu as p, sms_encoding as enc
 from .text import Encoding, encoding_of
 
 #: registered_delivery bits 0-1 (SMPP 3.4 §5.2.17): 0 no receipt, 1 on delivery success or
@@ -106,7 +106,7 @@ def encode(owed: Owed, sequence: int) -> bytes:
     else:
         gsm = encoding_of(owed.text) is Encoding.GSM7
         coding = enc.GSM if gsm else enc.UCS2
-        data = enc.gsm_encode(owed.text) if gsm else owed.text.encode("utf-16-be")
+        data = gsm7.gsm_encode(owed.text) if gsm else owed.text.encode("utf-16-be")
         payload = [(enc.TAG_PAYLOAD, data)] if len(data) > SHORT_MAX else []
         body = _body(owed, 0x00, coding, b"" if payload else data, payload)
     return p.pdu(p.DELIVER_SM, sequence, body)

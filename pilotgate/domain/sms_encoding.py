@@ -15,7 +15,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from . import text as sms_text
+from . import gsm7, text as sms_text
 
 GSM, UCS2, LATIN1 = 0x00, 0x08, 0x03
 UDHI = 0x40  #: esm_class bit: short_message starts with a user data header
@@ -46,75 +46,11 @@ def data_coding_of(text: str) -> int:
     return GSM if sms_text.encoding_of(text) is sms_text.Encoding.GSM7 else UCS2
 
 
-def pack_septets(septets: bytes, fill_bits: int = 0) -> bytes:
-    """GSM 7-bit packing; `fill_bits` leading zero bits align text after a UDH."""
-    acc, bits, out = 0, fill_bits, bytearray()
-    for septet in septets:
-        acc |= (septet & 0x7F) << bits
-        bits += 7
-        while bits >= 8:
-            out.append(acc & 0xFF)
-            acc >>= 8
-            bits -= 8
-    if bits:
-        # Seven spare bits would read as a trailing "@": TS 23.038 pads them with CR.
-        out.append((acc | (0x0D << bits)) & 0xFF if bits == 1 else acc & 0xFF)
-    return bytes(out)
-
-
-def unpack_septets(data: bytes, fill_bits: int = 0) -> bytes:
-    """Inverse of `pack_septets`. A last septet that exists only as padding is dropped."""
-    value = int.from_bytes(data, "little") >> fill_bits
-    count = (len(data) * 8 - fill_bits) // 7
-    septets = bytes((value >> (7 * i)) & 0x7F for i in range(count))
-    # Seven spare bits at the end are padding (CR, or zeros from senders that skip the CR)
-    # when one septet fewer would fill the same octets. A real "@" or CR in that very place
-    # is indistinguishable from padding: TS 23.038 accepts that loss.
-    if count and septets[-1] in (0, 0x0D) and -(-((count - 1) * 7 + fill_bits) // 8) == len(data):
-        septets = septets[:-1]
-    return septets
-
-
-# Septets from the one GSM 03.38 table in `domain.text` (the escape is not a character).
-_SEPTETS: dict[str, bytes] = {
-    char: bytes([code])
-    for code, char in enumerate(sms_text.GSM_ALPHABET)
-    if code != sms_text.GSM_ESCAPE
-} | {
-    char: bytes([sms_text.GSM_ESCAPE, code]) for char, code in sms_text.GSM_EXTENSION_CODES.items()
-}
-_EXTENDED: dict[int, str] = {code: char for char, code in sms_text.GSM_EXTENSION_CODES.items()}
-
-
-def gsm_encode(text: str) -> bytes:
-    """One septet per octet; `text` must be GSM-7 (`domain.text.encoding_of`)."""
-    return b"".join(_SEPTETS[char] for char in text)
-
-
-def gsm_decode(septets: bytes) -> tuple[str, bool]:
-    """(text, lossy): a septet over 0x7F or an escape to no extension character reads as
-    U+FFFD; an escape with nothing after it (the part was cut there) is dropped."""
-    out: list[str] = []
-    lossy, i = False, 0
-    while i < len(septets):
-        if septets[i] == sms_text.GSM_ESCAPE:
-            if i + 1 == len(septets):
-                break
-            char = _EXTENDED.get(septets[i + 1])
-            i += 2
-        else:
-            char = sms_text.GSM_ALPHABET[septets[i]] if septets[i] < 0x80 else None
-            i += 1
-        lossy = lossy or char is None
-        out.append("\ufffd" if char is None else char)
-    return "".join(out), lossy
-
-
 def _encode_body(text: str, coding: int, packed: bool, fill_bits: int = 0) -> bytes:
     if coding == UCS2:
         return text.encode("utf-16-be")
-    septets = gsm_encode(text)
-    return pack_septets(septets, fill_bits) if packed else septets
+    septets = gsm7.gsm_encode(text)
+    return gsm7.pack_septets(septets, fill_bits) if packed else septets
 
 
 def encode(text: str, *, concat: Concat, reference: int, packed: bool = False) -> list[Part]:
@@ -205,8 +141,8 @@ def decode_body(data: bytes, coding: int, *, packed: bool = False, fill: int = 0
         except UnicodeDecodeError:
             return Fragment(text=data.decode("utf-16-be", errors="replace"), lossy=True)
     if coding in (GSM, 0x01):
-        septets = unpack_septets(data, fill) if packed else data
-        text, lossy = gsm_decode(septets)
+        septets = gsm7.unpack_septets(data, fill) if packed else data
+        text, lossy = gsm7.gsm_decode(septets)
         return Fragment(text=text, lossy=lossy)
     # Latin-1 (3) and anything we do not know: one byte, one character, nothing lost.
     return Fragment(text=data.decode("latin-1"), lossy=coding != LATIN1)

@@ -18,19 +18,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
-from urllib.parse import urlsplit
 
-import aiohttp
-import yarl
-
-from pilotgate.connectors import outbound
-from pilotgate.domain import addresses, callbacks
+from pilotgate.domain import callbacks
 from pilotgate.errors import GatewayError
 from pilotgate.storage.base import CallbackJob, CallbackResult
 from pilotgate.storage.dashboard import OperatorStore
 from pilotgate.storage.roles import AccountStore, CallbackStore
 
 from . import metrics
+from .callback_http import AddressPolicy, CallbackSender
 
 
 class CallbackWorkerStore(CallbackStore, AccountStore, OperatorStore, Protocol):
@@ -40,55 +36,8 @@ class CallbackWorkerStore(CallbackStore, AccountStore, OperatorStore, Protocol):
 
 log = logging.getLogger("pilotgate.callbacks")
 
-#: Answers up to this size (with a Content-Length) are read to keep the connection.
-_SMALL_ANSWER = 64 * 1024
 #: Seconds a finished attempt waits at most before its result is recorded.
 FLUSH_AFTER = 0.05
-
-
-class AddressPolicy:
-    """Decides whether a callback URL may be called. At send time `refusal` resolves the
-    host to judge it; at each attempt the connection itself resolves once and goes only to
-    addresses the policy allows (`connectors.outbound`), so no answer can change in between."""
-
-    def __init__(self, allowed: str = "") -> None:
-        self.outbound = outbound.OutboundPolicy.parse(allowed)
-
-    def static_refusal(self, url: str) -> str | None:
-        """Why the URL must not be called, judged without DNS: not http(s), no host, a host
-        with no IDNA form, an IP literal the policy forbids. None when it may be tried."""
-        try:
-            parts = urlsplit(url)
-            host, _ = parts.hostname, parts.port
-        except ValueError:
-            return "malformed URL"
-        if parts.scheme not in ("http", "https") or not host:
-            return "not an http(s) URL"
-        try:
-            addresses.ascii_host(host)
-        except ValueError as exc:
-            return str(exc)
-        if addresses.literal(host) is not None:
-            return self.outbound.refusal(host, [host])
-        return None
-
-    async def refusal(self, url: str) -> str | None:
-        """Why the URL must not be called, or None. A host that does not resolve is not
-        refused here (DNS can be down for a while); each attempt resolves it again."""
-        why = self.static_refusal(url)
-        if why is not None:
-            return why
-        parts = urlsplit(url)
-        if parts.hostname is None or addresses.literal(parts.hostname) is not None:
-            return None
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        try:
-            await outbound.resolve(parts.hostname, port, self.outbound)
-        except outbound.Refused as exc:
-            return str(exc)
-        except OSError:
-            return None
-        return None
 
 
 class CallbackWorker:
@@ -110,7 +59,7 @@ class CallbackWorker:
         self._timeout = timeout
         self._concurrency = concurrency
         self._poll = poll_interval
-        self._session: aiohttp.ClientSession | None = None
+        self._sender = CallbackSender(policy, timeout=timeout, concurrency=concurrency)
         self.owner = f"callbacks-{uuid.uuid4().hex[:12]}"
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -209,7 +158,7 @@ class CallbackWorker:
         error = None
         if refusal is None:
             assert not isinstance(request, str)
-            error, refusal = await self._send(request)
+            error, refusal = await self._sender.send(request)
         if refusal is not None:
             # Final, never retried: the subject is gone, the URL can never be called, or the
             # operator has not allowed the address it leads to.
@@ -232,54 +181,6 @@ class CallbackWorker:
             | ({"server_id": job.ref} if job.kind == "status" else {}),
         )
         return CallbackResult(job_id=job.id, acknowledged=False, error=error, retry_at=retry_at)
-
-    def _client(self) -> aiohttp.ClientSession:
-        """One session (and connection pool) for all attempts, made inside the event loop."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                # Keep every connection we may use alive: reopening costs more than a request.
-                connector=outbound.connector(
-                    self._policy.outbound, limit=self._concurrency, limit_per_host=0
-                ),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                trust_env=False,  # a proxy from the environment must not bypass the policy
-                auto_decompress=False,
-            )
-        return self._session
-
-    async def _send(self, request: callbacks.HttpRequest) -> tuple[str | None, str | None]:
-        """(None, None) when acknowledged (2xx), else (why, None) for a failed attempt or
-        (None, why) when the policy refused the address. Only a small answer of known
-        length is read (so the connection can be reused); any other is dropped unread, and
-        once the status is in, a failure reading the rest changes nothing."""
-        status: int | None = None
-        try:
-            async with asyncio.timeout(self._timeout):
-                async with self._client().request(
-                    request.method,
-                    # encoded=True: send the query exactly as signed.
-                    yarl.URL(request.url, encoded=True),
-                    data=request.body or None,
-                    headers=request.headers,
-                    allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    length = response.content_length
-                    if length is not None and length <= _SMALL_ANSWER:
-                        await response.read()
-                    else:
-                        response.close()
-        except TimeoutError:
-            if status is None:
-                return f"no answer within {self._timeout:g} s", None
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            if status is None:
-                refused = outbound.refused(exc)
-                if refused is not None:
-                    return None, str(refused)
-                return f"{type(exc).__name__}: {exc}"[:500], None
-        assert status is not None
-        return (None if 200 <= status < 300 else f"HTTP {status}"), None
 
     async def run(self) -> None:
         """Attempt jobs until `stop()`; a slow receiver holds one slot, never the others.
@@ -313,8 +214,7 @@ class CallbackWorker:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await self._flush()
-            if self._session is not None:
-                await self._session.close()
+            await self._sender.close()
 
     def _flush_due(self) -> bool:
         return bool(self._finished) and time.monotonic() - self._first_finished >= FLUSH_AFTER

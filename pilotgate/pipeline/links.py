@@ -29,7 +29,7 @@ from pilotgate.storage.roles import LinkStore, OutboxStore, TwoWayStore
 
 from . import metrics
 from .backlog import Backlog
-from .outbox import ConnectorPool
+from .connector_pool import ConnectorPool
 
 
 class LinkWorkerStore(LinkStore, OutboxStore, TwoWayStore, Protocol):

@@ -26,11 +26,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pilotgate.connectors.base import Accepted, Connector, Link, Rejected
 from pilotgate.domain import idempotency, routing
 from pilotgate.domain.messages import Message
-from pilotgate.errors import ConnectorError, GatewayError
-from pilotgate.storage.base import ConnectorInfo, Handover, Refusal
+from pilotgate.errors import GatewayError
 from pilotgate.storage.dashboard import DashboardReads
 from pilotgate.storage.roles import (
     HeldStore,
@@ -42,8 +40,10 @@ from pilotgate.storage.roles import (
     RetentionStore,
 )
 
-from . import hlrvip, metrics
+from . import metrics
 from .backlog import Backlog
+from .connector_pool import ConnectorPool
+from .handover import Courier
 from .retention import Pruner
 from .shaping import Shaper
 
@@ -67,9 +67,6 @@ class OutboxWorkerStore(
 log = logging.getLogger("pilotgate.outbox")
 
 
-#: Builds the connector a configuration names, or None for a kind this process cannot run.
-ConnectorFactory = Callable[[ConnectorInfo], Connector | None]
-
 #: Messages stored before routing existed carry no route: they go to the emulator.
 DEFAULT_ROUTE = ("emulator",)
 #: How often, and how many at a time, pending statistics deltas are folded (fold_statistics).
@@ -79,57 +76,6 @@ FOLD_LIMIT = 50_000
 #: How long the SMS-pumping defence's counters are kept (its windows are minutes long).
 VELOCITY_KEPT = timedelta(days=1)
 USAGE_KEPT = timedelta(days=62)
-
-
-class ConnectorPool:
-    """The connectors this process can hand messages to, kept in step with the database
-    (added, enabled or disabled from the CLI). It is read every round, one small query, so
-    a connector disabled from the CLI takes no message claimed after that."""
-
-    def __init__(self, factory: ConnectorFactory) -> None:
-        self._factory = factory
-        self.live: dict[str, Connector] = {}
-        self.enabled: set[str] = set()
-        self.usable: set[str] = set()  # enabled, and for links: held here and bound
-        self.limited: set[str] = set()  # connectors with a messages-per-second limit
-        self.held: set[str] = set()  # links this process holds (LinkKeeper)
-        self._made_from: dict[str, tuple[str, str, int]] = {}  # name → (kind, settings, mps)
-
-    async def refresh(self, store: LinkStore) -> None:
-        enabled, limited = set(), set()
-        for info in await store.connectors():
-            recipe = (info.kind, info.settings, info.mps)
-            if self._made_from.get(info.name) != recipe:
-                # New, or reconfigured from the CLI: built again (a LinkKeeper notices the
-                # new object, stops the old link and starts this one).
-                self._made_from[info.name] = recipe
-                made = self._factory(info)
-                if made is None:
-                    self.live.pop(info.name, None)
-                    continue
-                self.live[info.name] = made
-            if info.name not in self.live:
-                continue
-            if info.enabled:
-                enabled.add(info.name)
-            if info.mps > 0 and not isinstance(self.live[info.name], Link):
-                # A link paces itself (one process holds it); others share a bucket in the
-                # database so the limit holds across processes.
-                limited.add(info.name)
-        self.enabled, self.limited = enabled, limited
-        self.usable = {name for name in enabled if self._ready(self.live[name])}
-
-    def _ready(self, connector: Connector) -> bool:
-        # A link takes messages only in the process that holds it, and only while bound
-        # (read every round, so a fresh bind is used at once and a lost one at once not).
-        if isinstance(connector, Link):
-            return connector.name in self.held and connector.state().bound
-        return True
-
-    def claim_filter(self) -> list[str] | None:
-        """None when this process can carry every enabled connector; else the ones it can,
-        so it leaves messages for links held elsewhere to the process that holds them."""
-        return None if self.usable >= self.enabled else sorted(self.usable)
 
 
 class Outbox:
@@ -160,6 +106,7 @@ class Outbox:
         self._unknown_after = timedelta(seconds=unknown_after)
         self._pruner = Pruner(store, retention_days)
         self._backlog = Backlog(f"outbox {self.owner}", first=poll_interval)
+        self._courier = Courier(store, connectors, clock, self._backlog, self.owner)
         #: The accounts' messages per second (pipeline/shaping.py).
         self._shaper = Shaper(store, clock, default_mps)
         #: Start of the current run of rounds that all reached the database (None after a
@@ -236,7 +183,7 @@ class Outbox:
             else:
                 groups[name].append(message)
         for name, messages in groups.items():
-            moved += await self._hand_over(name, messages, waiting)
+            moved += await self._courier.hand_over(name, messages, waiting)
         if waiting:
             # Back to the queue: they go when a connector comes back, or expire.
             self._backlog.add(
@@ -260,105 +207,6 @@ class Outbox:
             log.warning("%d message(s) in doubt ended as hand-over unknown (-1, 606)", ended)
             metrics.HANDOVER_UNKNOWN.inc(ended)
         return ended
-
-    async def _hand_over(self, name: str, messages: list[Message], waiting: list[int]) -> int:
-        """Give `messages` to connector `name` within its rate; the rest wait in `waiting`."""
-        granted = len(messages)
-        if name in self._pool.limited:  # unlimited ones need no shared bucket
-            granted = await self._store.take_tokens(name, granted, self._clock())
-        waiting += [m.server_id for m in messages[granted:]]
-        messages = messages[:granted]
-        if not messages:
-            return 0
-        connector = self._pool.live[name]
-        try:
-            outcomes = await connector.submit(messages, self._clock())
-        except ConnectorError as exc:
-            # The connector took none of them: they may be claimed again at once.
-            log.warning("connector %s refused a batch: %s", name, exc)
-            waiting += [m.server_id for m in messages]
-            return 0
-        except Exception:
-            # A connector bug must not take the worker (and the API in its process) down.
-            # Whether it sent anything is unknown; like any unanswered hand-over the batch
-            # goes back to the queue (connectors are at least once, docs/smpp.md).
-            log.exception("connector %s failed on a batch of %d", name, len(messages))
-            waiting += [m.server_id for m in messages]
-            return 0
-        at = self._clock()
-        try:
-            # HLRVIP to unreliable destinations: the PING's answer replaces the HLR's.
-            outcomes, via = await hlrvip.ping_leg(
-                messages, outcomes, self._pool.live, self._pool.usable, at
-            )
-        except Exception:
-            # Nothing between the connector's answer and the backlog may fail: the
-            # connector has these messages now. The HLR's answer stands.
-            log.exception("PING leg after connector %s failed", name)
-            via = {}
-        accepted = [o for o in outcomes if isinstance(o, Accepted)]
-        refused = [o for o in outcomes if isinstance(o, Rejected)]
-        answered = {o.server_id for o in outcomes}
-        waiting += [m.server_id for m in messages if m.server_id not in answered]
-        handovers = [
-            Handover(
-                server_id=a.server_id,
-                connector=via.get(a.server_id, name),
-                remote_id=a.remote_id,
-                remote_ids=a.remote_ids,
-                outcome_status=a.outcome_status,
-                outcome_error=a.outcome_error,
-                outcome_at=a.outcome_at,
-                details=a.details,
-            )
-            for a in accepted
-        ]
-        if handovers:
-            self._backlog.add(
-                f"hand-over of {len(handovers)} to {name}",
-                functools.partial(self._record, name, handovers, at),
-            )
-        if refused:
-            self._backlog.add(
-                f"{len(refused)} refusal(s) by {name}",
-                functools.partial(self._refuse, name, refused, at),
-            )
-        await self._backlog.flush()
-        return len(handovers) + len(refused)
-
-    async def _record(self, name: str, handovers: list[Handover], at: datetime) -> None:
-        handed = await self._store.record_handover(self.owner, handovers, at)
-        metrics.HANDOVERS.labels(name).inc(handed)
-        # The console's counter orders nothing: it may go behind later writes.
-        self._backlog.add(
-            f"{name}'s hand-over counter",
-            functools.partial(self._store.count_handover, name, handed, at),
-        )
-
-    async def _refuse(self, name: str, refused: list[Rejected], now: datetime) -> None:
-        await self._store.refuse(
-            self.owner,
-            [
-                Refusal(
-                    server_id=r.server_id,
-                    error=r.error,
-                    final=r.final,
-                    retry_at=now + timedelta(seconds=r.retry_after),
-                )
-                for r in refused
-            ],
-            now,
-        )
-        for r in refused:
-            log.info(
-                "connector %s refused server_id=%d (%s, error %d%s)",
-                name,
-                r.server_id,
-                "final" if r.final else "retry",
-                r.error,
-                f": {r.reason}" if r.reason else "",
-            )
-            metrics.REFUSALS.labels(name, "final" if r.final else "retry").inc()
 
     async def run(self) -> None:
         """Work until `stop()`; then give back the leases still held."""

@@ -18,8 +18,9 @@ from pilotgate.connectors.base import (
 )
 from pilotgate.domain.messages import Message, Status
 from pilotgate.domain.receipts import Receipt
+from pilotgate.pipeline.connector_pool import ConnectorPool
 from pilotgate.pipeline.links import LinkKeeper
-from pilotgate.pipeline.outbox import ConnectorPool, Outbox
+from pilotgate.pipeline.outbox import Outbox
 
 from .test_store import NOW, balance, draft, new_account, statuses
 

@@ -13,8 +13,8 @@ import pytest
 from pilotgate.connectors.base import MobileOriginated
 from pilotgate.domain import referrals, stoplist
 from pilotgate.errors import NotFoundError
+from pilotgate.pipeline.connector_pool import ConnectorPool
 from pilotgate.pipeline.links import LinkKeeper
-from pilotgate.pipeline.outbox import ConnectorPool
 from pilotgate.storage.base import Refusal
 from pilotgate.storage.roles import Store
 

@@ -18,8 +18,9 @@ from pilotgate.connectors.base import Accepted, Events, LinkState, Outcome, Reje
 from pilotgate.domain.messages import Message, Status
 from pilotgate.domain.receipts import Receipt
 from pilotgate.errors import StorageError
+from pilotgate.pipeline.connector_pool import ConnectorPool
 from pilotgate.pipeline.links import LinkKeeper
-from pilotgate.pipeline.outbox import ConnectorPool, Outbox
+from pilotgate.pipeline.outbox import Outbox
 from pilotgate.storage.roles import Store
 
 from .test_store import LEASE, NOW, SECOND, balance, draft, new_account, statuses

@@ -97,8 +97,8 @@ async def test_open_conversations_per_phone_and_pool_number(store):
 
 async def test_the_link_keeper_gives_a_reply_to_the_account_whose_2way_it_answers(store):
     from pilotgate.connectors.base import MobileOriginated
+    from pilotgate.pipeline.connector_pool import ConnectorPool
     from pilotgate.pipeline.links import LinkKeeper
-    from pilotgate.pipeline.outbox import ConnectorPool
 
     await store.save_pool_number("79000000001", "")
     first = await new_account(store, "a@example.com", "ka", balance=10_000)

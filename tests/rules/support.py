@@ -22,7 +22,8 @@ from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ApiError
 from pilotgate.gateway import CallbackCheck, Gateway, GatewayPolicy, SendRequest, SendResult
-from pilotgate.pipeline.outbox import ConnectorPool, Outbox
+from pilotgate.pipeline.connector_pool import ConnectorPool
+from pilotgate.pipeline.outbox import Outbox
 from pilotgate.storage.base import ConnectorInfo, NewAccount
 from pilotgate.storage.roles import Store
 

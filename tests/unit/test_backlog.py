@@ -10,7 +10,8 @@ import pytest
 
 from pilotgate.errors import StorageError
 from pilotgate.pipeline.backlog import Backlog
-from pilotgate.pipeline.callbacks import AddressPolicy, CallbackWorker
+from pilotgate.pipeline.callback_http import AddressPolicy
+from pilotgate.pipeline.callbacks import CallbackWorker
 from pilotgate.storage.base import CallbackResult
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

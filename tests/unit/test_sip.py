@@ -10,8 +10,16 @@ from pathlib import Path
 import pytest
 
 from pilotgate.connectors.schemas.sip import flash_caller
-from pilotgate.connectors.sip import SipSettings, auth, call as calls, media, outcomes
-from pilotgate.connectors.sip.call import ALLOWED, Call, Party, Result, State
+from pilotgate.connectors.sip import (
+    SipSettings,
+    auth,
+    call as calls,
+    call_events,
+    media,
+    outcomes,
+)
+from pilotgate.connectors.sip.call import ALLOWED, Call, State
+from pilotgate.connectors.sip.call_events import Party, Result
 from pilotgate.connectors.sip.message import ParseError, SipFramer, SipRequest, SipResponse, parse
 from pilotgate.domain.messages import Status
 from pilotgate.errors import ConfigError
@@ -96,38 +104,38 @@ def _response(
     return response
 
 
-def _sent(events: list[calls.Event]) -> list[str]:
+def _sent(events: list[call_events.Event]) -> list[str]:
     return [e.message.method if isinstance(e.message, SipRequest) else str(e.message.status)
-            for e in events if isinstance(e, calls.Send)]  # fmt: skip
+            for e in events if isinstance(e, call_events.Send)]  # fmt: skip
 
 
 def test_answered_call_acks_plays_and_hangs_up() -> None:
     call = Call(party=PARTY, sdp=b"v=0\r\n")
     invite = call.invite()
     assert call.receive(_response(invite, 100)) == []
-    assert call.receive(_response(invite, 180)) == [calls.Ringing()]
+    assert call.receive(_response(invite, 180)) == [call_events.Ringing()]
     events = call.receive(_response(invite, 200, body=b"sdp"))
-    assert _sent(events) == ["ACK"] and calls.Answered(b"sdp") in events
+    assert _sent(events) == ["ACK"] and call_events.Answered(b"sdp") in events
     assert _sent(call.receive(_response(invite, 200))) == ["ACK"]  # retransmitted 2xx
     bye = call.hangup()
     assert _sent(bye) == ["BYE"] and call.state is State.ENDING
-    assert isinstance(bye[0], calls.Send)
+    assert isinstance(bye[0], call_events.Send)
     bye_request = bye[0].message
     assert isinstance(bye_request, SipRequest) and bye_request.uri == "sip:peer@127.0.0.1:5070"
     assert call.outstanding is bye_request
     (ended,) = call.receive(_response(bye_request, 200))
-    assert ended == calls.Ended(Result(code=200, answered=True, rang=True))
+    assert ended == call_events.Ended(Result(code=200, answered=True, rang=True))
 
 
 def test_busy_is_acked_in_its_transaction() -> None:
     call = Call(party=PARTY, sdp=b"")
     invite = call.invite()
     events = call.receive(_response(invite, 486))
-    assert isinstance(events[0], calls.Send)
+    assert isinstance(events[0], call_events.Send)
     ack = events[0].message
     assert isinstance(ack, SipRequest) and ack.method == "ACK"
     assert ack.get("Via") == invite.get("Via")  # same branch: part of the INVITE transaction
-    assert events[1] == calls.Ended(Result(code=486))
+    assert events[1] == call_events.Ended(Result(code=486))
     assert _sent(call.receive(_response(invite, 486))) == ["ACK"]  # again when it comes again
 
 
@@ -139,19 +147,19 @@ def test_challenge_is_answered_once() -> None:
     challenge.headers.append(("proxy-authenticate", 'Digest realm="r", nonce="n"'))
     events = call.receive(challenge)
     assert _sent(events) == ["ACK", "INVITE"]
-    assert isinstance(events[1], calls.Send)
+    assert isinstance(events[1], call_events.Send)
     again = events[1].message
     assert isinstance(again, SipRequest) and again.cseq == (2, "INVITE")
     assert (again.get("Proxy-Authorization") or "").startswith('Digest username="u"')
     second = _response(again, 407)
     second.headers.append(("proxy-authenticate", 'Digest realm="r", nonce="m"'))
-    assert call.receive(second)[-1] == calls.Ended(Result(code=407))
+    assert call.receive(second)[-1] == call_events.Ended(Result(code=407))
 
 
 def test_cancel_before_and_after_ringing_and_the_late_answer() -> None:
     call = Call(party=PARTY, sdp=b"")
     call.invite()
-    assert call.cancel() == [calls.Ended(Result(code=408, cancelled=True))]  # nothing heard
+    assert call.cancel() == [call_events.Ended(Result(code=408, cancelled=True))]  # nothing heard
     late = call.receive(_response(call._invite, 200))  # type: ignore[arg-type]
     assert _sent(late) == ["ACK", "BYE"] and call.state is State.ENDED  # answered too late
     assert _sent(call.receive(_response(call._invite, 200))) == ["ACK"]  # type: ignore[arg-type]
@@ -159,7 +167,7 @@ def test_cancel_before_and_after_ringing_and_the_late_answer() -> None:
     invite = call.invite()
     call.receive(_response(invite, 183))
     (send,) = call.cancel()
-    assert isinstance(send, calls.Send) and send.message.method == "CANCEL"  # type: ignore[union-attr]
+    assert isinstance(send, call_events.Send) and send.message.method == "CANCEL"  # type: ignore[union-attr]
     assert send.message.get("Via") == invite.get("Via")
     # The phone answered as we cancelled: ACK it and hang up at once.
     assert _sent(call.receive(_response(invite, 200))) == ["ACK", "BYE"]
@@ -180,7 +188,7 @@ def test_peer_hangs_up_and_unknown_requests() -> None:
     ]
     events = call.receive(bye)
     assert _sent(events) == ["200"]
-    assert events[1] == calls.Ended(Result(code=200, answered=True, remote_hangup=True))
+    assert events[1] == call_events.Ended(Result(code=200, answered=True, remote_hangup=True))
     info = SipRequest(method="INFO", uri="sip:x", headers=bye.headers)
     assert _sent(call.receive(info)) == ["501"]
 

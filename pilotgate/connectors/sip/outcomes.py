@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pilotgate.domain.messages import Status
 
-from .call import Result
+from .call_events import Result
 
 UNREACHABLE = frozenset({404, 408, 410, 480, 484, 502, 503, 504, 604})
 REJECTED = frozenset({401, 403, 407, 603})

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from .behaviour import Behaviour
 from .codec import SubmitSm
-from .server import Behaviour, SmscSimulator
+from .server import SmscSimulator
 
 __all__ = ["Behaviour", "SmscSimulator", "SubmitSm"]

@@ -6,67 +6,30 @@
         assert smsc.submits[0].short_message == b"Hello"
         await smsc.inject_mo("79990000001", "1000", "Привет")      # returns once answered
 
-Behaviours (`Behaviour`; settable at any time): happy (receipts after `receipt_delay`),
-throttling / queue_full (every third submit_sm answered ESME_RTHROTTLED / ESME_RMSGQFUL),
-no_resp (submit_sm never answered), generic_nack (every submit_sm nacked), unbind_mid_window /
-drop_tcp (the third submit_sm of a connection is answered by an unbind / a closed socket),
-receipts_early (the receipt goes before the submit_sm_resp), receipts_duplicated,
-receipts_never, receipts_hex_ids (ids decimal in submit_sm_resp, hex in receipts), undeliv,
-expired, mo_single / mo_multipart (an MO right after each bind), mo_reply (each accepted
-submit_sm answered, after its receipt, by an MO "Reply" from its destination to its source).
+Behaviours (`Behaviour`, behaviour.py) are settable at any time; what it sends its ESMEs
+(answers, receipts, MOs) is deliveries.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import enum
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
 from types import TracebackType
 
 from . import codec
-
-ESME_RINVCMDLEN, ESME_RINVBNDSTS, ESME_RMSGQFUL, ESME_RTHROTTLED = 0x02, 0x04, 0x14, 0x58
-ESME_RX_T_APPN = 0x64
-
-
-class Behaviour(enum.StrEnum):
-    HAPPY = "happy"
-    THROTTLING = "throttling"
-    QUEUE_FULL = "queue_full"
-    NO_RESP = "no_resp"
-    GENERIC_NACK = "generic_nack"
-    UNBIND_MID_WINDOW = "unbind_mid_window"
-    DROP_TCP = "drop_tcp"
-    RECEIPTS_EARLY = "receipts_early"
-    RECEIPTS_DUPLICATED = "receipts_duplicated"
-    RECEIPTS_NEVER = "receipts_never"
-    RECEIPTS_HEX_IDS = "receipts_hex_ids"
-    UNDELIV = "undeliv"
-    EXPIRED = "expired"
-    MO_SINGLE = "mo_single"
-    MO_MULTIPART = "mo_multipart"
-    MO_REPLY = "mo_reply"
+from .behaviour import (
+    ESME_RINVBNDSTS,
+    ESME_RINVCMDLEN,
+    ESME_RMSGQFUL,
+    ESME_RTHROTTLED,
+    ESME_RX_T_APPN,
+    Behaviour,
+)
+from .deliveries import Deliveries, Peer
 
 
-_STATES = {Behaviour.UNDELIV: ("UNDELIV", 5), Behaviour.EXPIRED: ("EXPIRED", 3)}
-
-
-class _Peer:
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self.writer = writer
-        self.receives = False  # bound as receiver or transceiver
-        self.submits = 0
-        self.unbinding = False  # we sent unbind: submit_sm get ESME_RINVBNDSTS from now on
-
-    def send(self, data: bytes) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(data)
-
-
-class SmscSimulator:
+class SmscSimulator(Deliveries):
     """See the module docstring. Every submit_sm is kept in `received` (in arrival order,
     with what was answered), the accepted ones also in `submits`."""
 
@@ -84,7 +47,7 @@ class SmscSimulator:
         self.port = port
         self._host, self._password = host, password
         self._server: asyncio.Server | None = None
-        self._peers: list[_Peer] = []
+        self._peers: list[Peer] = []
         self._ids = itertools.count(1)
         self._sequence = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -160,40 +123,10 @@ class SmscSimulator:
         for peer in self._peers:
             peer.send(data)
 
-    async def inject_mo(
-        self,
-        source: str,
-        destination: str,
-        short_message: bytes,
-        *,
-        esm_class: int = 0,
-        data_coding: int = 0,
-        tlvs: dict[int, bytes] | None = None,
-        within: float = 10.0,
-    ) -> int:
-        """Send one deliver_sm to a receiving peer; returns its deliver_sm_resp status."""
-        peer = next(p for p in self._peers if p.receives)
-        sequence = next(self._sequence)
-        answered: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._waiting[sequence] = answered
-        peer.send(
-            codec.deliver_sm(
-                sequence,
-                source=source,
-                destination=destination,
-                short_message=short_message,
-                esm_class=esm_class,
-                data_coding=data_coding,
-                tlvs=tlvs,
-            )
-        )
-        async with asyncio.timeout(within):
-            return await answered
-
     # -- one connection -------------------------------------------------------------------
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = _Peer(writer)
+        peer = Peer(writer)
         self._peers.append(peer)
         handler = asyncio.current_task()
         if handler is not None:
@@ -220,7 +153,7 @@ class SmscSimulator:
             writer.close()
 
     async def _handle(
-        self, peer: _Peer, command_id: int, status: int, sequence: int, body: bytes
+        self, peer: Peer, command_id: int, status: int, sequence: int, body: bytes
     ) -> None:
         if command_id in (codec.BIND_TRANSCEIVER, codec.BIND_RECEIVER, codec.BIND_TRANSMITTER):
             await self._bind(peer, command_id, sequence, body)
@@ -241,7 +174,7 @@ class SmscSimulator:
         elif not command_id & codec.RESP:
             peer.send(codec.pdu(codec.GENERIC_NACK, sequence, status=0x03))
 
-    async def _bind(self, peer: _Peer, command_id: int, sequence: int, body: bytes) -> None:
+    async def _bind(self, peer: Peer, command_id: int, sequence: int, body: bytes) -> None:
         password = body.split(b"\x00")[1].decode("latin-1")
         if self._password is not None and password != self._password:
             peer.send(codec.pdu(command_id | codec.RESP, sequence, status=0x0E))
@@ -257,7 +190,7 @@ class SmscSimulator:
         if peer.receives and self.behaviour in (Behaviour.MO_SINGLE, Behaviour.MO_MULTIPART):
             self._spawn(self._bind_mo(peer))
 
-    async def _submit(self, peer: _Peer, sequence: int, body: bytes) -> None:
+    async def _submit(self, peer: Peer, sequence: int, body: bytes) -> None:
         try:
             submit = codec.parse_submit(sequence, body)
         except ValueError:
@@ -287,71 +220,3 @@ class SmscSimulator:
         else:
             self._accept(peer, submit)
         await self._notify()
-
-    def _accept(self, peer: _Peer, submit: codec.SubmitSm) -> None:
-        number = next(self._ids)
-        hex_ids = self.behaviour is Behaviour.RECEIPTS_HEX_IDS
-        message_id = f"{number:06d}" if hex_ids else f"m{number}"
-        accepted = dataclasses.replace(submit, message_id=message_id)
-        self.received.append(accepted)
-        self.submits.append(accepted)
-        resp = codec.pdu(codec.SUBMIT_SM | codec.RESP, submit.sequence, codec.cstring(message_id))
-        if self.behaviour is Behaviour.RECEIPTS_NEVER or not submit.registered_delivery & 1:
-            peer.send(resp)
-            return
-        receipt_id = f"{number:X}" if hex_ids else message_id
-        if self.behaviour is Behaviour.RECEIPTS_EARLY:
-            self._send_receipt(submit, receipt_id)
-            peer.send(resp)
-            return
-        peer.send(resp)
-        self._spawn(self._receipt_later(submit, receipt_id))
-
-    async def _receipt_later(self, submit: codec.SubmitSm, receipt_id: str) -> None:
-        if self.receipt_delay:
-            await asyncio.sleep(self.receipt_delay)
-        self._send_receipt(submit, receipt_id)
-        if self.behaviour is Behaviour.RECEIPTS_DUPLICATED:
-            self._send_receipt(submit, receipt_id)
-        if self.behaviour is Behaviour.MO_REPLY:
-            await self.inject_mo(submit.destination, submit.source, b"Reply")
-
-    def _send_receipt(
-        self, submit: codec.SubmitSm, receipt_id: str, to: _Peer | None = None
-    ) -> None:
-        stat, state = _STATES.get(self.behaviour, ("DELIVRD", 2))
-        stamp = datetime.now(UTC).strftime("%y%m%d%H%M")
-        text = (
-            f"id:{receipt_id} sub:001 dlvrd:{'001' if state == 2 else '000'} "
-            f"submit date:{stamp} done date:{stamp} stat:{stat} err:000 text:"
-        )
-        # The failure cases carry TLVs too, so both receipt forms are exercised.
-        tlvs = {0x001E: codec.cstring(receipt_id), 0x0427: bytes([state])}
-        sequence = next(self._sequence)
-        self._unacked[sequence] = (submit, receipt_id)
-        peers = [to] if to else [p for p in self._peers if p.receives and not p.unbinding]
-        if peers:
-            peers[0].send(
-                codec.deliver_sm(
-                    sequence,
-                    source=submit.destination,
-                    destination=submit.source,
-                    short_message=text.encode("ascii"),
-                    esm_class=0x04,
-                    tlvs=tlvs if state != 2 else None,
-                )
-            )
-
-    async def _bind_mo(self, peer: _Peer) -> None:
-        if self.behaviour is Behaviour.MO_SINGLE:
-            await self.inject_mo("79990000001", "1000", "Привет".encode("utf-16-be"), data_coding=8)
-            return
-        parts = [b"Hello, ", b"long ", b"world"]
-        for seq, part in enumerate(parts, start=1):
-            udh = bytes([5, 0, 3, 0x42, len(parts), seq])
-            await self.inject_mo("79990000001", "1000", udh + part, esm_class=0x40)
-
-    def _spawn(self, coroutine: object) -> None:
-        task = asyncio.ensure_future(coroutine)  # type: ignore[call-overload]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

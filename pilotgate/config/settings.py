@@ -1,48 +1,12 @@
-"""Settings: one typed, frozen object, read once at startup from an optional TOML file and
-`PILOTGATE_*` environment variables (the environment wins). Nothing else reads either.
-
-    PILOTGATE_DATABASE_URL=postgresql://user@host/db pilotgate serve
-    pilotgate --config /etc/pilotgate.toml serve
-"""
+"""`Settings`: every setting of the gateway, one typed, frozen object with its default; the
+environment variable of each is `PILOTGATE_` and its name in capitals (loading.py)."""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
+from pilotgate.config.tables import ConnectorSpec, RouteSpec
 from pilotgate.domain import stoplist
-from pilotgate.errors import ConfigError
-
-PREFIX = "PILOTGATE_"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ConnectorSpec:
-    """A `[[connector]]` table of the config file."""
-
-    name: str
-    kind: str
-    mps: int = 0
-    #: The kind's settings as the file gives them (strings, numbers, booleans, tables).
-    options: tuple[tuple[str, object], ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RouteSpec:
-    """A `[[route]]` table of the config file: prefix ("*" = all), channel, connectors."""
-
-    prefix: str
-    channel: str
-    connectors: tuple[str, ...]
-    #: `hlr_unreliable = true`: HLRVIP checks to these numbers also send a PING.
-    hlr_unreliable: bool = False
-    #: `operator = "MegaFon"`: only for the numbers the numbering plan says it serves.
-    operator: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -252,84 +216,3 @@ class Settings:
     #: bind before they are dropped, and seconds between a bind's looks for new ones.
     smpp_receipt_validity: float = 72.0
     smpp_receipt_poll: float = 0.5
-
-
-def _coerce(name: str, kind: Any, raw: Any) -> Any:
-    try:
-        if kind in (bool, "bool"):
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(raw)
-            return text in ("1", "true", "yes", "on")
-        if kind in (int, "int"):
-            return int(raw)
-        if kind in (float, "float"):
-            return float(raw)
-        if isinstance(raw, list):  # a TOML list for a comma-separated setting
-            return ",".join(str(item) for item in raw)
-        return str(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"setting {name!r} has a malformed value: {raw!r}") from None
-
-
-def load(environ: Mapping[str, str] | None = None, path: str | Path | None = None) -> Settings:
-    """Build Settings from the TOML file at `path` (or $PILOTGATE_CONFIG) and `environ`."""
-    environ = os.environ if environ is None else environ
-    path = path or environ.get(PREFIX + "CONFIG")
-    values: dict[str, Any] = {}
-    known = {field.name: field.type for field in fields(Settings)}
-    if path:
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc}") from exc
-        values["connectors"] = _tables(data.pop("connector", []), _connector, path)
-        values["routes"] = _tables(data.pop("route", []), _route, path)
-        for key, raw in data.items():
-            if key not in known or key in ("connectors", "routes"):
-                raise ConfigError(f"unknown setting {key!r} in {path}")
-            values[key] = _coerce(key, known[key], raw)
-    for key, kind in known.items():
-        raw = environ.get(PREFIX + key.upper())
-        if raw is not None:
-            values[key] = _coerce(key, kind, raw)
-    return Settings(**values)
-
-
-def _tables(raw: Any, parse: Any, path: str | Path) -> tuple[Any, ...]:
-    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        raise ConfigError(f"{path}: [[connector]] and [[route]] must be tables")
-    try:
-        return tuple(parse(item) for item in raw)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: malformed [[connector]] or [[route]]: {exc!r}") from None
-
-
-def _connector(item: dict[str, Any]) -> ConnectorSpec:
-    extra = {k: v for k, v in item.items() if k not in ("name", "kind", "mps")}
-    return ConnectorSpec(
-        name=str(item["name"]),
-        kind=str(item["kind"]),
-        mps=int(item.get("mps", 0)),
-        options=tuple(sorted((str(k), v) for k, v in extra.items())),
-    )
-
-
-def _route(item: dict[str, Any]) -> RouteSpec:
-    connectors = item["connectors"]
-    if isinstance(connectors, str):
-        connectors = connectors.split(",")
-    return RouteSpec(
-        prefix=str(item.get("prefix", "*")),
-        channel=str(item.get("channel", "all")),
-        connectors=tuple(str(name).strip() for name in connectors),
-        hlr_unreliable=item.get("hlr_unreliable", False) is True,
-        operator=str(item.get("operator", "")),
-    )
-
-
-def replace(settings: Settings, **changes: Any) -> Settings:
-    """A copy of `settings` with some values changed (CLI flags)."""
-    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,124 @@
+"""Where callbacks may go and how one is sent: the address policy judging a callback URL,
+and the HTTP client that makes each attempt, bounded in time, never following a redirect,
+reading only small answers, and connecting only to addresses the policy allows."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+import aiohttp
+import yarl
+
+from pilotgate.connectors import outbound
+from pilotgate.domain import addresses, callbacks
+
+#: Answers up to this size (with a Content-Length) are read to keep the connection.
+_SMALL_ANSWER = 64 * 1024
+
+
+class AddressPolicy:
+    """Decides whether a callback URL may be called. At send time `refusal` resolves the
+    host to judge it; at each attempt the connection itself resolves once and goes only to
+    addresses the policy allows (`connectors.outbound`), so no answer can change in between."""
+
+    def __init__(self, allowed: str = "") -> None:
+        self.outbound = outbound.OutboundPolicy.parse(allowed)
+
+    def static_refusal(self, url: str) -> str | None:
+        """Why the URL must not be called, judged without DNS: not http(s), no host, a host
+        with no IDNA form, an IP literal the policy forbids. None when it may be tried."""
+        try:
+            parts = urlsplit(url)
+            host, _ = parts.hostname, parts.port
+        except ValueError:
+            return "malformed URL"
+        if parts.scheme not in ("http", "https") or not host:
+            return "not an http(s) URL"
+        try:
+            addresses.ascii_host(host)
+        except ValueError as exc:
+            return str(exc)
+        if addresses.literal(host) is not None:
+            return self.outbound.refusal(host, [host])
+        return None
+
+    async def refusal(self, url: str) -> str | None:
+        """Why the URL must not be called, or None. A host that does not resolve is not
+        refused here (DNS can be down for a while); each attempt resolves it again."""
+        why = self.static_refusal(url)
+        if why is not None:
+            return why
+        parts = urlsplit(url)
+        if parts.hostname is None or addresses.literal(parts.hostname) is not None:
+            return None
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            await outbound.resolve(parts.hostname, port, self.outbound)
+        except outbound.Refused as exc:
+            return str(exc)
+        except OSError:
+            return None
+        return None
+
+
+class CallbackSender:
+    """One HTTP session (and connection pool) for all of a worker's attempts."""
+
+    def __init__(self, policy: AddressPolicy, *, timeout: float, concurrency: int) -> None:
+        self._policy = policy
+        self._timeout = timeout
+        self._concurrency = concurrency
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        """One session (and connection pool) for all attempts, made inside the event loop."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                # Keep every connection we may use alive: reopening costs more than a request.
+                connector=outbound.connector(
+                    self._policy.outbound, limit=self._concurrency, limit_per_host=0
+                ),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                trust_env=False,  # a proxy from the environment must not bypass the policy
+                auto_decompress=False,
+            )
+        return self._session
+
+    async def send(self, request: callbacks.HttpRequest) -> tuple[str | None, str | None]:
+        """(None, None) when acknowledged (2xx), else (why, None) for a failed attempt or
+        (None, why) when the policy refused the address. Only a small answer of known
+        length is read (so the connection can be reused); any other is dropped unread, and
+        once the status is in, a failure reading the rest changes nothing."""
+        status: int | None = None
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._client().request(
+                    request.method,
+                    # encoded=True: send the query exactly as signed.
+                    yarl.URL(request.url, encoded=True),
+                    data=request.body or None,
+                    headers=request.headers,
+                    allow_redirects=False,
+                ) as response:
+                    status = response.status
+                    length = response.content_length
+                    if length is not None and length <= _SMALL_ANSWER:
+                        await response.read()
+                    else:
+                        response.close()
+        except TimeoutError:
+            if status is None:
+                return f"no answer within {self._timeout:g} s", None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            if status is None:
+                refused = outbound.refused(exc)
+                if refused is not None:
+                    return None, str(refused)
+                return f"{type(exc).__name__}: {exc}"[:500], None
+        assert status is not None
+        return (None if 200 <= status < 300 else f"HTTP {status}"), None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
