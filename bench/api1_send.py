@@ -37,6 +37,24 @@ def stored_messages(url: str, key: str) -> int:
     return spent // 395  # 3.95 per message to 7908… in the default tariff
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process and its workers (`serve --workers N`
+    forks them): what a request costs the gateway, which the machine's load moves far less
+    than requests per second (docs/performance.md)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        pids += [int(child) for child in (task / "children").read_text().split()]
+    total = 0
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def wrk(url: str, key: str, connections: int, duration: int) -> dict[str, str]:
     target = f"{url}/api.php?send=Hello+world&to=79087964781&apikey={key}&format=json"
     out = subprocess.run(
@@ -89,6 +107,9 @@ def main() -> None:
         action="store_true",
         help="the SMS-pumping rules off (PILOTGATE_PUMPING=0), to compare with the defaults",
     )
+    parser.add_argument(
+        "--no-bulk", action="store_true", help="skip the POST with 10,000 recipients"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
@@ -117,7 +138,9 @@ def main() -> None:
     proc, url = start_server(env, args.workers)
     try:
         httpx.get(f"{url}/api.php", params={"apikey": key}).raise_for_status()
+        cpu_before = cpu_seconds(proc.pid)
         figures = wrk(url, key, args.connections, args.duration)
+        cpu = cpu_seconds(proc.pid) - cpu_before
         stored = stored_messages(url, key)
         backend = env["PILOTGATE_DATABASE_URL"].split(":")[0]
         pipeline = "off" if args.no_pipeline else "on"
@@ -128,6 +151,12 @@ def main() -> None:
         )
         print(f"  requests/s {figures['rps']}   p50 {figures['p50']}   p99 {figures['p99']}")
         print(f"  wrk counted {figures['requests']} requests; messages stored {stored}")
+        per_request = cpu / max(1, int(figures["requests"])) * 1e6
+        print(
+            f"  server CPU {per_request:.0f} µs per request; load average {os.getloadavg()[0]:.1f}"
+        )
+        if args.no_bulk:
+            return
         elapsed, accepted = bulk_post(url, key, 10_000)
         print(f"one POST with 10,000 recipients: {elapsed * 1000:.0f} ms, {accepted} accepted")
     finally:

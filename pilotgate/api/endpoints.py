@@ -68,9 +68,12 @@ class ApiEndpoints:
             # How to answer is settled before anything can fail to decode: from the query
             # alone first, then from query and body, so even an error 11 for the body's
             # bytes comes in the format the body asked for.
-            fmt, lang, charset = request.style(request.read(query, b"", ""))
-            raw = request.read(query, body, content_type)
+            # (Without a body the second read would be the first again: a GET is read once.)
+            raw = request.read(query, b"", "")
             fmt, lang, charset = request.style(raw)
+            if body:
+                raw = request.read(query, body, content_type)
+                fmt, lang, charset = request.style(raw)
             params = request.decode(raw)
             fmt, lang, charset = params.format, params.lang, params.charset
             client = scope.get("client") or ("", 0)

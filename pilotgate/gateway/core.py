@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from pilotgate.domain import (
@@ -26,6 +26,7 @@ from pilotgate.domain.tariffs import Tariff
 from pilotgate.errors import ApiError
 from pilotgate.storage.roles import Store
 
+from .fresh import Fresh
 from .numbering import NumberingCache
 from .passwords import PasswordOutcome, Passwords, who
 
@@ -169,17 +170,22 @@ class GatewayCore:
         self.callback_check = callback_check
         #: Every password check (API and dashboard) goes through this one object.
         self.passwords = passwords or Passwords(store, clock)
-        self._tariffs: dict[int, tuple[Tariff, datetime]] = {}
-        self._routing: tuple[routing.RoutingTable, datetime] | None = None
+        ttl = self.policy.tariff_cache_seconds
+        self._tariffs: Fresh[int, Tariff] = Fresh(self.now, ttl)
+        self._routing: Fresh[None, routing.RoutingTable] = Fresh(self.now, ttl)
         #: The numbering plan's snapshot, reloaded when an import changes it (issue 17).
         self.numbering = NumberingCache(store, clock, self.policy.tariff_cache_seconds)
         #: Each account's protections as last read, and when (gateway/protecting.py).
-        self._protections: dict[int, tuple[Protections, datetime]] = {}
+        self._protections: Fresh[int, Protections] = Fresh(self.now, ttl)
         #: Each account's rates as last read, and the API tokens this process holds
         #: (gateway/rates.py).
-        self._rates: dict[int, tuple[Rates, datetime]] = {}
+        self._rates: Fresh[int, Rates] = Fresh(self.now, ttl)
         self._leases: dict[int, Lease] = {}
         self._leasing: dict[int, asyncio.Lock] = {}
+
+    def now(self) -> datetime:
+        """The gateway's clock, read through `self.clock` each time (tests replace it)."""
+        return self.clock()
 
     # auth ------------------------------------------------------------------------------------
     def hash_password(self, password: str) -> str:
@@ -234,23 +240,18 @@ class GatewayCore:
     # send ------------------------------------------------------------------------------------
     async def routing(self) -> routing.RoutingTable:
         """The routing table, cached like tariffs (CLI changes show up within seconds)."""
-        now = self.clock()
-        if self._routing and now - self._routing[1] < timedelta(
-            seconds=self.policy.tariff_cache_seconds
-        ):
-            return self._routing[0]
-        table = routing.RoutingTable(await self.store.routes())
-        self._routing = (table, now)
-        return table
+
+        async def read() -> routing.RoutingTable:
+            return routing.RoutingTable(await self.store.routes())
+
+        return await self._routing.get(None, read)
 
     async def tariff(self, tariff_id: int) -> Tariff:
         """The account's tariff, cached for a few seconds (CLI imports show up that fast)."""
-        now = self.clock()
-        cached = self._tariffs.get(tariff_id)
-        if cached and now - cached[1] < timedelta(seconds=self.policy.tariff_cache_seconds):
-            return cached[0]
-        tariff = Tariff(tariff_id, await self.store.tariff_rates(tariff_id))
-        self._tariffs[tariff_id] = (tariff, now)
-        return tariff
+
+        async def read() -> Tariff:
+            return Tariff(tariff_id, await self.store.tariff_rates(tariff_id))
+
+        return await self._tariffs.get(tariff_id, read)
 
     # check, balance, info -----------------------------------------------------------------------

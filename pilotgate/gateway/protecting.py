@@ -4,8 +4,6 @@ operator's changes reach every process within `tariff_cache_seconds`."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.limits import Caps
 from pilotgate.domain.protections import Protections
@@ -19,18 +17,12 @@ HOME_COUNTRY = "RU"
 
 class Protecting(GatewayCore):
     async def protections(self, account: Account) -> Protections:
-        now = self.clock()
-        cached = self._protections.get(account.id)
-        if cached and now - cached[1] < timedelta(seconds=self.policy.tariff_cache_seconds):
-            return cached[0]
-        found = await self.store.protections(account.id)
-        self._protections[account.id] = (found, now)
-        return found
+        return await self._protections.get(account.id, lambda: self.store.protections(account.id))
 
     def forget_protections(self, account_id: int) -> None:
         """Read the account's protections afresh on its next send (this process changed
         them)."""
-        self._protections.pop(account_id, None)
+        self._protections.forget(account_id)
 
     def caps(self, protections: Protections) -> Caps | None:
         """The account's message caps, None when it has none (its submits then cost no

@@ -6,7 +6,6 @@ only once per slice, and a refused flood none until the bucket has grown a slice
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from pilotgate.domain import rates as rules
 from pilotgate.domain.accounts import Account
@@ -19,18 +18,12 @@ from .core import GatewayCore
 class Pacing(GatewayCore):
     async def rates(self, account_id: int) -> Rates:
         """The account's own rates, read at most once per `tariff_cache_seconds`."""
-        now = self.clock()
-        cached = self._rates.get(account_id)
-        if cached and now - cached[1] < timedelta(seconds=self.policy.tariff_cache_seconds):
-            return cached[0]
-        found = await self.store.rates(account_id)
-        self._rates[account_id] = (found, now)
-        return found
+        return await self._rates.get(account_id, lambda: self.store.rates(account_id))
 
     def forget_rates(self, account_id: int) -> None:
         """Read the account's rates afresh on its next request (this process changed
         them), and drop the tokens held for the old rate."""
-        self._rates.pop(account_id, None)
+        self._rates.forget(account_id)
         self._leases.pop(account_id, None)
 
     def api_rps(self, rates: Rates) -> int:
