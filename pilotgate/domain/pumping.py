@@ -23,9 +23,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .checks import CHECK_CHANNELS
 from .messages import Draft, Status
+
+if TYPE_CHECKING:
+    from .tally import Recall
 
 #: A counter: (scope, key, window start). Scope "a<id>" is an account, "i<address>" an API
 #: source address; key "r<digits>" a range, "p" high-priced destinations, "n" messages to a
@@ -78,8 +82,11 @@ class Velocity:
 
     rules: Rules
     account_id: int
-    #: The API source address of the request, "" when unknown (SMPP, the console).
+    #: The API source address of the request, "" when unknown (the console).
     source: str = ""
+    #: What the submitting process knows of the counters (domain/tally.py); None: nothing,
+    #: every statement runs.
+    recall: Recall | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def source_scope(address: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pilotgate.domain import pumping
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Draft, Status
+from pilotgate.domain.tally import Recall
 from pilotgate.storage.base import Submitted
 
 from .protecting import Protecting
@@ -22,6 +23,9 @@ class Holding(Protecting):
     #: Set by bootstrap when `pumping_alert_url` is (pipeline/held_alerts.py); None: the
     #: operator learns of held traffic from the console and /metrics only.
     held_alert: HeldAlert | None = None
+    #: What this process knows of the counters, to spare statements (domain/tally.py);
+    #: made with the first judged submit.
+    pumping_recall: Recall | None = None
 
     def velocity(self, account: Account, source: str = "") -> pumping.Velocity | None:
         """What this account's submit is judged by; None when the rules are off (a submit
@@ -29,8 +33,13 @@ class Holding(Protecting):
         rules = self.policy.pumping
         if not rules:
             return None
+        if self.pumping_recall is None:
+            self.pumping_recall = Recall()
         return pumping.Velocity(
-            rules=rules, account_id=account.id, source=pumping.source_scope(source)
+            rules=rules,
+            account_id=account.id,
+            source=pumping.source_scope(source),
+            recall=self.pumping_recall,
         )
 
     def sequences(self, drafts: list[Draft]) -> list[Draft]:
