@@ -54,7 +54,9 @@ async def second_account(smsc: Smsc) -> int:
 async def bind_from(port: int, system_id: str) -> Esme:
     esme = Esme(port)
     await esme.call(esme.client.connect)
-    await esme.call(esme.client._socket.sendall, f"PROXY TCP4 {CLIENT} 127.0.0.1 5 2775\r\n".encode())
+    await esme.call(
+        esme.client._socket.sendall, f"PROXY TCP4 {CLIENT} 127.0.0.1 5 2775\r\n".encode()
+    )
     await esme.call(esme.client.bind_transceiver, system_id=system_id, password=PASSWORD)
     return esme
 

@@ -132,9 +132,7 @@ class Submitter:
         return await self._gateway.smpp_account(self._account_id)
 
     @staticmethod
-    def _request(
-        submission: Submission, text: str, now: datetime, source: str = ""
-    ) -> SendRequest:
+    def _request(submission: Submission, text: str, now: datetime, source: str = "") -> SendRequest:
         try:
             when = smpp_time.parse(submission.schedule, now)
         except ValueError:
