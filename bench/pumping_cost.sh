@@ -7,11 +7,15 @@
 #   bench/pumping_cost.sh ../main . 2 > /tmp/pumping_cost.log      # old checkout, new, rounds
 #   bench/pumping_cost.sh . . 2                                     # one checkout alone
 #
-# Output: "<database> <old|new> <on|off> load=<1-min> <req/s …> <one POST …>".
+# Both checkouts run this checkout's bench/api1_send.py (it reports the server's CPU time per
+# send too, steadier than req/s on a shared machine), each with its own .venv and code.
+#
+# Output: "<database> <old|new> <on|off> load=<1-min> <req/s …> <CPU …> <one POST …>".
 set -euo pipefail
 OLD=$(cd "$1" && pwd)
 NEW=$(cd "$2" && pwd)
 ROUNDS=${3:-2}
+BENCH=$(cd "$(dirname "$0")" && pwd)/api1_send.py
 PG=${PG_URL:-postgresql://postgres@127.0.0.1:5432/test}
 ARGS=(--connections "${CONNECTIONS:-50}" --duration "${DURATION:-10}")
 
@@ -22,15 +26,15 @@ run() {  # checkout database on|off
   [ "$rules" = off ] && extra+=(--no-pumping)
   local load out
   load=$(cut -d' ' -f1 /proc/loadavg)
-  out=$(cd "$dir" && .venv/bin/python bench/api1_send.py "${ARGS[@]}" "${extra[@]}" 2>/dev/null)
+  out=$(cd "$dir" && .venv/bin/python "$BENCH" "${ARGS[@]}" "${extra[@]}" 2>/dev/null)
   echo "$db $([ "$dir" = "$OLD" ] && echo old || echo new) $rules load=$load" \
-    "$(grep -E "requests/s|one POST" <<<"$out" | tr -s ' ' | tr '\n' ' ')"
+    "$(grep -E "requests/s|one POST|server CPU" <<<"$out" | tr -s ' ' | tr '\n' ' ')"
 }
 
 for round in $(seq "$ROUNDS"); do
   for db in sqlite postgres; do
     for dir in "$OLD" "$NEW"; do
-      [ "$round" -gt 0 ] && [ "$dir" = "$NEW" ] && [ "$OLD" = "$NEW" ] && continue
+      [ "$dir" = "$NEW" ] && [ "$OLD" = "$NEW" ] && continue
       run "$dir" "$db" on
       run "$dir" "$db" off
     done
