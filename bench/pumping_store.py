@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import dataclasses
 import itertools
+import shutil
 import statistics
 import tempfile
 import time
@@ -68,10 +69,11 @@ async def main() -> None:
     args = parser.parse_args()
     database, drop = throwaway_schema(args.database)
     store: Store
+    folder = tempfile.mkdtemp(prefix="pilotgate-bench-")
     if database:
         store = await PostgresStore.open(database, max_size=4)
     else:
-        store = SqliteStore(f"{tempfile.mkdtemp(prefix='pilotgate-bench-')}/bench.db")
+        store = SqliteStore(f"{folder}/bench.db")
     try:
         await store.upgrade()
         await store.replace_tariff(1, "default", RATES)
@@ -129,6 +131,7 @@ async def main() -> None:
     finally:
         await store.close()
         drop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
