@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -169,3 +170,28 @@ def test_the_console_held_page_releases_and_rejects_batches(
     finally:
         operator.close()
     assert "held.release" in gate.cli("audit", str(sending.id))
+
+
+def test_the_cabinet_spend_counts_held_messages_once_released_and_rejected_never(
+    gate: Server, api: Api, new_account: Callable[..., Account]
+) -> None:
+    released, rejected = new_account(), new_account()
+    for account in (released, rejected):
+        attack(api.as_key(account.key), BLOCK)
+
+    def spend(account: Account) -> str:
+        cabinet = Web(gate.url)
+        try:
+            assert cabinet.login(account.email, account.password).status_code == 303
+            page = cabinet.get("/cabinet/stats?days=2").text
+        finally:
+            cabinet.close()
+        match = re.search(r'id="total-spend"[^>]*>([^<]+)<', page)
+        assert match, page
+        return match.group(1)
+
+    assert spend(released) == spend(rejected) == "39.50 ₽"  # 10 sent; the 2 held not spent
+    gate.cli("held", "release", str(released.id))
+    gate.cli("held", "reject", str(rejected.id))
+    assert spend(released) == "47.40 ₽"
+    assert spend(rejected) == "39.50 ₽"

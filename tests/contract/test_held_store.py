@@ -14,6 +14,7 @@ import pytest
 from pilotgate.domain import pumping
 from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Status
+from pilotgate.domain.tally import Recall
 from pilotgate.errors import InsufficientFundsError
 
 from .test_store import NOW, draft, new_account
@@ -129,3 +130,59 @@ async def test_old_counters_are_purged(store):
     assert await store.purge_velocity(NOW - timedelta(days=1), 100) == 0
     # The account's total, its range, the address's range; the number for each scope.
     assert await store.purge_velocity(NOW + timedelta(days=1), 100) == 5
+
+
+def remembering(account_id: int, recall: Recall, source: str = "", rules=RULES) -> SubmitGuard:
+    """A guard of a process that remembers what it saw of the counters (domain/tally.py)."""
+    velocity = pumping.Velocity(rules=rules, account_id=account_id, source=source, recall=recall)
+    return SubmitGuard(velocity=velocity)
+
+
+async def test_a_number_sent_again_counts_once_in_a_remembering_process(store):
+    account = await new_account(store, balance=100_000)
+    recall = Recall()
+    phones = ["79001234000"] * 5 + ["79001234001", "79001234002", "79001234003"]
+    done = [
+        await store.submit(account.id, [draft(p)], NOW, remembering(account.id, recall))
+        for p in phones
+    ]
+    assert [bool(d.held) for d in done] == [False] * 7 + [True]
+
+
+async def test_remembering_processes_still_share_the_address_counters(backend, store):
+    first = await new_account(store, balance=100_000)
+    second = await new_account(store, "b@example.com", "k2", balance=100_000)
+    other = await backend.open()
+    stores = [(store, first, Recall()), (other, second, Recall())]
+    for s, a, recall in stores:  # each process has seen its own number stored already
+        for _ in range(2):
+            await s.submit(a.id, [draft(f"7900123999{a.id}")], NOW, remembering(a.id, recall))
+    submits = [
+        s.submit(a.id, [draft(f"7900123{n:04d}")], NOW, remembering(a.id, r, "203.0.113.5"))
+        for n, (s, a, r) in enumerate(stores * 4)
+    ]
+    done = await asyncio.gather(*submits)
+    assert sum(bool(d.held) for d in done) == 5
+
+
+async def test_a_process_owes_the_account_total_for_a_second_at_most(backend, store):
+    account = await new_account(store, balance=100_000)
+    other = await backend.open()
+    rules = dataclasses.replace(RULES, range_limit=0)
+    busy = Recall()
+    for n in range(10):  # home traffic only: its total waits in the process
+        await store.submit(
+            account.id, [draft(f"790012{n:05d}")], NOW, remembering(account.id, busy, rules=rules)
+        )
+    # The next send a second later writes it: the other process sees 11 home messages,
+    # and 3 to a new country are under half of the account's traffic.
+    later = NOW + timedelta(seconds=1)
+    await store.submit(account.id, [draft()], later, remembering(account.id, busy, rules=rules))
+    abroad = dataclasses.replace(draft("37491234567"), country="AM")
+    done = await other.submit(
+        account.id,
+        [dataclasses.replace(abroad, phone=f"3749123456{n}") for n in range(3)],
+        later,
+        remembering(account.id, Recall(), rules=rules),
+    )
+    assert not done.held

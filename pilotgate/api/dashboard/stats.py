@@ -18,7 +18,11 @@ SERIES = {
     "not delivered": (-1,),
     "error": (-2,),
     "in progress": (0, 1, 3),
+    "held": (4,),
 }
+#: Statuses whose price is not spent: refused messages are not charged, held ones not yet
+#: (a release moves them to 0 and their price into the spend; a reject to -2, never).
+UNCHARGED = (-2, 4)
 
 
 def _days(ctx: Ctx) -> int:
@@ -41,7 +45,7 @@ async def page(ctx: Ctx) -> WebResponse:
         for name, statuses in SERIES.items():
             if row.status in statuses:
                 series[name][i] += row.count
-        if row.status != -2:  # refused messages are not charged
+        if row.status not in UNCHARGED:
             spend[i] += row.spend
             operators[row.operator or "-"][1] += row.spend
         operators[row.operator or "-"][0] += row.count

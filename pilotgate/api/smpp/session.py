@@ -243,7 +243,11 @@ class CustomerSession:
         self._bind_id = bind_id
         self.state, self.account_id = BOUND_AS[pdu.command_id], account.id
         self._submitter = Submitter(
-            self._gateway, account.id, part_wait=self._settings.part_wait, clock=self._loop.time
+            self._gateway,
+            account.id,
+            part_wait=self._settings.part_wait,
+            clock=self._loop.time,
+            source=self.address,
         )
         self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_ROK))
         if self.state is not BindState.TRANSMITTER:

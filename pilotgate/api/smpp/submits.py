@@ -54,9 +54,18 @@ class Submitter:
     """One bound session's submits on behalf of its account."""
 
     def __init__(
-        self, gateway: Gateway, account_id: int, *, part_wait: float, clock: Callable[[], float]
+        self,
+        gateway: Gateway,
+        account_id: int,
+        *,
+        part_wait: float,
+        clock: Callable[[], float],
+        source: str = "",
     ) -> None:
         self._gateway, self._account_id = gateway, account_id
+        #: The bind's client address (its trusted proxy's PROXY header's, else the peer's):
+        #: the SMS-pumping rules count per address as for HTTP.
+        self._source = source
         self._part_wait, self._clock = part_wait, clock
         self._long: dict[tuple[str, str, int, int], _Long] = {}
         self._account_read: asyncio.Task[Account] | None = None
@@ -130,7 +139,7 @@ class Submitter:
 
     async def _send(self, submission: Submission, text: str) -> Outcome:
         try:
-            request = self._request(submission, text, self._gateway.clock())
+            request = self._request(submission, text, self._gateway.clock(), self._source)
             account = await self._account()
             result = await self._gateway.send(account, request)
         except ApiError as error:
@@ -182,7 +191,7 @@ class Submitter:
         return await self._gateway.smpp_account(self._account_id)
 
     @staticmethod
-    def _request(submission: Submission, text: str, now: datetime) -> SendRequest:
+    def _request(submission: Submission, text: str, now: datetime, source: str = "") -> SendRequest:
         try:
             when = smpp_time.parse(submission.schedule, now)
         except ValueError:
@@ -202,4 +211,5 @@ class Submitter:
             send_datetime=str(int(when.timestamp())) if when else None,
             ttl=ttl,
             smpp_receipt=deliver_sm.receipt_wanted(submission.registered_delivery),
+            source=source,
         )

@@ -5,7 +5,12 @@ once here, with `%s` placeholders and times converted by the caller's `stamp`.
 A batch's counters are grown before any account row is locked, all in one statement with
 its rows in one order: two processes' batches then take the counter rows in the same order,
 and no counter waits on an account row (no deadlock with the caps and the debit). A submit
-refused later (112, 223) leaves its counts grown: they are what was attempted."""
+refused later (112, 223) leaves its counts grown: they are what was attempted.
+
+Each submit is walked once (domain/tally.py); statements no rule needs are not run: no
+foreign country, no account_countries statement; numbers the process saw stored in the
+window are not inserted again; the account's total waits in the process (its `Recall`)
+for the next statement, or 1 s (docs/decisions.md, "SMS-pumping defence: cost")."""
 
 from __future__ import annotations
 
@@ -13,26 +18,27 @@ from collections.abc import Callable, Generator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pilotgate.domain import pumping
 from pilotgate.domain.messages import Draft, Status
-from pilotgate.domain.pumping import CounterKey, Velocity
+from pilotgate.domain.pumping import TOTAL, CounterKey, Velocity
+from pilotgate.domain.tally import Recall, Tally, tally
 
 Stamp = Callable[[datetime], Any]
 #: (sql, args) of one statement.
 Statement = tuple[str, list[Any]]
+#: A batch's submit as the counters see it: (its velocity or None, its drafts, its now).
+Judged = tuple[Velocity | None, Sequence[Draft], datetime]
+#: The rows of one statement, sent back into `judging`.
+Rows = Sequence[Sequence[Any]]
 
 
-def seen(
-    velocity: Velocity, drafts: Sequence[Draft], now: datetime, stamp: Stamp
-) -> Statement | None:
+def seen(t: Tally, now: datetime, stamp: Stamp) -> Statement | None:
     """Record the foreign countries the drafts go to; RETURNING each one's first use."""
-    countries = pumping.foreign(drafts, velocity.rules)
-    if not countries or not velocity.rules.new_country_limit:
+    if not t.foreign:
         return None
-    values = ", ".join(["(%s, %s, %s)"] * len(countries))
+    values = ", ".join(["(%s, %s, %s)"] * len(t.foreign))
     args: list[Any] = []
-    for country in countries:
-        args += [velocity.account_id, country, stamp(now)]
+    for country in t.foreign:
+        args += [t.velocity.account_id, country, stamp(now)]
     return (
         f"INSERT INTO account_countries (account_id, country, first_seen) VALUES {values} "
         "ON CONFLICT (account_id, country) DO UPDATE SET first_seen = account_countries.first_seen "
@@ -42,25 +48,24 @@ def seen(
 
 
 def new_countries(
-    velocity: Velocity,
-    returned: Sequence[Sequence[Any]],
-    now: datetime,
-    time: Callable[[Any], datetime],
+    t: Tally, returned: Rows, now: datetime, time: Callable[[Any], datetime]
 ) -> frozenset[str]:
     """The countries of `seen`'s answer still new to the account."""
-    since = now - timedelta(seconds=velocity.rules.learning)
+    since = now - timedelta(seconds=t.velocity.rules.learning)
     return frozenset(str(country) for country, first in returned if time(first) > since)
 
 
-def count(grow: dict[CounterKey, int], stamp: Stamp) -> Statement | None:
+def count(grow: dict[CounterKey, int], stamp: Stamp) -> Statement:
     """Grow the counters; RETURNING each one's count after."""
-    if not grow:
-        return None
     keys = sorted(grow)
     values = ", ".join(["(%s, %s, %s, %s)"] * len(keys))
+    stamps: dict[datetime, Any] = {}
     args: list[Any] = []
-    for scope, key, start in keys:
-        args += [scope, key, stamp(start), grow[(scope, key, start)]]
+    for key in keys:
+        scope, name, start = key
+        if start not in stamps:
+            stamps[start] = stamp(start)
+        args += [scope, name, stamps[start], grow[key]]
     return (
         f"INSERT INTO velocity_counts (scope, key, start, count) VALUES {values} "
         "ON CONFLICT (scope, key, start) DO UPDATE "
@@ -69,28 +74,16 @@ def count(grow: dict[CounterKey, int], stamp: Stamp) -> Statement | None:
     )
 
 
-def counts(
-    returned: Sequence[Sequence[Any]], time: Callable[[Any], datetime]
-) -> dict[CounterKey, int]:
-    return {(str(scope), str(key), time(start)): int(n) for scope, key, start, n in returned}
-
-
-def numbers(batch: Sequence[Judged], stamp: Stamp) -> Statement | None:
-    """Remember the numbers the batch's judged submits send to in their window; RETURNING
-    those that were new there."""
-    rows = set()
-    for index in plan(batch):
-        velocity, drafts, now = batch[index]
-        assert velocity is not None
-        when = pumping.start(now, velocity.rules)
-        rows |= {(scope, phone, when) for scope, phone in pumping.numbers(drafts, velocity)}
-    if not rows:
-        return None
+def numbers(rows: set[tuple[str, str, datetime]], stamp: Stamp) -> Statement:
+    """Remember numbers in their window; RETURNING those that were new there."""
     ordered = sorted(rows)
     values = ", ".join(["(%s, %s, %s)"] * len(ordered))
+    stamps: dict[datetime, Any] = {}
     args: list[Any] = []
     for scope, phone, when in ordered:
-        args += [scope, phone, stamp(when)]
+        if when not in stamps:
+            stamps[when] = stamp(when)
+        args += [scope, phone, stamps[when]]
     return (
         f"INSERT INTO velocity_numbers (scope, phone, start) VALUES {values} "
         "ON CONFLICT (scope, phone, start) DO NOTHING RETURNING scope, phone",
@@ -98,49 +91,45 @@ def numbers(batch: Sequence[Judged], stamp: Stamp) -> Statement | None:
     )
 
 
-def fresh(batch: Sequence[Judged], returned: Sequence[Sequence[Any]]) -> dict[int, pumping.Fresh]:
-    """Each judged submit's numbers new in the window (`numbers`' answer): a number two
-    submits of the batch send to is new to the first one only."""
-    left = {(str(scope), str(phone)) for scope, phone in returned}
-    found: dict[int, pumping.Fresh] = {}
-    for index in sorted(plan(batch)):
-        velocity, drafts, _ = batch[index]
-        assert velocity is not None
-        mine = frozenset(pumping.numbers(drafts, velocity)) & left
+def asked(tallies: dict[int, Tally]) -> set[tuple[str, str, datetime]]:
+    """The numbers the batch's submits remember that their process does not know stored."""
+    rows: set[tuple[str, str, datetime]] = set()
+    for t in tallies.values():
+        pairs = t.numbers()
+        recall = t.velocity.recall
+        if recall is not None:
+            pairs = recall.unknown(t.when, pairs)
+        rows.update((scope, phone, t.when) for scope, phone in pairs)
+    return rows
+
+
+def fresh(
+    tallies: dict[int, Tally], returned: Rows, rows: set[tuple[str, str, datetime]]
+) -> dict[int, set[tuple[str, str]]]:
+    """Each submit's numbers new in the window (`numbers`' answer): a number two submits of
+    the batch send to is new to the first one only. The numbers found stored already are
+    learnt by the submits' processes (when the batch is of one window: the answer names no
+    window)."""
+    new = {(str(scope), str(phone)) for scope, phone in returned}
+    left = set(new)
+    found: dict[int, set[tuple[str, str]]] = {}
+    for index in sorted(tallies):
+        mine = {pair for pair in tallies[index].numbers() if pair in left}
         left -= mine
         found[index] = mine
+    windows = {when for _, _, when in rows}
+    if len(windows) == 1:
+        (when,) = windows
+        stored = {(scope, phone) for scope, phone, _ in rows} - new
+        recalls = {id(r): r for t in tallies.values() if (r := t.velocity.recall) is not None}
+        for recall in recalls.values():
+            recall.learn(when, stored)
     return found
-
-
-def grown(
-    batch: Sequence[Judged], new: dict[int, frozenset[str]], new_numbers: dict[int, pumping.Fresh]
-) -> dict[int, dict[CounterKey, int]]:
-    """How much each judged submit grows each counter (worked out once per batch)."""
-    found = {}
-    for index in plan(batch):
-        velocity, drafts, now = batch[index]
-        assert velocity is not None
-        countries, phones = new.get(index, frozenset()), new_numbers.get(index, frozenset())
-        found[index] = pumping.increments(drafts, velocity, countries, now, phones)
-    return found
-
-
-def merged(grows: dict[int, dict[CounterKey, int]]) -> dict[CounterKey, int]:
-    """Every counter the batch's judged submits grow, summed."""
-    total: dict[CounterKey, int] = {}
-    for grow in grows.values():
-        for key, n in grow.items():
-            total[key] = total.get(key, 0) + n
-    return total
 
 
 def held(drafts: Sequence[Draft]) -> frozenset[int]:
     """The indexes of the held drafts of a submit (Submitted.held)."""
     return frozenset(i for i, d in enumerate(drafts) if d.status is Status.HELD)
-
-
-#: A batch's submit as the counters see it: (its velocity or None, its drafts, its now).
-Judged = tuple[Velocity | None, Sequence[Draft], datetime]
 
 
 def plan(batch: Sequence[Judged]) -> list[int]:
@@ -150,34 +139,56 @@ def plan(batch: Sequence[Judged]) -> list[int]:
     return [i for _, i in sorted(wanted)]
 
 
+def written(
+    tallies: dict[int, Tally], grows: dict[int, dict[CounterKey, int]], latest: datetime
+) -> dict[CounterKey, int]:
+    """What the counters statement writes ({}: no statement). A submit's account total is
+    owed to its process's `Recall` unless a statement runs anyway: it is read only by the
+    new-country rule, whose own counter growing makes one run."""
+    total: dict[CounterKey, int] = {}
+    recalls: dict[int, Recall] = {}
+    for index, grow in grows.items():
+        recall = tallies[index].velocity.recall
+        for key, n in grow.items():
+            if recall is not None and key[1] == TOTAL:
+                recall.owe({key: n}, latest)
+                recalls[id(recall)] = recall
+            else:
+                total[key] = total.get(key, 0) + n
+    for recall in recalls.values():
+        if total or recall.due(latest):
+            for key, n in recall.settle().items():
+                total[key] = total.get(key, 0) + n
+    return total
+
+
 def outcome(
+    tallies: dict[int, Tally],
     batch: Sequence[Judged],
     new: dict[int, frozenset[str]],
     grows: dict[int, dict[CounterKey, int]],
-    returned: Sequence[Sequence[Any]],
+    returned: Rows,
     time: Callable[[Any], datetime],
 ) -> dict[int, list[Draft]]:
     """Each judged submit's drafts after the rules, from the counters' answer. The batch's
     submits are counted in batch order: each is judged by the counts as they stood after
     its own messages, as if the batch's submits had come one by one (the first of a batch
     is not held for what the later ones sent)."""
-    running = counts(returned, time)
+    running = {(str(s), str(k), time(at)): int(n) for s, k, at, n in returned}
     if len(grows) > 1:
-        for key, n in merged(grows).items():
-            running[key] = running.get(key, n) - n  # the counts before the batch
+        for grow in grows.values():
+            for key, n in grow.items():
+                if key in running:
+                    running[key] -= n  # the counts before the batch
     found: dict[int, list[Draft]] = {}
     for index in sorted(grows):
-        velocity, drafts, now = batch[index]
-        assert velocity is not None
         if len(grows) > 1:
             for key, n in grows[index].items():
-                running[key] = running.get(key, 0) + n
-        found[index] = pumping.judge(drafts, velocity, new.get(index, frozenset()), running, now)
+                if key in running:
+                    running[key] += n
+        drafts = batch[index][1]
+        found[index] = tallies[index].judge(drafts, new.get(index, frozenset()), running)
     return found
-
-
-#: The rows of one statement, sent back into `judging`.
-Rows = Sequence[Sequence[Any]]
 
 
 def judging(
@@ -187,22 +198,28 @@ def judging(
     in the submit's transaction and is sent its rows back; returns each judged submit's
     drafts, held where a counter passed its limit. Each dialect's group commit only runs
     the statements (`stamp` writes a time, `time` reads one)."""
-    wanted = plan(batch)
-    if not wanted:
+    tallies: dict[int, Tally] = {}
+    for index in plan(batch):
+        velocity, drafts, now = batch[index]
+        assert velocity is not None
+        tallies[index] = tally(drafts, velocity, now)
+    if not tallies:
         return {}
     new: dict[int, frozenset[str]] = {}
-    for index in wanted:
-        rules, drafts, now = batch[index]
-        assert rules is not None
-        statement = seen(rules, drafts, now, stamp)
+    for index, t in tallies.items():
+        statement = seen(t, batch[index][2], stamp)
         if statement is not None:
-            new[index] = new_countries(rules, (yield statement), now, time)
-    statement = numbers(batch, stamp)
-    phones: dict[int, pumping.Fresh] = {}
-    if statement is not None:
-        phones = fresh(batch, (yield statement))
-    grows = grown(batch, new, phones)
-    statement = count(merged(grows), stamp)
-    if statement is None:
+            new[index] = new_countries(t, (yield statement), batch[index][2], time)
+    rows = asked(tallies)
+    phones: dict[int, set[tuple[str, str]]] = {}
+    if rows:
+        phones = fresh(tallies, (yield numbers(rows, stamp)), rows)
+    grows = {
+        index: t.increments(new.get(index, frozenset()), phones.get(index, set()))
+        for index, t in tallies.items()
+    }
+    grows = {index: grow for index, grow in grows.items() if grow}
+    grow = written(tallies, grows, max(batch[index][2] for index in tallies))
+    if not grow:
         return {}
-    return outcome(batch, new, grows, (yield statement), time)
+    return outcome(tallies, batch, new, grows, (yield count(grow, stamp)), time)
