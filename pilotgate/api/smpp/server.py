@@ -20,7 +20,8 @@ from pilotgate.pipeline import metrics
 
 from ..proxies import peer_address as proxied_address
 from .limits import AccountLimits
-from .session import BindState, CustomerSession, SmppServerSettings
+from .session import BindState, CustomerSession
+from .settings import SmppServerSettings
 from .tls import HANDSHAKE_SECONDS
 
 log = logging.getLogger(__name__)
