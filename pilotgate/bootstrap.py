@@ -276,7 +276,9 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
                 lease=settings.smpp_bind_lease,
             ),
             deliveries=DeliverySettings(
-                poll=settings.smpp_receipt_poll, validity_hours=settings.smpp_receipt_validity
+                poll=settings.smpp_receipt_poll,
+                validity_hours=settings.smpp_receipt_validity,
+                window=settings.smpp_receipt_window,
             ),
             proxies=parse_networks(settings.smpp_proxies),
         ),

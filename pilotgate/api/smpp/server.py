@@ -119,6 +119,13 @@ class SmppServer:
             writer.close()
             return False, None
 
+    def deliveries_due(self) -> None:
+        """Final statuses were recorded in this process: every receiving bind claims what
+        it is owed now instead of at its next poll (one indexed claim each)."""
+        for session in self.sessions:
+            if session.deliveries is not None:
+                session.deliveries.due()
+
     def binds(self) -> dict[BindState, int]:
         """Live binds of this process by type."""
         counted = collections.Counter(session.state for session in self.sessions)
