@@ -255,14 +255,17 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
     )
 
 
-def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
-    """The SMSC side for customers' systems (`smpp_listen`, `smpp_tls_listen`)."""
+def build_smpp_server(
+    settings: Settings, gateway: Gateway, keeper: LinkKeeper | None = None
+) -> SmppServer:
+    """The SMSC side for customers' systems (`smpp_listen`, `smpp_tls_listen`). With the
+    process's `keeper`, receipts its links record wake the receiving binds at once."""
     tls = (
         smpp_tls.server_context(settings.smpp_tls_cert, settings.smpp_tls_key)
         if settings.smpp_tls_listen
         else None
     )
-    return SmppServer(
+    server = SmppServer(
         gateway,
         SmppServerSettings(
             max_pdu=settings.smpp_max_pdu_bytes,
@@ -284,6 +287,9 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
         ),
         tls,
     )
+    if keeper is not None:
+        keeper.on_finals = server.deliveries_due
+    return server
 
 
 def build_debug_mailer(settings: Settings) -> DebugMailer | None:

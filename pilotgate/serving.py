@@ -157,9 +157,7 @@ async def run(
     listeners += (
         [(_metrics_server(settings, gateway, health), metrics_sock)] if metrics_sock else []
     )
-    smpp = bootstrap.build_smpp_server(settings, gateway)
-    if keeper is not None:
-        keeper.on_finals = smpp.deliveries_due
+    smpp = bootstrap.build_smpp_server(settings, gateway, keeper)
     try:
         async with asyncio.TaskGroup() as tasks:
             if outbox is not None:
