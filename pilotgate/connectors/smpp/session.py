@@ -52,9 +52,9 @@ class SmppSession:
 
     def _flush(self) -> None:
         # Not `closed`: an unbind_resp queued just before the unbind closed the session goes.
-        data, self._out = b"".join(self._out), []
-        if not data or self._writer.transport.is_closing():
+        if not self._out:
             return
+        data, self._out = b"".join(self._out), []
         try:
             self._writer.write(data)
         except (RuntimeError, OSError):
