@@ -102,7 +102,7 @@ def parse_date(value: str) -> datetime | None:
     digits = value.strip()
     if not digits.isascii() or not digits.isdigit() or len(digits) not in (10, 12):
         return None
-    # By hand, not strptime: one per receipt, and strptime was a tenth of reading one.
+    # By hand, not strptime: one per receipt, and strptime was a third of reading one.
     # The century as strptime's %y: 69-99 are 19xx, 00-68 are 20xx.
     year, month, day, hour, minute, second = (
         int(digits[i : i + 2]) if i < len(digits) else 0 for i in range(0, 12, 2)
