@@ -1,11 +1,14 @@
-"""SMPP server end to end: one ESME bind (transceiver, window 50) submits N messages with
-registered_delivery=1 and counts the deliver_sm receipts that come back. Two figures:
+"""SMPP server end to end: ESME binds (transceivers, one by default, `--binds N`; window 50
+each) submit N messages with registered_delivery=1 and count the deliver_sm receipts that
+come back (to any of the binds: each claims what its account is owed). Three figures:
 
 - submit_sm/s: first submit_sm → last submit_sm_resp (PilotGate answers each only after
   its message is committed);
 - end to end msgs/s: first submit_sm → last receipt, the message having gone out over an
   SMPP link to a simulator, which sent a receipt `--receipt-delay` seconds later, which came
-  back to the gateway and then to this ESME as deliver_sm.
+  back to the gateway and then to this ESME as deliver_sm;
+- the serving process's CPU seconds over the run (PilotGate only), per 1,000 messages: the
+  figure a loaded machine disturbs least.
 
     .venv/bin/python bench/smpp_e2e.py                           # PilotGate, SQLite
     .venv/bin/python bench/smpp_e2e.py --database postgresql://postgres@127.0.0.1/test
@@ -92,6 +95,9 @@ class Run:
     started: float = 0.0
     submits_done: float = 0.0
     last_receipt: float = 0.0
+    binds: int = 1
+    #: Every submit_sm answered and every accepted one's receipt in (or a connection lost).
+    complete: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Esme(asyncio.Protocol):
@@ -113,6 +119,7 @@ class Esme(asyncio.Protocol):
         self.lost.set()
         self.done.set()
         self.credit.set()
+        self.run.complete.set()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -158,13 +165,11 @@ class Esme(asyncio.Protocol):
     def check_done(self) -> None:
         run = self.run
         if run.answered == run.count and run.accepted and run.accepted <= run.receipts:
-            self.done.set()
+            run.complete.set()
 
-    async def submit_all(self, source: str) -> None:
+    async def submit_all(self, source: str, numbers: range) -> None:
         assert self.transport is not None
-        run = self.run
-        run.started = time.monotonic()
-        for n in range(run.count):
+        for n in numbers:
             while self.free <= 0:
                 self.credit.clear()
                 await self.credit.wait()
@@ -175,47 +180,66 @@ class Esme(asyncio.Protocol):
             self.transport.write(pdu(SUBMIT_SM, n + 2, body))
 
 
-async def esme(port: int, system_id: str, password: str, args: argparse.Namespace) -> Run:
-    """Bind, submit `args.messages`, wait for every receipt (or the deadline), unbind."""
-    run = Run(args.messages, args.window)
+async def bind(port: int, system_id: str, password: str, run: Run) -> Esme:
     loop = asyncio.get_running_loop()
     for _ in range(100):  # the listener may come up a moment after the HTTP banner
         try:
-            transport, esme = await loop.create_connection(lambda: Esme(run), "127.0.0.1", port)
+            _, esme = await loop.create_connection(lambda: Esme(run), "127.0.0.1", port)
             break
         except OSError:
             await asyncio.sleep(0.1)
     else:
         raise SystemExit(f"no SMPP listener on 127.0.0.1:{port}")
+    assert esme.transport is not None
     body = cstr(system_id) + cstr(password) + b"\0" + bytes((0x34, 0, 0)) + b"\0"
-    transport.write(pdu(BIND_TRX, 1, body))
+    esme.transport.write(pdu(BIND_TRX, 1, body))
     status = await asyncio.wait_for(esme.bound, 30)
     if status:
         raise SystemExit(f"bind_transceiver refused: status 0x{status:08x}")
-    await esme.submit_all(args.source)
-    until = time.monotonic() + args.deadline
-    while not esme.done.is_set() and time.monotonic() < until:
-        try:  # a progress line every 5 s while receipts come in
-            await asyncio.wait_for(esme.done.wait(), min(5, until - time.monotonic()))
-        except TimeoutError:
-            print(f"  … {len(run.receipts)}/{len(run.accepted)} receipts", file=sys.stderr)
+    return esme
+
+
+async def unbind(esme: Esme) -> None:
+    assert esme.transport is not None
     if not esme.lost.is_set():
         esme.done.clear()
-        transport.write(pdu(UNBIND, 0x7FFFFFFF))
+        esme.transport.write(pdu(UNBIND, 0x7FFFFFFF))
         try:
             await asyncio.wait_for(esme.done.wait(), 10)
         except TimeoutError:
             pass
-    transport.close()
+    esme.transport.close()
+
+
+async def esme(port: int, system_id: str, password: str, args: argparse.Namespace) -> Run:
+    """Bind `args.binds` times, submit `args.messages` spread over the binds, wait for every
+    receipt (or the deadline), unbind."""
+    run = Run(args.messages, args.window, binds=args.binds)
+    esmes = [await bind(port, system_id, password, run) for _ in range(args.binds)]
+    run.started = time.monotonic()
+    await asyncio.gather(
+        *(
+            esme.submit_all(args.source, range(i, run.count, args.binds))
+            for i, esme in enumerate(esmes)
+        )
+    )
+    until = time.monotonic() + args.deadline
+    while not run.complete.is_set() and time.monotonic() < until:
+        try:  # a progress line every 5 s while receipts come in
+            await asyncio.wait_for(run.complete.wait(), min(5, until - time.monotonic()))
+        except TimeoutError:
+            print(f"  … {len(run.receipts)}/{len(run.accepted)} receipts", file=sys.stderr)
+    await asyncio.gather(*(unbind(esme) for esme in esmes))
     return run
 
 
-def report(what: str, run: Run) -> None:
+def report(what: str, run: Run, cpu: float | None = None) -> None:
     submit_s = (run.submits_done or time.monotonic()) - run.started
     matched = len(run.accepted & run.receipts)
     e2e_s = (run.last_receipt or time.monotonic()) - run.started
     load = os.getloadavg()
-    print(f"{what}: {run.count} submit_sm, one transceiver bind, window {run.window}")
+    binds = "one transceiver bind" if run.binds == 1 else f"{run.binds} transceiver binds"
+    print(f"{what}: {run.count} submit_sm, {binds}, window {run.window} each")
     print(
         f"  submit_sm accepted  {len(run.accepted)} in {submit_s:.2f} s: "
         f"{len(run.accepted) / submit_s:,.0f}/s   refused {run.refused or 0}"
@@ -225,7 +249,17 @@ def report(what: str, run: Run) -> None:
         f"   (receipts for unknown ids {len(run.receipts - run.accepted)}, "
         f"other deliver_sm {run.other_deliveries}, missing {len(run.accepted - run.receipts)})"
     )
+    if cpu is not None:
+        print(
+            f"  server CPU          {cpu:.2f} s: {cpu * 1000 / run.count:.3f} s per 1,000 messages"
+        )
     print(f"  load average        {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -285,9 +319,12 @@ def bench_pilotgate(args: argparse.Namespace) -> None:
             "--smpp-password", "bench123",
         )  # fmt: skip
         proc, _ = start_server(env, args.workers)
+        # One process (--workers 1) serves everything; with more, this is the supervisor's.
+        before = cpu_seconds(proc.pid)
         run = run_esme(port, "bench", "bench123", args)
+        cpu = cpu_seconds(proc.pid) - before if args.workers == 1 else None
         backend = env["PILOTGATE_DATABASE_URL"].split(":")[0]
-        report(f"PilotGate ({backend}, {args.workers} process(es))", run)
+        report(f"PilotGate ({backend}, {args.workers} process(es))", run, cpu)
     finally:
         if proc is not None:
             stop_server(proc)
@@ -317,7 +354,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database", help="database URL (default: SQLite in a temp folder)")
     parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--window", type=int, default=50, help="the ESME's window")
+    parser.add_argument("--window", type=int, default=50, help="each bind's window")
+    parser.add_argument("--binds", type=int, default=1, help="transceiver binds of the ESME")
     parser.add_argument("--link-window", type=int, default=50, help="PilotGate's SMPP link")
     parser.add_argument("--workers", type=int, default=1, help="pilotgate serve --workers N")
     parser.add_argument("--source", default="INFORM", help="source_addr of every submit_sm")

@@ -12,6 +12,7 @@ from pilotgate.api.smpp.limits import LimitSettings
 from pilotgate.bootstrap.gateway import now
 from pilotgate.config import Settings
 from pilotgate.gateway import Gateway
+from pilotgate.pipeline.links import LinkKeeper
 
 if TYPE_CHECKING:
     from pilotgate.api.dashboard import DashboardApp
@@ -40,14 +41,17 @@ def build_dashboard(settings: Settings, gateway: Gateway) -> DashboardApp:
     )
 
 
-def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
-    """The SMSC side for customers' systems (`smpp_listen`, `smpp_tls_listen`)."""
+def build_smpp_server(
+    settings: Settings, gateway: Gateway, keeper: LinkKeeper | None = None
+) -> SmppServer:
+    """The SMSC side for customers' systems (`smpp_listen`, `smpp_tls_listen`). With the
+    process's `keeper`, receipts its links record wake the receiving binds at once."""
     tls = (
         smpp_tls.server_context(settings.smpp_tls_cert, settings.smpp_tls_key)
         if settings.smpp_tls_listen
         else None
     )
-    return SmppServer(
+    server = SmppServer(
         gateway,
         SmppServerSettings(
             max_pdu=settings.smpp_max_pdu_bytes,
@@ -61,9 +65,14 @@ def build_smpp_server(settings: Settings, gateway: Gateway) -> SmppServer:
                 lease=settings.smpp_bind_lease,
             ),
             deliveries=DeliverySettings(
-                poll=settings.smpp_receipt_poll, validity_hours=settings.smpp_receipt_validity
+                poll=settings.smpp_receipt_poll,
+                validity_hours=settings.smpp_receipt_validity,
+                window=settings.smpp_receipt_window,
             ),
             proxies=parse_networks(settings.smpp_proxies),
         ),
         tls,
     )
+    if keeper is not None:
+        keeper.on_finals = server.deliveries_due
+    return server

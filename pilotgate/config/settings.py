@@ -213,6 +213,8 @@ class Settings:
     #: IP allow-lists and the logs. From anyone else such a header is refused as bad SMPP.
     smpp_proxies: str = ""
     #: Receipts and inbound SMS owed to customers' receiving binds: hours they wait for a
-    #: bind before they are dropped, and seconds between a bind's looks for new ones.
+    #: bind before they are dropped, seconds between a bind's looks for new ones, and how
+    #: many deliver_sm one bind may have awaiting their deliver_sm_resp.
     smpp_receipt_validity: float = 72.0
     smpp_receipt_poll: float = 0.5
+    smpp_receipt_window: int = 50

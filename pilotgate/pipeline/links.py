@@ -76,6 +76,9 @@ class LinkKeeper:
         self._purged: datetime | None = None
         # Tried once a round: the rounds are paced already.
         self._backlog = Backlog(f"link keeper {owner}", first=0.0, cap=0.0)
+        #: Told when receipts ended messages (serving.py: the SMPP server's receiving binds
+        #: then claim the deliver_sm the database wrote for them at once).
+        self.on_finals: Callable[[], None] | None = None
 
     # Events ---------------------------------------------------------------------------------
     async def receipts(self, connector: str, receipts: Sequence[Receipt]) -> None:
@@ -96,6 +99,8 @@ class LinkKeeper:
 
     async def _record(self, connector: str, final: list[Receipt], now: datetime) -> None:
         matched = await self._store.record_receipts(connector, final, now)
+        if matched and self.on_finals is not None:
+            self.on_finals()
         metrics.RECEIPTS.labels(connector, "matched").inc(matched)
         metrics.RECEIPTS.labels(connector, "early").inc(len(final) - matched)
 

@@ -108,7 +108,7 @@ async def run(
     listeners += (
         [(_metrics_server(settings, gateway, health), metrics_sock)] if metrics_sock else []
     )
-    smpp = bootstrap.build_smpp_server(settings, gateway)
+    smpp = bootstrap.build_smpp_server(settings, gateway, keeper)
     try:
         async with asyncio.TaskGroup() as tasks:
             if outbox is not None:

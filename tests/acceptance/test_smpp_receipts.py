@@ -18,6 +18,7 @@ import smpplib.consts as c
 import smpplib.smpp
 
 from .support import TELE2, UNDELIVERABLE, Account, Api, Server, running
+from .test_smpp import simulator
 
 SYSTEM_ID, PASSWORD = "shop", "s3cret12"
 METRICS_TOKEN = "metrics-token-for-tests"
@@ -135,3 +136,28 @@ def test_receipts_and_inbound_sms_wait_across_a_restart_for_the_next_bind(
         (inbound,) = [p for p in pdus if p.esm_class == 0]
         assert inbound.short_message.decode("utf-16-be") == "Ответ"
         assert inbound.source_addr == TELE2.encode()
+
+
+def test_a_receipt_from_an_smpp_link_reaches_the_bind_without_waiting_for_its_poll(
+    tmp_path: Path, database: str
+):
+    # The bind looks for receipts once an hour: only the wake-up by the receipt that this
+    # process's link to the SMSC recorded can bring it within the client's 20 s timeout.
+    with simulator() as port:
+        settings = {
+            "PILOTGATE_DATABASE_URL": database,
+            "PILOTGATE_SMPP_LISTEN": "127.0.0.1:0",
+            "PILOTGATE_POLL_INTERVAL": "0.05",
+            "PILOTGATE_SMPP_RECEIPT_POLL": "3600",
+        }
+        server = Server(tmp_path, "serve", settings=settings)
+        with running(server):
+            server.cli(
+                "connector", "add", "smpp", "sim", "--host", "127.0.0.1", "--port", str(port),
+                "--system-id", "pilot", "--password", "secret",
+            )  # fmt: skip
+            server.cli("route", "add", "*", "sms", "sim")
+            _account(server)
+            with _bound(_smpp_port(server)) as esme:
+                sent = _submit(esme, "79161234561", b"Your code is 4711")
+                assert _receipted(_deliver_sm(esme)) == (sent, "DELIVRD")

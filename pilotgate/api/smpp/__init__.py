@@ -6,6 +6,6 @@ from __future__ import annotations
 
 from .deliveries import DeliverySettings
 from .server import SmppServer
-from .session import SmppServerSettings
+from .settings import SmppServerSettings
 
 __all__ = ["DeliverySettings", "SmppServer", "SmppServerSettings"]

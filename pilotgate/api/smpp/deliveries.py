@@ -10,7 +10,9 @@ what the account is owed, send each as a deliver_sm, and report the answers.
   given back due at once, so the next bind sends it again (at least once: a client that
   took it and did not answer hears it twice).
 - New rows are found by polling every `poll` seconds (one indexed claim per receiving
-  bind); an answer wakes the loop at once so a backlog drains at the client's pace.
+  bind); an answer wakes the loop at once so a backlog drains at the client's pace, and so
+  do receipts this process records from its SMPP links (`SmppServer.deliveries_due`): the
+  poll is for what other processes record.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ class DeliverySettings:
     poll: float = 0.5
     #: Seconds a deliver_sm may wait for its answer before it counts as refused.
     timeout: float = 10.0
-    #: deliver_sm of one bind awaiting their answer.
-    window: int = 10
+    #: deliver_sm of one bind awaiting their answer (`smpp_receipt_window`).
+    window: int = 50
     #: Seconds a claim holds its rows (longer than `timeout`: a live bind never loses one).
     lease: float = 60.0
     #: Hours a row waits for a bind before it is dropped (`smpp_receipt_validity`).
@@ -78,6 +80,10 @@ class DeliveryPump:
         (self._answered if ok else self._refused).append(found[0])
         self._wake.set()
 
+    def due(self) -> None:
+        """Rows may be owed now (this process recorded final statuses): claim at once."""
+        self._wake.set()
+
     async def stop(self) -> None:
         """The bind is over: settle what was answered, give back what was not."""
         self._stopping = True
@@ -94,12 +100,14 @@ class DeliveryPump:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # Cleared before the step, not after: an answer or a receipt that comes while
+            # the step waits for the database runs the next step at once, not a poll later.
+            self._wake.clear()
             try:
                 await self._step()
             except GatewayError:
                 # The database is away: the rows keep their lease until it is back.
                 log.warning("SMPP deliveries of account %d: storage failed", self._account_id)
-            self._wake.clear()
             # Not wait_for: on Python 3.11 it can swallow the stop's cancel when the wake-up
             # comes at the same moment, and the bind would never finish closing.
             try:

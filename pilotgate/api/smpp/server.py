@@ -20,7 +20,8 @@ from pilotgate.pipeline import metrics
 
 from ..proxies import peer_address as proxied_address
 from .limits import AccountLimits
-from .session import BindState, CustomerSession, SmppServerSettings
+from .session import BindState, CustomerSession
+from .settings import SmppServerSettings
 from .tls import HANDSHAKE_SECONDS
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,13 @@ class SmppServer:
             log.info("SMPP proxy %s sent no PROXY header; closing", address)
             writer.close()
             return False, None
+
+    def deliveries_due(self) -> None:
+        """Final statuses were recorded in this process: every receiving bind claims what
+        it is owed now instead of at its next poll (one indexed claim each)."""
+        for session in self.sessions:
+            if session.deliveries is not None:
+                session.deliveries.due()
 
     def binds(self) -> dict[BindState, int]:
         """Live binds of this process by type."""

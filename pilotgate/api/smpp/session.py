@@ -11,6 +11,7 @@ keep-alive both ways, and the guards that keep one client from hurting the other
 - Limits per account (limits.py): a bind past the account's ceiling (counted across
   processes) is refused ESME_RBINDFAIL; a send past its messages per second, ESME_RTHROTTLED.
 - A client that does not read its answers: past `write_buffer` bytes waiting, closed.
+- Writes: every PDU of an event-loop turn goes out in one write (outgoing.py).
 Each connection is its own task; a bind's password check waits in the gateway's bounded pool.
 """
 
@@ -21,38 +22,20 @@ import enum
 import itertools
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
 from pilotgate.domain import smpp_pdu as p, smpp_rules as rules
-from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway
 from pilotgate.pipeline import metrics
 
-from ..proxies import Network
-from . import cancels, codec, multi, replace
-from .deliveries import DeliveryPump, DeliverySettings
-from .limits import AccountLimits, LimitSettings
+from . import binds, cancels, codec, multi, replace
+from .deliveries import DeliveryPump
+from .limits import AccountLimits
+from .outgoing import Outgoing
+from .settings import SmppServerSettings
 from .submits import Submitter
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SmppServerSettings:
-    max_pdu: int = 16_384
-    enquire_seconds: float = 30.0
-    dead_seconds: float = 90.0
-    bind_seconds: float = 10.0
-    window: int = 100
-    #: Seconds the first parts of a long message wait for the rest.
-    part_wait: float = 60.0
-    write_buffer: int = 1024 * 1024
-    limits: LimitSettings = field(default_factory=LimitSettings)
-    #: Receipts and inbound SMS to receiving binds (api/smpp/deliveries.py).
-    deliveries: DeliverySettings = field(default_factory=DeliverySettings)
-    #: Peers whose connections start with a PROXY header (`smpp_proxies`).
-    proxies: tuple[Network, ...] = ()
 
 
 class BindState(enum.Enum):
@@ -113,6 +96,9 @@ class CustomerSession:
         self._submitter: Submitter | None = None
         self.deliveries: DeliveryPump | None = None
         self.closed = asyncio.Event()
+        self._out = Outgoing(
+            writer, limit=settings.write_buffer, on_stuck=self.closed.set, address=self.address
+        )
 
     async def run(self) -> None:
         keeper = asyncio.create_task(self._keepalive())
@@ -137,14 +123,7 @@ class CustomerSession:
             await self.close()
 
     def send(self, data: bytes) -> None:
-        transport = self._writer.transport
-        if transport.is_closing():
-            return
-        self._writer.write(data)
-        if transport.get_write_buffer_size() > self._settings.write_buffer:
-            log.info("SMPP %s does not read its answers; closing", self.address)
-            transport.abort()
-            self.closed.set()
+        self._out.write(data)
 
     async def close(self) -> None:
         """Close the connection (the submits in flight still commit; their answers are lost
@@ -154,6 +133,7 @@ class CustomerSession:
             pump, self.deliveries = self.deliveries, None
             await pump.stop()
         await self._release_bind()
+        self._out.flush()  # the last answers (unbind_resp, a refused bind_resp) still go
         self._writer.close()
         try:
             await self._writer.wait_closed()
@@ -211,40 +191,24 @@ class CustomerSession:
         except ValueError:
             self.send(codec.generic_nack(pdu.sequence, rules.ESME_RINVCMDLEN))
             return
-        try:
-            account = await self._gateway.authenticate_smpp(
-                request.system_id, request.password, self.address
-            )
-        except ApiError as error:
-            wrong = error.code == 400
-            status = rules.ESME_RINVPASWD if wrong else rules.ESME_RBINDFAIL
-            log.info(
-                "SMPP %s: bind as %r refused (%d)", self.address, request.system_id, error.code
-            )
-            metrics.SMPP_BIND_REFUSALS.labels("password" if wrong else "account").inc()
-            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, status))
+        admitted = await binds.admit(
+            self._gateway,
+            self._limits,
+            request,
+            bind_type=BOUND_AS[pdu.command_id].value,
+            address=self.address,
+            use=self._use,
+        )
+        if isinstance(admitted, int):
+            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, admitted))
             await self.close()
             return
-        try:
-            bind_id = await self._limits.hold(
-                account.id, BOUND_AS[pdu.command_id].value, self.address, self._use
-            )
-        except GatewayError:  # the database failed: the bind cannot be counted
-            log.exception("SMPP %s: the bind of account %d not counted", self.address, account.id)
-            bind_id, refusal = None, rules.ESME_RSYSERR
-        else:
-            refusal = rules.ESME_RBINDFAIL
-        if bind_id is None:
-            log.info("SMPP %s: bind of account %d refused (binds)", self.address, account.id)
-            metrics.SMPP_BIND_REFUSALS.labels("binds").inc()
-            self.send(codec.bind_resp(pdu.command_id, pdu.sequence, refusal))
-            await self.close()
-            return
+        account_id, bind_id = admitted.account_id, admitted.bind_id
         self._bind_id = bind_id
-        self.state, self.account_id = BOUND_AS[pdu.command_id], account.id
+        self.state, self.account_id = BOUND_AS[pdu.command_id], account_id
         self._submitter = Submitter(
             self._gateway,
-            account.id,
+            account_id,
             part_wait=self._settings.part_wait,
             clock=self._loop.time,
             source=self.address,
@@ -252,7 +216,7 @@ class CustomerSession:
         self.send(codec.bind_resp(pdu.command_id, pdu.sequence, rules.ESME_ROK))
         if self.state is not BindState.TRANSMITTER:
             self.deliveries = DeliveryPump(
-                self._gateway, account.id, self.send, self._sequence, self._settings.deliveries
+                self._gateway, account_id, self.send, self._sequence, self._settings.deliveries
             )
             self.deliveries.start()
 

@@ -1,6 +1,10 @@
 """One TCP connection to the SMSC: sequence numbers, requests awaiting their response,
 answers to what the SMSC asks (enquire_link, unbind), and a keep-alive. The link above
-decides what to send and what deliver_sm means; this only moves PDUs."""
+decides what to send and what deliver_sm means; this only moves PDUs.
+
+Every PDU of an event-loop turn goes out in one write: a hand-over sends a window of
+submit_sm at once and receipts are answered in bursts, and one send(2) per PDU was a large
+part of the link's cost (docs/performance.md "SMPP server")."""
 
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ class SmppSession:
         self._sequence = itertools.count(1)
         self.closed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._out: list[bytes] = []  # this turn's PDUs, written by _flush
 
     def start(self, keepalive: float, wait: float) -> None:
         self._tasks = [
@@ -41,12 +46,23 @@ class SmppSession:
 
     def send(self, data: bytes) -> None:
         if not self.closed.is_set():
-            try:
-                self._writer.write(data)
-            except (RuntimeError, OSError):
-                # The transport closed under us (uvloop raises RuntimeError, asyncio may
-                # raise OSError) before the reader noticed: the link reconnects anyway.
-                self.closed.set()
+            self._out.append(data)
+            if len(self._out) == 1:
+                asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        # Not `closed`: an unbind_resp queued just before the unbind closed the session goes.
+        if not self._out:
+            return
+        data, self._out = b"".join(self._out), []
+        try:
+            self._writer.write(data)
+        except (RuntimeError, OSError):
+            # The transport closed under us (uvloop raises RuntimeError, asyncio may
+            # raise OSError) before the reader noticed: the link reconnects, and the
+            # requests waiting for an answer hear that the connection is lost.
+            self.closed.set()
+            self._fail_pending()
 
     async def request(self, build: Callable[[int], bytes], wait: float) -> wire.Pdu:
         """Send the PDU `build(sequence)` and wait for its response (or generic_nack)."""
@@ -56,24 +72,18 @@ class SmppSession:
         future: asyncio.Future[wire.Pdu] = asyncio.get_running_loop().create_future()
         self._pending[sequence] = future
         try:
-            try:
-                self._writer.write(build(sequence))
-            except (RuntimeError, OSError) as error:
-                # Closed under us before the reader noticed (uvloop raises RuntimeError).
-                self.closed.set()
-                raise LinkLostError("connection closed") from error
+            self.send(build(sequence))
             async with asyncio.timeout(wait):
                 return await future
         finally:
             self._pending.pop(sequence, None)
 
     async def close(self) -> None:
+        self._flush()  # an unbind or a last answer still goes
         self.closed.set()
         for task in self._tasks:
             task.cancel()
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(LinkLostError("connection closed"))
+        self._fail_pending()
         self._writer.close()
         try:
             await self._writer.wait_closed()
@@ -93,9 +103,12 @@ class SmppSession:
             self._on_problem("read", f"connection error: {error!r}")
         finally:
             self.closed.set()
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(LinkLostError("connection closed"))
+            self._fail_pending()
+
+    def _fail_pending(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(LinkLostError("connection closed"))
 
     def _dispatch(self, pdu: wire.Pdu) -> None:
         if pdu.command_id & wire.RESP:
