@@ -46,7 +46,7 @@ def _same(when: datetime) -> datetime:
 
 #: psycopg writes and reads datetimes itself. The account's row is locked before a guarded
 #: submit's claim and caps; one debit per account per batch (each statement a round trip).
-_POSTGRES = submitting.Dialect(
+_POSTGRES = submitting.SubmitDialect(
     stamp=_same,
     time=_same,
     lock="SELECT 1 FROM accounts WHERE id = %s FOR UPDATE",

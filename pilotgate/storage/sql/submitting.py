@@ -43,7 +43,7 @@ class Ids:
 
 
 @dataclass(frozen=True, slots=True)
-class Dialect:
+class SubmitDialect:
     """What the shared group commit needs to know of a database: how it writes a time
     (`stamp`) and reads one back (`time`), and the statement that locks an account's row
     before its claim and caps (PostgreSQL; SQLite's write transaction already holds the
@@ -87,7 +87,7 @@ class _Refused(Exception):
         self.why = why
 
 
-def committing(batch: Sequence[Pending], dialect: Dialect) -> Steps:
+def committing(batch: Sequence[Pending], dialect: SubmitDialect) -> Steps:
     """The whole group commit of `batch`, to be run in one transaction."""
     judged = yield from velocity.judging(
         [(guard.velocity if guard else None, drafts, now) for _, drafts, now, _, guard in batch],
@@ -129,7 +129,7 @@ def committing(batch: Sequence[Pending], dialect: Dialect) -> Steps:
 def _debits(
     batch: Sequence[Pending],
     drafts_of: list[Sequence[Draft]],
-    dialect: Dialect,
+    dialect: SubmitDialect,
     outcomes: list[Submitted | StorageError],
 ) -> Generator[Step, velocity.Rows, dict[int, int]]:
     """Debit each submit (and claim and count a guarded one, within a savepoint): its new

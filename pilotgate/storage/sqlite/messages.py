@@ -26,7 +26,7 @@ _COUNT_DAYS = (
 #: Times as integer microseconds, converted once per submit: the driver's own conversion
 #: would look at every argument of every row. One debit per submit: a statement costs no
 #: round trip here.
-_SQLITE = submitting.Dialect(stamp=micros, time=stored_time, lock=None, grouped=False)
+_SQLITE = submitting.SubmitDialect(stamp=micros, time=stored_time, lock=None, grouped=False)
 
 
 class SqliteMessages(SqlMessages, SqliteCore):
