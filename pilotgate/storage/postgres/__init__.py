@@ -9,21 +9,7 @@ waiting on each other or taking the same message twice.
 
 from __future__ import annotations
 
-from ..sql.accounts import SqlAccounts
-from ..sql.audit import SqlAudit
-from ..sql.cancels import SqlCancels
-from ..sql.held import SqlHeld
-from ..sql.idempotency import SqlIdempotency
-from ..sql.links import SqlLinks
-from ..sql.protections import SqlProtections
-from ..sql.queue import SqlQueue
-from ..sql.rates import SqlRates
-from ..sql.replaces import SqlReplaces
-from ..sql.retention import SqlRetention
-from ..sql.schema import SqlSchema
-from ..sql.smpp import SqlSmpp
-from ..sql.smpp_deliveries import SqlSmppDeliveries
-from ..sql.usage import SqlUsage
+from ..sql.store import SqlStore
 from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
 from .lists import PostgresLists
@@ -33,29 +19,15 @@ from .two_way import PostgresTwoWay
 
 
 class PostgresStore(
-    SqlAccounts,
     PostgresMessages,
-    SqlQueue,
-    SqlLinks,
     PostgresCallbacks,
     PostgresLists,
     PostgresTwoWay,
     PostgresDashboard,
-    SqlAudit,
-    SqlSmpp,
-    SqlSmppDeliveries,
-    SqlSchema,
     PostgresNumbering,
-    SqlIdempotency,
-    SqlProtections,
-    SqlRates,
-    SqlUsage,
-    SqlRetention,
-    SqlCancels,
-    SqlReplaces,
-    SqlHeld,
+    SqlStore,
 ):
-    """The whole `Store` for this database, assembled from its parts."""
+    """The whole `Store` for this database: its own parts, then those written once."""
 
 
 __all__ = ["PostgresStore"]

@@ -9,23 +9,9 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 
 from __future__ import annotations
 
-from ..sql.accounts import SqlAccounts
-from ..sql.audit import SqlAudit
-from ..sql.cancels import SqlCancels
-from ..sql.held import SqlHeld
-from ..sql.idempotency import SqlIdempotency
-from ..sql.links import SqlLinks
 from ..sql.lists import SqlLists
 from ..sql.numbering import SqlNumbering
-from ..sql.protections import SqlProtections
-from ..sql.queue import SqlQueue
-from ..sql.rates import SqlRates
-from ..sql.replaces import SqlReplaces
-from ..sql.retention import SqlRetention
-from ..sql.schema import SqlSchema
-from ..sql.smpp import SqlSmpp
-from ..sql.smpp_deliveries import SqlSmppDeliveries
-from ..sql.usage import SqlUsage
+from ..sql.store import SqlStore
 from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .messages import SqliteMessages
@@ -33,29 +19,15 @@ from .two_way import SqliteTwoWay
 
 
 class SqliteStore(
-    SqlAccounts,
     SqliteMessages,
-    SqlQueue,
-    SqlLinks,
     SqliteCallbacks,
     SqlLists,
     SqliteTwoWay,
     SqliteDashboard,
-    SqlAudit,
-    SqlSmpp,
-    SqlSmppDeliveries,
-    SqlSchema,
     SqlNumbering,
-    SqlIdempotency,
-    SqlProtections,
-    SqlRates,
-    SqlUsage,
-    SqlRetention,
-    SqlCancels,
-    SqlReplaces,
-    SqlHeld,
+    SqlStore,
 ):
-    """The whole `Store` for this database, assembled from its parts."""
+    """The whole `Store` for this database: its own parts, then those written once."""
 
 
 __all__ = ["SqliteStore"]

@@ -36,7 +36,7 @@ def stored_time(value: int) -> datetime:
 _QUERIES: dict[str, str] = {}
 
 
-def _sqlite_query(query: str) -> str:
+def sqlite_query(query: str) -> str:
     """psycopg's placeholders in SQLite's spelling, rewritten once per statement text."""
     found = _QUERIES.get(query)
     if found is None:
@@ -86,21 +86,21 @@ class SqliteStatements:
 
     async def rows(self, query: str, args: Args = ()) -> list[Row]:
         with _driver_errors():
-            return self._connection.execute(_sqlite_query(query), _bind(args)).fetchall()
+            return self._connection.execute(sqlite_query(query), _bind(args)).fetchall()
 
     async def one(self, query: str, args: Args = ()) -> Row | None:
         with _driver_errors():
-            row: Row | None = self._connection.execute(_sqlite_query(query), _bind(args)).fetchone()
+            row: Row | None = self._connection.execute(sqlite_query(query), _bind(args)).fetchone()
             return row
 
     async def run(self, query: str, args: Args = ()) -> int:
         with _driver_errors():
-            return self._connection.execute(_sqlite_query(query), _bind(args)).rowcount
+            return self._connection.execute(sqlite_query(query), _bind(args)).rowcount
 
     async def many(self, query: str, batch: Iterable[Args]) -> int:
         with _driver_errors():
             cursor = self._connection.executemany(
-                _sqlite_query(query), (_bind(args) for args in batch)
+                sqlite_query(query), (_bind(args) for args in batch)
             )
             return max(cursor.rowcount, 0)
 
