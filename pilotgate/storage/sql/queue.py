@@ -21,6 +21,16 @@ from . import rows
 from .hybrid import fall_back
 from .links import SqlLinks
 
+#: A hand-over's row as `record_handover` passes it (`Driver.table`).
+_HANDED = (
+    ("i", "bigint"),
+    ("c", "text"),
+    ("r", "text"),
+    ("s", "smallint"),
+    ("e", "int"),
+    ("a", "timestamptz"),
+    ("d", "text"),
+)
 #: The names a message's route lists, as a comma-separated text.
 _ROUTE = "CASE WHEN route = '' THEN 'emulator' ELSE route END"
 
@@ -81,26 +91,34 @@ class SqlQueue(SqlLinks):
             await self._lock_receipts(
                 tx, (h.connector for h in handovers if h.outcome_status is None)
             )
-            # `many` adds up the rows every statement changed.
-            handed = await tx.many(
-                "UPDATE messages SET status = 1, modified = %s, connector = %s, "
-                "remote_id = %s, outcome_status = %s, outcome_error = %s, outcome_at = %s, "
-                "details = %s, lease_owner = NULL, lease_until = NULL "
-                "WHERE id = %s AND status = 0 AND lease_owner = %s",
-                [
-                    (
-                        stamp,
-                        h.connector,
-                        h.remote_id,
-                        None if h.outcome_status is None else int(h.outcome_status),
-                        h.outcome_error,
-                        None if h.outcome_at is None else sql.stamp(h.outcome_at),
-                        checks.encode(h.details),
-                        h.server_id,
-                        owner,
-                    )
-                    for h in handovers
-                ],
+            # One statement for the whole batch, its rows passed as one table: the same
+            # rows as one UPDATE per message, without a statement's binding and stepping
+            # per message (SQLite: ~30 % less CPU per hand-over, docs/performance.md).
+            handed = await tx.run(
+                "UPDATE messages SET status = 1, modified = %s, connector = v.c, "
+                "remote_id = v.r, outcome_status = v.s, outcome_error = v.e, outcome_at = v.a, "
+                "details = v.d, lease_owner = NULL, lease_until = NULL FROM "
+                + sql.table("v", _HANDED)
+                + " WHERE messages.id = v.i AND messages.status = 0 "
+                "AND messages.lease_owner = %s",
+                (
+                    stamp,
+                    *sql.table_args(
+                        [
+                            (
+                                h.server_id,
+                                h.connector,
+                                h.remote_id,
+                                None if h.outcome_status is None else int(h.outcome_status),
+                                h.outcome_error,
+                                None if h.outcome_at is None else sql.stamp(h.outcome_at),
+                                checks.encode(h.details),
+                            )
+                            for h in handovers
+                        ]
+                    ),
+                    owner,
+                ),
             )
             await self._track_parts(tx, handovers, now)
             return handed
