@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 from . import text as sms_text
 
 
@@ -51,9 +53,21 @@ def gsm_encode(text: str) -> bytes:
     return b"".join(_SEPTETS[char] for char in text)
 
 
+#: GSM 03.38 as a charmap decoding table: a septet is its character; an octet over 0x7F is
+#: undefined (U+FFFE), so the codec raises on it and the careful loop below takes over.
+_DECODING = sms_text.GSM_ALPHABET + "\ufffe" * 128
+
+
 def gsm_decode(septets: bytes) -> tuple[str, bool]:
     """(text, lossy): a septet over 0x7F or an escape to no extension character reads as
     U+FFFD; an escape with nothing after it (the part was cut there) is dropped."""
+    if sms_text.GSM_ESCAPE not in septets:
+        # Why: most texts have no escape and no bad octet, and the codec decodes them in C,
+        # a tenth of the loop's time for a 140-character text (every submit_sm's text).
+        try:
+            return codecs.charmap_decode(septets, "strict", _DECODING)[0], False
+        except UnicodeDecodeError:
+            pass  # an octet over 0x7F: the loop marks it U+FFFD and lossy
     out: list[str] = []
     lossy, i = False, 0
     while i < len(septets):
