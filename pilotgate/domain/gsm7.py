@@ -48,9 +48,21 @@ _SEPTETS: dict[str, bytes] = {
 _EXTENDED: dict[int, str] = {code: char for char, code in sms_text.GSM_EXTENSION_CODES.items()}
 
 
+#: The same, as a charmap encoding table: code point → its septet, or escape and septet.
+_ENCODING: dict[int, int | bytes] = {
+    ord(char): septets[0] if len(septets) == 1 else septets for char, septets in _SEPTETS.items()
+}
+
+
 def gsm_encode(text: str) -> bytes:
-    """One septet per octet; `text` must be GSM-7 (`domain.text.encoding_of`)."""
-    return b"".join(_SEPTETS[char] for char in text)
+    """One septet per octet; `text` must be GSM-7 (`domain.text.encoding_of`): another
+    character raises KeyError."""
+    # Why the codec: it encodes in C, a tenth of a join over the characters' septets for a
+    # 140-character text (every message that goes out over an SMPP link, every receipt).
+    try:
+        return codecs.charmap_encode(text, "strict", _ENCODING)[0]
+    except UnicodeEncodeError as error:
+        raise KeyError(text[error.start]) from None
 
 
 #: GSM 03.38 as a charmap decoding table: a septet is its character; an octet over 0x7F is
