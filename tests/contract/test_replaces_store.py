@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from pilotgate.api.dashboard.stats import UNCHARGED
+from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Status
 from pilotgate.domain.replacements import Replacement, repriced
 from pilotgate.errors import InsufficientFundsError
@@ -33,10 +34,16 @@ def _change(text: str, parts: int, price: int) -> Replacement:
     )
 
 
-async def test_a_longer_text_is_charged_a_shorter_refunded(store: Store) -> None:
+async def _scheduled_at_120(store: Store) -> tuple[Account, int]:
+    """An account with 1,000 on its balance and one scheduled one-part message at 120."""
     account = await new_account(store, balance=1_000)
     scheduled = draft(status=Status.SCHEDULED, send_datetime=LATER, price=120)
     (sid,) = (await store.submit(account.id, [scheduled], NOW)).server_ids
+    return account, sid
+
+
+async def test_a_longer_text_is_charged_a_shorter_refunded(store: Store) -> None:
+    account, sid = await _scheduled_at_120(store)
     assert await balance(store, account.id) == 880
     three = _change("x" * 400, 3, repriced(120, 1, 3))
     assert await store.replace_scheduled(account.id, sid, 120, three, NOW)
@@ -62,9 +69,7 @@ async def _spent(store: Store, account_id: int) -> int:
 
 
 async def test_the_days_spend_follows_the_replaced_price(store: Store) -> None:
-    account = await new_account(store, balance=1_000)
-    scheduled = draft(status=Status.SCHEDULED, send_datetime=LATER, price=120)
-    (sid,) = (await store.submit(account.id, [scheduled], NOW)).server_ids
+    account, sid = await _scheduled_at_120(store)
     assert await _spent(store, account.id) == 120
     three = _change("x" * 400, 3, repriced(120, 1, 3))
     assert await store.replace_scheduled(account.id, sid, 120, three, NOW)
