@@ -18,9 +18,12 @@ def pilotgate(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    env: dict[str, str], workers: int, command: str = "serve"
+) -> tuple[subprocess.Popen[str], str]:
+    """`pilotgate serve` (or `api`: no pipeline) on a free port: the process and its URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pilotgate", "serve", "--port", "0", "--workers", str(workers)],
+        [sys.executable, "-m", "pilotgate", command, "--port", "0", "--workers", str(workers)],
         env=env,
         stdout=subprocess.PIPE,
         text=True,

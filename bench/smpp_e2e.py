@@ -7,8 +7,14 @@ come back (to any of the binds: each claims what its account is owed). Three fig
 - end to end msgs/s: first submit_sm → last receipt, the message having gone out over an
   SMPP link to a simulator, which sent a receipt `--receipt-delay` seconds later, which came
   back to the gateway and then to this ESME as deliver_sm;
-- the serving process's CPU seconds over the run (PilotGate only), per 1,000 messages: the
-  figure a loaded machine disturbs least.
+- the serving process's CPU seconds (user+system, /proc) from the first submit_sm to the
+  last answer or receipt (PilotGate only), per 1,000 messages: the figure a loaded machine
+  disturbs least; and this process's (the ESME's) beside it, to see
+  whether the load generator, not the server, is what saturates a core.
+
+`--accept-only` runs `pilotgate api` (no pipeline: nothing goes out, no receipts) and stops
+after the last submit_sm_resp: the serving process's CPU is then the submit_sm path alone
+(read, decode, dispatch, the group commit, the resp), the figure to compare changes by.
 
     .venv/bin/python bench/smpp_e2e.py                           # PilotGate, SQLite
     .venv/bin/python bench/smpp_e2e.py --database postgresql://postgres@127.0.0.1/test
@@ -96,6 +102,14 @@ class Run:
     submits_done: float = 0.0
     last_receipt: float = 0.0
     binds: int = 1
+    accept_only: bool = False
+    text_length: int = 0  # of every submit_sm's text; 0: "bench N"
+    #: The serving process (None: not ours to read) and its CPU seconds, and this process's
+    #: (the ESME's), from the first submit_sm to the end of the run: binds and the start
+    #: (a password hash, migrations) are not counted.
+    server_pid: int | None = None
+    server_cpu: float | None = None
+    esme_cpu: float = 0.0
     #: Every submit_sm answered and every accepted one's receipt in (or a connection lost).
     complete: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -164,7 +178,9 @@ class Esme(asyncio.Protocol):
 
     def check_done(self) -> None:
         run = self.run
-        if run.answered == run.count and run.accepted and run.accepted <= run.receipts:
+        if run.answered == run.count and run.accept_only:
+            run.complete.set()
+        elif run.answered == run.count and run.accepted and run.accepted <= run.receipts:
             run.complete.set()
 
     async def submit_all(self, source: str, numbers: range) -> None:
@@ -176,7 +192,10 @@ class Esme(asyncio.Protocol):
                 if self.lost.is_set():
                     return
             self.free -= 1
-            body = submit_body(source, f"7908{n:07d}", b"bench %d" % n)
+            text = b"bench %d " % n
+            if self.run.text_length > len(text):  # a realistic one-part text, GSM-7
+                text = (text + b"Your code is 123456. " * 8)[: self.run.text_length]
+            body = submit_body(source, f"7908{n:07d}", text)
             self.transport.write(pdu(SUBMIT_SM, n + 2, body))
 
 
@@ -211,12 +230,16 @@ async def unbind(esme: Esme) -> None:
     esme.transport.close()
 
 
-async def esme(port: int, system_id: str, password: str, args: argparse.Namespace) -> Run:
+async def esme(
+    port: int, system_id: str, password: str, args: argparse.Namespace, pid: int | None = None
+) -> Run:
     """Bind `args.binds` times, submit `args.messages` spread over the binds, wait for every
     receipt (or the deadline), unbind."""
-    run = Run(args.messages, args.window, binds=args.binds)
+    run = Run(args.messages, args.window, binds=args.binds, accept_only=args.accept_only)
+    run.server_pid, run.text_length = pid, args.text_length
     esmes = [await bind(port, system_id, password, run) for _ in range(args.binds)]
-    run.started = time.monotonic()
+    server = cpu_seconds(run.server_pid) if run.server_pid else 0.0
+    run.started, cpu = time.monotonic(), time.process_time()
     await asyncio.gather(
         *(
             esme.submit_all(args.source, range(i, run.count, args.binds))
@@ -229,11 +252,15 @@ async def esme(port: int, system_id: str, password: str, args: argparse.Namespac
             await asyncio.wait_for(run.complete.wait(), min(5, until - time.monotonic()))
         except TimeoutError:
             print(f"  … {len(run.receipts)}/{len(run.accepted)} receipts", file=sys.stderr)
+    run.esme_cpu = time.process_time() - cpu
+    if run.server_pid:
+        run.server_cpu = cpu_seconds(run.server_pid) - server
     await asyncio.gather(*(unbind(esme) for esme in esmes))
     return run
 
 
-def report(what: str, run: Run, cpu: float | None = None) -> None:
+def report(what: str, run: Run) -> None:
+    cpu = run.server_cpu
     submit_s = (run.submits_done or time.monotonic()) - run.started
     matched = len(run.accepted & run.receipts)
     e2e_s = (run.last_receipt or time.monotonic()) - run.started
@@ -253,6 +280,8 @@ def report(what: str, run: Run, cpu: float | None = None) -> None:
         print(
             f"  server CPU          {cpu:.2f} s: {cpu * 1000 / run.count:.3f} s per 1,000 messages"
         )
+    client = run.esme_cpu
+    print(f"  ESME CPU            {client:.2f} s: {client * 1000 / run.count:.3f} s per 1,000")
     print(f"  load average        {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
@@ -268,12 +297,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run_esme(port: int, system_id: str, password: str, args: argparse.Namespace) -> Run:
+def run_esme(
+    port: int, system_id: str, password: str, args: argparse.Namespace, pid: int | None = None
+) -> Run:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        return asyncio.run(esme(port, system_id, password, args))
-    return uvloop.run(esme(port, system_id, password, args))
+        return asyncio.run(esme(port, system_id, password, args, pid))
+    return uvloop.run(esme(port, system_id, password, args, pid))
 
 
 def bench_pilotgate(args: argparse.Namespace) -> None:
@@ -318,13 +349,11 @@ def bench_pilotgate(args: argparse.Namespace) -> None:
             env, "account", "set", created[1], "--smpp-system-id", "bench",
             "--smpp-password", "bench123",
         )  # fmt: skip
-        proc, _ = start_server(env, args.workers)
+        proc, _ = start_server(env, args.workers, "api" if args.accept_only else "serve")
         # One process (--workers 1) serves everything; with more, this is the supervisor's.
-        before = cpu_seconds(proc.pid)
-        run = run_esme(port, "bench", "bench123", args)
-        cpu = cpu_seconds(proc.pid) - before if args.workers == 1 else None
+        run = run_esme(port, "bench", "bench123", args, proc.pid if args.workers == 1 else None)
         backend = env["PILOTGATE_DATABASE_URL"].split(":")[0]
-        report(f"PilotGate ({backend}, {args.workers} process(es))", run, cpu)
+        report(f"PilotGate ({backend}, {args.workers} process(es))", run)
     finally:
         if proc is not None:
             stop_server(proc)
@@ -367,6 +396,14 @@ def main() -> None:
         "--deadline", type=float, default=300, help="seconds to wait for receipts after sends"
     )
     parser.add_argument("--jasmin", action="store_true", help="Jasmin instead of PilotGate")
+    parser.add_argument(
+        "--text-length", type=int, default=0,
+        help="characters of each text (at most 160: one part); default: \"bench N\"",
+    )  # fmt: skip
+    parser.add_argument(
+        "--accept-only", action="store_true",
+        help="`pilotgate api` (no pipeline): submit_sm accepted and the server's CPU for them",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.jasmin:
         bench_jasmin(args)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 from . import text as sms_text
 
 
@@ -46,14 +48,38 @@ _SEPTETS: dict[str, bytes] = {
 _EXTENDED: dict[int, str] = {code: char for char, code in sms_text.GSM_EXTENSION_CODES.items()}
 
 
+#: The same, as a charmap encoding table: code point → its septet, or escape and septet.
+_ENCODING: dict[int, int | bytes] = {
+    ord(char): septets[0] if len(septets) == 1 else septets for char, septets in _SEPTETS.items()
+}
+
+
 def gsm_encode(text: str) -> bytes:
-    """One septet per octet; `text` must be GSM-7 (`domain.text.encoding_of`)."""
-    return b"".join(_SEPTETS[char] for char in text)
+    """One septet per octet; `text` must be GSM-7 (`domain.text.encoding_of`): another
+    character raises KeyError."""
+    # Why the codec: it encodes in C, a tenth of a join over the characters' septets for a
+    # 140-character text (every message that goes out over an SMPP link, every receipt).
+    try:
+        return codecs.charmap_encode(text, "strict", _ENCODING)[0]
+    except UnicodeEncodeError as error:
+        raise KeyError(text[error.start]) from None
+
+
+#: GSM 03.38 as a charmap decoding table: a septet is its character; an octet over 0x7F is
+#: undefined (U+FFFE), so the codec raises on it and the careful loop below takes over.
+_DECODING = sms_text.GSM_ALPHABET + "\ufffe" * 128
 
 
 def gsm_decode(septets: bytes) -> tuple[str, bool]:
     """(text, lossy): a septet over 0x7F or an escape to no extension character reads as
     U+FFFD; an escape with nothing after it (the part was cut there) is dropped."""
+    if sms_text.GSM_ESCAPE not in septets:
+        # Why: most texts have no escape and no bad octet, and the codec decodes them in C,
+        # a tenth of the loop's time for a 140-character text (every submit_sm's text).
+        try:
+            return codecs.charmap_decode(septets, "strict", _DECODING)[0], False
+        except UnicodeDecodeError:
+            pass  # an octet over 0x7F: the loop marks it U+FFFD and lossy
     out: list[str] = []
     lossy, i = False, 0
     while i < len(septets):

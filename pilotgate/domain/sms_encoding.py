@@ -135,17 +135,23 @@ class Fragment:
 
 def decode_body(data: bytes, coding: int, *, packed: bool = False, fill: int = 0) -> Fragment:
     """Decode message bytes; never raises (U+FFFD stands for what does not decode)."""
+    text, lossy = _decoded(data, coding, packed, fill)
+    return Fragment(text=text, lossy=lossy)
+
+
+def _decoded(data: bytes, coding: int, packed: bool, fill: int) -> tuple[str, bool]:
+    """decode_body's (text, lossy) as a tuple: parse_mo builds its one Fragment from it (a
+    frozen dataclass costs microseconds to build, and every submit_sm's text comes here)."""
     if coding == UCS2:
         try:
-            return Fragment(text=data.decode("utf-16-be"))
+            return data.decode("utf-16-be"), False
         except UnicodeDecodeError:
-            return Fragment(text=data.decode("utf-16-be", errors="replace"), lossy=True)
+            return data.decode("utf-16-be", errors="replace"), True
     if coding in (GSM, 0x01):
         septets = gsm7.unpack_septets(data, fill) if packed else data
-        text, lossy = gsm7.gsm_decode(septets)
-        return Fragment(text=text, lossy=lossy)
+        return gsm7.gsm_decode(septets)
     # Latin-1 (3) and anything we do not know: one byte, one character, nothing lost.
-    return Fragment(text=data.decode("latin-1"), lossy=coding != LATIN1)
+    return data.decode("latin-1"), coding != LATIN1
 
 
 def _udh(body: bytes) -> tuple[bytes, int | None, int, int, bool]:
@@ -191,12 +197,8 @@ def parse_mo(
         total, seq = sar_total[0] if sar_total else 1, sar_seq[0] if sar_seq else 1
         if not 1 <= seq <= total:
             ref, total, seq, valid = None, 1, 1, False
-    decoded = decode_body(
-        body, data_coding, packed=packed and TAG_PAYLOAD not in options, fill=fill
-    )
-    return Fragment(
-        text=decoded.text, reference=ref, total=total, seq=seq, lossy=decoded.lossy or not valid
-    )
+    text, lossy = _decoded(body, data_coding, packed and TAG_PAYLOAD not in options, fill)
+    return Fragment(text=text, reference=ref, total=total, seq=seq, lossy=lossy or not valid)
 
 
 @dataclass(slots=True)

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from pilotgate.api.dashboard.stats import UNCHARGED
+from pilotgate.domain.accounts import Account
 from pilotgate.domain.messages import Status
 from pilotgate.domain.replacements import Replacement, repriced
 from pilotgate.errors import InsufficientFundsError
@@ -32,10 +34,16 @@ def _change(text: str, parts: int, price: int) -> Replacement:
     )
 
 
-async def test_a_longer_text_is_charged_a_shorter_refunded(store: Store) -> None:
+async def _scheduled_at_120(store: Store) -> tuple[Account, int]:
+    """An account with 1,000 on its balance and one scheduled one-part message at 120."""
     account = await new_account(store, balance=1_000)
     scheduled = draft(status=Status.SCHEDULED, send_datetime=LATER, price=120)
     (sid,) = (await store.submit(account.id, [scheduled], NOW)).server_ids
+    return account, sid
+
+
+async def test_a_longer_text_is_charged_a_shorter_refunded(store: Store) -> None:
+    account, sid = await _scheduled_at_120(store)
     assert await balance(store, account.id) == 880
     three = _change("x" * 400, 3, repriced(120, 1, 3))
     assert await store.replace_scheduled(account.id, sid, 120, three, NOW)
@@ -51,6 +59,30 @@ async def test_a_longer_text_is_charged_a_shorter_refunded(store: Store) -> None
     # It is due at its new time, not the old one.
     assert await store.release_scheduled(LATER) == 0
     assert await store.release_scheduled(LATEST) == 1
+
+
+async def _spent(store: Store, account_id: int) -> int:
+    """What the dashboard's statistics say the account spent on NOW's day: every status's
+    spend but the uncharged ones (api/dashboard/stats.py)."""
+    stats = await store.daily_stats(account_id, NOW.date(), NOW.date())
+    return sum(s.spend for s in stats if s.status not in UNCHARGED)
+
+
+async def test_the_days_spend_follows_the_replaced_price(store: Store) -> None:
+    account, sid = await _scheduled_at_120(store)
+    assert await _spent(store, account.id) == 120
+    three = _change("x" * 400, 3, repriced(120, 1, 3))
+    assert await store.replace_scheduled(account.id, sid, 120, three, NOW)
+    charged = 1_000 - await balance(store, account.id)
+    assert charged == 360
+    assert await _spent(store, account.id) == charged
+    await store.fold_statistics(1000)  # folded or pending, the figure is the same
+    assert await _spent(store, account.id) == charged
+    assert await store.replace_scheduled(account.id, sid, 360, _change("y", 1, 120), NOW)
+    assert await _spent(store, account.id) == 1_000 - await balance(store, account.id) == 120
+    # A cancel refunds the price and takes it out of the spend, as the dashboard counts it.
+    assert await store.cancel_scheduled(account.id, sid, NOW)
+    assert await _spent(store, account.id) == 1_000 - await balance(store, account.id) == 0
 
 
 async def test_what_cannot_pay_or_is_not_scheduled_is_left_alone(store: Store) -> None:

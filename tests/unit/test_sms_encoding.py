@@ -166,6 +166,14 @@ def test_gsm_septets_follow_the_03_38_table():
         (b"\x1b\x1bA", "\ufffdA", True),
         (b"\x80a", "\ufffda", True),  # not a septet
         (b"ab\x1b", "ab", False),  # the escape of a part cut after it
+        # Every septet but the escape, in one text without an escape (the codec's fast
+        # path): each is its table character; one octet over 0x7F sends it to the loop.
+        (
+            bytes(range(27)) + bytes(range(28, 128)),
+            sms_text.GSM_ALPHABET.replace("\x1b", ""),
+            False,
+        ),
+        (b"Hello\xffworld", "Hello\ufffdworld", True),
     ],
 )
 def test_gsm_septets_that_do_not_decode_read_as_replacement(septets, text, lossy):

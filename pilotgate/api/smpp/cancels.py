@@ -14,61 +14,45 @@ with messages, so it is not compared.
 
 from __future__ import annotations
 
-import logging
-
 from pilotgate.domain import smpp_pdu as p, smpp_queries as q, smpp_rules as rules, smpp_time
 from pilotgate.domain.messages import FINAL
-from pilotgate.errors import ApiError, GatewayError
 from pilotgate.gateway import Gateway
 
-log = logging.getLogger(__name__)
+from . import asking
 
 
 async def query(gateway: Gateway, account_id: int, pdu: p.Pdu) -> bytes:
     """The query_sm_resp (or generic_nack for a body that does not read) of `pdu`."""
-    try:
-        ref = q.query_request(pdu.body)
-    except ValueError:
-        return p.pdu(p.GENERIC_NACK, pdu.sequence, status=rules.ESME_RINVCMDLEN)
-    resp = p.QUERY_SM | p.RESP
-    server_id = q.server_id(ref.message_id)
-    if server_id is None:
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RINVMSGID)
-    try:
+    asked = asking.read(pdu, q.query_request)
+    if isinstance(asked, bytes):
+        return asked
+
+    async def work(server_id: int, message_id: str) -> bytes | int:
         account = await gateway.smpp_account(account_id)
-        found = await gateway.check(account, [server_id])
-    except ApiError as error:
-        return p.pdu(resp, pdu.sequence, status=rules.status_of(error.code))
-    except GatewayError:
-        log.exception("SMPP query_sm of account %d failed", account_id)
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RSYSERR)
-    message = found.get(server_id)
-    if message is None:
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RINVMSGID)
-    final = smpp_time.format_absolute(message.modified) if message.status in FINAL else ""
-    state = q.message_state(message.status, message.error)
-    return p.pdu(resp, pdu.sequence, q.query_resp_body(ref.message_id, final, state))
+        message = (await gateway.check(account, [server_id])).get(server_id)
+        if message is None:
+            return rules.ESME_RINVMSGID
+        final = smpp_time.format_absolute(message.modified) if message.status in FINAL else ""
+        state = q.message_state(message.status, message.error)
+        return q.query_resp_body(message_id, final, state)
+
+    assert asked.server_id is not None  # read() insists on one by default
+    return await asking.answer(pdu, account_id, work(asked.server_id, asked.request.message_id))
 
 
 async def cancel(gateway: Gateway, account_id: int, pdu: p.Pdu) -> bytes:
     """The cancel_sm_resp (or generic_nack for a body that does not read) of `pdu`."""
-    try:
-        ref = q.cancel_request(pdu.body)
-    except ValueError:
-        return p.pdu(p.GENERIC_NACK, pdu.sequence, status=rules.ESME_RINVCMDLEN)
-    resp = p.CANCEL_SM | p.RESP
-    server_id = q.server_id(ref.message_id) if ref.message_id else None
-    if ref.message_id and server_id is None:
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RINVMSGID)
-    try:
+    asked = asking.read(pdu, q.cancel_request, id_needed=False)
+    if isinstance(asked, bytes):
+        return asked
+    ref, server_id = asked.request, asked.server_id
+
+    async def work() -> bytes:
         account = await gateway.smpp_account(account_id)
         if server_id is None:
             await gateway.cancel_to(account, ref.destination, ref.source)
         else:
             await gateway.cancel_submit(account, server_id)
-    except ApiError as error:
-        return p.pdu(resp, pdu.sequence, status=rules.status_of(error.code))
-    except GatewayError:
-        log.exception("SMPP cancel_sm of account %d failed", account_id)
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RSYSERR)
-    return p.pdu(resp, pdu.sequence)
+        return b""
+
+    return await asking.answer(pdu, account_id, work())

@@ -12,7 +12,6 @@ relative validity counts from the schedule, as in a submit_sm.
 
 from __future__ import annotations
 
-import logging
 import math
 from datetime import datetime
 
@@ -25,10 +24,10 @@ from pilotgate.domain import (
     sms_encoding as enc,
     text as texts,
 )
-from pilotgate.errors import ApiError, GatewayError
+from pilotgate.errors import ApiError
 from pilotgate.gateway import Gateway
 
-log = logging.getLogger(__name__)
+from . import asking
 
 #: Refusals worded for replace_sm where they differ from a submit_sm's (smpp_rules).
 STATUS_OF_ERROR = {302: rules.ESME_RINVMSGID, 305: rules.ESME_RREPLACEFAIL}
@@ -36,21 +35,19 @@ STATUS_OF_ERROR = {302: rules.ESME_RINVMSGID, 305: rules.ESME_RREPLACEFAIL}
 
 async def replace(gateway: Gateway, account_id: int, pdu: p.Pdu) -> bytes:
     """The replace_sm_resp (or generic_nack for a body that does not read) of `pdu`."""
-    try:
-        ref = q.replace_request(pdu.body)
-    except ValueError:
-        return p.pdu(p.GENERIC_NACK, pdu.sequence, status=rules.ESME_RINVCMDLEN)
-    resp = p.REPLACE_SM | p.RESP
-    server_id = q.server_id(ref.message_id)
-    if server_id is None:
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RINVMSGID)
-    try:
+    asked = asking.read(pdu, q.replace_request)
+    if isinstance(asked, bytes):
+        return asked
+    ref, server_id = asked.request, asked.server_id
+    assert server_id is not None  # read() insists on one by default
+
+    async def work() -> bytes | int:
         account = await gateway.smpp_account(account_id)
         message = await gateway.replaceable(account, server_id, ref.source)
         coding = 0x00 if texts.encoding_of(message.text) is texts.Encoding.GSM7 else 0x08
         fragment = enc.parse_mo(ref.short_message, coding, 0, ())
         if fragment.lossy:
-            return p.pdu(resp, pdu.sequence, status=rules.ESME_RX_P_APPN)
+            return rules.ESME_RX_P_APPN
         now = gateway.clock()
         when = _time(ref.schedule, now, 250)
         await gateway.replace(
@@ -61,13 +58,9 @@ async def replace(gateway: Gateway, account_id: int, pdu: p.Pdu) -> bytes:
             ttl=_minutes(_time(ref.validity, now, 270), when or message.send_datetime, now),
             smpp_receipt=deliver_sm.receipt_wanted(ref.registered_delivery),
         )
-    except ApiError as error:
-        status = STATUS_OF_ERROR.get(error.code) or rules.status_of(error.code)
-        return p.pdu(resp, pdu.sequence, status=status)
-    except GatewayError:
-        log.exception("SMPP replace_sm of account %d failed", account_id)
-        return p.pdu(resp, pdu.sequence, status=rules.ESME_RSYSERR)
-    return p.pdu(resp, pdu.sequence)
+        return b""
+
+    return await asking.answer(pdu, account_id, work(), STATUS_OF_ERROR)
 
 
 def _time(value: str, now: datetime, error: int) -> datetime | None:

@@ -11,7 +11,6 @@ parts that never complete are answered ESME_RX_T_APPN after `part_wait` seconds
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -120,7 +119,7 @@ class Submitter:
         if len(long.parts) == fragment.total:
             del self._long[key]
             text = "".join(long.parts[i] for i in sorted(long.parts))
-            joined = dataclasses.replace(submission, registered_delivery=long.registered)
+            joined = submission._replace(registered_delivery=long.registered)
             outcome = await send(joined, text)
             for other in long.waiting:
                 if not other.done():
@@ -156,7 +155,7 @@ class Submitter:
         try:
             now = self._gateway.clock()
             requests = [
-                self._request(dataclasses.replace(submission, destination=where), text, now)
+                self._request(submission._replace(destination=where), text, now)
                 for where in destinations
             ]
             account = await self._account()

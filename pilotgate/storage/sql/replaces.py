@@ -5,7 +5,12 @@ in one transaction (docs/decisions.md "Replacing a scheduled message").
 The UPDATE's guard (`status = 3 AND price = <the price the caller read>`) makes a replace
 racing the message's release, its cancel or another replace have one winner: the loser
 matches no row and no money moves. A difference to charge takes the balance down only as
-far as zero, like a submit: past that, InsufficientFundsError and nothing changed."""
+far as zero, like a submit: past that, InsufficientFundsError and nothing changed.
+
+The dashboard's per-day spend follows the new price without a statement here: the
+`messages_day_status` trigger (migration 0011) fires on a change of `price` as well as of
+`status`, in place on SQLite and as a pair of deltas on PostgreSQL
+(tests/contract/test_replaces_store.py holds both to the ledger)."""
 
 from __future__ import annotations
 
