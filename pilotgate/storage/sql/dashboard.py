@@ -27,8 +27,6 @@ from .driver import Row
 
 EPOCH_DAY = date(1970, 1, 1)
 _OPERATOR_COLUMNS = "id, email, password_hash, created"
-#: Ids per statement in `sender_verdicts`, well under SQLite's parameter limit.
-_CHUNK = 500
 
 
 class SqlDashboard(SqlCore):
@@ -110,20 +108,18 @@ class SqlDashboard(SqlCore):
         return sender
 
     async def sender_verdicts(self, ids: Sequence[int]) -> list[SenderVerdict]:
-        usable = [i for i in ids if 0 <= i <= rows.MAX_ID]  # a larger id names no sender
-        verdicts = []
-        for start in range(0, len(usable), _CHUNK):
-            chunk = usable[start : start + _CHUNK]
-            found = await self._sql.rows(
-                "SELECT id, account_id, name, state, reason FROM senders "
-                f"WHERE id IN ({', '.join(['%s'] * len(chunk))})",
-                chunk,
-            )
-            verdicts += [
-                SenderVerdict(sender_id=r[0], account_id=r[1], name=r[2], state=r[3], reason=r[4])
-                for r in found
-            ]
-        return verdicts
+        wanted = rows.ids_within(ids)
+        if not wanted:
+            return []
+        found = await self._sql.rows(
+            "SELECT id, account_id, name, state, reason FROM senders "
+            f"WHERE id {self._sql.int_in} ORDER BY id",
+            (self._sql.ints(wanted),),
+        )
+        return [
+            SenderVerdict(sender_id=r[0], account_id=r[1], name=r[2], state=r[3], reason=r[4])
+            for r in found
+        ]
 
     # lockout and the session secret ----------------------------------------------------------
     async def login_failures(self, who: str, since: datetime) -> int:

@@ -3,7 +3,7 @@ to read stored times; booleans come back as 0/1 from SQLite, hence `bool()`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,12 @@ CALLBACK_COLUMNS = "id, kind, account_id, ref, url, method, status, error, attem
 
 #: Ids are 64-bit in both databases; a larger number names nothing, so it is simply not found.
 MAX_ID = 2**63 - 1
+
+
+def ids_within(ids: Sequence[int]) -> list[int]:
+    """The ids a 64-bit column can hold: the others name nothing, and would fail the
+    statement rather than find nothing."""
+    return [i for i in ids if -MAX_ID <= i <= MAX_ID]
 
 
 def account(row: Row, time: Time) -> Account:
