@@ -10,19 +10,13 @@ waiting on each other or taking the same message twice.
 from __future__ import annotations
 
 from ..sql.store import SqlStore
-from .callbacks import PostgresCallbacks
 from .dashboard import PostgresDashboard
-from .lists import PostgresLists
 from .messages import PostgresMessages
 from .numbering import PostgresNumbering
-from .two_way import PostgresTwoWay
 
 
 class PostgresStore(
     PostgresMessages,
-    PostgresCallbacks,
-    PostgresLists,
-    PostgresTwoWay,
     PostgresDashboard,
     PostgresNumbering,
     SqlStore,

@@ -229,6 +229,8 @@ class PostgresDriver:
         return ""
 
     # what the hot path of hand-overs and receipts spells in PostgreSQL (see Driver) -----------
+    # The bigint[] cast matters: psycopg sends small ints as smallint[], and a cross-type
+    # `= ANY` is a linear scan of the array per row instead of a hash lookup.
     int_in = "= ANY(%s::bigint[])"
     lock_named = "SELECT pg_advisory_xact_lock(hashtext(%s))"
 

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pilotgate.domain.messages import Message
 from pilotgate.errors import StorageError
 
 from ..base import Submitted
-from ..sql import rows as sql_rows, submitting
+from ..sql import submitting
 from ..sql.messages import DRAFT_COLUMNS, Pending, SqlMessages
 from .core import PostgresCore
 
@@ -84,19 +83,6 @@ class PostgresMessages(SqlMessages, PostgresCore):
                 written: submitting.Written = done.value
             await _write(conn, written)
         return written.outcomes
-
-    async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
-        wanted = [i for i in ids if -sql_rows.MAX_ID <= i <= sql_rows.MAX_ID]
-        if not wanted:
-            return []
-        # The bigint[] cast matters: psycopg sends small ints as smallint[], and a cross-type
-        # `= ANY` is a linear scan of the array per row instead of a hash lookup.
-        found = await self._sql.rows(
-            f"SELECT {sql_rows.MESSAGE_COLUMNS} FROM messages "
-            "WHERE account_id = %s AND id = ANY(%s::bigint[]) ORDER BY id",
-            (account_id, wanted),
-        )
-        return [sql_rows.message(row, self._sql.time) for row in found]
 
 
 async def _write(conn: Any, written: submitting.Written) -> None:

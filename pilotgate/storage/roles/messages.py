@@ -66,8 +66,9 @@ class MessageStore(Protocol):
         senders: Sequence[str] = (),
     ) -> list[int]:
         """The account's still-scheduled messages of packet `packet_id` (the message of that
-        id included), or else those to `phone` from one of `senders`, become -2/604 with
-        their prices refunded, all in one transaction. Their ids ([]: none was)."""
+        id included), or else those to `phone` from one of `senders` (a name, or a 2WAY
+        message's "2WAY"), become -2/604 with their prices refunded, all in one transaction.
+        Their ids ([]: none was)."""
 
     async def replace_scheduled(
         self, account_id: int, server_id: int, price: int, change: Replacement, now: datetime

@@ -17,6 +17,16 @@ from .core import SqlCore
 from .gathered import Gatherer
 
 _SELECT_ACCOUNT = f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts "
+#: The fields of `NewAccount` that are columns of accounts (the key goes to api_keys).
+_NEW_ACCOUNT = (
+    "email, password_hash, name, phone, tariff_id, default_sender, any_sender, allow_ip, "
+    "callback_secret"
+)
+#: The fields of `AccountChanges`, each a column that None leaves as it is.
+_CHANGEABLE = (
+    "name, phone, tariff_id, default_sender, any_sender, allow_ip, status_url, status_method, "
+    "inbound_url, callback_secret"
+)
 
 
 class SqlAccounts(SqlCore):
@@ -24,21 +34,9 @@ class SqlAccounts(SqlCore):
     async def create_account(self, new: NewAccount, now: datetime) -> Account:
         async with self._sql.tx() as tx:
             row = await tx.one(
-                "INSERT INTO accounts (email, password_hash, name, phone, tariff_id, "
-                "default_sender, any_sender, allow_ip, created, callback_secret) "
-                f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {rows.ACCOUNT_COLUMNS}",
-                (
-                    new.email,
-                    new.password_hash,
-                    new.name,
-                    new.phone,
-                    new.tariff_id,
-                    new.default_sender,
-                    new.any_sender,
-                    new.allow_ip,
-                    now,
-                    new.callback_secret,
-                ),
+                f"INSERT INTO accounts ({_NEW_ACCOUNT}, created) "
+                f"VALUES ({rows.marks(_NEW_ACCOUNT)}, %s) RETURNING {rows.ACCOUNT_COLUMNS}",
+                (*rows.values(new, _NEW_ACCOUNT), now),
             )
             assert row is not None
             await tx.run(
@@ -90,29 +88,10 @@ class SqlAccounts(SqlCore):
             raise NotFoundError(f"no account {account_id}")
 
     async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
-        c = changes
+        kept = ", ".join(f"{name} = COALESCE(%s, {name})" for name in rows.names(_CHANGEABLE))
         moved = await self._sql.run(
-            "UPDATE accounts SET name = COALESCE(%s, name), phone = COALESCE(%s, phone), "
-            "tariff_id = COALESCE(%s, tariff_id), "
-            "default_sender = COALESCE(%s, default_sender), "
-            "any_sender = COALESCE(%s, any_sender), allow_ip = COALESCE(%s, allow_ip), "
-            "status_url = COALESCE(%s, status_url), "
-            "status_method = COALESCE(%s, status_method), "
-            "inbound_url = COALESCE(%s, inbound_url), "
-            "callback_secret = COALESCE(%s, callback_secret) WHERE id = %s",
-            (
-                c.name,
-                c.phone,
-                c.tariff_id,
-                c.default_sender,
-                c.any_sender,
-                c.allow_ip,
-                c.status_url,
-                c.status_method,
-                c.inbound_url,
-                c.callback_secret,
-                account_id,
-            ),
+            f"UPDATE accounts SET {kept} WHERE id = %s",
+            (*rows.values(changes, _CHANGEABLE), account_id),
         )
         account = await self.account(account_id)
         if moved == 0 or account is None:

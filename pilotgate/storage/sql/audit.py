@@ -6,9 +6,12 @@ from datetime import datetime
 
 from pilotgate.domain.audit import AuditEntry
 
+from . import rows
 from .core import SqlCore
 
-_SELECT = "SELECT id, at, actor, action, account_id, detail FROM audit "
+_COLUMNS = "id, at, actor, action, account_id, detail"
+_SELECT = f"SELECT {_COLUMNS} FROM audit "
+_entry = rows.reader(AuditEntry, _COLUMNS)
 
 
 class SqlAudit(SqlCore):
@@ -29,14 +32,4 @@ class SqlAudit(SqlCore):
             found = await self._sql.rows(
                 _SELECT + "WHERE account_id = %s ORDER BY id DESC LIMIT %s", (account_id, limit)
             )
-        return [
-            AuditEntry(
-                id=row[0],
-                at=self._sql.time(row[1]),
-                actor=row[2],
-                action=row[3],
-                account_id=row[4],
-                detail=row[5],
-            )
-            for row in found
-        ]
+        return [_entry(row, self._sql.time) for row in found]

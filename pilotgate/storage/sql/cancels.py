@@ -53,9 +53,6 @@ class SqlCancels(SqlCore):
         phone: str = "",
         senders: Sequence[str] = (),
     ) -> list[int]:
-        """The account's still-scheduled messages of packet `packet_id` (its first message
-        included), or else to `phone` from one of `senders` (a name, or a 2WAY message's
-        "2WAY"), cancelled and refunded in one transaction: their ids, [] when none was."""
         move(Status.SCHEDULED, Status.ERROR)
         args: tuple[object, ...]
         if packet_id is not None:

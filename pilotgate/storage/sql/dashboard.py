@@ -27,17 +27,18 @@ from .driver import Row
 
 EPOCH_DAY = date(1970, 1, 1)
 _OPERATOR_COLUMNS = "id, email, password_hash, created"
-#: Ids per statement in `sender_verdicts`, well under SQLite's parameter limit.
-_CHUNK = 500
+_operator = rows.reader(Operator, _OPERATOR_COLUMNS)
+_verdict = rows.reader(
+    SenderVerdict, "id, account_id, name, state, reason", renamed={"id": "sender_id"}
+)
+_LEDGER = "id, amount, kind, note, created"
+_ledger_entry = rows.reader(LedgerEntry, _LEDGER)
+_ATTEMPTS = "status, error, url, created, attempts, last_error, done_at, failed"
+_attempt = rows.reader(CallbackAttempt, _ATTEMPTS)
 
 
 class SqlDashboard(SqlCore):
     # operators and passwords -----------------------------------------------------------------
-    def _operator(self, row: Row) -> Operator:
-        return Operator(
-            id=row[0], email=row[1], password_hash=row[2], created=self._sql.time(row[3])
-        )
-
     async def add_operator(self, email: str, password_hash: str, now: datetime) -> Operator:
         try:
             row = await self._sql.one(
@@ -48,19 +49,19 @@ class SqlDashboard(SqlCore):
         except ConflictError as exc:
             raise ConflictError(f"operator {email} exists") from exc
         assert row is not None
-        return self._operator(row)
+        return _operator(row, self._sql.time)
 
     async def operator(self, operator_id: int) -> Operator | None:
         row = await self._sql.one(
             f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE id = %s", (operator_id,)
         )
-        return None if row is None else self._operator(row)
+        return None if row is None else _operator(row, self._sql.time)
 
     async def operator_by_email(self, email: str) -> Operator | None:
         row = await self._sql.one(
             f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE email = %s", (email,)
         )
-        return None if row is None else self._operator(row)
+        return None if row is None else _operator(row, self._sql.time)
 
     async def set_operator_password(self, operator_id: int, password_hash: str) -> None:
         await self._sql.run(
@@ -110,20 +111,15 @@ class SqlDashboard(SqlCore):
         return sender
 
     async def sender_verdicts(self, ids: Sequence[int]) -> list[SenderVerdict]:
-        usable = [i for i in ids if 0 <= i <= rows.MAX_ID]  # a larger id names no sender
-        verdicts = []
-        for start in range(0, len(usable), _CHUNK):
-            chunk = usable[start : start + _CHUNK]
-            found = await self._sql.rows(
-                "SELECT id, account_id, name, state, reason FROM senders "
-                f"WHERE id IN ({', '.join(['%s'] * len(chunk))})",
-                chunk,
-            )
-            verdicts += [
-                SenderVerdict(sender_id=r[0], account_id=r[1], name=r[2], state=r[3], reason=r[4])
-                for r in found
-            ]
-        return verdicts
+        wanted = rows.ids_within(ids)
+        if not wanted:
+            return []
+        found = await self._sql.rows(
+            "SELECT id, account_id, name, state, reason FROM senders "
+            f"WHERE id {self._sql.int_in} ORDER BY id",
+            (self._sql.ints(wanted),),
+        )
+        return [_verdict(row, self._sql.time) for row in found]
 
     # lockout and the session secret ----------------------------------------------------------
     async def login_failures(self, who: str, since: datetime) -> int:
@@ -224,29 +220,19 @@ class SqlDashboard(SqlCore):
 
     async def ledger(self, account_id: int, before_id: int | None, limit: int) -> list[LedgerEntry]:
         found = await self._sql.rows(
-            "SELECT id, amount, kind, note, created FROM ledger WHERE account_id = %s "
+            f"SELECT {_LEDGER} FROM ledger WHERE account_id = %s "
             "AND id < %s ORDER BY id DESC LIMIT %s",
             (account_id, before_id if before_id is not None else rows.MAX_ID, limit),
         )
-        time = self._sql.time
-        return [
-            LedgerEntry(id=r[0], amount=r[1], kind=r[2], note=r[3], created=time(r[4]))
-            for r in found
-        ]
+        return [_ledger_entry(row, self._sql.time) for row in found]
 
     async def callback_attempts(self, account_id: int, server_id: int) -> list[CallbackAttempt]:
         found = await self._sql.rows(
-            "SELECT status, error, url, created, attempts, last_error, done_at, failed "
-            "FROM callbacks WHERE kind = 'status' AND ref = %s AND account_id = %s ORDER BY id",
+            f"SELECT {_ATTEMPTS} FROM callbacks "
+            "WHERE kind = 'status' AND ref = %s AND account_id = %s ORDER BY id",
             (server_id, account_id),
         )
-        time = self._sql.time
-        return [
-            CallbackAttempt(status=status, error=error, url=url, created=time(created),
-                            attempts=attempts, last_error=last_error, failed=bool(failed),
-                            done_at=None if done_at is None else time(done_at))
-            for status, error, url, created, attempts, last_error, done_at, failed in found
-        ]  # fmt: skip
+        return [_attempt(row, self._sql.time) for row in found]
 
     # per-day statistics (storage/*/dashboard.py) ---------------------------------------------
     @staticmethod

@@ -16,7 +16,6 @@ from pilotgate.errors import NotFoundError
 
 from ..base import Referral, StopEntry
 from .core import SqlCore
-from .driver import Statements
 from .gathered import Gatherer
 
 _GLOBAL = 0
@@ -35,12 +34,19 @@ class SqlLists(SqlCore):
     async def add_stops(
         self, account_id: int | None, phones: Sequence[str], reason: str, now: datetime
     ) -> int:
-        async with self._sql.tx() as tx:
-            return await tx.many(
-                "INSERT INTO stop_list (account_id, phone, reason, created) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                [(stop_key(account_id), phone, reason, now) for phone in phones],
-            )
+        if not phones:
+            return 0
+        # One statement whatever the list's size (`Driver.table`); `WHERE true` tells
+        # SQLite's parser that ON CONFLICT is the upsert's, not a join's.
+        sql = self._sql
+        listed = sql.table_args([(phone,) for phone in dict.fromkeys(phones)])
+        added = await sql.rows(
+            "INSERT INTO stop_list (account_id, phone, reason, created) SELECT %s, p.phone, "
+            f"%s, %s FROM {sql.table('p', [('phone', 'text')])} WHERE true "
+            "ON CONFLICT DO NOTHING RETURNING phone",
+            (stop_key(account_id), reason, now, *listed),
+        )
+        return len(added)
 
     async def remove_stop(self, account_id: int | None, phone: str) -> bool:
         removed = await self._sql.run(
@@ -116,16 +122,15 @@ class SqlLists(SqlCore):
             raise NotFoundError(f"no account {account_id}")
 
     # referrals ----------------------------------------------------------------------------
-    async def _lock_referrals(self, tx: Statements) -> None:
-        """Serialise referral changes: two accounts naming each other at the same moment
-        must not both pass the cycle check. SQLite's write transactions already run one at
-        a time (BEGIN IMMEDIATE)."""
-
     async def link_referrer(self, account_id: int, referrer_id: int, percent: int) -> bool:
         if account_id == referrer_id:
             return False
         async with self._sql.tx() as tx:
-            await self._lock_referrals(tx)
+            # Referral changes one at a time: two accounts naming each other at the same
+            # moment must not both pass the cycle check (SQLite's write transactions already
+            # run one at a time; PostgreSQL's take a named lock).
+            if self._sql.lock_named:
+                await tx.run(self._sql.lock_named, ("referrals",))
             # The referrer's own chain of referrers must not lead back to the account: a
             # cycle would pay shares round in a circle (and is never a real referral).
             cycle = await tx.one(

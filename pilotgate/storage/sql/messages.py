@@ -117,6 +117,17 @@ class SqlMessages(SqlCore):
         error = exc if isinstance(exc, StorageError) else StorageError(str(exc))
         return [error] * len(batch)
 
+    async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
+        wanted = rows.ids_within(ids)
+        if not wanted:
+            return []
+        found = await self._sql.rows(
+            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages "
+            f"WHERE account_id = %s AND id {self._sql.int_in} ORDER BY id",
+            (account_id, self._sql.ints(wanted)),
+        )
+        return [rows.message(row, self._sql.time) for row in found]
+
     async def find_messages(
         self,
         account_id: int,

@@ -13,14 +13,16 @@ from itertools import islice
 
 from pilotgate.domain.numbering import PlanRange
 
+from . import rows
 from .core import SqlCore
-from .driver import Row, Statements
+from .driver import Statements
 
 Port = tuple[int, str, str]
 _BUMP = "UPDATE numbering_version SET version = version + 1, changed_at = %s WHERE id = 1"
 _VERSION = "SELECT version FROM numbering_version WHERE id = 1"
 _INSERT_PORT = "INSERT INTO ported_numbers (number, operator, mnc) VALUES (%s, %s, %s)"
 _RANGE = "low, high, operator, legal, region, inn, mnc"
+_range = rows.reader(PlanRange, _RANGE)
 #: Rows per `executemany` batch: bounded memory for a file of 2·10⁷ lines.
 BATCH = 50_000
 
@@ -66,7 +68,7 @@ class SqlNumbering(SqlCore):
 
     async def plan_ranges(self) -> list[PlanRange]:
         found = await self._sql.rows(f"SELECT {_RANGE} FROM numbering_ranges ORDER BY low")
-        return [_range(row) for row in found]
+        return [_range(row, self._sql.time) for row in found]
 
     async def ported_after(self, after: int, limit: int) -> list[Port]:
         # Keyset pages: a process reads 2·10⁷ rows without holding them all as tuples.
@@ -82,25 +84,13 @@ class SqlNumbering(SqlCore):
             f"SELECT {_RANGE} FROM numbering_ranges WHERE low <= %s ORDER BY low DESC LIMIT 1",
             (number,),
         )
-        return _range(row) if row is not None and row[1] >= number else None
+        return _range(row, self._sql.time) if row is not None and row[1] >= number else None
 
     async def ported_number(self, number: int) -> Port | None:
         row = await self._sql.one(
             "SELECT number, operator, mnc FROM ported_numbers WHERE number = %s", (number,)
         )
         return (int(row[0]), row[1], row[2]) if row else None
-
-
-def _range(row: Row) -> PlanRange:
-    return PlanRange(
-        low=row[0],
-        high=row[1],
-        operator=row[2],
-        legal=row[3],
-        region=row[4],
-        inn=row[5],
-        mnc=row[6],
-    )
 
 
 def _batches(ports: Iterable[Port]) -> Iterable[list[Port]]:

@@ -43,15 +43,7 @@ class SqlRates(SqlCore):
         self, account_id: int, want: int, rps: int, now: datetime
     ) -> tuple[int, int]:
         async with self._sql.tx() as tx:
-            await tx.run(_ENSURE, (account_id,))
-            row = await tx.one(
-                "SELECT api_tokens, api_tokens_at FROM account_rates WHERE account_id = %s"
-                f"{self._sql.for_update}",
-                (account_id,),
-            )
-            assert row is not None  # ensured above, in this transaction
-            at = None if row[1] is None else self._sql.time(row[1])
-            granted, left = routing.grant(row[0], at, now, rps, want)
+            granted, left = await self._take(tx, account_id, "api", rps, want, now)
             await tx.run(
                 "UPDATE account_rates SET api_tokens = %s, api_tokens_at = %s "
                 "WHERE account_id = %s",
@@ -72,18 +64,26 @@ class SqlRates(SqlCore):
                 granted[account_id] = await self._take_send(tx, account_id, want, mps, now)
         return granted
 
-    async def _take_send(
-        self, tx: Statements, account_id: int, want: int, mps: int, now: datetime
-    ) -> int:
+    async def _take(
+        self, tx: Statements, account_id: int, bucket: str, rate: int, want: int, now: datetime
+    ) -> tuple[int, int]:
+        """Up to `want` tokens of the account's `bucket` ("api", "send"), refilled at `rate`
+        a second, read under its row's lock: how many it gives, and the thousandths left."""
         await tx.run(_ENSURE, (account_id,))
         row = await tx.one(
-            "SELECT send_tokens, send_tokens_at FROM account_rates WHERE account_id = %s"
-            f"{self._sql.for_update}",
+            f"SELECT {bucket}_tokens, {bucket}_tokens_at FROM account_rates "
+            f"WHERE account_id = %s{self._sql.for_update}",
             (account_id,),
         )
         assert row is not None  # ensured above, in this transaction
-        at = None if row[1] is None else self._sql.time(row[1])
-        given, left = routing.grant(row[0], at, now, mps, want)
+        return routing.grant(
+            row[0], None if row[1] is None else self._sql.time(row[1]), now, rate, want
+        )
+
+    async def _take_send(
+        self, tx: Statements, account_id: int, want: int, mps: int, now: datetime
+    ) -> int:
+        given, left = await self._take(tx, account_id, "send", mps, want, now)
         # Short of tokens: the account's messages stay out of claims until its next share.
         pause = None if given >= want else now + rules.pause(left, mps, want - given)
         await tx.run(

@@ -68,6 +68,12 @@ MESSAGES_BATCH = (
     f"AND status IN ({_FINAL}) ORDER BY id LIMIT %s"
 )
 INBOUND_BATCH = "SELECT id FROM inbound WHERE id < %s AND created < %s ORDER BY id LIMIT %s"
+#: What leaves with a batch of messages, and with one of inbound SMS.
+_WITH_MESSAGES = (
+    "DELETE FROM message_parts WHERE server_id {among}",
+    "DELETE FROM callbacks WHERE kind = 'status' AND ref {among}",
+)
+_WITH_INBOUND = ("DELETE FROM callbacks WHERE kind = 'inbound' AND ref {among}",)
 LEDGER_BATCH = (
     "SELECT id, account_id, amount FROM ledger "
     "WHERE id < %s AND created < %s AND kind <> %s ORDER BY id LIMIT %s"
@@ -83,41 +89,28 @@ class SqlRetention(SqlCore):
 
     async def prune(self, before: datetime, limit: int) -> Pruned:
         return Pruned(
-            messages=await self._prune_messages(before, limit),
-            inbound=await self._prune_inbound(before, limit),
+            messages=await self._prune("messages", MESSAGES_BATCH, _WITH_MESSAGES, before, limit),
+            inbound=await self._prune("inbound", INBOUND_BATCH, _WITH_INBOUND, before, limit),
             ledger=await self._fold_ledger(before, limit),
         )
 
-    async def _prune_messages(self, before: datetime, limit: int) -> int:
+    async def _prune(
+        self, table: str, batch: str, dependents: tuple[str, ...], before: datetime, limit: int
+    ) -> int:
+        """One batch of `table`'s old rows (`batch`) leaves, after the rows of `dependents`
+        that name them."""
         sql = self._sql
         async with sql.tx() as tx:
-            bound = await self._young_from(tx, "messages", before)
+            bound = await self._young_from(tx, table, before)
             if bound is None:  # nothing old
                 return 0
-            rows = await tx.rows(MESSAGES_BATCH, (bound, before, limit))
+            rows = await tx.rows(batch, (bound, before, limit))
             if not rows:
                 return 0
             ids = sql.ints([row[0] for row in rows])
-            await tx.run(f"DELETE FROM message_parts WHERE server_id {sql.int_in}", (ids,))
-            await tx.run(
-                f"DELETE FROM callbacks WHERE kind = 'status' AND ref {sql.int_in}", (ids,)
-            )
-            return await tx.run(f"DELETE FROM messages WHERE id {sql.int_in}", (ids,))
-
-    async def _prune_inbound(self, before: datetime, limit: int) -> int:
-        sql = self._sql
-        async with sql.tx() as tx:
-            bound = await self._young_from(tx, "inbound", before)
-            if bound is None:  # nothing old
-                return 0
-            rows = await tx.rows(INBOUND_BATCH, (bound, before, limit))
-            if not rows:
-                return 0
-            ids = sql.ints([row[0] for row in rows])
-            await tx.run(
-                f"DELETE FROM callbacks WHERE kind = 'inbound' AND ref {sql.int_in}", (ids,)
-            )
-            return await tx.run(f"DELETE FROM inbound WHERE id {sql.int_in}", (ids,))
+            for dependent in dependents:
+                await tx.run(dependent.format(among=sql.int_in), (ids,))
+            return await tx.run(f"DELETE FROM {table} WHERE id {sql.int_in}", (ids,))
 
     async def _fold_ledger(self, before: datetime, limit: int) -> int:
         sql = self._sql

@@ -1,21 +1,33 @@
-"""Column lists and row mappers, once for both databases. A mapper takes the driver's `time`
-to read stored times; booleans come back as 0/1 from SQLite, hence `bool()`."""
+"""Column lists and row mappers, once for both databases.
+
+A mapper is made from the record's own fields (`reader`): the columns of a statement name
+the fields in order, and each value is converted by its field's type, so a column added to a
+record is read by adding it to the column list, and a list out of step with the record fails
+at import. Times are read through the driver's `time`; booleans come back as 0/1 from
+SQLite, hence `bool()`; enums are built from their stored value.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import enum
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pilotgate.domain import checks
-from pilotgate.domain.accounts import Account, AccountState
-from pilotgate.domain.messages import Message, Status
-from pilotgate.domain.senders import SenderState
+from pilotgate.domain.accounts import Account
+from pilotgate.domain.messages import Message
 
 from ..base import CallbackJob, ConnectorInfo, InboundSms, Sender
 from .driver import Row
 
 Time = Callable[[Any], datetime]
+T = TypeVar("T")
+#: A column's value and the driver's `time` to what its field holds.
+Convert = Callable[[Any, Time], Any]
 
 #: What `submit` writes; reads add the columns the pipeline fills in later.
 INSERT_COLUMNS = (
@@ -37,115 +49,97 @@ CALLBACK_COLUMNS = "id, kind, account_id, ref, url, method, status, error, attem
 MAX_ID = 2**63 - 1
 
 
-def account(row: Row, time: Time) -> Account:
-    return Account(
-        id=row[0],
-        email=row[1],
-        password_hash=row[2],
-        name=row[3],
-        phone=row[4],
-        tariff_id=row[5],
-        default_sender=row[6],
-        any_sender=bool(row[7]),
-        allow_ip=row[8],
-        state=AccountState(row[9]),
-        referrer_id=row[10],
-        balance=row[11],
-        created=time(row[12]),
-        status_url=row[13],
-        status_method=row[14],
-        inbound_url=row[15],
-        callback_secret=row[16],
-        loop_window=row[17],
+def ids_within(ids: Sequence[int]) -> list[int]:
+    """The ids a 64-bit column can hold: the others name nothing, and would fail the
+    statement rather than find nothing."""
+    return [i for i in ids if -MAX_ID <= i <= MAX_ID]
+
+
+def names(columns: str) -> list[str]:
+    """The names of a column list ("a, b, c"), without a table's alias ("m.id" is "id")."""
+    return [part.strip().rsplit(".", 1)[-1] for part in columns.split(",")]
+
+
+def marks(columns: str) -> str:
+    """One placeholder per column of the list."""
+    return ", ".join(["%s"] * len(names(columns)))
+
+
+def values(record: object, columns: str) -> tuple[Any, ...]:
+    """The fields of `record` that the columns name, in their order: a statement's
+    arguments (the fields are the columns' values as they are)."""
+    return tuple(getattr(record, name) for name in names(columns))
+
+
+def reader(
+    record: type[T],
+    columns: str,
+    *,
+    renamed: Mapping[str, str] | None = None,
+    convert: Mapping[str, Convert] | None = None,
+) -> Callable[[Row, Time], T]:
+    """The mapper of rows of `columns` (a statement's list, in order) to `record`: each
+    column fills the field of its name (or of `renamed[name]`), converted by the field's
+    type unless `convert` names another way. Raises TypeError at once (at import) when a
+    column names no field of `record`."""
+    hints = typing.get_type_hints(record)
+    filled = [(renamed or {}).get(column, column) for column in names(columns)]
+    unknown = set(filled) - {f.name for f in dataclasses.fields(typing.cast(Any, record))}
+    if unknown:
+        raise TypeError(f"{record.__name__} has no field {', '.join(sorted(unknown))}")
+    converting = {
+        name: converter
+        for name in filled
+        if (converter := (convert or {}).get(name) or _converter(hints[name])) is not None
+    }
+    arguments = ", ".join(
+        f"{name}=convert_{name}(row[{i}], time)" if name in converting else f"{name}=row[{i}]"
+        for i, name in enumerate(filled)
     )
+    namespace: dict[str, Any] = {"record": record}
+    namespace.update((f"convert_{name}", c) for name, c in converting.items())
+    # Written out the way dataclasses writes an __init__: literal keywords read a row in the
+    # CPU time a mapper written by hand takes, a loop over the fields in nearly twice that
+    # (docs/decisions.md). Only field names of `record`, checked above, go into the text.
+    exec(f"def read(row, time):\n    return record({arguments})", namespace)  # noqa: S102
+    read: Callable[[Row, Time], T] = namespace["read"]
+    return read
 
 
-#: Status by stored value: the enum's own lookup (`Status(v)`) costs ten times a dict's, and
-#: the pipeline reads every message it claims through `message` (docs/performance.md).
-_STATUS = {int(s): s for s in Status}
+def text_or_empty(value: str | None, time: Time) -> str:
+    """A text column that may be NULL, for a field that holds '' instead."""
+    return value or ""
 
 
-def message(row: Row, time: Time) -> Message:
-    status = _STATUS.get(row[10])
-    return Message(
-        server_id=row[0],
-        packet_id=row[1],
-        account_id=row[2],
-        phone=row[3],
-        sender=row[4],
-        sender_orig=row[5],
-        text=row[6],
-        parts=row[7],
-        channel=row[8],
-        price=row[9],
-        status=Status(row[10]) if status is None else status,
-        error=row[11],
-        send_datetime=None if row[12] is None else time(row[12]),
-        ttl=row[13],
-        callback=row[14],
-        callback_method=row[15],
-        created=time(row[16]),
-        modified=time(row[17]),
-        country=row[18],
-        operator=row[19],
-        test=bool(row[20]),
-        route=row[21],
-        ping_route=row[22],
-        details=checks.decode(row[23]),
-        client_id=row[24],
-    )
+def _converter(hint: Any) -> Convert | None:
+    """How a stored value becomes a field of type `hint` (None: as it is)."""
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        (inner_hint,) = [a for a in typing.get_args(hint) if a is not type(None)]
+        inner = _converter(inner_hint)
+        if inner is None:
+            return None
+        return lambda value, time: None if value is None else inner(value, time)
+    if hint is datetime:
+        return lambda value, time: time(value)
+    if hint is bool:
+        return lambda value, time: bool(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        # A dict of the members, not the enum's own call: `Status(v)` costs ten times a
+        # dict's lookup, and the pipeline reads every message it claims (performance.md).
+        members = {member.value: member for member in hint}
+        return lambda value, time: members[value] if value in members else hint(value)
+    return None
 
 
-def sender(row: Row, time: Time) -> Sender:
-    return Sender(
-        id=row[0],
-        account_id=row[1],
-        name=row[2],
-        state=SenderState(row[3]),
-        description=row[4],
-        callback=row[5],
-        created=time(row[6]),
-    )
-
-
-def callback(row: Row, time: Time) -> CallbackJob:
-    return CallbackJob(
-        id=row[0],
-        kind=row[1],
-        account_id=row[2],
-        ref=row[3],
-        url=row[4],
-        method=row[5],
-        status=row[6],
-        error=row[7],
-        attempts=row[8],
-        created=time(row[9]),
-    )
-
-
-def inbound(row: Row, time: Time) -> InboundSms:
-    return InboundSms(
-        id=row[0],
-        account_id=row[1],
-        phone=row[2],
-        num=row[3],
-        text=row[4],
-        created=time(row[5]),
-        server_id=row[6],
-    )
-
-
+account = reader(Account, ACCOUNT_COLUMNS)
+message = reader(
+    Message,
+    MESSAGE_COLUMNS,
+    renamed={"id": "server_id"},
+    convert={"details": lambda value, time: checks.decode(value)},
+)
+sender = reader(Sender, SENDER_COLUMNS)
+callback = reader(CallbackJob, CALLBACK_COLUMNS)
+inbound = reader(InboundSms, INBOUND_COLUMNS)
 CONNECTOR_COLUMNS = "name, kind, settings, enabled, mps, handed, heartbeat, state"
-
-
-def connector(row: Row, time: Time) -> ConnectorInfo:
-    return ConnectorInfo(
-        name=row[0],
-        kind=row[1],
-        settings=row[2],
-        enabled=bool(row[3]),
-        mps=row[4],
-        handed=row[5],
-        heartbeat=None if row[6] is None else time(row[6]),
-        state=row[7],
-    )
+connector = reader(ConnectorInfo, CONNECTOR_COLUMNS)

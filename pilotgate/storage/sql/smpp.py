@@ -10,12 +10,17 @@ from datetime import datetime
 from pilotgate.errors import ConflictError, NotFoundError
 
 from ..smpp import SmppBindSeen, SmppCredentials
+from . import rows
 from .core import SqlCore
-from .driver import Row
 
 _SEEN = (("i", "bigint"), ("w", "bigint"), ("m", "bigint"))
-_SELECT = (
-    "SELECT account_id, system_id, password_hash, changed, max_binds, mps FROM smpp_credentials "
+_CREDENTIALS = "account_id, system_id, password_hash, changed, max_binds, mps"
+_SELECT = f"SELECT {_CREDENTIALS} FROM smpp_credentials "
+_credentials = rows.reader(SmppCredentials, _CREDENTIALS)
+_BINDS = "id, account_id, owner, bind_type, address, since, window_used, mps_milli"
+#: Rows an older node wrote have no bind type or address.
+_binds = rows.reader(
+    SmppBindSeen, _BINDS, convert={"bind_type": rows.text_or_empty, "address": rows.text_or_empty}
 )
 
 
@@ -39,21 +44,11 @@ class SqlSmpp(SqlCore):
 
     async def smpp_credentials(self, account_id: int) -> SmppCredentials | None:
         row = await self._sql.one(_SELECT + "WHERE account_id = %s", (account_id,))
-        return None if row is None else self._credentials(row)
+        return None if row is None else _credentials(row, self._sql.time)
 
     async def smpp_login(self, system_id: str) -> SmppCredentials | None:
         row = await self._sql.one(_SELECT + "WHERE system_id = %s", (system_id,))
-        return None if row is None else self._credentials(row)
-
-    def _credentials(self, row: Row) -> SmppCredentials:
-        return SmppCredentials(
-            account_id=row[0],
-            system_id=row[1],
-            password_hash=row[2],
-            changed=self._sql.time(row[3]),
-            max_binds=row[4],
-            mps=row[5],
-        )
+        return None if row is None else _credentials(row, self._sql.time)
 
     async def set_smpp_limits(
         self, account_id: int, max_binds: int | None, mps: int | None
@@ -123,21 +118,8 @@ class SqlSmpp(SqlCore):
         return 0 if row is None else int(row[0])
 
     async def smpp_binds_live(self, now: datetime) -> list[SmppBindSeen]:
-        rows = await self._sql.rows(
-            "SELECT id, account_id, owner, bind_type, address, since, window_used, mps_milli "
-            "FROM smpp_binds WHERE until >= %s ORDER BY account_id, since, id",
+        found = await self._sql.rows(
+            f"SELECT {_BINDS} FROM smpp_binds WHERE until >= %s ORDER BY account_id, since, id",
             (now,),
         )
-        return [
-            SmppBindSeen(
-                id=row[0],
-                account_id=row[1],
-                owner=row[2],
-                bind_type=row[3] or "",
-                address=row[4] or "",
-                since=None if row[5] is None else self._sql.time(row[5]),
-                window_used=int(row[6]),
-                mps_milli=int(row[7]),
-            )
-            for row in rows
-        ]
+        return [_binds(row, self._sql.time) for row in found]

@@ -9,12 +9,13 @@ from datetime import datetime
 
 from pilotgate.domain.deliver_sm import Owed
 
+from . import rows
 from .core import SqlCore
-from .driver import Row
 
 _COLUMNS = (
     "id, account_id, kind, ref, source, destination, text, status, error, submitted, done, attempts"
 )
+_owed = rows.reader(Owed, _COLUMNS)
 
 
 class SqlSmppDeliveries(SqlCore):
@@ -32,7 +33,7 @@ class SqlSmppDeliveries(SqlCore):
                 f"LIMIT %s{sql.skip_locked}) RETURNING {_COLUMNS}",
                 (owner, lease_until, account_id, now, now, limit),
             )
-        return sorted((self._owed(row) for row in found), key=lambda owed: owed.id)
+        return sorted((_owed(row, sql.time) for row in found), key=lambda owed: owed.id)
 
     async def finish_smpp_deliveries(self, owner: str, ids: Sequence[int]) -> int:
         if not ids:
@@ -63,20 +64,3 @@ class SqlSmppDeliveries(SqlCore):
             "SELECT account_id, COUNT(*) FROM smpp_deliveries GROUP BY account_id"
         )
         return {int(account_id): int(count) for account_id, count in found}
-
-    def _owed(self, row: Row) -> Owed:
-        time = self._sql.time
-        return Owed(
-            id=int(row[0]),
-            account_id=int(row[1]),
-            kind=row[2],
-            ref=int(row[3]),
-            source=row[4],
-            destination=row[5],
-            text=row[6],
-            status=int(row[7]),
-            error=int(row[8]),
-            submitted=time(row[9]),
-            done=time(row[10]),
-            attempts=int(row[11]),
-        )

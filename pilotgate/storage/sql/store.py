@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from .accounts import SqlAccounts
 from .audit import SqlAudit
+from .callbacks import SqlCallbacks
 from .cancels import SqlCancels
 from .held import SqlHeld
 from .idempotency import SqlIdempotency
 from .links import SqlLinks
+from .lists import SqlLists
 from .protections import SqlProtections
 from .queue import SqlQueue
 from .rates import SqlRates
@@ -17,12 +19,16 @@ from .retention import SqlRetention
 from .schema import SqlSchema
 from .smpp import SqlSmpp
 from .smpp_deliveries import SqlSmppDeliveries
+from .two_way import SqlTwoWay
 from .usage import SqlUsage
 
 
 class SqlStore(
     SqlAccounts,
     SqlQueue,
+    SqlCallbacks,
+    SqlLists,
+    SqlTwoWay,
     SqlLinks,
     SqlAudit,
     SqlSmpp,

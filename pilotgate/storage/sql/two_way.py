@@ -3,15 +3,14 @@ which are the 2WAY messages themselves (sender_orig '2WAY', sender = the pool nu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from ..base import PoolNumber, TwoWayMatch
 from .core import SqlCore
 
-#: The newest open conversation per (phone, pool number); the dialect fills in how a phone
-#: is one of a list (`json_each` in SQLite, `= ANY` in PostgreSQL).
+#: The newest open conversation per (phone, pool number); the driver fills in how a phone
+#: is one of a list (`Driver.text_in`).
 _OPEN = (
     "SELECT m.phone, m.sender, max(m.created) FROM messages AS m "
     "JOIN number_pool AS p ON p.number = m.sender "
@@ -21,10 +20,6 @@ _OPEN = (
 
 
 class SqlTwoWay(SqlCore):
-    #: The dialect's "is one of the list" after `m.phone`, and how it passes that list.
-    _phones_among: str
-    _phones_listed: Callable[[list[str]], Any]
-
     async def save_pool_number(self, number: str, prefix: str, connector: str = "") -> None:
         await self._sql.run(
             "INSERT INTO number_pool (number, prefix, connector) VALUES (%s, %s, %s) "
@@ -48,7 +43,7 @@ class SqlTwoWay(SqlCore):
         if not phones:
             return {}
         found = await self._sql.rows(
-            _OPEN.format(among=self._phones_among), (self._phones_listed(list(phones)), since)
+            _OPEN.format(among=self._sql.text_in), (self._sql.texts(phones), since)
         )
         return {(row[0], row[1]): self._sql.time(row[2]) for row in found}
 

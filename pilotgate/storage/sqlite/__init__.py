@@ -9,20 +9,14 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 
 from __future__ import annotations
 
-from ..sql.lists import SqlLists
 from ..sql.numbering import SqlNumbering
 from ..sql.store import SqlStore
-from .callbacks import SqliteCallbacks
 from .dashboard import SqliteDashboard
 from .messages import SqliteMessages
-from .two_way import SqliteTwoWay
 
 
 class SqliteStore(
     SqliteMessages,
-    SqliteCallbacks,
-    SqlLists,
-    SqliteTwoWay,
     SqliteDashboard,
     SqlNumbering,
     SqlStore,

@@ -1,16 +1,14 @@
 """SqliteStore: what differs in SQLite for messages (the rest is storage/sql/messages.py):
 the runner of `submit`'s group commit (storage/sql/submitting.py), synchronous on the raw
-connection with ids after MAX(id), and id lists in chunks SQLite's parameter limit allows."""
+connection with ids after MAX(id)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
 
-from pilotgate.domain.messages import Message
-
 from ..base import Submitted
-from ..sql import rows as sql_rows, submitting
+from ..sql import submitting
 from ..sql.messages import DRAFT_COLUMNS, SqlMessages
 from .core import SqliteCore
 from .driver import micros, sqlite_query, stored_time
@@ -63,19 +61,3 @@ class SqliteMessages(SqlMessages, SqliteCore):
         except Exception as exc:  # noqa: BLE001 - every waiter must hear of a failed commit
             results = self._failed(exc, batch)
         self._answer(batch, results)
-
-    async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
-        found: list[Message] = []
-        wanted = [i for i in ids if -sql_rows.MAX_ID <= i <= sql_rows.MAX_ID]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join(["%s"] * len(chunk))
-            found.extend(
-                sql_rows.message(row, self._sql.time)
-                for row in await self._sql.rows(
-                    f"SELECT {sql_rows.MESSAGE_COLUMNS} FROM messages "
-                    f"WHERE account_id = %s AND id IN ({marks})",
-                    [account_id, *chunk],
-                )
-            )
-        return found
