@@ -12,6 +12,9 @@ after works on it. And a `Recall` per process keeps what needs no statement:
 A big request (more than `BULK_RANGES` ranges) counts only the ranges it sends two or more
 numbers to: its single numbers of a range are neither remembered nor counted (a 10,000-number
 mailing would otherwise write 20,000 rows; docs/decisions.md, "SMS-pumping defence: cost").
+A draft no rule can hold (its range not counted, not high-priced, to a home country) only
+adds one to the account's total: it makes no `Mark`, so such a mailing makes no object per
+number (each one also brings the garbage collector's next full pass, tens of ms, nearer).
 """
 
 from __future__ import annotations
@@ -34,10 +37,10 @@ KNOWN_MAX = 200_000
 _COUNTED = (Status.ACCEPTED, Status.SCHEDULED, Status.HELD)
 
 
-#: One watched draft as the counters see it: (its index in the submit, its phone, its
-#: range's counter key "r<digits>" or "" when its range is not counted, whether it is
-#: high-priced, its country in upper case). A plain tuple: a 10,000-number request makes
-#: 10,000 of them, and a class's constructor costs a Python call each.
+#: One watched draft a rule may hold, as the counters see it: (its index in the submit, its
+#: phone, its range's counter key "r<digits>" or "" when its range is not counted, whether
+#: it is high-priced, its country in upper case). A plain tuple: a class's constructor
+#: costs a Python call each.
 Mark = tuple[int, str, str, bool, str]
 
 
@@ -49,7 +52,8 @@ class Tally:
     when: datetime  # its window's start
     account: str  # "a<id>"
     scopes: tuple[str, ...]
-    marks: list[Mark]
+    total: int  # its watched drafts
+    marks: list[Mark]  # those of them a rule may hold
     foreign: list[str]  # its countries outside the home set, sorted
 
     def numbers(self) -> list[tuple[str, str]]:
@@ -61,9 +65,9 @@ class Tally:
     ) -> dict[CounterKey, int]:
         """How much each counter grows: `new` the countries new to the account, `fresh` the
         numbers new to their scope in the window (only those grow a range)."""
-        if not self.marks:
+        if not self.total:
             return {}
-        when, grow = self.when, {(self.account, TOTAL, self.when): len(self.marks)}
+        when, grow = self.when, {(self.account, TOTAL, self.when): self.total}
         if new and self.velocity.rules.new_country_limit:
             n = sum(1 for m in self.marks if m[4] in new)
             if n:
@@ -119,41 +123,44 @@ def tally(drafts: Sequence[Draft], velocity: Velocity, now: datetime) -> Tally:
     digits = rules.range_digits if rules.range_limit else 0
     priced = rules.premium_price if rules.premium_limit else -1  # -1: none is high-priced
     upper: dict[str, str] = {}
-    marks: list[Mark] = []
+    watched: list[int] = []
     for index, d in enumerate(drafts):
         if d.error or d.test or d.status not in _COUNTED or d.channel in CHECK_CHANNELS:
             continue
+        watched.append(index)
+        if d.country not in upper:
+            upper[d.country] = d.country.upper()
+    foreign = set(upper.values()) - rules.home if rules.new_country_limit else set()
+    counted = _counted_ranges(drafts, watched, digits) if len(watched) > BULK_RANGES else None
+    marks: list[Mark] = []
+    for index in watched:
+        d = drafts[index]
         phone = d.phone
-        country = upper.get(d.country) or upper.setdefault(d.country, d.country.upper())
-        marks.append(
-            (
-                index,
-                phone,
-                RANGE + phone[:digits] if digits and len(phone) > digits else "",
-                priced >= 0 and d.price >= priced * max(d.parts, 1),
-                country,
-            )
-        )
-    if len(marks) > BULK_RANGES:
-        marks = _lone_ranges_dropped(marks)
-    foreign = sorted(set(upper.values()) - rules.home) if rules.new_country_limit else []
-    return Tally(velocity, start(now, rules), account, scopes, marks, foreign)
+        prefix = phone[:digits] if digits and len(phone) > digits else ""
+        if prefix and counted is not None and prefix not in counted:
+            prefix = ""
+        premium = priced >= 0 and d.price >= priced * max(d.parts, 1)
+        country = upper[d.country]
+        if prefix or premium or country in foreign:
+            marks.append((index, phone, RANGE + prefix if prefix else "", premium, country))
+    return Tally(velocity, start(now, rules), account, scopes, len(watched), marks, sorted(foreign))
 
 
-def _lone_ranges_dropped(marks: list[Mark]) -> list[Mark]:
-    """A big request: its ranges of one distinct number are not counted."""
-    numbers: dict[str, set[str]] = {}
-    for _, phone, rng, _, _ in marks:
-        if rng:
-            found = numbers.get(rng)
-            if found is None:
-                numbers[rng] = {phone}
-            else:
-                found.add(phone)
-    if len(numbers) <= BULK_RANGES:
-        return marks
-    lone = {rng for rng, phones in numbers.items() if len(phones) < 2}
-    return [(i, p, "", h, c) if r in lone else (i, p, r, h, c) for i, p, r, h, c in marks]
+def _counted_ranges(drafts: Sequence[Draft], watched: list[int], digits: int) -> set[str] | None:
+    """A big request's ranges (their first digits) that count: those it sends two or more
+    distinct numbers to when it sends to more than `BULK_RANGES` ranges, else None (all).
+    One phone kept per range, not a set each: a mailing's ranges are mostly of one."""
+    if not digits:
+        return None
+    first: dict[str, str] = {}
+    several: set[str] = set()
+    for index in watched:
+        phone = drafts[index].phone
+        if len(phone) > digits:
+            prefix = phone[:digits]
+            if first.setdefault(prefix, phone) != phone:
+                several.add(prefix)
+    return several if len(first) > BULK_RANGES else None
 
 
 @dataclass(slots=True)
