@@ -107,12 +107,17 @@ def source_scope(address: str) -> str:
     return str(found) if found.is_global else ""
 
 
+#: The statuses of messages the rules count. A constant: built in `watched`, the tuple cost
+#: three enum lookups a call, a third of the sequence check of a 10,000-number request.
+COUNTED = frozenset({Status.ACCEPTED, Status.SCHEDULED, Status.HELD})
+
+
 def watched(draft: Draft) -> bool:
     """Messages the rules count: those that will go out and cost money (a number check
     costs kopecks and pays no one; test=1 never leaves the gateway)."""
     return (
         not draft.error
-        and draft.status in (Status.ACCEPTED, Status.SCHEDULED, Status.HELD)
+        and draft.status in COUNTED
         and not draft.test
         and draft.channel not in CHECK_CHANNELS
     )

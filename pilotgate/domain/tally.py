@@ -25,7 +25,17 @@ from datetime import datetime, timedelta
 
 from .checks import CHECK_CHANNELS
 from .messages import Draft, Status
-from .pumping import NEW_COUNTRY, PREMIUM, RANGE, TOTAL, CounterKey, Velocity, hold, start
+from .pumping import (
+    COUNTED,
+    NEW_COUNTRY,
+    PREMIUM,
+    RANGE,
+    TOTAL,
+    CounterKey,
+    Velocity,
+    hold,
+    start,
+)
 
 #: Past this many distinct ranges in one request, its ranges of one number are not counted.
 BULK_RANGES = 1000
@@ -33,8 +43,6 @@ BULK_RANGES = 1000
 OWED_FOR = timedelta(seconds=1)
 #: The most numbers a process remembers as stored (memory stays bounded under any traffic).
 KNOWN_MAX = 200_000
-
-_COUNTED = (Status.ACCEPTED, Status.SCHEDULED, Status.HELD)
 
 
 #: One watched draft a rule may hold, as the counters see it: (its index in the submit, its
@@ -122,45 +130,54 @@ def tally(drafts: Sequence[Draft], velocity: Velocity, now: datetime) -> Tally:
     scopes = (account, f"i{velocity.source}") if velocity.source else (account,)
     digits = rules.range_digits if rules.range_limit else 0
     priced = rules.premium_price if rules.premium_limit else -1  # -1: none is high-priced
+    home = rules.home if rules.new_country_limit else None  # None: no country is new
+    big = bool(digits) and len(drafts) > BULK_RANGES  # its lone ranges may not count
     upper: dict[str, str] = {}
-    watched: list[int] = []
-    for index, d in enumerate(drafts):
-        if d.error or d.test or d.status not in _COUNTED or d.channel in CHECK_CHANNELS:
-            continue
-        watched.append(index)
-        if d.country not in upper:
-            upper[d.country] = d.country.upper()
-    foreign = set(upper.values()) - rules.home if rules.new_country_limit else set()
-    counted = _counted_ranges(drafts, watched, digits) if len(watched) > BULK_RANGES else None
+    first: dict[str, str] = {}  # big: a phone of each range it sends to
+    several: set[str] = set()  # big: its ranges of two numbers or more
+    ranged: list[int] = []  # big: drafts only their range may hold, until it is known
     marks: list[Mark] = []
-    for index in watched:
-        d = drafts[index]
+    total = 0
+    for index, d in enumerate(drafts):
+        if d.error or d.test or d.status not in COUNTED or d.channel in CHECK_CHANNELS:
+            continue
+        total += 1
+        country = upper.get(d.country) or upper.setdefault(d.country, d.country.upper())
         phone = d.phone
         prefix = phone[:digits] if digits and len(phone) > digits else ""
-        if prefix and counted is not None and prefix not in counted:
-            prefix = ""
         premium = priced >= 0 and d.price >= priced * max(d.parts, 1)
-        country = upper[d.country]
-        if prefix or premium or country in foreign:
+        if big and prefix and first.setdefault(prefix, phone) != phone:
+            several.add(prefix)
+        if premium or (home is not None and country not in home) or (prefix and not big):
             marks.append((index, phone, RANGE + prefix if prefix else "", premium, country))
-    return Tally(velocity, start(now, rules), account, scopes, len(watched), marks, sorted(foreign))
+        elif prefix:
+            ranged.append(index)
+    if big:
+        marks = _big_request(drafts, digits, marks, ranged, (first, several), upper)
+    foreign = sorted(set(upper.values()) - rules.home) if home is not None else []
+    return Tally(velocity, start(now, rules), account, scopes, total, marks, foreign)
 
 
-def _counted_ranges(drafts: Sequence[Draft], watched: list[int], digits: int) -> set[str] | None:
-    """A big request's ranges (their first digits) that count: those it sends two or more
-    distinct numbers to when it sends to more than `BULK_RANGES` ranges, else None (all).
-    One phone kept per range, not a set each: a mailing's ranges are mostly of one."""
-    if not digits:
-        return None
-    first: dict[str, str] = {}
-    several: set[str] = set()
-    for index in watched:
-        phone = drafts[index].phone
-        if len(phone) > digits:
-            prefix = phone[:digits]
-            if first.setdefault(prefix, phone) != phone:
-                several.add(prefix)
-    return several if len(first) > BULK_RANGES else None
+def _big_request(
+    drafts: Sequence[Draft],
+    digits: int,
+    marks: list[Mark],
+    ranged: list[int],
+    ranges: tuple[dict[str, str], set[str]],
+    upper: dict[str, str],
+) -> list[Mark]:
+    """A big request's marks once its ranges are known: past `BULK_RANGES` ranges, those
+    it sends one number to are not counted, else all are. One phone kept per range, not a
+    set each: a mailing's ranges are mostly of one number."""
+    first, several = ranges
+    if len(first) > BULK_RANGES:
+        marks = [m if m[2][len(RANGE) :] in several else (*m[:2], "", *m[3:]) for m in marks]
+        ranged = [i for i in ranged if drafts[i].phone[:digits] in several] if several else []
+    for index in ranged:
+        d = drafts[index]
+        marks.append((index, d.phone, RANGE + d.phone[:digits], False, upper[d.country]))
+    marks.sort()
+    return marks
 
 
 @dataclass(slots=True)
