@@ -19,7 +19,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)/api1_send.py
 PG=${PG_URL:-postgresql://postgres@127.0.0.1:5432/test}
 ARGS=(--connections "${CONNECTIONS:-50}" --duration "${DURATION:-10}")
 # EXTRA="--no-pipeline": the API alone (the delivery worker's backlog from the single sends
-# otherwise shares the CPU with the 10,000-recipient POST that follows them).
+# otherwise shares the CPU with the 10,000-recipient POST that follows them); add
+# "--posts 8" for that POST's median time and mean CPU over 8 (one POST is noise).
 read -r -a MORE <<<"${EXTRA:-}"
 ARGS+=("${MORE[@]}")
 

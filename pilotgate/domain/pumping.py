@@ -107,12 +107,17 @@ def source_scope(address: str) -> str:
     return str(found) if found.is_global else ""
 
 
+#: The statuses of messages the rules count. A constant: built in `watched`, the tuple cost
+#: three enum lookups a call, a third of the sequence check of a 10,000-number request.
+COUNTED = frozenset({Status.ACCEPTED, Status.SCHEDULED, Status.HELD})
+
+
 def watched(draft: Draft) -> bool:
     """Messages the rules count: those that will go out and cost money (a number check
     costs kopecks and pays no one; test=1 never leaves the gateway)."""
     return (
         not draft.error
-        and draft.status in (Status.ACCEPTED, Status.SCHEDULED, Status.HELD)
+        and draft.status in COUNTED
         and not draft.test
         and draft.channel not in CHECK_CHANNELS
     )
@@ -250,16 +255,17 @@ def sequences(drafts: Sequence[Draft], rules: Rules) -> list[Draft]:
         return list(drafts)
     numbers = sorted({int(d.phone) for d in drafts if watched(d) and d.phone.isdigit()})
     suspicious: set[int] = set()
-    run = numbers[:1]
-    for number in numbers[1:]:
-        if number == run[-1] + 1:
-            run.append(number)
+    # A run is counted, not listed: no list per number (a 10,000-number mailing would make
+    # 10,000 and bring the garbage collector's next full pass nearer).
+    length, last = 0, -2
+    for number in [*numbers, -2]:  # -2 ends the last run
+        if number == last + 1:
+            length += 1
+            last = number
             continue
-        if len(run) >= rules.sequence_run:
-            suspicious.update(run)
-        run = [number]
-    if len(run) >= rules.sequence_run:
-        suspicious.update(run)
+        if length >= rules.sequence_run:
+            suspicious.update(range(last - length + 1, last + 1))
+        length, last = 1, number
     if not suspicious:
         return list(drafts)
     return [

@@ -12,6 +12,9 @@ after works on it. And a `Recall` per process keeps what needs no statement:
 A big request (more than `BULK_RANGES` ranges) counts only the ranges it sends two or more
 numbers to: its single numbers of a range are neither remembered nor counted (a 10,000-number
 mailing would otherwise write 20,000 rows; docs/decisions.md, "SMS-pumping defence: cost").
+A draft no rule can hold (its range not counted, not high-priced, to a home country) only
+adds one to the account's total: it makes no `Mark`, so such a mailing makes no object per
+number (each one also brings the garbage collector's next full pass, tens of ms, nearer).
 """
 
 from __future__ import annotations
@@ -22,7 +25,17 @@ from datetime import datetime, timedelta
 
 from .checks import CHECK_CHANNELS
 from .messages import Draft, Status
-from .pumping import NEW_COUNTRY, PREMIUM, RANGE, TOTAL, CounterKey, Velocity, hold, start
+from .pumping import (
+    COUNTED,
+    NEW_COUNTRY,
+    PREMIUM,
+    RANGE,
+    TOTAL,
+    CounterKey,
+    Velocity,
+    hold,
+    start,
+)
 
 #: Past this many distinct ranges in one request, its ranges of one number are not counted.
 BULK_RANGES = 1000
@@ -31,13 +44,11 @@ OWED_FOR = timedelta(seconds=1)
 #: The most numbers a process remembers as stored (memory stays bounded under any traffic).
 KNOWN_MAX = 200_000
 
-_COUNTED = (Status.ACCEPTED, Status.SCHEDULED, Status.HELD)
 
-
-#: One watched draft as the counters see it: (its index in the submit, its phone, its
-#: range's counter key "r<digits>" or "" when its range is not counted, whether it is
-#: high-priced, its country in upper case). A plain tuple: a 10,000-number request makes
-#: 10,000 of them, and a class's constructor costs a Python call each.
+#: One watched draft a rule may hold, as the counters see it: (its index in the submit, its
+#: phone, its range's counter key "r<digits>" or "" when its range is not counted, whether
+#: it is high-priced, its country in upper case). A plain tuple: a class's constructor
+#: costs a Python call each.
 Mark = tuple[int, str, str, bool, str]
 
 
@@ -49,7 +60,8 @@ class Tally:
     when: datetime  # its window's start
     account: str  # "a<id>"
     scopes: tuple[str, ...]
-    marks: list[Mark]
+    total: int  # its watched drafts
+    marks: list[Mark]  # those of them a rule may hold
     foreign: list[str]  # its countries outside the home set, sorted
 
     def numbers(self) -> list[tuple[str, str]]:
@@ -61,9 +73,9 @@ class Tally:
     ) -> dict[CounterKey, int]:
         """How much each counter grows: `new` the countries new to the account, `fresh` the
         numbers new to their scope in the window (only those grow a range)."""
-        if not self.marks:
+        if not self.total:
             return {}
-        when, grow = self.when, {(self.account, TOTAL, self.when): len(self.marks)}
+        when, grow = self.when, {(self.account, TOTAL, self.when): self.total}
         if new and self.velocity.rules.new_country_limit:
             n = sum(1 for m in self.marks if m[4] in new)
             if n:
@@ -118,42 +130,54 @@ def tally(drafts: Sequence[Draft], velocity: Velocity, now: datetime) -> Tally:
     scopes = (account, f"i{velocity.source}") if velocity.source else (account,)
     digits = rules.range_digits if rules.range_limit else 0
     priced = rules.premium_price if rules.premium_limit else -1  # -1: none is high-priced
+    home = rules.home if rules.new_country_limit else None  # None: no country is new
+    big = bool(digits) and len(drafts) > BULK_RANGES  # its lone ranges may not count
     upper: dict[str, str] = {}
+    first: dict[str, str] = {}  # big: a phone of each range it sends to
+    several: set[str] = set()  # big: its ranges of two numbers or more
+    ranged: list[int] = []  # big: drafts only their range may hold, until it is known
     marks: list[Mark] = []
+    total = 0
     for index, d in enumerate(drafts):
-        if d.error or d.test or d.status not in _COUNTED or d.channel in CHECK_CHANNELS:
+        if d.error or d.test or d.status not in COUNTED or d.channel in CHECK_CHANNELS:
             continue
-        phone = d.phone
+        total += 1
         country = upper.get(d.country) or upper.setdefault(d.country, d.country.upper())
-        marks.append(
-            (
-                index,
-                phone,
-                RANGE + phone[:digits] if digits and len(phone) > digits else "",
-                priced >= 0 and d.price >= priced * max(d.parts, 1),
-                country,
-            )
-        )
-    if len(marks) > BULK_RANGES:
-        marks = _lone_ranges_dropped(marks)
-    foreign = sorted(set(upper.values()) - rules.home) if rules.new_country_limit else []
-    return Tally(velocity, start(now, rules), account, scopes, marks, foreign)
+        phone = d.phone
+        prefix = phone[:digits] if digits and len(phone) > digits else ""
+        premium = priced >= 0 and d.price >= priced * max(d.parts, 1)
+        if big and prefix and first.setdefault(prefix, phone) != phone:
+            several.add(prefix)
+        if premium or (home is not None and country not in home) or (prefix and not big):
+            marks.append((index, phone, RANGE + prefix if prefix else "", premium, country))
+        elif prefix:
+            ranged.append(index)
+    if big:
+        marks = _big_request(drafts, digits, marks, ranged, (first, several), upper)
+    foreign = sorted(set(upper.values()) - rules.home) if home is not None else []
+    return Tally(velocity, start(now, rules), account, scopes, total, marks, foreign)
 
 
-def _lone_ranges_dropped(marks: list[Mark]) -> list[Mark]:
-    """A big request: its ranges of one distinct number are not counted."""
-    numbers: dict[str, set[str]] = {}
-    for _, phone, rng, _, _ in marks:
-        if rng:
-            found = numbers.get(rng)
-            if found is None:
-                numbers[rng] = {phone}
-            else:
-                found.add(phone)
-    if len(numbers) <= BULK_RANGES:
-        return marks
-    lone = {rng for rng, phones in numbers.items() if len(phones) < 2}
-    return [(i, p, "", h, c) if r in lone else (i, p, r, h, c) for i, p, r, h, c in marks]
+def _big_request(
+    drafts: Sequence[Draft],
+    digits: int,
+    marks: list[Mark],
+    ranged: list[int],
+    ranges: tuple[dict[str, str], set[str]],
+    upper: dict[str, str],
+) -> list[Mark]:
+    """A big request's marks once its ranges are known: past `BULK_RANGES` ranges, those
+    it sends one number to are not counted, else all are. One phone kept per range, not a
+    set each: a mailing's ranges are mostly of one number."""
+    first, several = ranges
+    if len(first) > BULK_RANGES:
+        marks = [m if m[2][len(RANGE) :] in several else (*m[:2], "", *m[3:]) for m in marks]
+        ranged = [i for i in ranged if drafts[i].phone[:digits] in several] if several else []
+    for index in ranged:
+        d = drafts[index]
+        marks.append((index, d.phone, RANGE + d.phone[:digits], False, upper[d.country]))
+    marks.sort()
+    return marks
 
 
 @dataclass(slots=True)

@@ -110,6 +110,9 @@ def test_new_countries_are_held_past_their_limit_and_share():
         (["79990000004", "79990000002", "79990000001", "79990000003", "79161234567"], 4),
         (["79990000001", "79990000002", "79990000003", "79990000005"], 0),
         (["79161234567", "79031112233"], 0),
+        # Two runs: the first long enough, the second not; a number sent twice counts once.
+        ([f"7999000000{d}" for d in "123455"] + ["79990000007", "79990000008"], 6),
+        (["79990000008", "79990000009", "79990000010", "79990000011"], 4),
     ],
 )
 def test_a_run_of_sequential_numbers_in_one_request_is_held(phones, held):

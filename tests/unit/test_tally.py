@@ -55,6 +55,27 @@ def test_a_big_request_counts_only_the_ranges_it_sends_two_numbers_to():
     assert len(tally.tally(few, VELOCITY, NOW).numbers()) == 2 * len(few)
 
 
+def test_a_big_mailing_still_counts_every_message_and_holds_what_a_rule_finds():
+    # Any share of new countries holds them past the limit (the mailing dwarfs them).
+    rules = dataclasses.replace(RULES, new_country_limit=1, new_country_share=0)
+    velocity = dataclasses.replace(VELOCITY, rules=rules)
+    lone = [draft(f"79{n:06d}123") for n in range(tally.BULK_RANGES + 1)]
+    premium = [draft(f"79{n:06d}456", price=900) for n in (1, 2, 3)]
+    abroad = [draft("37491234567", country="AM"), draft("37491234568", country="AM")]
+    drafts = premium[:1] + lone + premium[1:] + abroad
+    walked = tally.tally(drafts, velocity, NOW)
+    grown = walked.increments(frozenset({"AM"}), set())
+    assert grown == {
+        ("a7", pumping.TOTAL, WHEN): len(drafts),
+        ("a7", pumping.NEW_COUNTRY, WHEN): 2,
+        ("a7", pumping.PREMIUM, WHEN): 3,
+        ("i198.51.100.9", pumping.PREMIUM, WHEN): 3,
+    }
+    statuses = [d.status for d in walked.judge(drafts, frozenset({"AM"}), grown)]
+    suspicious = {0, len(drafts) - 4, len(drafts) - 3, len(drafts) - 2, len(drafts) - 1}
+    assert [i for i, s in enumerate(statuses) if s is Status.HELD] == sorted(suspicious)
+
+
 def test_a_process_remembers_numbers_stored_in_the_current_window_only():
     recall = tally.Recall()
     pairs = [("a7", "79161234001"), ("a7", "79161234002")]
