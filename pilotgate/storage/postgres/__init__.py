@@ -15,6 +15,7 @@ from .dashboard import PostgresDashboard
 from .lists import PostgresLists
 from .messages import PostgresMessages
 from .numbering import PostgresNumbering
+from .partitions import PostgresPartitions
 from .two_way import PostgresTwoWay
 
 
@@ -25,6 +26,7 @@ class PostgresStore(
     PostgresTwoWay,
     PostgresDashboard,
     PostgresNumbering,
+    PostgresPartitions,
     SqlStore,
 ):
     """The whole `Store` for this database: its own parts, then those written once."""
