@@ -267,3 +267,40 @@ async def test_old_rows_of_a_partition_not_yet_wholly_old_wait_to_leave_with_it(
         assert set(await statuses(store, account.id, ids)) == set(recent)
     finally:
         await store.close()
+
+
+async def test_a_callbacks_partition_leaves_only_once_every_callback_in_it_is_done(
+    postgres_dsn: str,
+) -> None:
+    store = await PostgresStore.open(postgres_dsn)
+    try:
+        await store.upgrade()
+        account = await new_account(store)
+        await _fresh_partitions(store)
+
+        async def job(created: object, done: object) -> int:
+            row = await store._sql.one(
+                "INSERT INTO callbacks (kind, account_id, ref, url, method, created, due_at, "
+                "done_at) VALUES ('inbound', %s, 1, 'http://a.example/', 'get', %s, %s, %s) "
+                "RETURNING id",
+                (account.id, created, created, done),
+            )
+            assert row is not None
+            return int(row[0])
+
+        await job(OLD, OLD)
+        pending = await job(OLD, None)
+        await store._sql.run("SELECT setval('callbacks_id_seq', %s)", (pending + SPAN - 2,))
+        await store.rotate_partitions(NOW, None, SPAN)
+        await job(NOW, None)
+        partition = await _holding(store, "callbacks", pending)
+
+        await store.rotate_partitions(NOW, CUT, SPAN)
+        assert partition in await _partitions(store, "callbacks")
+
+        await store._sql.run("UPDATE callbacks SET done_at = %s WHERE id = %s", (OLD, pending))
+        await store.rotate_partitions(NOW, CUT, SPAN)
+        assert partition not in await _partitions(store, "callbacks")
+        assert await _one(store, "SELECT count(*) FROM callbacks") == 1
+    finally:
+        await store.close()

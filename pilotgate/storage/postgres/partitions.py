@@ -47,9 +47,6 @@ MIN_SPAN, MAX_SPAN = 10_000, 1_000_000_000
 GRACE = timedelta(days=1)
 #: The tables partitioned by id and the sequence each takes its ids from.
 SEQUENCES = {"messages": "message_ids", "callbacks": "callbacks_id_seq", "ledger": "ledger_id_seq"}
-#: Ids are taken a few milliseconds before `created` by concurrent writers: a partition
-#: leaves only when its newest row is this much older than the cut-off.
-SLACK = timedelta(minutes=1)
 LOCK_WAIT = "SET LOCAL lock_timeout = '100ms'"
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('pilotgate.partitions'))"
 
@@ -176,7 +173,9 @@ class PostgresPartitions(SqlCore):
                 if not any(part[0] == name for part in await self._ranges(tx, table)):
                     continue  # another worker dropped it
                 newest = await tx.one(f"SELECT created FROM {name} ORDER BY id DESC LIMIT 1")
-                if newest is not None and newest[0] >= before - SLACK:
+                # Ids are taken a few milliseconds before `created`: a row may be that much
+                # younger than the newest, and leave that much before its cut-off.
+                if newest is not None and newest[0] >= before:
                     continue  # young (those after it mostly too: one row read each)
                 if not await self._may_drop(tx, table, name):
                     continue  # a straggler: the batched deletes take its final rows
