@@ -15,7 +15,15 @@
 -- all messages (an SMSC's id reused moves to the new message, ON CONFLICT in sql/links.py),
 -- and a partitioned table's unique keys must hold the partition key.
 -- postgres:
+-- Every lock first, in the order sends take them (an account's row, then its messages):
+-- the foreign keys the parents get lock `accounts` against writes (reads go on), and a lock
+-- taken later in the transaction could deadlock with a send (docs/upgrades.md).
+LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE;
 LOCK TABLE messages, callbacks, ledger IN ACCESS EXCLUSIVE MODE;
+-- online: each table is renamed and, in the same transaction, a partitioned table with its
+-- columns takes its name, so older nodes' statements find `messages` as before; constraints
+-- go on the empty parent (nothing to check) and the old table's are attached; the attach
+-- reads the old table's ids once (bench/retention_drop.py --migration).
 DO $$
 DECLARE
     whole text;
