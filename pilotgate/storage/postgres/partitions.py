@@ -2,10 +2,10 @@
 
 `messages`, `callbacks` and `ledger` are partitioned by RANGE on their id (migration 0030):
 ids grow with time, so a partition is a stretch of time, and the primary key is still `id`.
-Each housekeeping round makes sure the partition after the current one exists (`SPAN` ids
-each; a DEFAULT partition takes any id no range holds, so an insert never fails), then
-drops whole every closed partition (the sequence is past its end) whose newest row is older
-than the cut-off, oldest first:
+Once a minute a worker makes sure the partition after the current one exists (about a day
+of ids at the current partition's pace, `_day_of_ids`; a DEFAULT partition takes any id no
+range holds, so an insert never fails), then drops whole every closed partition (the
+sequence is past its end) whose newest row is older than the cut-off, oldest first:
 
 - `messages`: only when none of its rows is still scheduled, queued, handed over or held;
   its messages' parts and status callbacks leave in the same transaction. A partition with
