@@ -17,7 +17,10 @@ async def prune_history(gateway: Gateway, actor: str, days: int) -> Pruned:
     ago (0: everything final up to now). Balances stay exact."""
     if days < 0:
         raise ValueError("days must be 0 or more")
-    removed = await prune(gateway.store, gateway.clock() - timedelta(days=days))
+    now = gateway.clock()
+    # PostgreSQL: whole partitions first (storage/postgres/partitions.py), then batches.
+    removed = await gateway.store.rotate_partitions(now, now - timedelta(days=days))
+    removed += await prune(gateway.store, now - timedelta(days=days))
     await audit.record(
         gateway, actor, "retention.prune", None, f"older than {days} days: {removed}"
     )

@@ -161,7 +161,8 @@ class Outbox:
             await self._store.purge_idempotency_keys(now - idempotency.WINDOW, FOLD_LIMIT)
             # Counts of last month's caps and older (domain/limits.py).
             await self._store.purge_usage(now - USAGE_KEPT, FOLD_LIMIT)
-            # History older than `retention_days`, a few small batches (docs/retention.md).
+            # History older than `retention_days`: on PostgreSQL old partitions dropped whole
+            # (once a minute), then a few small batches (docs/retention.md).
             await self._pruner.run_once(now)
             # Velocity counters of windows long over (domain/pumping.py).
             await self._store.purge_velocity(now - VELOCITY_KEPT, FOLD_LIMIT)

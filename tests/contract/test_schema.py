@@ -47,15 +47,25 @@ def postgres_schema(dsn: str) -> list[str]:
     queries = [
         "SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' null='"
         " || is_nullable || ' ' || coalesce(column_default, '') FROM information_schema.columns"
-        " WHERE table_schema = current_schema()",
+        " WHERE table_schema = current_schema() AND table_name NOT IN (SELECT relname FROM"
+        " pg_class WHERE relispartition)",
         "SELECT 'constraint ' || conrelid::regclass || '.' || conname || ': '"
         " || pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE connamespace = current_schema()::regnamespace",
+        " WHERE connamespace = current_schema()::regnamespace AND NOT conrelid IN (SELECT oid"
+        " FROM pg_class WHERE relispartition)",
         "SELECT 'index ' || indexname || ': ' || indexdef FROM pg_indexes"
-        " WHERE schemaname = current_schema()",
+        " WHERE schemaname = current_schema() AND tablename NOT IN (SELECT relname FROM"
+        " pg_class WHERE relispartition)",
+        # Partitions are listed once each, with their bounds; they take their columns,
+        # indexes, constraints and triggers from their parent.
+        "SELECT 'partition ' || c.relname || ' of ' || i.inhparent::regclass || ': '"
+        " || pg_get_expr(c.relpartbound, c.oid) FROM pg_class c JOIN pg_inherits i"
+        " ON i.inhrelid = c.oid WHERE c.relispartition AND c.relkind = 'r'"
+        " AND c.relnamespace = current_schema()::regnamespace",
         "SELECT 'trigger ' || tgname || ': ' || pg_get_triggerdef(t.oid) FROM pg_trigger t"
         " JOIN pg_class c ON c.oid = t.tgrelid"
-        " WHERE NOT tgisinternal AND c.relnamespace = current_schema()::regnamespace",
+        " WHERE NOT tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+        " AND NOT c.relispartition",
         "SELECT 'function ' || proname || ': ' || prosrc FROM pg_proc"
         " WHERE pronamespace = current_schema()::regnamespace",
         "SELECT 'sequence ' || sequencename || ' start ' || start_value FROM pg_sequences"

@@ -13,12 +13,14 @@ from ..sql.store import SqlStore
 from .dashboard import PostgresDashboard
 from .messages import PostgresMessages
 from .numbering import PostgresNumbering
+from .partitions import PostgresPartitions
 
 
 class PostgresStore(
     PostgresMessages,
     PostgresDashboard,
     PostgresNumbering,
+    PostgresPartitions,
     SqlStore,
 ):
     """The whole `Store` for this database: its own parts, then those written once."""

@@ -59,6 +59,13 @@ class RetentionStore(Protocol):
         created before `before` leave (the ledger's into its carried row), each kind in its
         own short transaction. Falsy when nothing was left to remove."""
 
+    async def rotate_partitions(
+        self, now: datetime, before: datetime | None, span: int | None = None
+    ) -> Pruned:
+        """PostgreSQL: make the partition after the current one (of `span` ids, else about
+        a day's), and, when `before` is given, drop whole the partitions whose every row is
+        older and final (storage/postgres/partitions.py); what left. SQLite: nothing."""
+
 
 class RateStore(Protocol):
     """Each account's rates (domain/rates.py) and the token buckets that hold them across

@@ -85,7 +85,21 @@ class SqlRetention(SqlCore):
         """The bound of a batch of `table`, or None when no row lies below it: then no
         batch runs at all, whatever plan a table without statistics would get."""
         row = await tx.one(young_from(table).replace("{true}", self._sql.true), (before, before))
-        return None if row is None or int(row[0]) <= int(row[1]) else int(row[0])
+        if row is None:
+            return None
+        bound = await self._batch_floor(tx, table, int(row[0]), before)
+        return None if bound <= int(row[1]) else bound
+
+    async def _batch_floor(self, tx: Statements, table: str, bound: int, before: datetime) -> int:
+        """Where batches of `table` stop, given its first young id: there, on PostgreSQL
+        below what partitions leave whole (postgres/partitions.py)."""
+        return bound
+
+    async def rotate_partitions(
+        self, now: datetime, before: datetime | None, span: int | None = None
+    ) -> Pruned:
+        """SQLite has no partitions: its history leaves by the batches alone."""
+        return Pruned()
 
     async def prune(self, before: datetime, limit: int) -> Pruned:
         return Pruned(
