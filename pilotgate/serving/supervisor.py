@@ -127,17 +127,22 @@ def serve(
             )
         )
         return
-    _supervise(settings, socks, workers, with_pipeline, lines, plan)
+    # `serve --workers N`: one worker runs the pipeline, all of them the API (docs/decisions.md
+    # "One pipeline in serve --workers N"); `worker --workers N`: every one of them.
+    pipelines = (workers if not api else 1) if with_pipeline else 0
+    _supervise(settings, socks, workers, pipelines, lines, plan)
 
 
 def _supervise(
     settings: Settings,
     socks: tuple[socket.socket | None, ...],
     workers: int,
-    pipeline: bool,
+    pipelines: int,
     lines: list[str],
     plan: Numbering | None,
 ) -> None:
+    """Fork `workers` workers, the first `pipelines` of them with the pipeline; start again
+    any that dies, with its index (so the pipeline's worker comes back as one)."""
     stopping = False
     gc.freeze()  # the collector must not write to the shared objects' headers in the workers
 
@@ -150,7 +155,7 @@ def _supervise(
                     lambda: run(
                         settings,
                         socks[0],
-                        pipeline=pipeline,
+                        pipeline=index < pipelines,
                         metrics_sock=socks[1],
                         smpp_sock=socks[2],
                         smpp_tls_sock=socks[3],
