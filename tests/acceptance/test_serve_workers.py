@@ -1,7 +1,7 @@
-"""`serve --workers 2` on PostgreSQL: both workers answer the API, one of them runs the
-pipeline (docs/decisions.md "One pipeline in `serve --workers N`"), and when the workers are
-killed with SIGKILL mid-load the supervisor starts them again, the pipeline with them: every
-answered message reaches its final status and none is handed to the emulator twice."""
+"""`serve --workers 2` on PostgreSQL: one worker serves the API, the other runs the pipeline
+(docs/decisions.md "One pipeline in `serve --workers N`"), and when the workers are killed
+with SIGKILL mid-load the supervisor starts them again, each with its job: every answered
+message reaches its final status and none is handed to the emulator twice."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def _statuses(url: str, key: str, ids: list[str]) -> dict[str, str]:
     return found
 
 
-def test_one_pipeline_among_the_workers_and_it_comes_back_after_kill_9(
+def test_one_worker_runs_the_pipeline_and_comes_back_with_it_after_kill_9(
     tmp_path: Path, database: str
 ) -> None:
     journal = tmp_path / "emulator.journal"
@@ -108,8 +108,9 @@ def test_one_pipeline_among_the_workers_and_it_comes_back_after_kill_9(
         _wait(lambda: len(answered) >= 200, 60, "200 answered sends")
         _wait(lambda: set(_statuses(server.url, account.key, answered[:100]).values()) == {"2"},
               60, "the first sends delivered")  # fmt: skip
-        # One outbox among the two workers, logged at its start.
+        # One outbox among the two workers, logged at its start; the API's worker has none.
         assert server.log.count("outbox worker worker-") == 1
+        assert httpx.get(server.url + "/healthz").json()["role"] == "api"
         for pid in _children(supervisor):
             os.kill(pid, signal.SIGKILL)  # mid-load: both workers, the pipeline's among them
         _wait(lambda: len(_children(supervisor)) == 2, 30, "the workers started again")
