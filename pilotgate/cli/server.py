@@ -24,7 +24,8 @@ from .base import _serve, _settings, main, with_gateway, with_store
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Processes sharing the port, each running the API and the pipeline.",
+    help="Processes: from 2 on, one runs the pipeline and the others share the port "
+    "serving the API.",
 )
 @click.option("--no-pipeline", is_flag=True, help="Serve the API only (no delivery worker).")
 @click.pass_context

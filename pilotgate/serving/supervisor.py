@@ -127,17 +127,32 @@ def serve(
             )
         )
         return
-    _supervise(settings, socks, workers, with_pipeline, lines, plan)
+    _supervise(settings, socks, roles(workers, api, with_pipeline), lines, plan)
+
+
+def roles(workers: int, api: bool, pipeline: bool) -> list[tuple[bool, bool]]:
+    """What each of `workers` forked workers runs, by index: (the API, the pipeline).
+
+    `serve --workers N` runs the pipeline in one worker of its own and the API in the other
+    N - 1, as `api --workers N-1` beside `worker` would: one pipeline, not N (N outboxes
+    polled N times as often and claimed in smaller batches), and the API's group commits
+    and gathered reads not split among more processes than serve it (docs/decisions.md
+    "One pipeline in `serve --workers N`"). `worker --workers N`: N pipelines, no API.
+    """
+    if api and pipeline and workers > 1:
+        return [(False, True)] + [(True, False)] * (workers - 1)
+    return [(api, pipeline)] * workers
 
 
 def _supervise(
     settings: Settings,
     socks: tuple[socket.socket | None, ...],
-    workers: int,
-    pipeline: bool,
+    jobs: list[tuple[bool, bool]],
     lines: list[str],
     plan: Numbering | None,
 ) -> None:
+    """Fork a worker per entry of `jobs` (its API, its pipeline); start again any that dies,
+    with its index and so its job (the pipeline's worker comes back with the pipeline)."""
     stopping = False
     gc.freeze()  # the collector must not write to the shared objects' headers in the workers
 
@@ -145,15 +160,16 @@ def _supervise(
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
+            api, pipeline = jobs[index]
             try:
                 _event_loop(
                     lambda: run(
                         settings,
-                        socks[0],
+                        socks[0] if api else None,
                         pipeline=pipeline,
                         metrics_sock=socks[1],
-                        smpp_sock=socks[2],
-                        smpp_tls_sock=socks[3],
+                        smpp_sock=socks[2] if api else None,
+                        smpp_tls_sock=socks[3] if api else None,
                         plan=plan,
                     )
                 )
@@ -170,7 +186,7 @@ def _supervise(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)
 
-    children = {start(index): index for index in range(workers)}
+    children = {start(index): index for index in range(len(jobs))}
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
     print_banner(lines)

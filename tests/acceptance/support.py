@@ -209,6 +209,8 @@ class Server:
     command: str = "demo"
     settings: Mapping[str, str] = field(default_factory=dict)
     port: int = 0  #: 0 picks a free one; a fixed port lets a test restart the same server
+    #: More arguments of the command, e.g. ("--workers", "2").
+    args: tuple[str, ...] = ()
     #: Run in the child before the gateway starts (e.g. lowering its open-files limit).
     preexec: Callable[[], None] | None = None
     url: str = ""
@@ -254,7 +256,7 @@ class Server:
     def start(self, timeout: float = 30.0) -> None:
         self._stderr = (self.workdir / "server.log").open("w", encoding="utf-8")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "pilotgate", self.command, "--port", str(self.port)],
+            [sys.executable, "-m", "pilotgate", self.command, "--port", str(self.port), *self.args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=self.env,
