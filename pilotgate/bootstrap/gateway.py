@@ -69,8 +69,23 @@ def _pumping(settings: Settings) -> pumping.Rules:
     )
 
 
+#: The cheapest argon2id a setting may ask for: OWASP's smallest recommended parameters.
+HASH_FLOOR = {
+    "password_hash_memory_kib": 19456,
+    "password_hash_passes": 2,
+    "password_hash_lanes": 1,
+}
+
+
+def _check_hash_cost(settings: Settings) -> None:
+    for name, floor in HASH_FLOOR.items():
+        if getattr(settings, name) < floor:
+            raise ConfigError(f"setting {name!r} must be at least {floor}")
+
+
 def build_gateway(settings: Settings, store: Store, plan: Numbering | None = None) -> Gateway:
     """`plan`: a numbering plan loaded before this process was forked, to start from."""
+    _check_hash_cost(settings)
     gateway = Gateway(
         store,
         now,
@@ -103,6 +118,9 @@ def build_gateway(settings: Settings, store: Store, plan: Numbering | None = Non
                 lockout_attempts=settings.dashboard_lockout_attempts,
                 lockout_window=timedelta(minutes=settings.dashboard_lockout_minutes),
                 threads=settings.password_check_threads,
+                hash_memory_kib=settings.password_hash_memory_kib,
+                hash_passes=settings.password_hash_passes,
+                hash_lanes=settings.password_hash_lanes,
                 queue=settings.password_check_queue,
                 remember=timedelta(seconds=settings.password_remember_seconds),
             ),

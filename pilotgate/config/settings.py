@@ -168,6 +168,13 @@ class Settings:
     #: Password checks (argon2, 64 MiB and ~0.2 s of CPU each) that run at once, and how many
     #: more may wait; past that a login+password is answered 110 (the cabinet: 429).
     password_check_threads: int = 1
+    #: argon2id's cost for new password hashes: memory in KiB, passes, lanes. The defaults
+    #: are argon2-cffi's (RFC 9106's second profile); the floor is OWASP's smallest
+    #: recommended set (19,456 KiB, 2 passes, 1 lane). Existing hashes verify whatever
+    #: they were made with (docs/decisions.md, "What a password hash costs").
+    password_hash_memory_kib: int = 65536
+    password_hash_passes: int = 3
+    password_hash_lanes: int = 4
     password_check_queue: int = 32
     #: Seconds a password that verified is taken as right again without argon2 (clients that
     #: send login+password with every request); 0 verifies every time.

@@ -5,13 +5,13 @@ A host is resolved once per connection, every address is checked, and the connec
 made to exactly those addresses. Checking first and letting the HTTP client resolve again
 was a hole (issue 12): a resolver answering a public address to the check and 127.0.0.1 to
 the client sent every callback to loopback. So the check lives in the resolver the client
-connects with (`CheckedResolver`, handed to aiohttp's connector), and a socket factory
+connects with (`outbound_http.CheckedResolver`, handed to aiohttp's connector), and a socket factory
 checks every address a socket is opened to, IP literals included (aiohttp never asks a
 resolver about those, e.g. a redirect's `Location`). The URL's host stays the name in the
 `Host:` header and TLS SNI; only the addresses are pinned.
 
     policy = Policy.parse(settings.callback_allow_networks)
-    session = aiohttp.ClientSession(connector=connector(policy), trust_env=False)
+    session = aiohttp.ClientSession(connector=outbound_http.connector(policy), trust_env=False)
     infos = await resolve("mail.example.com", 25, policy)   # for smtplib and the like
 """
 
@@ -22,9 +22,6 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from pilotgate.domain import addresses
 
@@ -75,35 +72,6 @@ async def resolve(
     return infos
 
 
-class CheckedResolver(AbstractResolver):
-    """aiohttp's resolver, with the policy applied to every answer before it is used."""
-
-    def __init__(self, policy: OutboundPolicy) -> None:
-        self.policy = policy
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        try:
-            infos = await resolve(host, port, self.policy, family)
-        except ValueError as exc:
-            raise Refused(str(exc)) from None
-        return [
-            ResolveResult(
-                hostname=host,
-                host=str(address[0]),
-                port=int(address[1]),
-                family=found_family,
-                proto=proto,
-                flags=socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
-            )
-            for found_family, _, proto, _, address in infos
-        ]
-
-    async def close(self) -> None:
-        """Nothing to release: resolution runs in the event loop's executor."""
-
-
 def socket_factory(policy: OutboundPolicy) -> Callable[[Any], socket.socket]:
     """The last gate, at the socket: no connection to a forbidden address, whatever led to
     it (a resolver's answer, or an IP literal that no resolver saw)."""
@@ -117,20 +85,15 @@ def socket_factory(policy: OutboundPolicy) -> Callable[[Any], socket.socket]:
     return make
 
 
-def connector(policy: OutboundPolicy, **options: Any) -> aiohttp.TCPConnector:
-    """A TCPConnector that connects only where `policy` allows (`options` as aiohttp's)."""
-    return aiohttp.TCPConnector(
-        resolver=CheckedResolver(policy), socket_factory=socket_factory(policy), **options
-    )
-
-
 def refused(exc: BaseException) -> Refused | None:
     """The policy's refusal behind a client error, if that is what `exc` is."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, Refused):
             return seen
-        if isinstance(seen, aiohttp.ClientConnectorError) and isinstance(seen.os_error, Refused):
-            return seen.os_error
+        # aiohttp's ClientConnectorError carries the socket's error as `os_error`.
+        cause = getattr(seen, "os_error", None)
+        if isinstance(cause, Refused):
+            return cause
         seen = seen.__cause__ or seen.__context__
     return None

@@ -57,8 +57,12 @@ class PasswordOutcome(enum.Enum):
 class PasswordSettings:
     lockout_attempts: int = 5
     lockout_window: timedelta = timedelta(minutes=15)
-    #: Verifications that run at once (each holds 64 MiB while it runs).
+    #: Verifications that run at once (each holds `hash_memory_kib` while it runs).
     threads: int = 1
+    #: argon2id's parameters for new hashes (argon2-cffi's defaults).
+    hash_memory_kib: int = 65536
+    hash_passes: int = 3
+    hash_lanes: int = 4
     #: Checks that may wait for a thread; more are refused with BUSY.
     queue: int = 32
     #: How long a password that verified is taken as right without a new verification.
@@ -84,7 +88,11 @@ class Passwords:
     ) -> None:
         self._store, self._clock = store, clock
         self.settings = settings or PasswordSettings()
-        self._hasher = argon2.PasswordHasher()
+        self._hasher = argon2.PasswordHasher(
+            time_cost=self.settings.hash_passes,
+            memory_cost=self.settings.hash_memory_kib,
+            parallelism=self.settings.hash_lanes,
+        )
         threads = max(1, self.settings.threads)
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="pilotgate-argon2")
         self._slots = asyncio.Semaphore(threads)

@@ -5,12 +5,13 @@ reading only small answers, and connecting only to addresses the policy allows."
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import aiohttp
-import yarl
-
 from pilotgate.connectors import outbound
+
+if TYPE_CHECKING:
+    import aiohttp
 from pilotgate.domain import addresses, callbacks
 
 #: Answers up to this size (with a Content-Length) are read to keep the connection.
@@ -74,9 +75,15 @@ class CallbackSender:
     def _client(self) -> aiohttp.ClientSession:
         """One session (and connection pool) for all attempts, made inside the event loop."""
         if self._session is None:
+            # aiohttp is imported where a session is made, not with the module: the CLI's
+            # commands import this module and never connect (connectors/outbound_http.py).
+            import aiohttp
+
+            from pilotgate.connectors import outbound_http
+
             self._session = aiohttp.ClientSession(
                 # Keep every connection we may use alive: reopening costs more than a request.
-                connector=outbound.connector(
+                connector=outbound_http.connector(
                     self._policy.outbound, limit=self._concurrency, limit_per_host=0
                 ),
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
@@ -90,6 +97,9 @@ class CallbackSender:
         (None, why) when the policy refused the address. Only a small answer of known
         length is read (so the connection can be reused); any other is dropped unread, and
         once the status is in, a failure reading the rest changes nothing."""
+        import aiohttp  # imported by `_client` already (see there): a lookup in sys.modules
+        import yarl
+
         status: int | None = None
         try:
             async with asyncio.timeout(self._timeout):

@@ -18,8 +18,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from pilotgate.connectors import outbound
 
 from . import metrics
@@ -70,11 +68,19 @@ class HeldAlerts:
         return True
 
     async def _post(self, body: dict[str, object]) -> None:
+        # aiohttp is imported where a session is made, not with the module: the CLI's
+        # commands import this module and never connect (connectors/outbound_http.py).
+        import aiohttp
+
+        from pilotgate.connectors import outbound_http
+
         timeout = aiohttp.ClientTimeout(total=self._timeout)
         try:
             async with (
                 aiohttp.ClientSession(
-                    connector=outbound.connector(self._policy), timeout=timeout, trust_env=False
+                    connector=outbound_http.connector(self._policy),
+                    timeout=timeout,
+                    trust_env=False,
                 ) as session,
                 session.post(self.url, json=body, allow_redirects=False) as answer,
             ):

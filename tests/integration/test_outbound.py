@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from pilotgate.connectors import outbound
+from pilotgate.connectors import outbound, outbound_http
 
 ALLOWED = "127.0.0.2"
 
@@ -65,7 +65,7 @@ async def test_an_ip_literal_and_a_redirect_to_one_are_stopped_at_the_socket(
     base, _ = site
     port = trap.getsockname()[1]
     policy = outbound.OutboundPolicy.parse(f"{ALLOWED}/32")
-    async with aiohttp.ClientSession(connector=outbound.connector(policy)) as session:
+    async with aiohttp.ClientSession(connector=outbound_http.connector(policy)) as session:
         for url in (f"http://127.0.0.1:{port}/direct", f"{base}/away"):
             with pytest.raises(aiohttp.ClientError) as caught:
                 async with session.get(url) as response:
@@ -87,7 +87,7 @@ async def test_a_name_keeps_its_host_header_and_is_refused_when_it_resolves_inte
 
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     policy = outbound.OutboundPolicy.parse(f"{ALLOWED}/32")
-    async with aiohttp.ClientSession(connector=outbound.connector(policy)) as session:
+    async with aiohttp.ClientSession(connector=outbound_http.connector(policy)) as session:
         async with session.get(f"http://shop.test:{port}/host") as response:
             assert response.status == 200
         with pytest.raises(aiohttp.ClientConnectorError) as caught:

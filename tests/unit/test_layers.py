@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: only go where the address policy allows, and the kinds' settings schemas (plain data the
 #: CLI, the config file and the console check settings with). Everything else there is a
 #: connector kind.
-SHARED = {"__init__", "base", "outbound", "schemas"}
+SHARED = {"__init__", "base", "outbound", "outbound_http", "schemas"}
 
 
 def _contract(name: str) -> dict[str, Any]:

@@ -21,9 +21,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from pilotgate.domain import upstream
 from pilotgate.domain.messages import Message
@@ -34,6 +33,9 @@ from ..base import Accepted, Events, LinkState, Rejected
 from ..schemas.relay import RelaySettings
 from .answers import UNHEALTHY, classify, parse_send, parse_send_many, remaining_ttl
 from .upstream import UpstreamCalls
+
+if TYPE_CHECKING:
+    import aiohttp
 
 #: Recipients in one upstream `send` (API-1 takes 10,000; a smaller request fails smaller).
 GROUP_MAX = 500
@@ -91,8 +93,14 @@ class RelayConnector(UpstreamCalls):
     async def start(self, events: Events) -> None:
         self._events = events
         self._stopping = False
+        # aiohttp is imported where a session is made, not with the module: the CLI's
+        # commands import this module and never connect (connectors/outbound_http.py).
+        import aiohttp
+
+        from .. import outbound_http
+
         self._session = aiohttp.ClientSession(
-            connector=outbound.connector(self._policy),
+            connector=outbound_http.connector(self._policy),
             timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
             trust_env=False,  # a proxy from the environment must not bypass the policy
         )

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from pilotgate.errors import GatewayError
 
 from ..base import Events
 from ..schemas.relay import RelaySettings
 from .answers import PERMANENT, UNHEALTHY, error_code, json_object, parse_check, parse_inbound
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger("pilotgate.connectors.relay")
 
@@ -41,6 +43,8 @@ class UpstreamCalls:
     async def _request(self, params: dict[str, str]) -> str | None:
         """POST one API-1 call (the key in the body, not in logged URLs); its body, or None
         after a network failure, a timeout or a non-200 answer (counted as a failure)."""
+        import aiohttp  # imported when the session was made (link.py): a lookup
+
         assert self._session is not None
         try:
             async with self._session.post(

@@ -2,10 +2,11 @@
 
 `messages`, `callbacks` and `ledger` are partitioned by RANGE on their id (migration 0030):
 ids grow with time, so a partition is a stretch of time, and the primary key is still `id`.
-Once a minute a worker makes sure the partition after the current one exists (about a day
-of ids at the current partition's pace, `_day_of_ids`; a DEFAULT partition takes any id no
-range holds, so an insert never fails), then drops whole every closed partition (the
-sequence is past its end) whose newest row is older than the cut-off, oldest first:
+Once a minute a worker makes sure the partition after the current one exists
+(`partition_days` of ids at the current partition's pace, `_day_of_ids`; a DEFAULT
+partition takes any id no range holds, so an insert never fails), then drops whole every
+closed partition (the sequence is past its end) whose newest row is older than the cut-off,
+oldest first:
 
 - `messages`: only when none of its rows is still scheduled, queued, handed over or held;
   its messages' parts and status callbacks leave in the same transaction. A partition with
@@ -43,8 +44,23 @@ SPAN = 10_000_000
 #: Bounds of a partition's span as measured from traffic (`_day_of_ids`).
 MIN_SPAN, MAX_SPAN = 10_000, 1_000_000_000
 #: How long the old rows of a closed partition may wait for its newest row to grow old too,
-#: and the partition to be dropped whole, before the batched deletes take them anyway.
+#: and the partition to be dropped whole, before the batched deletes take them anyway: the
+#: days a partition holds (`partition_days`).
 GRACE = timedelta(days=1)
+#: Partitions that live at once, about: statements that cannot choose partitions by id (the
+#: queue's claim by status, the dashboard's per-account pages) plan and probe each one.
+LIVE_PARTITIONS = 30
+
+
+def partition_days(now: datetime, before: datetime | None) -> int:
+    """Days of traffic a new partition holds: a thirtieth of the retention (at least one),
+    so that about `LIVE_PARTITIONS` exist whatever `retention_days` is; with retention off
+    nothing is dropped and each holds the most, 30 days (12 a year)."""
+    if before is None:
+        return LIVE_PARTITIONS
+    return min(LIVE_PARTITIONS, max(1, (now - before).days // LIVE_PARTITIONS))
+
+
 #: The tables partitioned by id and the sequence each takes its ids from.
 SEQUENCES = {"messages": "message_ids", "callbacks": "callbacks_id_seq", "ledger": "ledger_id_seq"}
 LOCK_WAIT = "SET LOCAL lock_timeout = '100ms'"
@@ -74,6 +90,9 @@ def _bound(text: str | None) -> int | None:
 
 
 class PostgresPartitions(SqlCore):
+    #: The days the last round's partitions were made to hold (`rotate_partitions`).
+    _partition_days = 1
+
     async def _ranges(self, tx: Statements, table: str) -> list[Range]:
         """The table's range partitions, oldest first (no DEFAULT)."""
         rows = await tx.rows(_PARTITIONS, (table,))
@@ -82,10 +101,10 @@ class PostgresPartitions(SqlCore):
 
     async def _batch_floor(self, tx: Statements, table: str, bound: int, before: datetime) -> int:
         """The batched deletes stop below the partition holding the first young id `bound`
-        when that partition is closed and will be wholly old within a `GRACE`: its old rows
+        when that partition is closed and will be wholly old within its span: its old rows
         wait to leave with it, dropped whole. A partition ids are still taken from, or one whose
-        newest row is young for longer (traffic fell, and its ids lasted far longer than a
-        day), is batched as before, so nothing stays much past `retention_days`."""
+        newest row is young for longer (traffic fell, and its ids lasted far longer than
+        planned), is batched as before, so nothing stays much past `retention_days`."""
         if table not in SEQUENCES:
             return bound
         ranges = [part for part in await self._ranges(tx, table) if part[2] > bound]
@@ -96,7 +115,8 @@ class PostgresPartitions(SqlCore):
         if taken is None or int(taken[0]) < high:
             return bound  # still open
         newest = await tx.one(f"SELECT created FROM {name} ORDER BY id DESC LIMIT 1")
-        if newest is None or newest[0] < before or newest[0] >= before + GRACE:
+        grace = GRACE * self._partition_days
+        if newest is None or newest[0] < before or newest[0] >= before + grace:
             # Wholly old and still here: a straggler's (or one a busy table kept), batched.
             return bound
         return -(2**63) if low is None else low
@@ -105,6 +125,7 @@ class PostgresPartitions(SqlCore):
         self, now: datetime, before: datetime | None, span: int | None = None
     ) -> Pruned:
         messages = ledger = 0
+        self._partition_days = partition_days(now, before)
         for table in SEQUENCES:
             try:
                 await self._open_ahead(table, now, span)
@@ -130,7 +151,10 @@ class PostgresPartitions(SqlCore):
             _, last, top = (await self._ranges(tx, table))[-1]  # another worker may have
             if last is not None and int(taken[0]) < last:
                 return
-            span = span or await self._day_of_ids(tx, table, last, int(taken[0]), now)
+            span = span or min(
+                MAX_SPAN,
+                self._partition_days * await self._day_of_ids(tx, table, last, int(taken[0]), now),
+            )
             row = await tx.one(f"SELECT max(id) FROM {table}_default")
             # Ids past the last range went to the DEFAULT partition: a range may not hold them.
             low = max(top, int(row[0]) + 1) if row and row[0] is not None else top
