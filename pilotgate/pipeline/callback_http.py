@@ -4,7 +4,6 @@ reading only small answers, and connecting only to addresses the policy allows."
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -108,21 +107,23 @@ class CallbackSender:
         once the status is in, a failure reading the rest changes nothing."""
         status: int | None = None
         try:
-            async with asyncio.timeout(self._timeout):
-                async with self._client().request(
-                    request.method,
-                    # encoded=True: send the query exactly as signed.
-                    yarl.URL(request.url, encoded=True),
-                    data=request.body or None,
-                    headers=request.headers,
-                    allow_redirects=False,
-                ) as response:
-                    status = response.status
-                    length = response.content_length
-                    if length is not None and length <= _SMALL_ANSWER:
-                        await response.read()
-                    else:
-                        response.close()
+            # Bounded by the session's total timeout alone: aiohttp's covers connecting,
+            # sending and reading the answer, so a second timer around it (asyncio.timeout)
+            # only cost a timer per attempt.
+            async with self._client().request(
+                request.method,
+                # encoded=True: send the query exactly as signed.
+                yarl.URL(request.url, encoded=True),
+                data=request.body or None,
+                headers=request.headers,
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                length = response.content_length
+                if length is not None and length <= _SMALL_ANSWER:
+                    await response.read()
+                else:
+                    response.close()
         except TimeoutError:
             if status is None:
                 return f"no answer within {self._timeout:g} s", None
