@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import aiohttp
-import yarl
-
 from pilotgate.connectors import outbound
 from pilotgate.domain import addresses, callbacks
 
-#: Answers up to this size (with a Content-Length) are read to keep the connection.
-_SMALL_ANSWER = 64 * 1024
+from .callback_client import CallbackClient, Refused
+
 #: URLs whose static verdict is remembered at most.
 _VERDICTS_KEPT = 1024
 
@@ -78,64 +75,26 @@ class AddressPolicy:
 
 
 class CallbackSender:
-    """One HTTP session (and connection pool) for all of a worker's attempts."""
+    """One client (and its kept connections) for all of a worker's attempts."""
 
     def __init__(self, policy: AddressPolicy, *, timeout: float, concurrency: int) -> None:
-        self._policy = policy
         self._timeout = timeout
-        self._concurrency = concurrency
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        """One session (and connection pool) for all attempts, made inside the event loop."""
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                # Keep every connection we may use alive: reopening costs more than a request.
-                connector=outbound.connector(
-                    self._policy.outbound, limit=self._concurrency, limit_per_host=0
-                ),
-                timeout=aiohttp.ClientTimeout(total=self._timeout),
-                trust_env=False,  # a proxy from the environment must not bypass the policy
-                auto_decompress=False,
-            )
-        return self._session
+        self._client = CallbackClient(policy.outbound, timeout=timeout, concurrency=concurrency)
 
     async def send(self, request: callbacks.HttpRequest) -> tuple[str | None, str | None]:
         """(None, None) when acknowledged (2xx), else (why, None) for a failed attempt or
         (None, why) when the policy refused the address. Only a small answer of known
         length is read (so the connection can be reused); any other is dropped unread, and
         once the status is in, a failure reading the rest changes nothing."""
-        status: int | None = None
         try:
-            # Bounded by the session's total timeout alone: aiohttp's covers connecting,
-            # sending and reading the answer, so a second timer around it (asyncio.timeout)
-            # only cost a timer per attempt.
-            async with self._client().request(
-                request.method,
-                # encoded=True: send the query exactly as signed.
-                yarl.URL(request.url, encoded=True),
-                data=request.body or None,
-                headers=request.headers,
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                length = response.content_length
-                if length is not None and length <= _SMALL_ANSWER:
-                    await response.read()
-                else:
-                    response.close()
+            status = await self._client.status(request)
+        except Refused as exc:
+            return None, str(exc)
         except TimeoutError:
-            if status is None:
-                return f"no answer within {self._timeout:g} s", None
-        except (aiohttp.ClientError, OSError, ValueError) as exc:
-            if status is None:
-                refused = outbound.refused(exc)
-                if refused is not None:
-                    return None, str(refused)
-                return f"{type(exc).__name__}: {exc}"[:500], None
-        assert status is not None
+            return f"no answer within {self._timeout:g} s", None
+        except (OSError, ValueError) as exc:
+            return f"{type(exc).__name__}: {exc}"[:500], None
         return (None if 200 <= status < 300 else f"HTTP {status}"), None
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        self._client.close()

@@ -55,3 +55,62 @@ async def test_a_short_body_that_never_ends_is_cut_off() -> None:
     (error, refusal), closed = await _attempt(answer)
     assert (error, refusal) == (None, None)
     assert closed
+
+
+async def _answering_server(
+    close_after_each: bool,
+) -> tuple[asyncio.Server, list[int], asyncio.Queue[None]]:
+    """Answers 200 "OK" to each request; counts requests per connection (in order of
+    connection) and reports each connection's end on the queue."""
+    per_connection: list[int] = []
+    ended: asyncio.Queue[None] = asyncio.Queue()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        per_connection.append(0)
+        me = len(per_connection) - 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                per_connection[me] += 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+                await writer.drain()
+                if close_after_each:
+                    break
+        except asyncio.IncompleteReadError:
+            pass  # the client hung up
+        writer.close()
+        ended.put_nowait(None)
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0), per_connection, ended
+
+
+async def test_a_connection_is_kept_for_the_next_attempt_and_dropped_when_closed() -> None:
+    for close_after_each in (False, True):
+        server, per_connection, ended = await _answering_server(close_after_each)
+        port = server.sockets[0].getsockname()[1]
+        sender = CallbackSender(AddressPolicy("127.0.0.0/8"), timeout=5, concurrency=2)
+        url = f"http://127.0.0.1:{port}/s?a=1"
+        try:
+            for n in range(3):
+                if close_after_each and n:
+                    # The receiver closed the last connection (the client may not have seen
+                    # it yet): the next attempt must not fail on it, but use a new one.
+                    await asyncio.wait_for(ended.get(), GUARD)
+                body = f"n={n}".encode()
+                request = HttpRequest(method="POST", url=url, body=body, headers={})
+                assert await asyncio.wait_for(sender.send(request), GUARD) == (None, None)
+        finally:
+            await sender.close()
+            server.close()
+            await server.wait_closed()
+        # Kept alive: one connection for three attempts; else one each.
+        assert per_connection == ([1, 1, 1] if close_after_each else [3])
