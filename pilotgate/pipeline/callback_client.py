@@ -187,10 +187,11 @@ class CallbackClient:
         try:
             async with asyncio.timeout(self._timeout):
                 conn = await self._asked(key, data)
-                if conn.length is None or conn.length > SMALL_ANSWER:
+                assert conn.whole is not None
+                whole = conn.whole.done()  # no body (a 204) or all of it in already
+                if not whole and (conn.length is None or conn.length > SMALL_ANSWER):
                     conn.close()  # big, endless or of unknown length: dropped unread
                     return conn.status
-                assert conn.whole is not None
                 await conn.whole
         except (TimeoutError, OSError):
             if conn is None:

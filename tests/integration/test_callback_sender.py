@@ -58,9 +58,9 @@ async def test_a_short_body_that_never_ends_is_cut_off() -> None:
 
 
 async def _answering_server(
-    close_after_each: bool,
+    close_after_each: bool, answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
 ) -> tuple[asyncio.Server, list[int], asyncio.Queue[None]]:
-    """Answers 200 "OK" to each request; counts requests per connection (in order of
+    """Answers `answer` to each request; counts requests per connection (in order of
     connection) and reports each connection's end on the queue."""
     per_connection: list[int] = []
     ended: asyncio.Queue[None] = asyncio.Queue()
@@ -81,7 +81,7 @@ async def _answering_server(
                 )
                 await reader.readexactly(length)
                 per_connection[me] += 1
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+                writer.write(answer)
                 await writer.drain()
                 if close_after_each:
                     break
@@ -114,3 +114,18 @@ async def test_a_connection_is_kept_for_the_next_attempt_and_dropped_when_closed
             await server.wait_closed()
         # Kept alive: one connection for three attempts; else one each.
         assert per_connection == ([1, 1, 1] if close_after_each else [3])
+
+
+async def test_an_answer_without_a_body_keeps_the_connection() -> None:
+    server, per_connection, _ = await _answering_server(False, b"HTTP/1.1 204 No Content\r\n\r\n")
+    port = server.sockets[0].getsockname()[1]
+    sender = CallbackSender(AddressPolicy("127.0.0.0/8"), timeout=5, concurrency=2)
+    request = HttpRequest(method="GET", url=f"http://127.0.0.1:{port}/s", body=b"", headers={})
+    try:
+        for _ in range(2):
+            assert await asyncio.wait_for(sender.send(request), GUARD) == (None, None)
+    finally:
+        await sender.close()
+        server.close()
+        await server.wait_closed()
+    assert per_connection == [2]
