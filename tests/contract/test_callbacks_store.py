@@ -96,6 +96,34 @@ async def test_retry_schedule(store):
     assert await store.callback_backlog(retry) == (0, 0)
 
 
+async def test_a_batch_of_results_mixes_acknowledgements_and_retries(store):
+    account = await new_account(store, balance=10_000)
+    ids = (
+        await store.submit(
+            account.id,
+            [draft(f"7900123456{i}", callback="http://c.example/s") for i in range(3)],
+            NOW,
+        )
+    ).server_ids
+    await _handover(store, ids)
+    jobs = await store.claim_callbacks("c", NOW, NOW + LEASE, 10)
+    assert [j.ref for j in jobs] == list(ids)
+    retry = NOW + 10 * SECOND
+    results = [
+        CallbackResult(job_id=jobs[0].id, acknowledged=True),
+        CallbackResult(job_id=jobs[1].id, acknowledged=False, error="HTTP 500", retry_at=retry),
+        CallbackResult(job_id=jobs[2].id, acknowledged=True),
+    ]
+    # Another worker's results change nothing; the holder's are all recorded at once.
+    assert await store.finish_callbacks("other", results, NOW) == 0
+    assert await store.finish_callbacks("c", results, NOW) == 3
+    assert await store.finish_callbacks("c", results, NOW) == 0  # leases given back
+    # The two acknowledged jobs are done; only the retried one is left, due at its time.
+    assert await store.callback_backlog(NOW + SECOND) == (1, 0)
+    (again,) = await store.claim_callbacks("c", retry, retry + LEASE, 10)
+    assert (again.ref, again.attempts) == (ids[1], 1)
+
+
 async def test_inbound_is_pushed_to_the_inbound_url(store):
     account = await new_account(store, balance=100)
     await store.add_inbound(account.id, "79001234567", "79021121075", "no url yet", NOW)
