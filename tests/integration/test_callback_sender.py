@@ -11,6 +11,21 @@ from pilotgate.pipeline.callback_http import AddressPolicy, CallbackSender
 
 #: Only a guard so that a regression fails instead of hanging the suite; not a timing check.
 GUARD = 30
+#: The servers' connection handlers still running: each test waits for them before its loop
+#: closes (Python 3.11's `Server.wait_closed` does not), or a handler that never ran to its
+#: `writer.close()` leaves a writer that warns when it is collected in a later test.
+HANDLERS: set[asyncio.Task[None]] = set()
+
+
+def _handling() -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    HANDLERS.add(task)
+    task.add_done_callback(HANDLERS.discard)
+
+
+async def _handlers_done() -> None:
+    await asyncio.wait_for(asyncio.gather(*HANDLERS, return_exceptions=True), GUARD)
 
 
 async def _stalling_server(answer: bytes) -> tuple[asyncio.Server, asyncio.Future[bool]]:
@@ -19,6 +34,7 @@ async def _stalling_server(answer: bytes) -> tuple[asyncio.Server, asyncio.Futur
     hung_up: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _handling()
         await reader.readuntil(b"\r\n\r\n")
         writer.write(answer)
         await writer.drain()
@@ -40,6 +56,7 @@ async def _attempt(answer: bytes) -> tuple[tuple[str | None, str | None], bool]:
         await sender.close()
         server.close()
         await server.wait_closed()
+        await _handlers_done()
     return result, closed
 
 
@@ -66,6 +83,7 @@ async def _answering_server(
     ended: asyncio.Queue[None] = asyncio.Queue()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        _handling()
         per_connection.append(0)
         me = len(per_connection) - 1
         try:
@@ -112,6 +130,7 @@ async def test_a_connection_is_kept_for_the_next_attempt_and_dropped_when_closed
             await sender.close()
             server.close()
             await server.wait_closed()
+            await _handlers_done()
         # Kept alive: one connection for three attempts; else one each.
         assert per_connection == ([1, 1, 1] if close_after_each else [3])
 
@@ -128,4 +147,5 @@ async def test_an_answer_without_a_body_keeps_the_connection() -> None:
         await sender.close()
         server.close()
         await server.wait_closed()
+        await _handlers_done()
     assert per_connection == [2]
