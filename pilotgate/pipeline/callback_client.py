@@ -29,10 +29,6 @@ SMALL_ANSWER = 64 * 1024
 _TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
-class Refused(Exception):
-    """The policy forbids the destination: final, never retried."""
-
-
 @functools.lru_cache(maxsize=1024)
 def _origin(scheme_netloc: str) -> tuple[str, int, bool]:
     """(host, port, TLS?) of "scheme://netloc"; ValueError for a bad port."""
@@ -123,8 +119,8 @@ class CallbackClient:
     async def _connect(self, host: str, port: int, tls: bool) -> _Connection:
         try:
             infos = await outbound.resolve(host, port, self._policy)
-        except (outbound.Refused, ValueError) as exc:
-            raise Refused(str(exc)) from None
+        except ValueError as exc:  # a host with no IDNA form: refused like a forbidden one
+            raise outbound.Refused(str(exc)) from None
         if tls and self._tls is None:
             self._tls = ssl.create_default_context()
         loop = asyncio.get_running_loop()
@@ -170,7 +166,8 @@ class CallbackClient:
 
     async def status(self, request: callbacks.HttpRequest) -> int:
         """The status the receiver answered within the timeout (one timer for the
-        whole attempt); Refused, or OSError / TimeoutError when no status came. Once the
+        whole attempt); `outbound.Refused` (final, never retried) when the policy forbids
+        the destination, or another OSError / TimeoutError when no status came. Once the
         status is in, a failure or the timeout reading the rest changes nothing."""
         scheme, _, rest = request.url.partition("://")
         netloc, slash, target = rest.partition("/")
@@ -185,7 +182,7 @@ class CallbackClient:
         if any("\r" in line or "\n" in line for line in head):
             # The sender refuses such URLs first (callback_http); a header value never
             # carries one either. Checked again where the bytes are made.
-            raise Refused("a line break in the request's head")
+            raise outbound.Refused("a line break in the request's head")
         data = ("\r\n".join(head) + "\r\n\r\n").encode() + request.body
         conn: _Connection | None = None
         try:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pilotgate.connectors import outbound
 from pilotgate.domain import addresses, callbacks
 
-from .callback_client import CallbackClient, Refused
+from .callback_client import CallbackClient
 
 #: URLs whose static verdict is remembered at most.
 _VERDICTS_KEPT = 1024
@@ -92,7 +92,7 @@ class CallbackSender:
         once the status is in, a failure reading the rest changes nothing."""
         try:
             status = await self._client.status(request)
-        except Refused as exc:
+        except outbound.Refused as exc:  # an OSError: before the clause below
             return None, str(exc)
         except TimeoutError:
             return f"no answer within {self._timeout:g} s", None

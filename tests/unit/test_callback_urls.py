@@ -9,7 +9,7 @@ import pytest
 
 from pilotgate.connectors import outbound
 from pilotgate.domain import callbacks
-from pilotgate.pipeline.callback_client import CallbackClient, Refused
+from pilotgate.pipeline.callback_client import CallbackClient
 from pilotgate.pipeline.callback_http import AddressPolicy
 
 
@@ -39,5 +39,5 @@ def test_the_client_refuses_a_line_break_in_a_header_without_connecting():
         headers={"X-Signature": "abc\r\nX-Injected: 1"},
         body=b"",
     )
-    with pytest.raises(Refused, match="line break"):
+    with pytest.raises(outbound.Refused, match="line break"):
         asyncio.run(client.status(request))
