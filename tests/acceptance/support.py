@@ -452,3 +452,28 @@ def assert_error(
 def money(value: str) -> Decimal:
     assert MONEY_RE.match(value), value
     return Decimal(value)
+
+
+def send_load(url: str, key: str, answered: list[str], stop: threading.Event) -> None:
+    """Single sends to distinct numbers until told to stop or an answer fails (a server or
+    worker killed under this connection); only sends actually answered are counted."""
+    with httpx.Client(timeout=5) as client:
+        for n in range(100_000):
+            if stop.is_set():
+                return
+            try:
+                body = client.get(
+                    url + "/api.php",
+                    params={"send": f"load {n}", "to": f"7908{n:07d}", "apikey": key,
+                            "format": "json"},
+                ).json()  # fmt: skip
+            except (httpx.HTTPError, ValueError):
+                return
+            answered.extend(item["server_id"] for item in body["send"])
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)  # a poll interval, not a synchronisation

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import httpx
 
 from pilotgate.testing.receiver import CallbackReceiver, ReceivedCallback
 
-from .support import Server
+from .support import Server, send_load, wait_until
 
 FINAL = {"2", "-1"}
 
@@ -69,34 +68,6 @@ class ReceiverThread:
         )
 
 
-def _load(url: str, key: str, answered: list[str], stop: threading.Event) -> None:
-    """Single sends to distinct numbers until told to stop or the server is gone."""
-    with httpx.Client(timeout=5) as client:
-        for n in range(100_000):
-            if stop.is_set():
-                return
-            try:
-                body = client.get(
-                    url + "/api.php",
-                    params={
-                        "send": f"load {n}",
-                        "to": f"7908{n:07d}",
-                        "apikey": key,
-                        "format": "json",
-                    },
-                ).json()
-            except (httpx.HTTPError, ValueError):
-                return  # killed: only answers actually received count
-            answered.extend(item["server_id"] for item in body["send"])
-
-
-def _wait(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_kill_9_mid_load_loses_nothing_and_hands_nothing_over_twice(
     tmp_path: Path, database: str
 ) -> None:
@@ -126,9 +97,9 @@ def test_kill_9_mid_load_loses_nothing_and_hands_nothing_over_twice(
             first.cli("account", "set", str(account.id), "--status-url", receiver.url)
             answered: list[str] = []
             stop = threading.Event()
-            load = threading.Thread(target=_load, args=(first.url, account.key, answered, stop))
+            load = threading.Thread(target=send_load, args=(first.url, account.key, answered, stop))
             load.start()
-            _wait(lambda: len(answered) >= 300, 60, "300 answered sends")
+            wait_until(lambda: len(answered) >= 300, 60, "300 answered sends")
         finally:
             assert first._process is not None
             first._process.kill()  # SIGKILL, mid-load
@@ -158,8 +129,8 @@ def test_kill_9_mid_load_loses_nothing_and_hands_nothing_over_twice(
                         found.update((i["server_id"], i["status"]) for i in body["check"])
                     return len(found) == len(answered) and set(found.values()) <= FINAL
 
-                _wait(all_final, 60, "every answered message to reach a final status")
-            _wait(
+                wait_until(all_final, 60, "every answered message to reach a final status")
+            wait_until(
                 lambda: set(receiver.final_reports()) >= set(answered),
                 60,
                 "a final-status callback for every answered message",

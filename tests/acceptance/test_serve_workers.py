@@ -8,9 +8,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ import pytest
 
 from tests.postgres import fresh_schema
 
-from .support import Server, running
+from .support import Server, running, send_load, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -42,30 +41,6 @@ def _children(pid: int) -> list[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.append(int(entry.name))
     return found
-
-
-def _load(url: str, key: str, answered: list[str], stop: threading.Event) -> None:
-    """Single sends to distinct numbers until told to stop or an answer fails."""
-    with httpx.Client(timeout=5) as client:
-        for n in range(100_000):
-            if stop.is_set():
-                return
-            try:
-                body = client.get(
-                    url + "/api.php",
-                    params={"send": f"load {n}", "to": f"7908{n:07d}", "apikey": key,
-                            "format": "json"},
-                ).json()  # fmt: skip
-            except (httpx.HTTPError, ValueError):
-                return  # a worker killed under this connection: only answers count
-            answered.extend(item["server_id"] for item in body["send"])
-
-
-def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)  # a poll interval, not a synchronisation
 
 
 def _statuses(url: str, key: str, ids: list[str]) -> dict[str, str]:
@@ -99,25 +74,28 @@ def test_one_worker_runs_the_pipeline_and_comes_back_with_it_after_kill_9(
     with running(server):
         assert server._process is not None
         supervisor = server._process.pid
-        _wait(lambda: len(_children(supervisor)) == 2, 30, "two workers")
+        wait_until(lambda: len(_children(supervisor)) == 2, 30, "two workers")
         account = server.create_account(balance="100000.00")
         answered: list[str] = []
         stop = threading.Event()
-        load = threading.Thread(target=_load, args=(server.url, account.key, answered, stop))
+        load = threading.Thread(target=send_load, args=(server.url, account.key, answered, stop))
         load.start()
-        _wait(lambda: len(answered) >= 200, 60, "200 answered sends")
-        _wait(lambda: set(_statuses(server.url, account.key, answered[:100]).values()) == {"2"},
-              60, "the first sends delivered")  # fmt: skip
+        wait_until(lambda: len(answered) >= 200, 60, "200 answered sends")
+        wait_until(
+            lambda: set(_statuses(server.url, account.key, answered[:100]).values()) == {"2"},
+            60,
+            "the first sends delivered",
+        )
         # One outbox among the two workers, logged at its start; the API's worker has none.
         assert server.log.count("outbox worker worker-") == 1
         assert httpx.get(server.url + "/healthz").json()["role"] == "api"
         for pid in _children(supervisor):
             os.kill(pid, signal.SIGKILL)  # mid-load: both workers, the pipeline's among them
-        _wait(lambda: len(_children(supervisor)) == 2, 30, "the workers started again")
+        wait_until(lambda: len(_children(supervisor)) == 2, 30, "the workers started again")
         stop.set()
         load.join(30)
         assert not load.is_alive()
-        _wait(lambda: set(_statuses(server.url, account.key, answered).values()) <= FINAL
+        wait_until(lambda: set(_statuses(server.url, account.key, answered).values()) <= FINAL
               and len(_statuses(server.url, account.key, answered)) == len(answered),
               60, "every answered message to reach a final status")  # fmt: skip
         # The pipeline came back with its worker, and only there.
