@@ -37,8 +37,8 @@ class SqliteMessages(SqlMessages, SqliteCore):
         # on the next turn, a batch took only the submits of this one (~12 under 50
         # connections); one turn later it also takes those woken in between (~24). A commit
         # costs ~170 µs of CPU whatever its size (BEGIN IMMEDIATE, MAX(id), the debit, the
-        # WAL pages of COMMIT), so a submit's share fell from 54 to 45 µs (docs/performance.md,
-        # "Fourth pass"); the wait is one turn of a loop that is busy anyway.
+        # WAL pages of COMMIT), so the flush's CPU per submit fell from 65-73 to 50-55 µs
+        # (docs/performance.md, "Fourth pass"); the wait is one turn of a busy loop.
         if len(self._pending) == 1:
             loop = asyncio.get_running_loop()
             loop.call_soon(loop.call_soon, self._flush_submits)
