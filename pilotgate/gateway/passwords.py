@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 
 import argon2
 
-from pilotgate.storage.dashboard import OperatorStore
+from pilotgate.storage.roles import OperatorStore
 
 #: What unknown logins are verified against: a hash of a random password nobody kept, made with
 #: argon2-cffi's default parameters (replaced on first use if the hasher's parameters differ).

@@ -17,22 +17,14 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from pilotgate.domain import callbacks
 from pilotgate.errors import GatewayError
 from pilotgate.storage.base import CallbackJob, CallbackResult
-from pilotgate.storage.dashboard import OperatorStore
-from pilotgate.storage.roles import AccountStore, CallbackStore
+from pilotgate.storage.roles import Store
 
 from . import metrics
 from .callback_http import AddressPolicy, CallbackSender
-
-
-class CallbackWorkerStore(CallbackStore, AccountStore, OperatorStore, Protocol):
-    """What the callback worker reads and writes: its jobs, what they report, the account's
-    signing secret and sender verdicts."""
-
 
 log = logging.getLogger("pilotgate.callbacks")
 
@@ -41,9 +33,13 @@ FLUSH_AFTER = 0.05
 
 
 class CallbackWorker:
+    """Sends callbacks: of the store, its jobs and what they report (`CallbackStore`), the
+    account's signing secret (`AccountStore`) and sender verdicts (`OperatorStore`); roles
+    are classes (storage/roles.py), so a user of several is typed with `Store`."""
+
     def __init__(
         self,
-        store: CallbackWorkerStore,
+        store: Store,
         clock: Callable[[], datetime],
         policy: AddressPolicy,
         *,

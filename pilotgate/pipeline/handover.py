@@ -8,13 +8,12 @@ import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from pilotgate.connectors.base import Accepted, Rejected
 from pilotgate.domain.messages import Message
 from pilotgate.errors import ConnectorError
 from pilotgate.storage.base import Handover, Refusal
-from pilotgate.storage.roles import LinkStore, OutboxStore
+from pilotgate.storage.roles import Store
 
 from . import hlrvip, metrics
 from .backlog import Backlog
@@ -23,18 +22,15 @@ from .connector_pool import ConnectorPool
 log = logging.getLogger("pilotgate.outbox")
 
 
-class HandoverStore(OutboxStore, LinkStore, Protocol):
-    """What a hand-over writes: the hand-overs and refusals, the connectors' rate tokens and
-    their hand-over counters."""
-
-
 class Courier:
     """Gives connectors their messages for one outbox worker (its `owner`), and records their
-    answers in that worker's backlog."""
+    answers in that worker's backlog. Of the store it writes the hand-overs and refusals
+    (`OutboxStore`), the connectors' rate tokens and their hand-over counters (`LinkStore`);
+    roles are classes (storage/roles.py), so a user of several is typed with `Store`."""
 
     def __init__(
         self,
-        store: HandoverStore,
+        store: Store,
         pool: ConnectorPool,
         clock: Callable[[], datetime],
         backlog: Backlog,

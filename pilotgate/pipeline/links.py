@@ -18,24 +18,17 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from pilotgate.connectors.base import Link, MobileOriginated
 from pilotgate.domain import stoplist
 from pilotgate.domain.messages import ENDINGS
 from pilotgate.domain.receipts import Receipt
 from pilotgate.errors import GatewayError
-from pilotgate.storage.roles import LinkStore, OutboxStore, TwoWayStore
+from pilotgate.storage.roles import Store
 
 from . import metrics
 from .backlog import Backlog
 from .connector_pool import ConnectorPool
-
-
-class LinkWorkerStore(LinkStore, OutboxStore, TwoWayStore, Protocol):
-    """What a link's owner reads and writes: the link's lease and state, receipts and the
-    parts they match, and inbound SMS with the replies they answer."""
-
 
 log = logging.getLogger("pilotgate.links")
 
@@ -45,9 +38,14 @@ PURGE_EVERY = timedelta(minutes=5)
 
 
 class LinkKeeper:
+    """Owns long-lived links: of the store, the link's lease and state (`LinkStore`),
+    receipts and the parts they match (`OutboxStore`), inbound SMS with the replies they
+    answer (`TwoWayStore`); roles are classes (storage/roles.py), so a user of several is
+    typed with `Store`."""
+
     def __init__(
         self,
-        store: LinkWorkerStore,
+        store: Store,
         pool: ConnectorPool,
         clock: Callable[[], datetime],
         owner: str,

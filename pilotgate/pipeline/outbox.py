@@ -24,21 +24,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from pilotgate.domain import idempotency, routing
 from pilotgate.domain.messages import Message
 from pilotgate.errors import GatewayError
-from pilotgate.storage.dashboard import DashboardReads
-from pilotgate.storage.roles import (
-    HeldStore,
-    IdempotencyStore,
-    LinkStore,
-    OutboxStore,
-    ProtectionStore,
-    RateStore,
-    RetentionStore,
-)
+from pilotgate.storage.roles import Store
 
 from . import metrics
 from .backlog import Backlog
@@ -46,23 +36,6 @@ from .connector_pool import ConnectorPool
 from .handover import Courier
 from .retention import Pruner
 from .shaping import Shaper
-
-
-class OutboxWorkerStore(
-    OutboxStore,
-    LinkStore,
-    DashboardReads,
-    IdempotencyStore,
-    ProtectionStore,
-    HeldStore,
-    RateStore,
-    RetentionStore,
-    Protocol,
-):
-    """What the outbox reads and writes: the queue, connectors' settings and rate tokens,
-    the statistics it folds, the idempotency keys, message counts and history it forgets,
-    the accounts' send buckets."""
-
 
 log = logging.getLogger("pilotgate.outbox")
 
@@ -79,9 +52,15 @@ USAGE_KEPT = timedelta(days=62)
 
 
 class Outbox:
+    """The outbox worker: of the store, the queue (`OutboxStore`), connectors' settings and
+    rate tokens (`LinkStore`), the statistics it folds (`DashboardReads`), the idempotency
+    keys, message counts and history it forgets (`IdempotencyStore`, `ProtectionStore`,
+    `HeldStore`, `RetentionStore`), the accounts' send buckets (`RateStore`); roles are
+    classes (storage/roles.py), so a user of several is typed with `Store`."""
+
     def __init__(
         self,
-        store: OutboxWorkerStore,
+        store: Store,
         connectors: ConnectorPool,
         clock: Callable[[], datetime],
         *,

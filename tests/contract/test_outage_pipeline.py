@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -98,8 +98,10 @@ class _Link:
 async def _worker(flaky: Flaky, clock: Clock, link: _Link) -> tuple[Outbox, LinkKeeper]:
     pool = ConnectorPool(lambda info: link if info.name == "smsc" else None)
     # poll_interval=0: no backoff between retries, so the test needs no real time to pass.
-    outbox = Outbox(flaky, pool, clock, poll_interval=0, unknown_after=60)
-    keeper = LinkKeeper(flaky, pool, clock, outbox.owner)
+    # Flaky forwards every attribute (__getattr__), so it is a Store to its callers.
+    store = cast(Store, flaky)
+    outbox = Outbox(store, pool, clock, poll_interval=0, unknown_after=60)
+    keeper = LinkKeeper(store, pool, clock, outbox.owner)
     await keeper.run_once()
     return outbox, keeper
 

@@ -21,7 +21,7 @@ CUT = NOW - timedelta(days=30)
 
 async def _young(store: Store, account_id: int, first: int, count: int) -> None:
     """`count` delivered messages created now (younger than the cut-off), in one statement."""
-    await store._sql.run(  # type: ignore[attr-defined]
+    await store._sql.run(
         "WITH RECURSIVE n(i) AS (SELECT %s UNION ALL SELECT i + 1 FROM n WHERE i < %s) "
         "INSERT INTO messages (id, packet_id, account_id, phone, sender, text, parts, channel, "
         "price, status, created, modified) "
@@ -31,7 +31,8 @@ async def _young(store: Store, account_id: int, first: int, count: int) -> None:
 
 
 async def _count(store: Store) -> int:
-    row = await store._sql.one("SELECT count(*) FROM messages")  # type: ignore[attr-defined]
+    row = await store._sql.one("SELECT count(*) FROM messages")
+    assert row is not None
     return int(row[0])
 
 

@@ -10,14 +10,15 @@ from typing import Any
 
 from pilotgate.api.health import Health
 from pilotgate.errors import StorageError
+from pilotgate.storage.roles import SchemaStore
 
 
-class _Down:
+class _Down(SchemaStore):
     async def pending_migrations(self) -> list[str]:
         raise StorageError("connection refused")
 
 
-class _Slow:
+class _Slow(SchemaStore):
     async def pending_migrations(self) -> list[str]:
         await asyncio.Event().wait()  # never answers
         return []
@@ -52,7 +53,7 @@ def test_a_database_that_does_not_answer_in_time_is_unreachable() -> None:
 
 
 def test_a_stopping_process_is_not_ready() -> None:
-    class _Fine:
+    class _Fine(SchemaStore):
         async def pending_migrations(self) -> list[str]:
             return []
 

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from pilotgate.pipeline import retention
 from pilotgate.storage.base import Pruned
+from pilotgate.storage.roles import RetentionStore
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
-class Store:
+class Store(RetentionStore):
+    # A role is the class that implements it: a fake overrides each of its methods.
     def __init__(self, batches: list[Pruned]) -> None:
         self.batches = batches
         self.asked: list[tuple[datetime, int]] = []

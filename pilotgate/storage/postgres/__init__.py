@@ -9,7 +9,7 @@ waiting on each other or taking the same message twice.
 
 from __future__ import annotations
 
-from ..sql.store import SqlStore
+from ..sql.store import Store
 from .dashboard import PostgresDashboard
 from .messages import PostgresMessages
 from .numbering import PostgresNumbering
@@ -21,7 +21,7 @@ class PostgresStore(
     PostgresDashboard,
     PostgresNumbering,
     PostgresPartitions,
-    SqlStore,
+    Store,
 ):
     """The whole `Store` for this database: its own parts, then those written once."""
 

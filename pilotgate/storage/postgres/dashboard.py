@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..dashboard import DayStat
-from ..sql.dashboard import EPOCH_DAY, SqlDashboard
+from ..sql.dashboard import EPOCH_DAY, DashboardReads
 
 #: Folds pending statistics deltas into message_days: deltas taken with SKIP LOCKED (two
 #: folds never take the same ones), counters upserted in key order (no deadlock).
@@ -24,7 +24,7 @@ _FOLD = (
 )
 
 
-class PostgresDashboard(SqlDashboard):
+class PostgresDashboard(DashboardReads):
     async def fold_statistics(self, limit: int) -> int:
         return await self._sql.run(_FOLD, (limit,))
 

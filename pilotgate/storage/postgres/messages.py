@@ -14,7 +14,7 @@ from pilotgate.errors import StorageError
 
 from ..base import Submitted
 from ..sql import submitting
-from ..sql.messages import DRAFT_COLUMNS, Pending, SqlMessages
+from ..sql.messages import DRAFT_COLUMNS, MessageStore, Pending
 from .core import PostgresCore
 
 #: Above this many rows `submit` streams messages with COPY; below, executemany (pipelined)
@@ -53,7 +53,7 @@ _POSTGRES = submitting.SubmitDialect(
 )
 
 
-class PostgresMessages(SqlMessages, PostgresCore):
+class PostgresMessages(MessageStore, PostgresCore):
     # messages ----------------------------------------------------------------------------------
     def _flush_soon(self) -> None:
         # A flusher task: while it writes one batch (COPY, one fsync), the next gathers.

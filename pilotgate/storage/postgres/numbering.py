@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..sql.driver import Statements
-from ..sql.numbering import Port, SqlNumbering
+from ..sql.numbering import NumberingStore, Port
 from .driver import PostgresStatements
 
 
-class PostgresNumbering(SqlNumbering):
+class PostgresNumbering(NumberingStore):
     async def _load_ported(self, tx: Statements, ports: Iterable[Port]) -> None:
         assert isinstance(tx, PostgresStatements)
         conn = tx.connection

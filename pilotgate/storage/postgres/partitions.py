@@ -32,9 +32,8 @@ from datetime import datetime, timedelta
 from pilotgate.errors import LockBusyError
 
 from ..base import Pruned
-from ..sql.core import SqlCore
 from ..sql.driver import Statements
-from ..sql.retention import CARRIED
+from ..sql.retention import CARRIED, RetentionStore
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ def _bound(text: str | None) -> int | None:
     return None if text is None or text == "MINVALUE" else int(text)
 
 
-class PostgresPartitions(SqlCore):
+class PostgresPartitions(RetentionStore):
     #: The days the last round's partitions were made to hold (`rotate_partitions`).
     _partition_days = 1
 

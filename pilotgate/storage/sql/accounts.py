@@ -29,9 +29,12 @@ _CHANGEABLE = (
 )
 
 
-class SqlAccounts(SqlCore):
+class AccountStore(SqlCore):
+    """Accounts, their keys and money, sender names and tariffs."""
+
     # accounts and money ----------------------------------------------------------------------
     async def create_account(self, new: NewAccount, now: datetime) -> Account:
+        """Raises ConflictError when the e-mail or key is taken."""
         async with self._sql.tx() as tx:
             row = await tx.one(
                 f"INSERT INTO accounts ({_NEW_ACCOUNT}, created) "
@@ -81,6 +84,7 @@ class SqlAccounts(SqlCore):
         return [rows.account(row, self._sql.time) for row in found]
 
     async def set_account_state(self, account_id: int, state: AccountState) -> None:
+        """Raises NotFoundError for an unknown account."""
         moved = await self._sql.run(
             "UPDATE accounts SET state = %s WHERE id = %s", (state.value, account_id)
         )
@@ -88,6 +92,7 @@ class SqlAccounts(SqlCore):
             raise NotFoundError(f"no account {account_id}")
 
     async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
+        """Apply `changes`; raises NotFoundError for an unknown account."""
         kept = ", ".join(f"{name} = COALESCE(%s, {name})" for name in rows.names(_CHANGEABLE))
         moved = await self._sql.run(
             f"UPDATE accounts SET {kept} WHERE id = %s",
@@ -99,6 +104,7 @@ class SqlAccounts(SqlCore):
         return account
 
     async def add_api_key(self, account_id: int, digest: str, now: datetime) -> None:
+        """Raises ConflictError when the key is taken."""
         await self._sql.run(
             "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)",
             (digest, account_id, now),
@@ -107,6 +113,8 @@ class SqlAccounts(SqlCore):
     async def credit(
         self, account_id: int, amount: int, kind: str, note: str, now: datetime
     ) -> int:
+        """Write a ledger row of `amount` kopecks (negative debits) and return the new
+        balance. Raises InsufficientFundsError if the balance would go below zero."""
         async with self._sql.tx() as tx:
             row = await tx.one(
                 "UPDATE accounts SET balance = balance + %s WHERE id = %s "
@@ -125,6 +133,7 @@ class SqlAccounts(SqlCore):
         return int(row[0])
 
     async def ledger_sum(self, account_id: int) -> int:
+        """The sum of the account's ledger rows (equals its balance, always)."""
         row = await self._sql.one(
             "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE account_id = %s", (account_id,)
         )
@@ -141,6 +150,7 @@ class SqlAccounts(SqlCore):
         state: SenderState,
         now: datetime,
     ) -> Sender:
+        """Raises ConflictError when the account already has that name."""
         row = await self._sql.one(
             "INSERT INTO senders (account_id, name, state, description, callback, created) "
             f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {rows.SENDER_COLUMNS}",
@@ -150,6 +160,7 @@ class SqlAccounts(SqlCore):
         return rows.sender(row, self._sql.time)
 
     async def set_sender_state(self, sender_id: int, state: SenderState) -> Sender:
+        """Raises NotFoundError for an unknown sender id."""
         row = await self._sql.one(
             f"UPDATE senders SET state = %s WHERE id = %s RETURNING {rows.SENDER_COLUMNS}",
             (state.value, sender_id),
@@ -167,6 +178,7 @@ class SqlAccounts(SqlCore):
 
     # tariffs -----------------------------------------------------------------------------------
     async def replace_tariff(self, tariff_id: int, name: str, rates: Sequence[Rate]) -> None:
+        """Create or replace the whole tariff with these rates."""
         async with self._sql.tx() as tx:
             await tx.run(
                 "INSERT INTO tariffs (id, name) VALUES (%s, %s) "

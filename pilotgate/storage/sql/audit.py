@@ -14,16 +14,18 @@ _SELECT = f"SELECT {_COLUMNS} FROM audit "
 _entry = rows.reader(AuditEntry, _COLUMNS)
 
 
-class SqlAudit(SqlCore):
+class AuditStore(SqlCore):
     async def add_audit(
         self, actor: str, action: str, account_id: int | None, detail: str, now: datetime
     ) -> None:
+        """Append one entry; entries are never changed or removed."""
         await self._sql.run(
             "INSERT INTO audit (at, actor, action, account_id, detail) VALUES (%s, %s, %s, %s, %s)",
             (now, actor, action, account_id, detail),
         )
 
     async def audit_entries(self, account_id: int | None, limit: int) -> list[AuditEntry]:
+        """The newest `limit` entries, newest first: of one account, or of all (None)."""
         # Two statements rather than "%s IS NULL OR account_id = %s": PostgreSQL's planner
         # then uses the account's index instead of a plan that must also fit the NULL case.
         if account_id is None:

@@ -25,11 +25,16 @@ _STATUS_INDEXES = (
 )
 
 
-class SqlCallbacks(SqlCore):
+class CallbackStore(SqlCore):
+    """Callback jobs (the database writes them with the change they report) and what they
+    report."""
+
     # callbacks ---------------------------------------------------------------------------------
     async def claim_callbacks(
         self, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[CallbackJob]:
+        """Lease due callback jobs. A job waits while an earlier job of the same message (or
+        inbound SMS) is still pending, so one message's callbacks go out in status order."""
         # A job waits while an earlier one of the same message or inbound SMS is unfinished,
         # so a receiver hears a message's statuses in order.
         sql = self._sql
@@ -48,6 +53,7 @@ class SqlCallbacks(SqlCore):
     async def finish_callbacks(
         self, owner: str, results: Sequence[CallbackResult], now: datetime
     ) -> int:
+        """Record delivery attempts of jobs `owner` leases; returns how many were recorded."""
         if not results:
             return 0
         # Nearly every result is a plain acknowledgement: those are finished by one statement
@@ -88,9 +94,11 @@ class SqlCallbacks(SqlCore):
             return finished
 
     async def messages_by_ids(self, ids: Sequence[int]) -> list[Message]:
+        """Messages by server_id, whatever their account (for the pipeline only)."""
         return await self._by_ids(f"{rows.MESSAGE_COLUMNS} FROM messages", ids, rows.message)
 
     async def inbound_by_ids(self, ids: Sequence[int]) -> list[InboundSms]:
+        """Inbound SMS by id, whatever their account (for the pipeline only)."""
         return await self._by_ids(f"{rows.INBOUND_COLUMNS} FROM inbound", ids, rows.inbound)
 
     async def _by_ids(
@@ -108,6 +116,7 @@ class SqlCallbacks(SqlCore):
         return [read(row, sql.time) for row in found]
 
     async def callback_backlog(self, now: datetime) -> tuple[int, int]:
+        """(pending jobs, pending jobs already due)."""
         row = await self._sql.one(
             "SELECT COUNT(*), COUNT(*) FILTER (WHERE due_at <= %s) FROM callbacks "
             "WHERE done_at IS NULL",
@@ -117,6 +126,8 @@ class SqlCallbacks(SqlCore):
         return int(row[0]), int(row[1])
 
     async def queue_stats(self, now: datetime) -> QueueStats:
+        """Queue depth by status, the oldest due message's age and the callback backlog
+        (cheap: every count runs on a partial index)."""
         # Each count walks the partial index of its status: without statistics (the gateway
         # never runs ANALYZE) SQLite scanned all of messages_account_status instead, three
         # times, 400 ms for the console's queue page at a million messages.

@@ -31,6 +31,9 @@ _CANCEL = (
 
 class SqlCancels(SqlCore):
     async def cancel_scheduled(self, account_id: int, server_id: int, now: datetime) -> bool:
+        """The account's message `server_id`, if still scheduled (3), becomes -2/604 and its
+        price goes back to the balance, in one transaction. False (nothing changed) when it
+        is not the account's or no longer scheduled."""
         # The table allows 3 -> -2, or this raises (the literal below is held to the table
         # by tests/contract/test_status_moves.py).
         move(Status.SCHEDULED, Status.ERROR)
@@ -53,6 +56,10 @@ class SqlCancels(SqlCore):
         phone: str = "",
         senders: Sequence[str] = (),
     ) -> list[int]:
+        """The account's still-scheduled messages of packet `packet_id` (the message of that
+        id included), or else those to `phone` from one of `senders` (a name, or a 2WAY
+        message's "2WAY"), become -2/604 with their prices refunded, all in one transaction.
+        Their ids ([]: none was)."""
         move(Status.SCHEDULED, Status.ERROR)
         args: tuple[object, ...]
         if packet_id is not None:

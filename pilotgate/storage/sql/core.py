@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from abc import ABC
 from datetime import UTC, datetime
 
 from pilotgate.errors import LockBusyError
@@ -44,8 +45,9 @@ _RECORD = (
 )
 
 
-class SqlCore:
-    """Holds the driver; each dialect's store sets it when it opens."""
+class SqlCore(ABC):
+    """Holds the driver; each dialect's store sets it when it opens. Every role derives from
+    it (storage/roles.py); ABC, so a store missing a dialect's part cannot be built."""
 
     _sql: Driver
 

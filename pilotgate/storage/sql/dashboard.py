@@ -1,155 +1,35 @@
-"""What the web dashboard reads and writes (storage/dashboard.py). Only the per-day
-statistics differ by database (storage/*/dashboard.py): how counters are kept up to date
-depends on how many writers there can be."""
+"""What the cabinet reads (`DashboardReads`; its records are storage/dashboard.py, what the
+console writes is `OperatorStore`, sql/operators.py). Only the per-day statistics differ by
+database (storage/*/dashboard.py): how counters are kept up to date depends on how many
+writers there can be."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import abstractmethod
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pilotgate.domain.senders import SenderState
-from pilotgate.errors import ConflictError, NotFoundError
-
-from ..base import Sender
 from ..dashboard import (
     CallbackAttempt,
     DayStat,
     HistoryPage,
     HistoryQuery,
     LedgerEntry,
-    Operator,
-    SenderVerdict,
 )
 from . import rows
 from .core import SqlCore
 from .driver import Row
 
 EPOCH_DAY = date(1970, 1, 1)
-_OPERATOR_COLUMNS = "id, email, password_hash, created"
-_operator = rows.reader(Operator, _OPERATOR_COLUMNS)
-_verdict = rows.reader(
-    SenderVerdict, "id, account_id, name, state, reason", renamed={"id": "sender_id"}
-)
 _LEDGER = "id, amount, kind, note, created"
 _ledger_entry = rows.reader(LedgerEntry, _LEDGER)
 _ATTEMPTS = "status, error, url, created, attempts, last_error, done_at, failed"
 _attempt = rows.reader(CallbackAttempt, _ATTEMPTS)
 
 
-class SqlDashboard(SqlCore):
-    # operators and passwords -----------------------------------------------------------------
-    async def add_operator(self, email: str, password_hash: str, now: datetime) -> Operator:
-        try:
-            row = await self._sql.one(
-                "INSERT INTO operators (email, password_hash, created) VALUES (%s, %s, %s) "
-                f"RETURNING {_OPERATOR_COLUMNS}",
-                (email, password_hash, now),
-            )
-        except ConflictError as exc:
-            raise ConflictError(f"operator {email} exists") from exc
-        assert row is not None
-        return _operator(row, self._sql.time)
+class DashboardReads(SqlCore):
+    """The cabinet's views: history, ledger, callback attempts and per-day statistics."""
 
-    async def operator(self, operator_id: int) -> Operator | None:
-        row = await self._sql.one(
-            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE id = %s", (operator_id,)
-        )
-        return None if row is None else _operator(row, self._sql.time)
-
-    async def operator_by_email(self, email: str) -> Operator | None:
-        row = await self._sql.one(
-            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE email = %s", (email,)
-        )
-        return None if row is None else _operator(row, self._sql.time)
-
-    async def set_operator_password(self, operator_id: int, password_hash: str) -> None:
-        await self._sql.run(
-            "UPDATE operators SET password_hash = %s WHERE id = %s", (password_hash, operator_id)
-        )
-
-    async def set_account_password(self, account_id: int, password_hash: str) -> None:
-        changed = await self._sql.run(
-            "UPDATE accounts SET password_hash = %s WHERE id = %s", (password_hash, account_id)
-        )
-        if not changed:
-            raise NotFoundError(f"no account {account_id}")
-
-    async def replace_api_keys(self, account_id: int, digest: str, now: datetime) -> None:
-        async with self._sql.tx() as tx:
-            await tx.run("DELETE FROM api_keys WHERE account_id = %s", (account_id,))
-            await tx.run("INSERT INTO api_keys VALUES (%s, %s, %s)", (digest, account_id, now))
-
-    # sender names ----------------------------------------------------------------------------
-    async def all_senders(self, state: SenderState | None) -> list[Sender]:
-        select = f"SELECT {rows.SENDER_COLUMNS} FROM senders "
-        if state is None:
-            found = await self._sql.rows(select + "ORDER BY id")
-        else:
-            found = await self._sql.rows(select + "WHERE state = %s ORDER BY id", (state.value,))
-        return [rows.sender(row, self._sql.time) for row in found]
-
-    async def set_sender_verdict(
-        self, sender_id: int, state: SenderState, reason: str, now: datetime
-    ) -> Sender:
-        async with self._sql.tx() as tx:
-            row = await tx.one(
-                "UPDATE senders SET state = %s, reason = %s WHERE id = %s "
-                f"RETURNING {rows.SENDER_COLUMNS}",
-                (state.value, reason, sender_id),
-            )
-            if row is None:
-                raise NotFoundError(f"no sender {sender_id}")
-            sender = rows.sender(row, self._sql.time)
-            if sender.callback.lower().startswith(("http://", "https://")):
-                await tx.run(
-                    "INSERT INTO callbacks (kind, account_id, ref, url, method, created, due_at) "
-                    "SELECT 'sender', id, %s, %s, status_method, %s, %s FROM accounts "
-                    "WHERE id = %s",
-                    (sender.id, sender.callback, now, now, sender.account_id),
-                )
-        return sender
-
-    async def sender_verdicts(self, ids: Sequence[int]) -> list[SenderVerdict]:
-        wanted = rows.ids_within(ids)
-        if not wanted:
-            return []
-        found = await self._sql.rows(
-            "SELECT id, account_id, name, state, reason FROM senders "
-            f"WHERE id {self._sql.int_in} ORDER BY id",
-            (self._sql.ints(wanted),),
-        )
-        return [_verdict(row, self._sql.time) for row in found]
-
-    # lockout and the session secret ----------------------------------------------------------
-    async def login_failures(self, who: str, since: datetime) -> int:
-        row = await self._sql.one(
-            "SELECT count(*) FROM login_failures WHERE who = %s AND at >= %s", (who, since)
-        )
-        assert row is not None
-        return int(row[0])
-
-    async def record_login_failure(self, who: str, now: datetime) -> None:
-        async with self._sql.tx() as tx:
-            await tx.run("INSERT INTO login_failures VALUES (%s, %s)", (who, now))
-            # Old rows mean nothing any more: keep the table as small as the window.
-            await tx.run("DELETE FROM login_failures WHERE at < %s", (now - timedelta(days=1),))
-
-    async def clear_login_failures(self, who: str) -> None:
-        await self._sql.run("DELETE FROM login_failures WHERE who = %s", (who,))
-
-    async def dashboard_secret(self, candidate: str) -> str:
-        # The first process to ask stores its candidate; every later one reads that one.
-        async with self._sql.tx() as tx:
-            await tx.run(
-                "INSERT INTO dashboard_secret VALUES (1, %s) ON CONFLICT (id) DO NOTHING",
-                (candidate,),
-            )
-            row = await tx.one("SELECT secret FROM dashboard_secret")
-        assert row is not None
-        return str(row[0])
-
-    # the cabinet's views ---------------------------------------------------------------------
     async def _id_bound(self, account_id: int, when: datetime, first: bool) -> int | None:
         """The id of the account's first message created at or after `when` (first), or of
         its last one created before `when`: dates become an id range of the keyset walk."""
@@ -169,6 +49,11 @@ class SqlDashboard(SqlCore):
     async def history(
         self, account_id: int, query: HistoryQuery, limit: int, window: int
     ) -> HistoryPage:
+        """One page of the account's messages matching `query`, newest (highest id) first.
+        Keyset-paged on server_id, so page 10,000 costs what page 1 does. A text filter has
+        no index: it examines at most `window` of the account's messages below `before_id`
+        (the bound found through the (account_id, id) index), and says how far it got in
+        `searched_to` when it stopped there with older messages unsearched."""
         where, args = ["account_id = %s"], list[Any]([account_id])
         span, span_args = ["account_id = %s"], [account_id]  # the id range alone: indexed
         for when, first, op in ((query.since, True, ">="), (query.until, False, "<=")):
@@ -219,6 +104,7 @@ class SqlDashboard(SqlCore):
         return HistoryPage(messages=messages, searched_to=lowest if len(found) < limit else None)
 
     async def ledger(self, account_id: int, before_id: int | None, limit: int) -> list[LedgerEntry]:
+        """The account's ledger rows, newest first, keyset-paged on id."""
         found = await self._sql.rows(
             f"SELECT {_LEDGER} FROM ledger WHERE account_id = %s "
             "AND id < %s ORDER BY id DESC LIMIT %s",
@@ -227,6 +113,7 @@ class SqlDashboard(SqlCore):
         return [_ledger_entry(row, self._sql.time) for row in found]
 
     async def callback_attempts(self, account_id: int, server_id: int) -> list[CallbackAttempt]:
+        """The status callback jobs of one of the account's messages, oldest first."""
         found = await self._sql.rows(
             f"SELECT {_ATTEMPTS} FROM callbacks "
             "WHERE kind = 'status' AND ref = %s AND account_id = %s ORDER BY id",
@@ -235,6 +122,17 @@ class SqlDashboard(SqlCore):
         return [_attempt(row, self._sql.time) for row in found]
 
     # per-day statistics (storage/*/dashboard.py) ---------------------------------------------
+    @abstractmethod
+    async def fold_statistics(self, limit: int) -> int:
+        """Fold up to `limit` pending statistics changes into the per-day table (PostgreSQL
+        appends them as deltas; SQLite counts in place and has nothing to fold)."""
+
+    @abstractmethod
+    async def daily_stats(self, account_id: int, since: date, until: date) -> list[DayStat]:
+        """Per-day counts and spend of the account's messages created from `since` to `until`
+        inclusive, from the aggregate table the database maintains (never a scan of
+        messages)."""
+
     @staticmethod
     def _day_stats(found: list[Row]) -> list[DayStat]:
         # PostgreSQL's SUM(bigint) is numeric: int() keeps it exact.

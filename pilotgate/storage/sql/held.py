@@ -22,8 +22,11 @@ def _which(account_id: int, message_id: int | None) -> tuple[str, tuple[Any, ...
     return _WHERE + " AND id = %s", (account_id, message_id)
 
 
-class SqlHeld(SqlCore):
+class HeldStore(SqlCore):
+    """Messages held as suspected SMS pumping (status 4, domain/pumping.py)."""
+
     async def held_batches(self) -> list[HeldBatch]:
+        """Every account's held messages, one batch an account, in account order."""
         found = await self._sql.rows(
             "SELECT account_id, COUNT(*), SUM(price), MIN(created), MAX(created), MIN(phone), "
             "MAX(phone) FROM messages WHERE status = 4 GROUP BY account_id ORDER BY account_id"
@@ -47,6 +50,9 @@ class SqlHeld(SqlCore):
         return 0 if row is None else int(row[0])
 
     async def release_held(self, account_id: int, message_id: int | None, now: datetime) -> Settled:
+        """Charge and queue (0) the account's held messages (or the one `message_id`), all
+        in one transaction; their validity starts again. Raises InsufficientFundsError
+        (nothing changes) when the balance does not cover them."""
         where, args = _which(account_id, message_id)
         async with self._sql.tx() as tx:
             # The account first, as a submit locks it: its balance pays for them all or none.
@@ -90,6 +96,8 @@ class SqlHeld(SqlCore):
     async def reject_held(
         self, account_id: int, message_id: int | None, error: int, now: datetime
     ) -> Settled:
+        """End the account's held messages (or the one) as -2 with `error`, price 0: they
+        never were charged, so nothing is refunded and the balance is as before the send."""
         where, args = _which(account_id, message_id)
         changed = await self._sql.run(
             f"UPDATE messages SET status = -2, error = %s, price = 0, modified = %s {where}",
@@ -98,6 +106,8 @@ class SqlHeld(SqlCore):
         return Settled(messages=changed, amount=0)
 
     async def purge_velocity(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` velocity counters (and as many remembered numbers) of
+        windows that started before `before`; how many rows went."""
         counts = await self._sql.run(
             "DELETE FROM velocity_counts WHERE (scope, key, start) IN "
             "(SELECT scope, key, start FROM velocity_counts WHERE start < %s LIMIT %s)",

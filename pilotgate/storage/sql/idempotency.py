@@ -22,8 +22,11 @@ CLAIM = (
 )
 
 
-class SqlIdempotency(SqlCore):
+class IdempotencyStore(SqlCore):
+    """The answers of keyed submits (the claim itself is `MessageStore.submit`'s)."""
+
     async def kept_answer(self, account_id: int, key: str, since: datetime) -> KeptAnswer | None:
+        """The key's claim made at or after `since`, with its answer once kept."""
         row = await self._sql.one(
             "SELECT fingerprint, answer, content_type FROM idempotency_keys "
             "WHERE account_id = %s AND key = %s AND created >= %s",
@@ -40,6 +43,8 @@ class SqlIdempotency(SqlCore):
     async def keep_answer(
         self, account_id: int, key: str, fingerprint: str, answer: bytes, content_type: str
     ) -> bool:
+        """Keep the first answer of the claim with this fingerprint; False when there is no
+        such claim without an answer (the request stored nothing, or was answered)."""
         changed = await self._sql.run(
             "UPDATE idempotency_keys SET answer = %s, content_type = %s "
             "WHERE account_id = %s AND key = %s AND fingerprint = %s AND answer IS NULL",
@@ -48,6 +53,7 @@ class SqlIdempotency(SqlCore):
         return changed > 0
 
     async def purge_idempotency_keys(self, before: datetime, limit: int) -> int:
+        """Forget at most `limit` keys claimed before `before`; how many went."""
         # In batches: a day's keys of a busy gateway are not one long delete.
         return await self._sql.run(
             "DELETE FROM idempotency_keys WHERE (account_id, key) IN "

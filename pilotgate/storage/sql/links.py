@@ -1,213 +1,117 @@
-"""What long-lived links report back (part receipts, refusals, inbound numbers) and which
-process owns each link.
-
-Part receipts are the receipts' hot path: a batch is applied set-wise, its rows passed as
-one table (`Driver.table`), so a burst of deliver_sm costs a few statements, not one per
-receipt."""
+"""The links and where messages go: connectors (their settings, messages-per-second
+tokens and hand-over counters), routes, our inbound numbers and which process owns each
+long-lived link."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from pilotgate.domain import checks
-from pilotgate.domain.receipts import Receipt
-from pilotgate.errors import ConflictError
+from pilotgate.domain import routing
+from pilotgate.domain.routing import Route
+from pilotgate.errors import ConflictError, NotFoundError
 
-from ..base import Handover, LinkLease, Refusal
+from ..base import ConnectorInfo, LinkLease
+from . import rows
 from .core import SqlCore
-from .driver import Statements
-from .hybrid import fall_back
-
-_PART = (("connector", "text"), ("remote_id", "text"), ("server_id", "bigint"), ("part", "int"))
-#: A receipt's columns; named apart from message_parts' so that RETURNING needs no table name
-#: (SQLite allows none there).
-_RECEIPT = (("r", "text"), ("s", "int"), ("e", "int"))
-
-# Settle messages from their parts: not delivered as soon as one part finally fails (the
-# first failing part's error), delivered once every part is. Only messages still handed over
-# (1) move, so a late or duplicated receipt never changes a final status.
-_SETTLE = (
-    "UPDATE messages SET modified = %s, "
-    "status = CASE WHEN p.failed THEN -1 ELSE 2 END, "
-    "error = CASE WHEN p.failed THEN p.err ELSE 0 END "
-    "FROM (SELECT server_id, max(CASE WHEN status = -1 THEN 1 ELSE 0 END) = 1 AS failed, "
-    "min(CASE WHEN status = 2 THEN 1 ELSE 0 END) = 1 AS done, "
-    "min(CASE WHEN status = -1 THEN error END) AS err "
-    "FROM message_parts WHERE server_id {among} GROUP BY server_id) AS p "
-    "WHERE messages.id = p.server_id AND messages.status = 1 AND (p.failed OR p.done)"
-)
 
 
-def part_rows(handovers: Iterable[Handover]) -> list[tuple[str, str, int, int]]:
-    """(connector, remote id, server id, part number) of every part of the messages whose
-    outcome a receipt will tell (a hand-over with no outcome of its own)."""
-    return [
-        (h.connector, remote_id, h.server_id, part)
-        for h in handovers
-        if h.outcome_status is None
-        for part, remote_id in enumerate(h.remote_ids or (h.remote_id,), start=1)
-    ]
+class LinkStore(SqlCore):
+    """Connectors, routes, our numbers and the leases on links."""
 
-
-class SqlLinks(SqlCore):
-    # part receipts -----------------------------------------------------------------------------
-    async def _lock_receipts(self, tx: Statements, connectors: Iterable[str]) -> None:
-        """Serialise, per connector, recording hand-overs with part ids and recording receipts.
-        Without it a receipt could miss its hand-over both ways under PostgreSQL's READ
-        COMMITTED: the receipt finds no part yet (the hand-over is not committed) and is kept
-        as early, while the hand-over looks for early receipts before that one is committed
-        — and the message stayed handed over for good (seen: 1,179 of 20,000 with two worker
-        processes). SQLite runs one write transaction at a time: no lock to take."""
-        if self._sql.lock_named:
-            for connector in sorted(set(connectors)):
-                await tx.run(self._sql.lock_named, ("pilotgate.receipts." + connector,))
-
-    async def _track_parts(
-        self, tx: Statements, handovers: Iterable[Handover], now: datetime
+    # connectors and routes ---------------------------------------------------------------------
+    async def save_connector(
+        self, name: str, kind: str, settings: str, mps: int, enabled: bool = True
     ) -> None:
-        """Inside record_handover's transaction: remember every part's id of the messages
-        whose outcome a receipt will tell, and apply receipts that came before."""
-        parts = part_rows(handovers)
-        if not parts:
-            return
-        sql = self._sql
-        await tx.run(
-            "INSERT INTO message_parts (connector, remote_id, server_id, part) "
-            "SELECT v.connector, v.remote_id, v.server_id, v.part FROM "
-            + sql.table("v", _PART)
-            + " WHERE true ON CONFLICT (connector, remote_id) DO UPDATE SET "
-            "server_id = excluded.server_id, part = excluded.part, status = NULL, error = 0",
-            sql.table_args(parts),
+        """Create or replace a connector's configuration (its counters are kept)."""
+        await self._sql.run(
+            "INSERT INTO connectors (name, kind, settings, mps, enabled) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
+            "settings = excluded.settings, mps = excluded.mps, enabled = excluded.enabled",
+            (name, kind, settings, mps, enabled),
         )
-        found = await tx.rows(
-            "DELETE FROM early_receipts WHERE (connector, remote_id) IN (SELECT v.c, v.r FROM "
-            + sql.table("v", (("c", "text"), ("r", "text")))
-            + ") RETURNING connector, remote_id, status, error",
-            sql.table_args([(c, r) for c, r, _, _ in parts]),
-        )
-        early: dict[str, list[tuple[str, int, int]]] = {}
-        for connector, remote_id, status, error in found:
-            early.setdefault(connector, []).append((remote_id, status, error))
-        for connector, items in early.items():
-            await self._apply(tx, connector, items, now)
 
-    async def _apply(
-        self, tx: Statements, connector: str, items: Sequence[tuple[str, int, int]], now: datetime
-    ) -> set[str]:
-        """Record parts' outcomes (remote id, status, error) and settle their messages;
-        returns the ids that were applied."""
-        if not items:
-            return set()
-        sql = self._sql
-        found = await tx.rows(
-            "UPDATE message_parts AS p SET status = v.s, error = v.e FROM "
-            + sql.table("v", _RECEIPT)
-            + " WHERE p.connector = %s AND p.remote_id = v.r AND p.status IS NULL "
-            "RETURNING server_id, remote_id",
-            (*sql.table_args(items), connector),
-        )
-        settle = {row[0] for row in found}
-        failed = {row[1] for row in found} & {item[0] for item in items if item[1] == -1}
-        if failed:
-            # VIBERSMS messages whose Viber attempt failed are queued again as SMS instead.
-            hybrid = {row[0] for row in found if row[1] in failed}
-            settle -= await fall_back(tx, sql, hybrid, now, status=1)
-        if settle:
-            await tx.run(_SETTLE.format(among=sql.int_in), (now, sql.ints(sorted(settle))))
-        return {row[1] for row in found}
-
-    async def record_receipts(
-        self, connector: str, receipts: Sequence[Receipt], now: datetime
-    ) -> int:
-        items = [(r.remote_id, int(r.status), r.error) for r in receipts]
-        if not items:
-            return 0
-        sql = self._sql
-        detailed = [(r.remote_id, checks.encode(r.details)) for r in receipts if r.details]
-        async with sql.tx() as tx:
-            await self._lock_receipts(tx, [connector])
-            if detailed:  # before they settle, so the final status is seen with them
-                await tx.run(
-                    "UPDATE messages SET details = v.d FROM message_parts AS p, "
-                    + sql.table("v", (("r", "text"), ("d", "text")))
-                    + " WHERE p.connector = %s AND p.remote_id = v.r AND p.status IS NULL "
-                    "AND messages.id = p.server_id AND messages.status = 1",
-                    (*sql.table_args(detailed), connector),
-                )
-            applied = await self._apply(tx, connector, items, now)
-            rest = [item for item in items if item[0] not in applied]
-            if not rest:
-                return len(items)
-            found = await tx.rows(
-                f"SELECT remote_id FROM message_parts WHERE connector = %s AND remote_id "
-                f"{sql.text_in}",
-                (connector, sql.texts([item[0] for item in rest])),
-            )
-            known = {row[0] for row in found}  # duplicates: already applied
-            early = [item for item in rest if item[0] not in known]
-            if early:
-                await tx.run(
-                    "INSERT INTO early_receipts (connector, remote_id, status, error, received) "
-                    "SELECT %s, v.r, v.s, v.e, %s FROM "
-                    + sql.table("v", _RECEIPT)
-                    + " WHERE true ON CONFLICT DO NOTHING",
-                    (connector, now, *sql.table_args(early)),
-                )
-            return len(items) - len(early)
-
-    # refusals ----------------------------------------------------------------------------------
-    async def refuse(self, owner: str, refusals: Sequence[Refusal], now: datetime) -> int:
-        applied = 0
-        async with self._sql.tx() as tx:
-            for r in refusals:
-                if not r.final:
-                    applied += await tx.run(
-                        "UPDATE messages SET lease_owner = NULL, lease_until = NULL, "
-                        "handing = FALSE, due_at = %s "
-                        "WHERE id = %s AND status = 0 AND lease_owner = %s",
-                        (r.retry_at, r.server_id, owner),
-                    )
-                    continue
-                if await fall_back(tx, self._sql, [r.server_id], now, status=0, owner=owner):
-                    applied += 1  # a VIBERSMS message refused by Viber: queued as an SMS
-                    continue
-                row = await tx.one(
-                    "UPDATE messages SET status = -2, error = %s, modified = %s, "
-                    "lease_owner = NULL, lease_until = NULL, handing = FALSE "
-                    "WHERE id = %s AND status = 0 AND lease_owner = %s "
-                    "RETURNING account_id, price",
-                    (r.error, now, r.server_id, owner),
-                )
-                if row is None:
-                    continue
-                applied += 1
-                if row[1]:  # an error is never charged (contract §6): the price goes back
-                    await tx.run(
-                        "UPDATE accounts SET balance = balance + %s WHERE id = %s",
-                        (row[1], row[0]),
-                    )
-                    await tx.run(
-                        "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                        "VALUES (%s, %s, 'refund', %s, %s, %s)",
-                        (row[0], row[1], r.server_id, f"error {r.error}", now),
-                    )
-        return applied
-
-    async def pending_parts(self, connector: str, limit: int) -> list[str]:
+    async def connectors(self) -> list[ConnectorInfo]:
         found = await self._sql.rows(
-            "SELECT p.remote_id FROM message_parts p JOIN messages m ON m.id = p.server_id "
-            "WHERE p.connector = %s AND p.status IS NULL AND m.status = 1 "
-            "ORDER BY p.server_id, p.part LIMIT %s",
-            (connector, limit),
+            f"SELECT {rows.CONNECTOR_COLUMNS} FROM connectors ORDER BY name"
         )
-        return [row[0] for row in found]
+        return [rows.connector(row, self._sql.time) for row in found]
 
-    async def purge_early_receipts(self, before: datetime) -> int:
-        return await self._sql.run("DELETE FROM early_receipts WHERE received < %s", (before,))
+    async def set_connector_enabled(self, name: str, enabled: bool) -> None:
+        """Raises NotFoundError for an unknown connector."""
+        if not await self._sql.run(
+            "UPDATE connectors SET enabled = %s WHERE name = %s", (enabled, name)
+        ):
+            raise NotFoundError(f"no connector {name!r}")
+
+    async def take_tokens(self, name: str, want: int, now: datetime) -> int:
+        """How many of `want` messages the connector may take now under its messages-per-
+        second limit, taken atomically for all processes."""
+        async with self._sql.tx() as tx:
+            # FOR UPDATE: processes take tokens one after the other, so the limit holds
+            # for all of them together.
+            row = await tx.one(
+                f"SELECT tokens, tokens_at, mps FROM connectors WHERE name = %s"
+                f"{self._sql.for_update}",
+                (name,),
+            )
+            if row is None:
+                return 0
+            tokens_at = None if row[1] is None else self._sql.time(row[1])
+            granted, left = routing.grant(row[0], tokens_at, now, row[2], want)
+            await tx.run(
+                "UPDATE connectors SET tokens = %s, tokens_at = %s WHERE name = %s",
+                (left, now, name),
+            )
+            return granted
+
+    async def count_handover(self, name: str, count: int, now: datetime) -> None:
+        """Add to the connector's hand-over counter and heartbeat."""
+        await self._sql.run(
+            "UPDATE connectors SET handed = handed + %s, heartbeat = %s WHERE name = %s",
+            (count, now, name),
+        )
+
+    async def routes(self) -> list[Route]:
+        return [
+            Route(
+                prefix=row[0],
+                channel=row[1],
+                connectors=routing.parse_connectors(row[2]),
+                hlr_unreliable=bool(row[3]),
+                operator=row[4],
+            )
+            for row in await self._sql.rows(
+                "SELECT prefix, channel, connectors, hlr_unreliable, operator FROM routes "
+                f"ORDER BY prefix {self._sql.bytewise}, channel, operator"
+            )
+        ]
+
+    async def save_route(self, route: Route) -> None:
+        """Create or replace the route of (prefix, channel)."""
+        await self._sql.run(
+            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable, operator) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (prefix, channel, operator) DO UPDATE SET "
+            "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
+            (
+                route.prefix,
+                route.channel,
+                ",".join(route.connectors),
+                route.hlr_unreliable,
+                route.operator,
+            ),
+        )
+
+    async def remove_route(self, prefix: str, channel: str, operator: str = "") -> bool:
+        return bool(
+            await self._sql.run(
+                "DELETE FROM routes WHERE prefix = %s AND channel = %s AND operator = %s",
+                (prefix, channel, operator),
+            )
+        )
 
     # inbound numbers ---------------------------------------------------------------------------
     async def save_number(self, number: str, account_id: int, now: datetime) -> None:
+        """Give our number `number` (inbound destination) to an account."""
         try:
             await self._sql.run(
                 "INSERT INTO numbers VALUES (%s, %s, %s) ON CONFLICT (number) "
@@ -223,6 +127,7 @@ class SqlLinks(SqlCore):
 
     # link ownership ----------------------------------------------------------------------------
     async def hold_link(self, name: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Take or renew the lease on link `name`; False while another owner's lease runs."""
         # Taken when free, renewed by its owner, taken over once the owner's lease ran out.
         taken = await self._sql.run(
             "INSERT INTO link_leases VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE "
@@ -240,4 +145,5 @@ class SqlLinks(SqlCore):
         return [LinkLease(name=row[0], owner=row[1], until=self._sql.time(row[2])) for row in found]
 
     async def save_link_state(self, name: str, state: str) -> None:
+        """Record what the link's owner sees (JSON), for `connector list`."""
         await self._sql.run("UPDATE connectors SET state = %s WHERE name = %s", (state, name))

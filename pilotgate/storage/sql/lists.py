@@ -29,11 +29,15 @@ def stop_key(account_id: int | None) -> int:
     return _GLOBAL if account_id is None else account_id
 
 
-class SqlLists(SqlCore):
+class ListStore(SqlCore):
+    """Stop lists, loop protection and referrals."""
+
     # stop lists ---------------------------------------------------------------------------
     async def add_stops(
         self, account_id: int | None, phones: Sequence[str], reason: str, now: datetime
     ) -> int:
+        """Put phones on the account's stop list (None: the global one); returns how many
+        were not there yet."""
         if not phones:
             return 0
         # One statement whatever the list's size (`Driver.table`); `WHERE true` tells
@@ -68,6 +72,7 @@ class SqlLists(SqlCore):
         ]
 
     async def stopped(self, account_id: int, phones: Sequence[str]) -> set[str]:
+        """Those of `phones` on the account's or the global stop list (one query)."""
         if not phones:
             return set()
         if len(phones) <= _GATHERED_PHONES:
@@ -105,6 +110,8 @@ class SqlLists(SqlCore):
     async def recent_texts(
         self, account_id: int, phones: Sequence[str], since: datetime
     ) -> set[tuple[str, str]]:
+        """(phone, text) of the account's messages to `phones` created at or after `since`,
+        failed ones (-2) excepted (one query)."""
         if not phones:
             return set()
         found = await self._sql.rows(
@@ -115,6 +122,7 @@ class SqlLists(SqlCore):
         return {(row[0], row[1]) for row in found}
 
     async def set_loop_window(self, account_id: int, seconds: int | None) -> None:
+        """The account's loop window; None = the gateway's default. NotFoundError if none."""
         moved = await self._sql.run(
             "UPDATE accounts SET loop_window = %s WHERE id = %s", (seconds, account_id)
         )
@@ -123,6 +131,8 @@ class SqlLists(SqlCore):
 
     # referrals ----------------------------------------------------------------------------
     async def link_referrer(self, account_id: int, referrer_id: int, percent: int) -> bool:
+        """Record `referrer_id` as the account's referrer with its share, unless the account
+        has one already, the referrer does not exist, or it would close a cycle."""
         if account_id == referrer_id:
             return False
         async with self._sql.tx() as tx:

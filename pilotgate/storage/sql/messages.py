@@ -1,15 +1,16 @@
-"""The store's messages as the API sees them (submit, check, history) and inbound SMS.
+"""The store's messages as the API sees them (submit, check, history); with the cancels
+(sql/cancels.py) and replaces (sql/replaces.py) of scheduled ones, `MessageStore`.
 
-How `submit`'s group commit writes, and `messages_by_id`, stay with each dialect
-(sqlite/messages.py, postgres/messages.py): the group commit is synchronous in SQLite and a
-flusher task with COPY in PostgreSQL, and a list of ids is chunked for SQLite's parameter
-limit but one `= ANY` array in PostgreSQL. What both write, the queueing of a submit and how
-both answer the waiting callers is here.
+How `submit`'s group commit writes stays with each dialect (`_flush_soon`:
+sqlite/messages.py, postgres/messages.py): synchronous in SQLite, a flusher task with COPY in
+PostgreSQL. What both write, the queueing of a submit and how both answer the waiting callers
+is here.
 """
 
 from __future__ import annotations
 
 import asyncio
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,10 @@ from pilotgate.domain.limits import SubmitGuard
 from pilotgate.domain.messages import Draft, Message
 from pilotgate.errors import StorageError
 
-from ..base import InboundSms, Submitted
+from ..base import Submitted
 from . import rows
-from .core import SqlCore
+from .cancels import SqlCancels
+from .replaces import SqlReplaces
 
 #: A submit waiting for its batch's COMMIT: account, drafts, now, its caller, and what it
 #: must respect besides the balance (its idempotency claim, caps; domain/limits.py), if any.
@@ -77,7 +79,9 @@ def draft_row(
     )
 
 
-class SqlMessages(SqlCore):
+class MessageStore(SqlCancels, SqlReplaces):
+    """Accepting messages and reading them back for their owner."""
+
     _pending: list[Pending]
 
     async def submit(
@@ -87,6 +91,12 @@ class SqlMessages(SqlCore):
         now: datetime,
         guard: SubmitGuard | None = None,
     ) -> Submitted:
+        """Store the drafts and debit their total price in one transaction. The first
+        server_id is the packet id. Raises InsufficientFundsError (nothing stored). With a
+        `guard`, in the same transaction: its idempotency key is claimed (a key another
+        submit claimed within `idempotency.WINDOW` raises KeyClaimedError) and its messages
+        counted against its caps (passing one raises CapReachedError); nothing is stored
+        when either refuses."""
         # Group commit: submits that arrive while a batch is being written wait and go
         # together in the next transaction, and each caller is answered only after that
         # COMMIT. Concurrent single sends then cost one commit (one fsync) per batch.
@@ -95,9 +105,9 @@ class SqlMessages(SqlCore):
         self._flush_soon()
         return await future
 
+    @abstractmethod
     def _flush_soon(self) -> None:
         """Make sure the pending submits are written: each dialect's group commit."""
-        raise NotImplementedError
 
     # messages ----------------------------------------------------------------------------------
     @staticmethod
@@ -118,6 +128,7 @@ class SqlMessages(SqlCore):
         return [error] * len(batch)
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
+        """The account's own messages among `ids` (others' ids are simply absent)."""
         wanted = rows.ids_within(ids)
         if not wanted:
             return []
@@ -137,6 +148,8 @@ class SqlMessages(SqlCore):
         limit: int = 1000,
         offset: int = 0,
     ) -> list[Message]:
+        """The account's messages, newest first, optionally created after `since` or in one
+        packet."""
         if packet_id is not None:
             if not -rows.MAX_ID <= packet_id <= rows.MAX_ID:
                 return []
@@ -153,55 +166,3 @@ class SqlMessages(SqlCore):
             args = (account_id, since, limit, offset)
         found = await self._sql.rows(_SELECT_MESSAGE + query, args)
         return [rows.message(row, self._sql.time) for row in found]
-
-    # inbound -----------------------------------------------------------------------------------
-    async def add_inbound(
-        self,
-        account_id: int,
-        phone: str,
-        num: str,
-        text: str,
-        now: datetime,
-        server_id: int | None = None,
-        *,
-        stop: bool = False,
-    ) -> int:
-        insert = (
-            "INSERT INTO inbound (account_id, phone, num, text, created, server_id) "
-            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
-        )
-        args = (account_id, phone, num, text, now, server_id)
-        if not stop:  # one statement, autocommitted: no BEGIN/COMMIT round trips
-            row = await self._sql.one(insert, args)
-        else:
-            async with self._sql.tx() as tx:
-                row = await tx.one(insert, args)
-                await tx.run(
-                    "INSERT INTO stop_list (account_id, phone, reason, created) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (account_id, phone, "inbound stop word", now),
-                )
-        assert row is not None
-        return int(row[0])
-
-    async def inbound(
-        self, account_id: int, *, since: datetime | None = None, only_new: bool = False
-    ) -> list[InboundSms]:
-        if only_new:
-            # One statement reads and marks, so two pollers never both get the same row.
-            query = (
-                "UPDATE inbound SET fetched = TRUE WHERE account_id = %s AND fetched = FALSE "
-                f"RETURNING {rows.INBOUND_COLUMNS}"
-            )
-            args: tuple[Any, ...] = (account_id,)
-        elif since is None:
-            query = f"SELECT {rows.INBOUND_COLUMNS} FROM inbound WHERE account_id = %s"
-            args = (account_id,)
-        else:
-            query = (
-                f"SELECT {rows.INBOUND_COLUMNS} FROM inbound WHERE account_id = %s AND created > %s"
-            )
-            args = (account_id, since)
-        found = await self._sql.rows(query, args)
-        items = [rows.inbound(row, self._sql.time) for row in found]
-        return sorted(items, key=lambda item: item.id, reverse=True)

@@ -1,25 +1,24 @@
-"""The store's outbox: schedules, claims, leases, expiry; connectors and routes.
+"""The store's outbox: schedules, claims, leases, expiry; with `SqlReceipts`
+(storage/sql/receipts.py), what the connectors report back.
 
 The polls run in `queue_tx`: on PostgreSQL planned as a walk of their partial index, the redoable
 ones without waiting for the disk, and their subqueries skip rows another process has locked
 (`skip_locked`), so any number of pipeline processes share the table. A condition on `handing`
 is spelled as the partial indexes spell it (`self._sql.true`/`false`). A hand-over takes the
-receipts' lock of its connectors (`SqlLinks._lock_receipts`) before any row lock."""
+receipts' lock of its connectors (`SqlReceipts._lock_receipts`) before any row lock."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.domain import checks, codes, routing
+from pilotgate.domain import checks, codes
 from pilotgate.domain.messages import Message
-from pilotgate.domain.routing import Route
-from pilotgate.errors import NotFoundError
 
-from ..base import ConnectorInfo, Handover
+from ..base import Handover
 from . import rows
 from .hybrid import fall_back
-from .links import SqlLinks
+from .receipts import SqlReceipts
 
 #: A hand-over's row as `record_handover` passes it (`Driver.table`).
 _HANDED = (
@@ -35,10 +34,11 @@ _HANDED = (
 _ROUTE = "CASE WHEN route = '' THEN 'emulator' ELSE route END"
 
 
-class SqlQueue(SqlLinks):
-    # the outbox --------------------------------------------------------------------------------
+class OutboxStore(SqlReceipts):
+    """The pipeline's queue: claims, hand-overs, outcomes, expiry, refusals and receipts."""
 
     async def release_scheduled(self, now: datetime) -> int:
+        """Scheduled messages whose time has come become accepted (3 → 0)."""
         async with self._sql.queue_tx(durable=False) as tx:
             return await tx.run(
                 "UPDATE messages SET status = 0, modified = %s WHERE status = 3 AND due_at <= %s",
@@ -54,6 +54,13 @@ class SqlQueue(SqlLinks):
         only: Sequence[str] | None = None,
         shaped: bool = False,
     ) -> list[Message]:
+        """Lease up to `limit` due accepted messages to `owner` and mark them as being handed
+        over; with `only`, just messages whose route names one of those connectors (a process
+        that does not hold a link leaves its messages to the one that does); `shaped`: not of
+        accounts whose send bucket is empty until later (`RateStore.take_send_tokens`).
+        Two owners never get the same message. If `owner` dies before recording the
+        hand-over (or releasing them), the messages stay in doubt and are never claimed
+        again: at most one hand-over per message; `end_unknown_handovers` ends them."""
         sql = self._sql
         routed, args = "", [owner, lease_until, now, now]
         if only is not None:
@@ -82,6 +89,7 @@ class SqlQueue(SqlLinks):
     async def record_handover(
         self, owner: str, handovers: Sequence[Handover], now: datetime
     ) -> int:
+        """0 → 1 for messages `owner` still leases; returns how many moved."""
         if not handovers:
             return 0
         sql = self._sql
@@ -124,6 +132,7 @@ class SqlQueue(SqlLinks):
             return handed
 
     async def apply_due_outcomes(self, now: datetime, limit: int) -> int:
+        """Handed-over messages whose known outcome is due take their final status."""
         sql = self._sql
         # VIBERSMS messages whose Viber outcome is a failure become SMS instead; that moves
         # money, so it waits for the disk (the outcomes below need not).
@@ -143,6 +152,9 @@ class SqlQueue(SqlLinks):
             )
 
     async def release_leases(self, owner: str, ids: Sequence[int] | None = None) -> int:
+        """Give back every message `owner` holds and has not handed over (graceful stop, or a
+        connector that refused the whole batch), or only those among `ids`: they can be
+        claimed again at once."""
         if ids is None:
             return await self._sql.run(
                 "UPDATE messages SET lease_owner = NULL, lease_until = NULL, handing = FALSE "
@@ -157,6 +169,9 @@ class SqlQueue(SqlLinks):
             )
 
     async def expire(self, now: datetime, limit: int) -> int:
+        """Messages past their `expires_at` without a final status become -1, error 600;
+        not those being handed over (claimed, hand-over not yet recorded): their worker may
+        be recording it, else `end_unknown_handovers` ends them."""
         sql = self._sql
         async with sql.queue_tx(durable=False) as tx:
             return await tx.run(
@@ -168,6 +183,9 @@ class SqlQueue(SqlLinks):
             )
 
     async def end_unknown_handovers(self, lease_before: datetime, now: datetime, limit: int) -> int:
+        """Messages in doubt whose lease ran out before `lease_before` (their worker died
+        between claim and recorded hand-over) become -1, error 606 (codes.HANDOVER_UNKNOWN),
+        still charged: the connector may have sent them. Returns how many."""
         sql = self._sql
         async with sql.queue_tx() as tx:
             return await tx.run(
@@ -177,88 +195,3 @@ class SqlQueue(SqlLinks):
                 f"ORDER BY lease_until LIMIT %s{sql.skip_locked})",
                 (codes.HANDOVER_UNKNOWN, now, lease_before, limit),
             )
-
-    # connectors and routes ---------------------------------------------------------------------
-    async def save_connector(
-        self, name: str, kind: str, settings: str, mps: int, enabled: bool = True
-    ) -> None:
-        await self._sql.run(
-            "INSERT INTO connectors (name, kind, settings, mps, enabled) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, "
-            "settings = excluded.settings, mps = excluded.mps, enabled = excluded.enabled",
-            (name, kind, settings, mps, enabled),
-        )
-
-    async def connectors(self) -> list[ConnectorInfo]:
-        found = await self._sql.rows(
-            f"SELECT {rows.CONNECTOR_COLUMNS} FROM connectors ORDER BY name"
-        )
-        return [rows.connector(row, self._sql.time) for row in found]
-
-    async def set_connector_enabled(self, name: str, enabled: bool) -> None:
-        if not await self._sql.run(
-            "UPDATE connectors SET enabled = %s WHERE name = %s", (enabled, name)
-        ):
-            raise NotFoundError(f"no connector {name!r}")
-
-    async def take_tokens(self, name: str, want: int, now: datetime) -> int:
-        async with self._sql.tx() as tx:
-            # FOR UPDATE: processes take tokens one after the other, so the limit holds
-            # for all of them together.
-            row = await tx.one(
-                f"SELECT tokens, tokens_at, mps FROM connectors WHERE name = %s"
-                f"{self._sql.for_update}",
-                (name,),
-            )
-            if row is None:
-                return 0
-            tokens_at = None if row[1] is None else self._sql.time(row[1])
-            granted, left = routing.grant(row[0], tokens_at, now, row[2], want)
-            await tx.run(
-                "UPDATE connectors SET tokens = %s, tokens_at = %s WHERE name = %s",
-                (left, now, name),
-            )
-            return granted
-
-    async def count_handover(self, name: str, count: int, now: datetime) -> None:
-        await self._sql.run(
-            "UPDATE connectors SET handed = handed + %s, heartbeat = %s WHERE name = %s",
-            (count, now, name),
-        )
-
-    async def routes(self) -> list[Route]:
-        return [
-            Route(
-                prefix=row[0],
-                channel=row[1],
-                connectors=routing.parse_connectors(row[2]),
-                hlr_unreliable=bool(row[3]),
-                operator=row[4],
-            )
-            for row in await self._sql.rows(
-                "SELECT prefix, channel, connectors, hlr_unreliable, operator FROM routes "
-                f"ORDER BY prefix {self._sql.bytewise}, channel, operator"
-            )
-        ]
-
-    async def save_route(self, route: Route) -> None:
-        await self._sql.run(
-            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable, operator) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (prefix, channel, operator) DO UPDATE SET "
-            "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
-            (
-                route.prefix,
-                route.channel,
-                ",".join(route.connectors),
-                route.hlr_unreliable,
-                route.operator,
-            ),
-        )
-
-    async def remove_route(self, prefix: str, channel: str, operator: str = "") -> bool:
-        return bool(
-            await self._sql.run(
-                "DELETE FROM routes WHERE prefix = %s AND channel = %s AND operator = %s",
-                (prefix, channel, operator),
-            )
-        )

@@ -18,14 +18,19 @@ from .driver import Statements
 _ENSURE = "INSERT INTO account_rates (account_id) VALUES (%s) ON CONFLICT (account_id) DO NOTHING"
 
 
-class SqlRates(SqlCore):
+class RateStore(SqlCore):
+    """Each account's rates (domain/rates.py) and the token buckets that hold them across
+    processes."""
+
     async def rates(self, account_id: int) -> Rates:
+        """The account's own rates; the defaults (None) when it has none."""
         row = await self._sql.one(
             "SELECT api_rps, mps FROM account_rates WHERE account_id = %s", (account_id,)
         )
         return rules.DEFAULTS if row is None else Rates(api_rps=row[0], mps=row[1])
 
     async def set_rates(self, account_id: int, rates: Rates) -> None:
+        """Replace the account's rates. Raises ConflictError for an unknown account."""
         await self._sql.run(
             "INSERT INTO account_rates (account_id, api_rps, mps) VALUES (%s, %s, %s) "
             "ON CONFLICT (account_id) DO UPDATE SET api_rps = excluded.api_rps, "
@@ -34,6 +39,7 @@ class SqlRates(SqlCore):
         )
 
     async def own_send_rates(self) -> dict[int, int]:
+        """account id → messages per second, for accounts with their own (0 = no limit)."""
         rows = await self._sql.rows(
             "SELECT account_id, mps FROM account_rates WHERE mps IS NOT NULL"
         )
@@ -42,6 +48,8 @@ class SqlRates(SqlCore):
     async def take_api_tokens(
         self, account_id: int, want: int, rps: int, now: datetime
     ) -> tuple[int, int]:
+        """Take up to `want` tokens from the account's API bucket (refilled at `rps`):
+        how many it gave, and the thousandths of a token left in it."""
         async with self._sql.tx() as tx:
             granted, left = await self._take(tx, account_id, "api", rps, want, now)
             await tx.run(
@@ -54,6 +62,9 @@ class SqlRates(SqlCore):
     async def take_send_tokens(
         self, wants: Mapping[int, tuple[int, int]], now: datetime
     ) -> dict[int, int]:
+        """account id → (messages wanted, its mps) to how many may go now, in one
+        transaction; an account given fewer is left out of `claim(shaped=True)` until its
+        bucket holds its next share."""
         granted: dict[int, int] = {}
         if not wants:
             return granted

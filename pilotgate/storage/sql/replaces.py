@@ -26,6 +26,10 @@ class SqlReplaces(SqlCore):
     async def replace_scheduled(
         self, account_id: int, server_id: int, price: int, change: Replacement, now: datetime
     ) -> bool:
+        """The account's message `server_id`, if still scheduled at `price`, takes `change`
+        and the balance pays or gets back the difference, in one transaction. False
+        (nothing changed) when it is not, InsufficientFundsError when the balance cannot
+        pay the difference (nothing changed)."""
         async with self._sql.tx() as tx:
             row = await tx.one(
                 "UPDATE messages SET text = %s, parts = %s, price = %s, send_datetime = %s, "

@@ -15,6 +15,7 @@ counts, not history.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections import defaultdict
 from datetime import datetime
 
@@ -80,7 +81,9 @@ LEDGER_BATCH = (
 )
 
 
-class SqlRetention(SqlCore):
+class RetentionStore(SqlCore):
+    """Removing history older than the operator's retention (storage/sql/retention.py)."""
+
     async def _young_from(self, tx: Statements, table: str, before: datetime) -> int | None:
         """The bound of a batch of `table`, or None when no row lies below it: then no
         batch runs at all, whatever plan a table without statistics would get."""
@@ -95,13 +98,18 @@ class SqlRetention(SqlCore):
         below what partitions leave whole (postgres/partitions.py)."""
         return bound
 
+    @abstractmethod
     async def rotate_partitions(
         self, now: datetime, before: datetime | None, span: int | None = None
     ) -> Pruned:
-        """SQLite has no partitions: its history leaves by the batches alone."""
-        return Pruned()
+        """PostgreSQL: make the partition after the current one (of `span` ids, else about
+        a day's), and, when `before` is given, drop whole the partitions whose every row is
+        older and final (storage/postgres/partitions.py); what left. SQLite: nothing."""
 
     async def prune(self, before: datetime, limit: int) -> Pruned:
+        """One batch: at most `limit` final messages, inbound messages and ledger entries
+        created before `before` leave (the ledger's into its carried row), each kind in its
+        own short transaction. Falsy when nothing was left to remove."""
         return Pruned(
             messages=await self._prune("messages", MESSAGES_BATCH, _WITH_MESSAGES, before, limit),
             inbound=await self._prune("inbound", INBOUND_BATCH, _WITH_INBOUND, before, limit),

@@ -8,8 +8,12 @@ from ..base import migration_scripts
 from .core import SqlCore
 
 
-class SqlSchema(SqlCore):
+class SchemaStore(SqlCore):
+    """What the readiness probe reads (`/readyz`)."""
+
     async def pending_migrations(self) -> list[str]:
+        """Names of this release's migrations the database has not recorded, in order;
+        raises StorageError when the database cannot be reached."""
         # A database restored from an older backup, or one a newer release's `db upgrade`
         # has not reached yet, is reachable but not current: names it lacks are pending.
         # Names it has that we do not know (a newer release upgraded it) are not our

@@ -24,10 +24,13 @@ _binds = rows.reader(
 )
 
 
-class SqlSmpp(SqlCore):
+class SmppStore(SqlCore):
     async def set_smpp_credentials(
         self, account_id: int, system_id: str, password_hash: str, now: datetime
     ) -> None:
+        """Give the account this system_id and password hash (replacing any it had).
+        Raises ConflictError when another account has the system_id or the account does not
+        exist."""
         try:
             await self._sql.run(
                 "INSERT INTO smpp_credentials (account_id, system_id, password_hash, changed) "
@@ -40,6 +43,7 @@ class SqlSmpp(SqlCore):
             raise ConflictError(f"system_id {system_id} is taken") from exc
 
     async def drop_smpp_credentials(self, account_id: int) -> None:
+        """The account can no longer bind (nothing happens when it could not)."""
         await self._sql.run("DELETE FROM smpp_credentials WHERE account_id = %s", (account_id,))
 
     async def smpp_credentials(self, account_id: int) -> SmppCredentials | None:
@@ -47,12 +51,15 @@ class SqlSmpp(SqlCore):
         return None if row is None else _credentials(row, self._sql.time)
 
     async def smpp_login(self, system_id: str) -> SmppCredentials | None:
+        """The credentials a bind with `system_id` is checked against (exact match)."""
         row = await self._sql.one(_SELECT + "WHERE system_id = %s", (system_id,))
         return None if row is None else _credentials(row, self._sql.time)
 
     async def set_smpp_limits(
         self, account_id: int, max_binds: int | None, mps: int | None
     ) -> None:
+        """The account's own bind and rate limits (None: the default). NotFoundError when it
+        has no SMPP credentials."""
         if not await self._sql.run(
             "UPDATE smpp_credentials SET max_binds = %s, mps = %s WHERE account_id = %s",
             (max_binds, mps, account_id),
@@ -70,6 +77,10 @@ class SqlSmpp(SqlCore):
         bind_type: str = "",
         address: str = "",
     ) -> int | None:
+        """A bind row for `owner` until `until`, unless the account already has `limit` live
+        ones (None then). Counted under the account's row lock: racing binds from several
+        processes never pass the limit together. Rows past their `until` are removed. The
+        row records the bind type, the client's address and `now` as its bind time."""
         sql = self._sql
         async with sql.tx() as tx:
             # The account's row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already holds
@@ -94,6 +105,8 @@ class SqlSmpp(SqlCore):
     async def renew_smpp_binds(
         self, owner: str, until: datetime, seen: Sequence[tuple[int, int, int]] = ()
     ) -> None:
+        """Every bind row of `owner` lives on until `until`. With `seen` (bind id, window in
+        use, thousandths of msgs/s), one statement renews those rows and records their use."""
         sql = self._sql
         if not seen:
             await sql.run("UPDATE smpp_binds SET until = %s WHERE owner = %s", (until, owner))
@@ -111,6 +124,7 @@ class SqlSmpp(SqlCore):
         await self._sql.run("DELETE FROM smpp_binds WHERE id = %s", (bind_id,))
 
     async def smpp_bind_owners(self, account_id: int, now: datetime) -> int:
+        """How many processes hold live binds of the account."""
         row = await self._sql.one(
             "SELECT count(DISTINCT owner) FROM smpp_binds WHERE account_id = %s AND until >= %s",
             (account_id, now),
@@ -118,6 +132,7 @@ class SqlSmpp(SqlCore):
         return 0 if row is None else int(row[0])
 
     async def smpp_binds_live(self, now: datetime) -> list[SmppBindSeen]:
+        """Every bind row still live at `now`, of every process, by account then bind time."""
         found = await self._sql.rows(
             f"SELECT {_BINDS} FROM smpp_binds WHERE until >= %s ORDER BY account_id, since, id",
             (now,),

@@ -18,10 +18,17 @@ _COLUMNS = (
 _owed = rows.reader(Owed, _COLUMNS)
 
 
-class SqlSmppDeliveries(SqlCore):
+class SmppDeliveryStore(SqlCore):
+    """The deliver_sm owed to accounts' receiving binds (storage/sql/smpp_deliveries.py;
+    migration 0018): written by the database's triggers, claimed with a lease, deleted once
+    answered."""
+
     async def claim_smpp_deliveries(
         self, account_id: int, owner: str, now: datetime, lease_until: datetime, limit: int
     ) -> list[Owed]:
+        """Up to `limit` of the account's rows that are due and not leased (or whose lease
+        ran out), oldest first, now leased to `owner` until `lease_until`. Two claims never
+        hold one row at once (SKIP LOCKED on PostgreSQL)."""
         sql = self._sql
         # PostgreSQL: rows another bind's claim holds are skipped, not waited for, so two
         # nodes never send one row at once and neither stalls the other.
@@ -36,6 +43,7 @@ class SqlSmppDeliveries(SqlCore):
         return sorted((_owed(row, sql.time) for row in found), key=lambda owed: owed.id)
 
     async def finish_smpp_deliveries(self, owner: str, ids: Sequence[int]) -> int:
+        """Delete these rows (answered with status 0) if `owner` still holds them; how many."""
         if not ids:
             return 0
         sql = self._sql
@@ -47,6 +55,7 @@ class SqlSmppDeliveries(SqlCore):
     async def retry_smpp_deliveries(
         self, owner: str, ids: Sequence[int], due_at: datetime, error: str
     ) -> int:
+        """Give these rows back, due again at `due_at`, one attempt more; how many."""
         if not ids:
             return 0
         sql = self._sql
@@ -57,9 +66,11 @@ class SqlSmppDeliveries(SqlCore):
         )
 
     async def drop_smpp_deliveries(self, before: datetime) -> int:
+        """Delete the rows created before `before` (past their validity); how many."""
         return await self._sql.run("DELETE FROM smpp_deliveries WHERE created < %s", (before,))
 
     async def smpp_deliveries_waiting(self) -> dict[int, int]:
+        """Rows owed per account id (accounts owed nothing are absent)."""
         found = await self._sql.rows(
             "SELECT account_id, COUNT(*) FROM smpp_deliveries GROUP BY account_id"
         )

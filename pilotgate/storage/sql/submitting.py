@@ -26,7 +26,7 @@ from ..dashboard import day_groups
 from . import velocity
 from .idempotency import CLAIM
 from .messages import Pending, draft_row
-from .usage import COUNT
+from .protections import COUNT
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEBIT = (

@@ -9,17 +9,19 @@ upgrade. `synchronous=NORMAL` in WAL mode makes every commit survive a crash of 
 
 from __future__ import annotations
 
-from ..sql.numbering import SqlNumbering
-from ..sql.store import SqlStore
+from ..sql.store import Store
 from .dashboard import SqliteDashboard
 from .messages import SqliteMessages
+from .numbering import SqliteNumbering
+from .retention import SqliteRetention
 
 
 class SqliteStore(
     SqliteMessages,
     SqliteDashboard,
-    SqlNumbering,
-    SqlStore,
+    SqliteNumbering,
+    SqliteRetention,
+    Store,
 ):
     """The whole `Store` for this database: its own parts, then those written once."""
 

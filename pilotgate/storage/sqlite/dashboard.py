@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from ..dashboard import DayStat
-from ..sql.dashboard import EPOCH_DAY, SqlDashboard
+from ..sql.dashboard import EPOCH_DAY, DashboardReads
 
 
-class SqliteDashboard(SqlDashboard):
+class SqliteDashboard(DashboardReads):
     async def fold_statistics(self, limit: int) -> int:
         return 0  # the triggers count in place: SQLite has one writer at a time
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..base import Submitted
 from ..sql import submitting
-from ..sql.messages import DRAFT_COLUMNS, SqlMessages
+from ..sql.messages import DRAFT_COLUMNS, MessageStore
 from .core import SqliteCore
 from .driver import micros, sqlite_query, stored_time
 
@@ -28,7 +28,7 @@ _COUNT_DAYS = (
 _SQLITE = submitting.SubmitDialect(stamp=micros, time=stored_time, lock=None, grouped=True)
 
 
-class SqliteMessages(SqlMessages, SqliteCore):
+class SqliteMessages(MessageStore, SqliteCore):
     # messages ----------------------------------------------------------------------------------
     def _flush_soon(self) -> None:
         # Synchronous: the batch is everything that arrived while the event loop was busy,

@@ -1,0 +1,54 @@
+"""The store's roles: what each part of the gateway needs from storage, in domain terms.
+
+A caller depends on the role it uses (the pipeline's callback worker on `CallbackStore`, the
+console's password checks on `OperatorStore`...); `Store` is all of them. There is one
+implementation, so each role is the class that implements it (storage/sql/, over a dialect's
+driver), re-exported here: the callers above storage import the roles from this module only
+(pyproject.toml's contracts), never storage.sql itself (docs/decisions.md "The role is the
+class")."""
+
+from __future__ import annotations
+
+from .sql.accounts import AccountStore
+from .sql.audit import AuditStore
+from .sql.callbacks import CallbackStore
+from .sql.dashboard import DashboardReads
+from .sql.held import HeldStore
+from .sql.idempotency import IdempotencyStore
+from .sql.links import LinkStore
+from .sql.lists import ListStore
+from .sql.messages import MessageStore
+from .sql.numbering import NumberingStore
+from .sql.operators import OperatorStore
+from .sql.protections import ProtectionStore
+from .sql.queue import OutboxStore
+from .sql.rates import RateStore
+from .sql.retention import RetentionStore
+from .sql.schema import SchemaStore
+from .sql.smpp import SmppStore
+from .sql.smpp_deliveries import SmppDeliveryStore
+from .sql.store import Store
+from .sql.two_way import TwoWayStore
+
+__all__ = [
+    "AccountStore",
+    "AuditStore",
+    "CallbackStore",
+    "DashboardReads",
+    "HeldStore",
+    "IdempotencyStore",
+    "LinkStore",
+    "ListStore",
+    "MessageStore",
+    "NumberingStore",
+    "OperatorStore",
+    "OutboxStore",
+    "ProtectionStore",
+    "RateStore",
+    "RetentionStore",
+    "SchemaStore",
+    "SmppDeliveryStore",
+    "SmppStore",
+    "Store",
+    "TwoWayStore",
+]
