@@ -55,7 +55,7 @@ class ApiEndpoints:
             answer = render.error(code, "json", "en", "utf-8")
         else:
             answer = render.error(code, *request.style(request.read(query, b"", "")))
-        metrics.API_REQUESTS.labels("undecoded", str(code)).inc()
+        metrics.counter(metrics.API_REQUESTS, "undecoded", str(code)).inc()
         await respond(send, 200, answer.body, answer.content_type)
 
     async def api1(self, scope: Scope, body: bytes) -> render.HttpAnswer:
@@ -91,13 +91,13 @@ class ApiEndpoints:
                 claim,
                 lambda claim: api1.run(self.gateway, caller, found, claim, client[0]),
             )
-            metrics.API_REQUESTS.labels(command, "ok").inc()
+            metrics.counter(metrics.API_REQUESTS, command, "ok").inc()
         except TooFastError as exc:
-            metrics.API_REQUESTS.labels(command, str(exc.code)).inc()
+            metrics.counter(metrics.API_REQUESTS, command, str(exc.code)).inc()
             metrics.RATE_REFUSALS.inc()
             answer = render.too_fast(exc.retry_after, fmt, lang, charset)
         except ApiError as exc:
-            metrics.API_REQUESTS.labels(command, str(exc.code)).inc()
+            metrics.counter(metrics.API_REQUESTS, command, str(exc.code)).inc()
             answer = render.error(exc.code, fmt, lang, charset)
         except Exception:  # the one place that turns a bug into error 110, never a 500
             log.exception("unexpected error in /api.php")
@@ -147,7 +147,7 @@ class ApiEndpoints:
         except Exception:  # as in api1: a bug is error 110, never a 500
             log.exception("unexpected error in /api2.php")
             return render.error(110, "json", "en", "utf-8")
-        metrics.API_REQUESTS.labels("api2", outcome.result).inc()
+        metrics.counter(metrics.API_REQUESTS, "api2", outcome.result).inc()
         if outcome.account is not None and outcome.debug is not None:
             self._debug(scope, outcome.debug, outcome.values, outcome.account, outcome.answer)
         return outcome.answer

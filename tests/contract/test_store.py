@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
@@ -27,6 +28,7 @@ from pilotgate.storage.base import (
 )
 from pilotgate.storage.postgres import PostgresStore
 from pilotgate.storage.roles import Store
+from pilotgate.storage.sqlite import SqliteStore
 
 if TYPE_CHECKING:
     from .conftest import Backend
@@ -332,6 +334,33 @@ async def test_concurrent_submits_beyond_the_balance_store_what_it_covers(store:
     assert sorted(r.balance for r in stored) == [50, 200, 350]
     assert await balance(store, account.id) == 50
     assert len(await store.find_messages(account.id)) == 3
+
+
+async def test_sqlite_submits_a_turn_apart_share_one_commit(tmp_path: Path) -> None:
+    """SQLite's group commit gathers for two turns of the event loop (docs/decisions.md): a
+    submit made one turn after another's joins its transaction, so their requests pay for
+    one COMMIT, and both are answered after it."""
+    store = SqliteStore(str(tmp_path / "t.db"))
+    try:
+        await store.upgrade()
+        account = await new_account(store, balance=1_000)
+        commits: list[str] = []
+        store._sql.connection.set_trace_callback(
+            lambda sql: commits.append(sql) if sql == "COMMIT" else None
+        )
+
+        async def a_turn_later() -> Any:
+            await asyncio.sleep(0)
+            return await store.submit(account.id, [draft()], NOW)
+
+        first, second = await asyncio.gather(
+            store.submit(account.id, [draft()], NOW), a_turn_later()
+        )
+        assert commits == ["COMMIT"]
+        assert sorted([first.balance, second.balance]) == [700, 850]
+        assert len(await store.find_messages(account.id)) == 2
+    finally:
+        await store.close()
 
 
 async def test_submit_of_a_large_batch_is_complete(store: Store) -> None:
