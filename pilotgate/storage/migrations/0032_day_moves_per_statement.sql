@@ -1,0 +1,38 @@
+-- The per-day statistics' deltas of status moves (0011_dashboard), PostgreSQL only: written
+-- once per UPDATE statement for all the rows it moved, grouped by (account, day, status,
+-- operator), instead of two rows per moved message. A hand-over round or a receipts flush
+-- of 100 messages of one account and day now appends one or two delta rows, not 200: on
+-- the SMPP end-to-end run the row trigger's inserts were ~4 per message
+-- (docs/performance.md, "The backends' share").
+--
+-- A trigger with transition tables may not name columns, so it runs after every UPDATE of
+-- `messages` and keeps the rows whose status or price changed, as the row trigger's WHEN
+-- did; an UPDATE that moves nothing inserts nothing. It is declared on the partitioned
+-- parent, which is what every statement names (0030); a statement-level trigger is not
+-- cloned to partitions, so housekeeping's new partitions need nothing.
+-- SQLite keeps its row trigger: it updates message_days in place, one writer at a time.
+-- postgres:
+CREATE FUNCTION messages_day_moves() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO message_day_deltas (account_id, day, status, operator, count, spend)
+    SELECT d.account_id, d.day, d.status, d.operator, sum(d.count), sum(d.spend)
+      FROM moved_from o
+      JOIN moved_to n ON n.id = o.id
+     CROSS JOIN LATERAL (VALUES
+           (o.account_id, floor(extract(epoch FROM o.created) / 86400)::integer, o.status,
+            o.operator, -1, -o.price),
+           (n.account_id, floor(extract(epoch FROM n.created) / 86400)::integer, n.status,
+            n.operator, 1, n.price)
+         ) AS d(account_id, day, status, operator, count, spend)
+     WHERE n.status <> o.status OR n.price <> o.price
+     GROUP BY 1, 2, 3, 4
+    HAVING sum(d.count) <> 0 OR sum(d.spend) <> 0;
+    RETURN NULL;
+END $$;
+-- online: a trigger replaced in one transaction under the migration's lock of `messages`;
+-- older nodes' statements are unchanged, and so are the deltas they add up to
+DROP TRIGGER messages_day_status ON messages;
+CREATE TRIGGER messages_day_status AFTER UPDATE ON messages
+    REFERENCING OLD TABLE AS moved_from NEW TABLE AS moved_to
+    FOR EACH STATEMENT EXECUTE FUNCTION messages_day_moves();
+-- end
