@@ -39,36 +39,7 @@ CREATE TRIGGER messages_day_status AFTER UPDATE ON messages
     REFERENCING OLD TABLE AS moved_from NEW TABLE AS moved_to
     FOR EACH STATEMENT EXECUTE FUNCTION messages_day_moves();
 --
--- 2. The status callback jobs (0002_callbacks, 0010) written the same way: one INSERT per
--- UPDATE statement for all its moved rows, in message order, with the row trigger's WHEN as
--- the WHERE, the old and new rows joined on id. A transition table has no statistics and
--- plpgsql keeps the plan made at the first call: planned for one row, a nested loop
--- compared every old row with every new one (a 2,000-row UPDATE spent 1.4 s in it), so
--- the function runs with nested loops off (a hash join, linear). The row trigger ran an INSERT into the partitioned `callbacks` per moved row,
--- each setting up its own partition routing: 13-55 µs a row in EXPLAIN ANALYZE on this
--- machine, two per message end to end. Statement-level triggers fire after the row-level
--- ones (the SMPP receipts' trigger stays a row trigger: its WHEN is false for nearly every
--- row, so it runs no function), in the same transaction as the move.
-CREATE FUNCTION messages_status_callbacks() RETURNS trigger LANGUAGE plpgsql
-    SET enable_nestloop = off AS $$
-BEGIN
-    INSERT INTO callbacks (kind, account_id, ref, url, method, status, error, created, due_at)
-    SELECT 'status', n.account_id, n.id, n.callback, COALESCE(n.callback_method, 'get'),
-           n.status, n.error, n.modified, n.modified
-      FROM moved_from o
-      JOIN moved_to n ON n.id = o.id
-     WHERE n.status <> o.status AND COALESCE(n.callback, '') <> ''
-       AND NOT (o.status = 1 AND n.status = 0)
-     ORDER BY n.id;
-    RETURN NULL;
-END $$;
--- online: as above
-DROP TRIGGER messages_status_callback ON messages;
-CREATE TRIGGER messages_status_callback AFTER UPDATE ON messages
-    REFERENCING OLD TABLE AS moved_from NEW TABLE AS moved_to
-    FOR EACH STATEMENT EXECUTE FUNCTION messages_status_callbacks();
---
--- 3. No foreign key from `messages` and `callbacks` to `accounts` (PostgreSQL; SQLite keeps
+-- 2. No foreign key from `messages` and `callbacks` to `accounts` (PostgreSQL; SQLite keeps
 -- its declarations). Each checked every inserted row with a locking read of the account
 -- (FOR KEY SHARE): 5 µs a row, 50 ms of a 10,000-message packet's commit and three checks
 -- per message end to end (one message, two callback jobs). Accounts are never deleted
@@ -81,7 +52,7 @@ ALTER TABLE messages DROP CONSTRAINT messages_account_id_fkey;
 -- online: as above
 ALTER TABLE callbacks DROP CONSTRAINT callbacks_account_id_fkey;
 --
--- 4. Room on each page of `callbacks` for a HOT claim (fillfactor 50). A job is claimed
+-- 3. Room on each page of `callbacks` for a HOT claim (fillfactor 50). A job is claimed
 -- (lease_owner, lease_until: no index names them) and then finished (done_at, in the
 -- predicates of callbacks_due and callbacks_pending). Packed by their inserts, pages had no
 -- room: 4 % of the claims were HOT, the others added an entry to each of the four indexes,
