@@ -227,7 +227,8 @@ async def test_the_migration_keeps_every_row_and_every_lookup(
         ledger = await store.ledger(account.id, None, 100)
 
         monkeypatch.setattr(core, "migration_scripts", every)
-        assert await store.upgrade() == ["0030_partitions.sql"]
+        # 0030 itself; later migrations (0032's trigger) run on the partitioned parent.
+        assert (await store.upgrade())[0] == "0030_partitions.sql"
 
         for table in TABLES:
             assert (
