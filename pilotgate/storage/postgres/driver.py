@@ -41,6 +41,13 @@ def driver_errors() -> Iterator[None]:
     except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
         # Either way nothing of the transaction was written, and trying again may succeed.
         raise LockBusyError(str(exc)) from exc
+    except psycopg.errors.InternalError_ as exc:
+        # "tuple concurrently updated": two sessions changed one catalog row at once (two
+        # processes building one index, tests/contract/test_upgrade_locks.py); the loser's
+        # statement failed whole, and trying again may succeed, as after a lock wait.
+        if "tuple concurrently updated" in str(exc):
+            raise LockBusyError(str(exc)) from exc
+        raise StorageError(str(exc)) from exc
     except psycopg.Error as exc:  # includes the pool's PoolTimeout and PoolClosed
         raise StorageError(str(exc)) from exc
 
