@@ -454,11 +454,20 @@ def money(value: str) -> Decimal:
     return Decimal(value)
 
 
-def send_load(url: str, key: str, answered: list[str], stop: threading.Event) -> None:
-    """Single sends to distinct numbers until told to stop or an answer fails (a server or
-    worker killed under this connection); only sends actually answered are counted."""
+def send_load(
+    url: str,
+    key: str,
+    answered: list[str],
+    stop: threading.Event,
+    *,
+    through_outage: bool = False,
+) -> None:
+    """Single sends to distinct numbers until told to stop; only sends actually answered are
+    counted. A failed answer (a server or worker killed under this connection) ends the load,
+    unless `through_outage`: then a send refused or timed out while the gateway cannot answer
+    is simply tried again with the next number."""
     with httpx.Client(timeout=5) as client:
-        for n in range(100_000):
+        for n in range(1_000_000):
             if stop.is_set():
                 return
             try:
@@ -468,8 +477,14 @@ def send_load(url: str, key: str, answered: list[str], stop: threading.Event) ->
                             "format": "json"},
                 ).json()  # fmt: skip
             except (httpx.HTTPError, ValueError):
+                if not through_outage:
+                    return
+                time.sleep(0.05)  # pacing while the gateway cannot answer, not a synchronisation
+                continue
+            if "send" in body:
+                answered.extend(item["server_id"] for item in body["send"])
+            elif not through_outage:
                 return
-            answered.extend(item["server_id"] for item in body["send"])
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -24,40 +24,13 @@ import pytest
 from tests.dashboard.support import OPERATOR_EMAIL, OPERATOR_PASSWORD, Web
 from tests.pgcluster import private_cluster
 
-from .support import Server
+from .support import Server, send_load, wait_until
 from .test_crash import ReceiverThread
 from .test_smpp import simulator
 
 FINAL = {"2", "-1"}
 #: Seconds PostgreSQL stays down (the issue measured 40 s; bench/crash_pg.py does that).
 OUTAGE = 8.0
-
-
-def _load(url: str, key: str, answered: list[str], stop: threading.Event) -> None:
-    """Single sends to distinct numbers until told to stop; only answered ones count. Sends
-    refused or timed out during the outage are simply tried with the next number."""
-    with httpx.Client(timeout=5) as client:
-        for n in range(1_000_000):
-            if stop.is_set():
-                return
-            try:
-                body = client.get(
-                    url + "/api.php",
-                    params={"send": f"load {n}", "to": f"7908{n:07d}", "apikey": key,
-                            "format": "json"},
-                ).json()  # fmt: skip
-            except (httpx.HTTPError, ValueError):
-                time.sleep(0.05)  # pacing while the gateway cannot answer, not a synchronisation
-                continue
-            if "send" in body:
-                answered.extend(item["server_id"] for item in body["send"])
-
-
-def _wait(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)  # a poll interval, not a synchronisation
 
 
 def _check(client: httpx.Client, url: str, key: str, ids: list[str]) -> dict[str, dict[str, str]]:
@@ -96,15 +69,19 @@ def test_a_postgresql_outage_under_load_changes_no_outcome(tmp_path: Path) -> No
             server.cli("account", "set", str(account.id), "--status-url", receiver.url)
             answered: list[str] = []
             stop = threading.Event()
-            load = threading.Thread(target=_load, args=(server.url, account.key, answered, stop))
+            load = threading.Thread(
+                target=send_load,
+                args=(server.url, account.key, answered, stop),
+                kwargs={"through_outage": True},
+            )
             load.start()
             try:
-                _wait(lambda: len(answered) >= 200, 60, "200 answered sends")
+                wait_until(lambda: len(answered) >= 200, 60, "200 answered sends")
                 cluster.crash()  # mid-load: hand-overs in flight fail to be recorded
                 before = len(answered)
                 time.sleep(OUTAGE)  # the outage itself, not a synchronisation
                 cluster.start()
-                _wait(lambda: len(answered) >= before + 200, 120, "200 sends after the outage")
+                wait_until(lambda: len(answered) >= before + 200, 120, "200 sends after the outage")
             finally:
                 stop.set()
                 load.join(30)
@@ -117,9 +94,9 @@ def test_a_postgresql_outage_under_load_changes_no_outcome(tmp_path: Path) -> No
                         item["status"] in FINAL for item in found.values()
                     )
 
-                _wait(all_final, 120, "every answered message to reach a final status")
+                wait_until(all_final, 120, "every answered message to reach a final status")
                 found = _check(client, server.url, account.key, answered)
-            _wait(
+            wait_until(
                 lambda: set(receiver.final_reports()) >= set(answered),
                 120,
                 "a final-status callback for every answered message",
@@ -167,7 +144,7 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
             account = first.create_account(balance="100.00")
             first.cli("account", "set", str(account.id), "--status-url", receiver.url)
             with httpx.Client(timeout=10) as client:
-                _wait(lambda: "bound=True" in first.cli("connector", "list"), 60, "a bind")
+                wait_until(lambda: "bound=True" in first.cli("connector", "list"), 60, "a bind")
                 # One send, so one claim: a link's submit waits for its answers, and a
                 # message claimed after the first would wait behind it.
                 answer = client.get(
@@ -177,7 +154,7 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
                 ).json()  # fmt: skip
                 sent = [item["server_id"] for item in answer["send"]]
                 # The SMSC has the three submits and never answers them.
-                _wait(
+                wait_until(
                     lambda: re.search(r"window=3/", first.cli("connector", "list")) is not None,
                     60,
                     "three submits in flight",
@@ -196,7 +173,7 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
                     found = _check(client, second.url, account.key, sent)
                     return all(item["status"] in FINAL for item in found.values())
 
-                _wait(ended, 60, "the messages in doubt to end")
+                wait_until(ended, 60, "the messages in doubt to end")
                 found = _check(client, second.url, account.key, sent)
                 metrics = client.get(second.url + "/metrics").text
             second.cli("operator", "add", OPERATOR_EMAIL, "--password", OPERATOR_PASSWORD)
@@ -204,7 +181,7 @@ def test_messages_in_doubt_after_kill_9_end_606_with_their_callback(
             assert console.login(OPERATOR_EMAIL, OPERATOR_PASSWORD, "console").status_code == 303
             queue_page = console.get("/console/queue").text
             console.close()
-            _wait(lambda: set(receiver.final_reports()) >= set(sent), 30, "their callbacks")
+            wait_until(lambda: set(receiver.final_reports()) >= set(sent), 30, "their callbacks")
             assert receiver.receiver is not None
             calls = [c for c in list(receiver.receiver.acknowledged) if c.params["status"] == "-1"]
         finally:

@@ -28,6 +28,15 @@ async def _handlers_done() -> None:
     await asyncio.wait_for(asyncio.gather(*HANDLERS, return_exceptions=True), GUARD)
 
 
+async def _shut(sender: CallbackSender, server: asyncio.Server) -> None:
+    """The client closed, then the server, then every handler it started: nothing is left to
+    warn in a later test."""
+    await sender.close()
+    server.close()
+    await server.wait_closed()
+    await _handlers_done()
+
+
 async def _stalling_server(answer: bytes) -> tuple[asyncio.Server, asyncio.Future[bool]]:
     """Reads the request, writes `answer` and then nothing; tells whether the client hung
     up on it."""
@@ -53,10 +62,7 @@ async def _attempt(answer: bytes) -> tuple[tuple[str | None, str | None], bool]:
         result = await asyncio.wait_for(sender.send(request), GUARD)
         closed = await asyncio.wait_for(hung_up, GUARD)
     finally:
-        await sender.close()
-        server.close()
-        await server.wait_closed()
-        await _handlers_done()
+        await _shut(sender, server)
     return result, closed
 
 
@@ -127,10 +133,7 @@ async def test_a_connection_is_kept_for_the_next_attempt_and_dropped_when_closed
                 request = HttpRequest(method="POST", url=url, body=body, headers={})
                 assert await asyncio.wait_for(sender.send(request), GUARD) == (None, None)
         finally:
-            await sender.close()
-            server.close()
-            await server.wait_closed()
-            await _handlers_done()
+            await _shut(sender, server)
         # Kept alive: one connection for three attempts; else one each.
         assert per_connection == ([1, 1, 1] if close_after_each else [3])
 
@@ -144,8 +147,5 @@ async def test_an_answer_without_a_body_keeps_the_connection() -> None:
         for _ in range(2):
             assert await asyncio.wait_for(sender.send(request), GUARD) == (None, None)
     finally:
-        await sender.close()
-        server.close()
-        await server.wait_closed()
-        await _handlers_done()
+        await _shut(sender, server)
     assert per_connection == [2]
