@@ -49,7 +49,7 @@ class DashboardReads(SqlCore):
         (the bound found through the (account_id, id) index), and says how far it got in
         `searched_to` when it stopped there with older messages unsearched."""
         where, args = ["account_id = %s"], list[Any]([account_id])
-        span, span_args = ["account_id = %s"], [account_id]  # the range, on (account_id, id)
+        span, span_args = ["account_id = %s"], list[Any]([account_id])  # on (account_id, id)
         for when, first, op in ((query.since, True, ">="), (query.until, False, "<=")):
             if when is None:
                 continue
