@@ -95,14 +95,23 @@ class PostgresStatements:
             await self.connection.execute(text.encode("utf-8"))
 
 
+def schema_lock(name: str) -> str:
+    """A transaction's advisory lock on `name` (an SQL expression) within the schema the
+    session works in: advisory locks are database-wide, and one schema's work must not wait
+    for another's."""
+    return f"SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || {name}, 0))"
+
+
 class PostgresDriver:
     """The pool; each statement borrows a connection for itself, a transaction for its
     block."""
 
     bytewise = 'COLLATE "C"'
     dialect: Dialect = "postgres"
-    #: The advisory lock that serialises `upgrade` across processes ("pilotgat" in ASCII).
-    upgrade_lock = "SELECT pg_advisory_xact_lock(8100124630752649588)"
+    #: The advisory lock that serialises `upgrade` across processes. Its key names the
+    #: schema: installations sharing one database in schemas of their own (staging beside
+    #: production, the tests' schemas) do not queue behind each other's migrations.
+    upgrade_lock = schema_lock("'pilotgate.upgrade'")
     #: A migration first takes every table it touches, waiting at most 100 ms: while it
     #: waits, sends queue behind it; and well under `deadlock_timeout` (1 s), so when an
     #: older node's transaction and the migration wait on each other, the migration gives
@@ -239,7 +248,7 @@ class PostgresDriver:
     # The bigint[] cast matters: psycopg sends small ints as smallint[], and a cross-type
     # `= ANY` is a linear scan of the array per row instead of a hash lookup.
     int_in = "= ANY(%s::bigint[])"
-    lock_named = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+    lock_named = schema_lock("%s")
 
     def ints(self, values: Sequence[int]) -> Any:
         return list(values)

@@ -34,6 +34,7 @@ from pilotgate.errors import LockBusyError
 from ..base import Pruned
 from ..sql.driver import Statements
 from ..sql.retention import CARRIED, RetentionStore
+from .driver import schema_lock
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def partition_days(now: datetime, before: datetime | None) -> int:
 #: The tables partitioned by id and the sequence each takes its ids from.
 SEQUENCES = {"messages": "message_ids", "callbacks": "callbacks_id_seq", "ledger": "ledger_id_seq"}
 LOCK_WAIT = "SET LOCAL lock_timeout = '100ms'"
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext('pilotgate.partitions'))"
+_LOCK = schema_lock("'pilotgate.partitions'")
 #: Storage parameters of a new partition, as migration 0032 set them on the existing ones:
 #: a callback job's claim sets only unindexed columns, so with room on its page it is a HOT
 #: update (no index entries; claims then walk fewer dead ones in callbacks_pending).
