@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -12,7 +12,6 @@ from pilotgate.domain.messages import Message
 from ..base import CallbackJob, CallbackResult, InboundSms, QueueStats
 from . import rows
 from .core import SqlCore
-from .driver import Row
 
 T = TypeVar("T")
 
@@ -101,19 +100,16 @@ class CallbackStore(SqlCore):
         """Inbound SMS by id, whatever their account (for the pipeline only)."""
         return await self._by_ids(f"{rows.INBOUND_COLUMNS} FROM inbound", ids, rows.inbound)
 
-    async def _by_ids(
-        self, source: str, ids: Sequence[int], read: Callable[[Row, rows.Time], T]
-    ) -> list[T]:
+    async def _by_ids(self, source: str, ids: Sequence[int], read: rows.Read[T]) -> list[T]:
         """The rows of `source` ("columns FROM table") with these ids, each `read`, in id
         order: one statement with the ids as one parameter (`Driver.int_in`)."""
         wanted = rows.ids_within(ids)
         if not wanted:
             return []
         sql = self._sql
-        found = await sql.rows(
-            f"SELECT {source} WHERE id {sql.int_in} ORDER BY id", (sql.ints(wanted),)
+        return await self._all(
+            read, f"SELECT {source} WHERE id {sql.int_in} ORDER BY id", (sql.ints(wanted),)
         )
-        return [read(row, sql.time) for row in found]
 
     async def callback_backlog(self, now: datetime) -> tuple[int, int]:
         """(pending jobs, pending jobs already due)."""

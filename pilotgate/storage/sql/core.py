@@ -8,14 +8,17 @@ import logging
 import re
 from abc import ABC
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from pilotgate.errors import LockBusyError
 
 from ..base import migration_scripts
 from ..migrations import render
-from .driver import Driver
+from .driver import Args, Driver
+from .rows import Read
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How often a migration that found its tables busy is tried again (about six minutes in all).
 UPGRADE_ATTEMPTS = 70
@@ -50,6 +53,15 @@ class SqlCore(ABC):
     it (storage/roles.py); ABC, so a store missing a dialect's part cannot be built."""
 
     _sql: Driver
+
+    async def _one(self, read: Read[T], query: str, args: Args = ()) -> T | None:
+        """The first row of `query` as its record, or None."""
+        row = await self._sql.one(query, args)
+        return None if row is None else read(row, self._sql.time)
+
+    async def _all(self, read: Read[T], query: str, args: Args = ()) -> list[T]:
+        """Every row of `query` as its record, in the statement's order."""
+        return [read(row, self._sql.time) for row in await self._sql.rows(query, args)]
 
     async def upgrade(self) -> list[str]:
         """Apply the migrations not yet applied, each in its own transaction, in order.

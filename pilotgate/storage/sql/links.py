@@ -14,6 +14,8 @@ from ..base import ConnectorInfo, LinkLease
 from . import rows
 from .core import SqlCore
 
+_lease = rows.reader(LinkLease, "name, owner, until")
+
 
 class LinkStore(SqlCore):
     """Connectors, routes, our numbers and the leases on links."""
@@ -31,10 +33,9 @@ class LinkStore(SqlCore):
         )
 
     async def connectors(self) -> list[ConnectorInfo]:
-        found = await self._sql.rows(
-            f"SELECT {rows.CONNECTOR_COLUMNS} FROM connectors ORDER BY name"
+        return await self._all(
+            rows.connector, f"SELECT {rows.CONNECTOR_COLUMNS} FROM connectors ORDER BY name"
         )
-        return [rows.connector(row, self._sql.time) for row in found]
 
     async def set_connector_enabled(self, name: str, enabled: bool) -> None:
         """Raises NotFoundError for an unknown connector."""
@@ -141,8 +142,7 @@ class LinkStore(SqlCore):
         await self._sql.run("DELETE FROM link_leases WHERE name = %s AND owner = %s", (name, owner))
 
     async def link_leases(self) -> list[LinkLease]:
-        found = await self._sql.rows("SELECT name, owner, until FROM link_leases ORDER BY name")
-        return [LinkLease(name=row[0], owner=row[1], until=self._sql.time(row[2])) for row in found]
+        return await self._all(_lease, "SELECT name, owner, until FROM link_leases ORDER BY name")
 
     async def save_link_state(self, name: str, state: str) -> None:
         """Record what the link's owner sees (JSON), for `connector list`."""

@@ -13,13 +13,14 @@ from pilotgate.errors import ConflictError, NotFoundError
 from ..base import Sender
 from ..dashboard import Operator, SenderVerdict
 from . import rows
+from .accounts import ADD_KEY
 from .core import SqlCore
 
-_OPERATOR_COLUMNS = "id, email, password_hash, created"
+_OPERATOR_COLUMNS = rows.columns(Operator)
 _operator = rows.reader(Operator, _OPERATOR_COLUMNS)
-_verdict = rows.reader(
-    SenderVerdict, "id, account_id, name, state, reason", renamed={"id": "sender_id"}
-)
+_SELECT_OPERATOR = f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE "
+_VERDICT = "id, account_id, name, state, reason"
+_verdict = rows.reader(SenderVerdict, _VERDICT, renamed={"id": "sender_id"})
 
 
 class OperatorStore(SqlCore):
@@ -40,16 +41,10 @@ class OperatorStore(SqlCore):
         return _operator(row, self._sql.time)
 
     async def operator(self, operator_id: int) -> Operator | None:
-        row = await self._sql.one(
-            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE id = %s", (operator_id,)
-        )
-        return None if row is None else _operator(row, self._sql.time)
+        return await self._one(_operator, _SELECT_OPERATOR + "id = %s", (operator_id,))
 
     async def operator_by_email(self, email: str) -> Operator | None:
-        row = await self._sql.one(
-            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE email = %s", (email,)
-        )
-        return None if row is None else _operator(row, self._sql.time)
+        return await self._one(_operator, _SELECT_OPERATOR + "email = %s", (email,))
 
     async def set_operator_password(self, operator_id: int, password_hash: str) -> None:
         await self._sql.run(
@@ -68,17 +63,15 @@ class OperatorStore(SqlCore):
         """The account's only key becomes `digest`: every older key stops working."""
         async with self._sql.tx() as tx:
             await tx.run("DELETE FROM api_keys WHERE account_id = %s", (account_id,))
-            await tx.run("INSERT INTO api_keys VALUES (%s, %s, %s)", (digest, account_id, now))
+            await tx.run(ADD_KEY, (digest, account_id, now))
 
     # sender names ----------------------------------------------------------------------------
     async def all_senders(self, state: SenderState | None) -> list[Sender]:
         """Every account's sender names (in `state`), oldest first."""
         select = f"SELECT {rows.SENDER_COLUMNS} FROM senders "
         if state is None:
-            found = await self._sql.rows(select + "ORDER BY id")
-        else:
-            found = await self._sql.rows(select + "WHERE state = %s ORDER BY id", (state.value,))
-        return [rows.sender(row, self._sql.time) for row in found]
+            return await self._all(rows.sender, select + "ORDER BY id")
+        return await self._all(rows.sender, select + "WHERE state = %s ORDER BY id", (state.value,))
 
     async def set_sender_verdict(
         self, sender_id: int, state: SenderState, reason: str, now: datetime
@@ -109,12 +102,11 @@ class OperatorStore(SqlCore):
         wanted = rows.ids_within(ids)
         if not wanted:
             return []
-        found = await self._sql.rows(
-            "SELECT id, account_id, name, state, reason FROM senders "
-            f"WHERE id {self._sql.int_in} ORDER BY id",
+        return await self._all(
+            _verdict,
+            f"SELECT {_VERDICT} FROM senders WHERE id {self._sql.int_in} ORDER BY id",
             (self._sql.ints(wanted),),
         )
-        return [_verdict(row, self._sql.time) for row in found]
 
     # lockout and the session secret ----------------------------------------------------------
     async def login_failures(self, who: str, since: datetime) -> int:
