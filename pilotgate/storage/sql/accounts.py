@@ -99,12 +99,12 @@ class AccountStore(SqlCore):
     async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
         """Apply `changes`; raises NotFoundError for an unknown account."""
         kept = ", ".join(f"{name} = COALESCE(%s, {name})" for name in rows.names(_CHANGEABLE))
-        moved = await self._sql.run(
-            f"UPDATE accounts SET {kept} WHERE id = %s",
+        account = await self._one(
+            rows.account,
+            f"UPDATE accounts SET {kept} WHERE id = %s RETURNING {rows.ACCOUNT_COLUMNS}",
             (*rows.values(changes, _CHANGEABLE), account_id),
         )
-        account = await self.account(account_id)
-        if moved == 0 or account is None:
+        if account is None:
             raise NotFoundError(f"no account {account_id}")
         return account
 

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 from abc import ABC
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -15,7 +16,7 @@ from pilotgate.errors import LockBusyError
 from ..base import migration_scripts
 from ..migrations import render
 from .driver import Args, Driver
-from .rows import Read
+from .rows import MAX_ID, Read
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +63,19 @@ class SqlCore(ABC):
     async def _all(self, read: Read[T], query: str, args: Args = ()) -> list[T]:
         """Every row of `query` as its record, in the statement's order."""
         return [read(row, self._sql.time) for row in await self._sql.rows(query, args)]
+
+    async def _by_ids(
+        self, read: Read[T], source: str, ids: Sequence[int], args: Args = ()
+    ) -> list[T]:
+        """The rows of `source` ("columns FROM table WHERE", then `args`' conditions and AND)
+        whose id is one of `ids`, each `read`, in id order: one statement with the ids as one
+        parameter (`Driver.int_in`). Ids are 64-bit in both databases: a larger one names
+        nothing, and would fail the statement rather than find nothing."""
+        wanted = [i for i in ids if -MAX_ID <= i <= MAX_ID]
+        if not wanted:
+            return []
+        query = f"SELECT {source} id {self._sql.int_in} ORDER BY id"
+        return await self._all(read, query, (*args, self._sql.ints(wanted)))
 
     async def upgrade(self) -> list[str]:
         """Apply the migrations not yet applied, each in its own transaction, in order.

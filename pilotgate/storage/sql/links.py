@@ -15,6 +15,11 @@ from . import rows
 from .core import SqlCore
 
 _lease = rows.reader(LinkLease, "name, owner, until")
+_ROUTE = rows.columns(Route)
+#: A route's connectors are stored as one comma-separated text.
+_route = rows.reader(
+    Route, _ROUTE, convert={"connectors": lambda v, t: routing.parse_connectors(v)}
+)
 
 
 class LinkStore(SqlCore):
@@ -73,25 +78,16 @@ class LinkStore(SqlCore):
         )
 
     async def routes(self) -> list[Route]:
-        return [
-            Route(
-                prefix=row[0],
-                channel=row[1],
-                connectors=routing.parse_connectors(row[2]),
-                hlr_unreliable=bool(row[3]),
-                operator=row[4],
-            )
-            for row in await self._sql.rows(
-                "SELECT prefix, channel, connectors, hlr_unreliable, operator FROM routes "
-                f"ORDER BY prefix {self._sql.bytewise}, channel, operator"
-            )
-        ]
+        return await self._all(
+            _route,
+            f"SELECT {_ROUTE} FROM routes ORDER BY prefix {self._sql.bytewise}, channel, operator",
+        )
 
     async def save_route(self, route: Route) -> None:
         """Create or replace the route of (prefix, channel)."""
         await self._sql.run(
-            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable, operator) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (prefix, channel, operator) DO UPDATE SET "
+            f"INSERT INTO routes ({_ROUTE}) VALUES ({rows.marks(_ROUTE)}) "
+            "ON CONFLICT (prefix, channel, operator) DO UPDATE SET "
             "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
             (
                 route.prefix,

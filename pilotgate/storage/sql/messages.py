@@ -128,14 +128,8 @@ class MessageStore(SqlCancels, SqlReplaces):
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         """The account's own messages among `ids` (others' ids are simply absent)."""
-        wanted = rows.ids_within(ids)
-        if not wanted:
-            return []
-        return await self._all(
-            rows.message,
-            _SELECT_MESSAGE + f"WHERE account_id = %s AND id {self._sql.int_in} ORDER BY id",
-            (account_id, self._sql.ints(wanted)),
-        )
+        source = f"{rows.MESSAGE_COLUMNS} FROM messages WHERE account_id = %s AND"
+        return await self._by_ids(rows.message, source, ids, (account_id,))
 
     async def find_messages(
         self,

@@ -99,14 +99,7 @@ class OperatorStore(SqlCore):
 
     async def sender_verdicts(self, ids: Sequence[int]) -> list[SenderVerdict]:
         """The verdicts of these sender ids (for the callback worker)."""
-        wanted = rows.ids_within(ids)
-        if not wanted:
-            return []
-        return await self._all(
-            _verdict,
-            f"SELECT {_VERDICT} FROM senders WHERE id {self._sql.int_in} ORDER BY id",
-            (self._sql.ints(wanted),),
-        )
+        return await self._by_ids(_verdict, f"{_VERDICT} FROM senders WHERE", ids)
 
     # lockout and the session secret ----------------------------------------------------------
     async def login_failures(self, who: str, since: datetime) -> int:

@@ -14,7 +14,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -55,12 +55,6 @@ CALLBACK_COLUMNS = columns(CallbackJob)
 
 #: Ids are 64-bit in both databases; a larger number names nothing, so it is simply not found.
 MAX_ID = 2**63 - 1
-
-
-def ids_within(ids: Sequence[int]) -> list[int]:
-    """The ids a 64-bit column can hold: the others name nothing, and would fail the
-    statement rather than find nothing."""
-    return [i for i in ids if -MAX_ID <= i <= MAX_ID]
 
 
 def names(columns: str) -> list[str]:
