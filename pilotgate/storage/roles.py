@@ -19,6 +19,7 @@ from __future__ import annotations
 from .sql.accounts import AccountStore
 from .sql.audit import AuditStore
 from .sql.callbacks import CallbackStore
+from .sql.core import SchemaStore
 from .sql.dashboard import DashboardReads
 from .sql.held import HeldStore
 from .sql.idempotency import IdempotencyStore
@@ -31,7 +32,6 @@ from .sql.protections import ProtectionStore
 from .sql.queue import OutboxStore
 from .sql.rates import RateStore
 from .sql.retention import RetentionStore
-from .sql.schema import SchemaStore
 from .sql.smpp import SmppStore
 from .sql.smpp_deliveries import SmppDeliveryStore
 from .sql.two_way import TwoWayStore
