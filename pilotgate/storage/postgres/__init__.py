@@ -26,9 +26,9 @@ from ..base import Submitted
 from ..dashboard import DayStat
 from ..roles import Store
 from ..sql import submitting
-from ..sql.accounts import LEDGER
 from ..sql.dashboard import EPOCH_DAY
 from ..sql.messages import DRAFT_COLUMNS, Pending
+from ..sql.money import LEDGER
 from .driver import Connection, PostgresDriver, driver_errors
 from .numbering import PostgresNumbering
 from .partitions import PostgresPartitions

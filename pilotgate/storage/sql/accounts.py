@@ -15,6 +15,7 @@ from ..base import AccountChanges, NewAccount, Sender, TariffInfo
 from . import rows
 from .core import SqlCore
 from .gathered import Gatherer
+from .money import CREDIT, LEDGER
 
 _SELECT_ACCOUNT = f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts "
 #: The fields of `NewAccount` that are columns of accounts (the key goes to api_keys).
@@ -22,17 +23,6 @@ _NEW_ACCOUNT = rows.columns(NewAccount, without={"key_digest"})
 #: The fields of `AccountChanges`, each a column that None leaves as it is.
 _CHANGEABLE = rows.columns(AccountChanges)
 ADD_KEY = "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)"
-#: A ledger row: (account_id, amount, kind, ref, note, created).
-LEDGER = (
-    "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-    "VALUES (%s, %s, %s, %s, %s, %s)"
-)
-#: (amount, account_id, amount): credit the account (a negative amount debits) unless its
-#: balance would go below zero; its new balance, or no row.
-CREDIT = (
-    "UPDATE accounts SET balance = balance + %s WHERE id = %s AND balance + %s >= 0 "
-    "RETURNING balance"
-)
 _RATE = "prefix, channel, price, country, operator"
 _rate = rows.reader(Rate, _RATE)
 _tariff = rows.reader(TariffInfo, "id, name, rates")

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from pilotgate.domain import hybrid
 
-from .accounts import CREDIT, LEDGER
 from .driver import Driver, Statements
+from .money import CREDIT, LEDGER
 
 #: The messages of a list (the driver appends how `id` is one of them) that are in a status
 #: (%s), leased by an owner when one is given (%s, %s), and have a fallback plan.

@@ -13,7 +13,6 @@ from pilotgate.errors import ConflictError, NotFoundError
 from ..base import Sender
 from ..dashboard import Operator, SenderVerdict
 from . import rows
-from .accounts import ADD_KEY
 from .core import SqlCore
 
 _OPERATOR_COLUMNS = rows.columns(Operator)
@@ -63,7 +62,7 @@ class OperatorStore(SqlCore):
         """The account's only key becomes `digest`: every older key stops working."""
         async with self._sql.tx() as tx:
             await tx.run("DELETE FROM api_keys WHERE account_id = %s", (account_id,))
-            await tx.run(ADD_KEY, (digest, account_id, now))
+            await tx.run("INSERT INTO api_keys VALUES (%s, %s, %s)", (digest, account_id, now))
 
     # sender names ----------------------------------------------------------------------------
     async def all_senders(self, state: SenderState | None) -> list[Sender]:

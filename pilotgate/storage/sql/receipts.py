@@ -14,10 +14,10 @@ from pilotgate.domain import checks
 from pilotgate.domain.receipts import Receipt
 
 from ..base import Handover, Refusal
-from .accounts import LEDGER
 from .core import SqlCore
 from .driver import Statements
 from .hybrid import fall_back
+from .money import LEDGER
 
 _PART = (("connector", "text"), ("remote_id", "text"), ("server_id", "bigint"), ("part", "int"))
 #: A receipt's columns; named apart from message_parts' so that RETURNING needs no table name

@@ -54,7 +54,7 @@ class SubmitDialect:
 @dataclass(slots=True)
 class Written:
     """What a batch commits: each submit's outcome, and the rows the runner inserts in
-    bulk (messages in `messages.DRAFT_COLUMNS` order, the ledger's for `accounts.LEDGER`,
+    bulk (messages in `messages.DRAFT_COLUMNS` order, the ledger's for `money.LEDGER`,
     the per-day statistics as `domain.submits.day_groups` gives them)."""
 
     outcomes: list[Submitted | StorageError]

@@ -19,9 +19,9 @@ from ..base import Submitted
 from ..dashboard import DayStat
 from ..roles import Store
 from ..sql import submitting
-from ..sql.accounts import LEDGER
 from ..sql.dashboard import EPOCH_DAY
 from ..sql.messages import DRAFT_COLUMNS, Pending
+from ..sql.money import LEDGER
 from .driver import SqliteDriver, micros, sqlite_query, stored_time
 from .numbering import SqliteNumbering
 from .retention import SqliteRetention
