@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
 
 from pilotgate.domain import codes
 from pilotgate.domain.messages import Message
@@ -12,9 +11,6 @@ from pilotgate.domain.messages import Message
 from ..base import CallbackJob, CallbackResult, InboundSms, QueueStats
 from . import rows
 from .core import SqlCore
-from .driver import Row
-
-T = TypeVar("T")
 
 #: The partial index of each queue state (migration 0001).
 _STATUS_INDEXES = (
@@ -95,25 +91,11 @@ class CallbackStore(SqlCore):
 
     async def messages_by_ids(self, ids: Sequence[int]) -> list[Message]:
         """Messages by server_id, whatever their account (for the pipeline only)."""
-        return await self._by_ids(f"{rows.MESSAGE_COLUMNS} FROM messages", ids, rows.message)
+        return await self._by_ids(rows.message, f"{rows.MESSAGE_COLUMNS} FROM messages WHERE", ids)
 
     async def inbound_by_ids(self, ids: Sequence[int]) -> list[InboundSms]:
         """Inbound SMS by id, whatever their account (for the pipeline only)."""
-        return await self._by_ids(f"{rows.INBOUND_COLUMNS} FROM inbound", ids, rows.inbound)
-
-    async def _by_ids(
-        self, source: str, ids: Sequence[int], read: Callable[[Row, rows.Time], T]
-    ) -> list[T]:
-        """The rows of `source` ("columns FROM table") with these ids, each `read`, in id
-        order: one statement with the ids as one parameter (`Driver.int_in`)."""
-        wanted = rows.ids_within(ids)
-        if not wanted:
-            return []
-        sql = self._sql
-        found = await sql.rows(
-            f"SELECT {source} WHERE id {sql.int_in} ORDER BY id", (sql.ints(wanted),)
-        )
-        return [read(row, sql.time) for row in found]
+        return await self._by_ids(rows.inbound, f"{rows.INBOUND_COLUMNS} FROM inbound WHERE", ids)
 
     async def callback_backlog(self, now: datetime) -> tuple[int, int]:
         """(pending jobs, pending jobs already due)."""
