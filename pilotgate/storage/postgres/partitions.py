@@ -152,12 +152,16 @@ class PostgresPartitions(RetentionStore):
                 return  # the common case, decided without a lock
             await tx.run(LOCK_WAIT)
             await tx.run(_LOCK)
-            _, last, top = (await self._ranges(tx, table))[-1]  # another worker may have
+            ranges = await self._ranges(tx, table)  # another worker may have
+            _, last, top = ranges[-1]
             if last is not None and int(taken[0]) < last:
                 return
+            # The pace since the previous partition began: the last one has only just begun
+            # (this runs as its first ids are taken), too soon to tell a day's ids.
+            since = ranges[-2][1] if len(ranges) > 1 else last
             span = span or min(
                 MAX_SPAN,
-                self._partition_days * await self._day_of_ids(tx, table, last, int(taken[0]), now),
+                self._partition_days * await self._day_of_ids(tx, table, since, int(taken[0]), now),
             )
             row = await tx.one(f"SELECT max(id) FROM {table}_default")
             # Ids past the last range went to the DEFAULT partition: a range may not hold them.
@@ -172,8 +176,8 @@ class PostgresPartitions(RetentionStore):
     async def _day_of_ids(
         self, tx: Statements, table: str, low: int | None, taken: int, now: datetime
     ) -> int:
-        """About the ids a day takes, from the current partition's pace (`SPAN` until it
-        has run an hour), so a partition holds about a day whatever the traffic."""
+        """About the ids a day takes, from the pace since the id `low` (`SPAN` until an hour
+        has passed since its row), so a partition holds about a day whatever the traffic."""
         start = -(2**63) if low is None else low
         first = await tx.one(
             f"SELECT id, created FROM {table} WHERE id >= %s ORDER BY id LIMIT 1",
