@@ -123,6 +123,49 @@ class Draft:
             raise IllegalMoveError(f"a message cannot be stored as {self.status}")
 
 
+def addressed(
+    template: Draft,
+    *,
+    phone: str,
+    price: int,
+    status: Status,
+    error: int,
+    country: str,
+    operator: str,
+    route: str,
+    fallback: Fallback | None,
+) -> Draft:
+    """`dataclasses.replace(template, phone=…, …, fallback=…)` spelled out: replace walks the
+    class's fields and builds a dict of them each time, which cost twice the constructor
+    itself, and every recipient of every send is one call (10,000 for a full API-2
+    packet; docs/performance.md). tests/unit/test_statuses.py holds the two equal and
+    fails when Draft gains a field this copy does not name."""
+    return Draft(
+        phone=phone,
+        sender=template.sender,
+        text=template.text,
+        parts=template.parts,
+        channel=template.channel,
+        price=price,
+        status=status,
+        error=error,
+        send_datetime=template.send_datetime,
+        ttl=template.ttl,
+        callback=template.callback,
+        callback_method=template.callback_method,
+        country=country,
+        operator=operator,
+        test=template.test,
+        sender_orig=template.sender_orig,
+        expires_at=template.expires_at,
+        route=route,
+        ping_route=template.ping_route,
+        fallback=fallback,
+        client_id=template.client_id,
+        smpp_receipt=template.smpp_receipt,
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """A stored message, as `check` and callbacks see it."""

@@ -1,18 +1,23 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 
 from pilotgate.connectors.base import Accepted
 from pilotgate.domain import codes
+from pilotgate.domain.hybrid import Fallback
 from pilotgate.domain.messages import (
     ALLOWED,
     ENDINGS,
     FINAL,
     INITIAL,
+    Draft,
     IllegalMoveError,
     Status,
+    addressed,
     ending,
     move,
 )
@@ -72,3 +77,31 @@ def test_catalogue_has_exact_texts_clients_compare():
     assert codes.russian(111) == "Неправильный номер телефона"
     assert codes.english(214) == "Phone is dublicated"
     assert codes.english(999) == "System error"  # an unknown code never crashes rendering
+
+
+def test_an_addressed_draft_is_the_template_replaced():
+    """`addressed` spells out dataclasses.replace for speed: every field it does not change
+    comes from the template (each set to a non-default value here, so a field it dropped
+    would show), and a field added to Draft fails this test until the copy names it."""
+    names = [f.name for f in dataclasses.fields(Draft)]
+    hint = "a new Draft field: copy it in domain/messages.py addressed(), then list it here"
+    assert names == [
+        "phone", "sender", "text", "parts", "channel", "price", "status", "error",
+        "send_datetime", "ttl", "callback", "callback_method", "country", "operator", "test",
+        "sender_orig", "expires_at", "route", "ping_route", "fallback", "client_id",
+        "smpp_receipt",
+    ], hint  # fmt: skip
+    when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    template = Draft(
+        phone="", sender="INFORM", text="Hello", parts=2, channel="VIBER", price=7,
+        status=Status.SCHEDULED, error=0, send_datetime=when, ttl=60,
+        callback="https://example.com/cb", callback_method="POST", country="kz",
+        operator="x", test=True, sender_orig="2WAY", expires_at=when, route="a",
+        ping_route="p1,p2", fallback=Fallback(sender="S", parts=1, price=3, route="r"),
+        client_id="42", smpp_receipt=2,
+    )  # fmt: skip
+    changes = dict(
+        phone="79087964781", price=395, status=Status.ACCEPTED, error=0, country="RU",
+        operator="Tele2", route="smsc1,smsc2", fallback=None,
+    )  # fmt: skip
+    assert addressed(template, **changes) == dataclasses.replace(template, **changes)  # type: ignore[arg-type]
