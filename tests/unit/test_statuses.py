@@ -17,6 +17,7 @@ from pilotgate.domain.messages import (
     Draft,
     IllegalMoveError,
     Status,
+    Template,
     addressed,
     ending,
     move,
@@ -79,12 +80,12 @@ def test_catalogue_has_exact_texts_clients_compare():
     assert codes.english(999) == "System error"  # an unknown code never crashes rendering
 
 
-def test_an_addressed_draft_is_the_template_replaced():
-    """`addressed` spells out dataclasses.replace for speed: every field it does not change
-    comes from the template (each set to a non-default value here, so a field it dropped
-    would show), and a field added to Draft fails this test until the copy names it."""
+def test_an_addressed_draft_has_its_template_and_its_recipient():
+    """`addressed` names every Draft field: each from the template (all non-default here,
+    so one dropped would show) or the recipient's own; a field added to Draft fails this
+    test until the copy names it."""
     names = [f.name for f in dataclasses.fields(Draft)]
-    hint = "a new Draft field: copy it in domain/messages.py addressed(), then list it here"
+    hint = "a new Draft field: set it in domain/messages.py addressed(), then list it here"
     assert names == [
         "phone", "sender", "text", "parts", "channel", "price", "status", "error",
         "send_datetime", "ttl", "callback", "callback_method", "country", "operator", "test",
@@ -92,16 +93,21 @@ def test_an_addressed_draft_is_the_template_replaced():
         "smpp_receipt",
     ], hint  # fmt: skip
     when = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
-    template = Draft(
-        phone="", sender="INFORM", text="Hello", parts=2, channel="VIBER", price=7,
-        status=Status.SCHEDULED, error=0, send_datetime=when, ttl=60,
-        callback="https://example.com/cb", callback_method="POST", country="kz",
-        operator="x", test=True, sender_orig="2WAY", expires_at=when, route="a",
-        ping_route="p1,p2", fallback=Fallback(sender="S", parts=1, price=3, route="r"),
+    later = datetime(2030, 1, 3, tzinfo=UTC)
+    template = Template(
+        sender="INFORM", text="Hello", parts=2, channel="VIBER", status=Status.SCHEDULED,
+        send_datetime=when, ttl=60, callback="https://example.com/cb", callback_method="post",
+        test=True, expires_at=later, fallback=Fallback(sender="S", parts=1, price=3, route="r"),
         client_id="42", smpp_receipt=2,
     )  # fmt: skip
-    changes = dict(
-        phone="79087964781", price=395, status=Status.ACCEPTED, error=0, country="RU",
-        operator="Tele2", route="smsc1,smsc2", fallback=None,
+    fallback = Fallback(sender="S", parts=1, price=5, route="r2")
+    assert addressed(
+        template, phone="79087964781", price=395, status=Status.ACCEPTED, error=0,
+        country="RU", operator="Tele2", route="smsc1,smsc2", fallback=fallback,
+    ) == Draft(
+        phone="79087964781", sender="INFORM", text="Hello", parts=2, channel="VIBER", price=395,
+        status=Status.ACCEPTED, error=0, send_datetime=when, ttl=60,
+        callback="https://example.com/cb", callback_method="post", country="RU",
+        operator="Tele2", test=True, sender_orig="", expires_at=later, route="smsc1,smsc2",
+        ping_route="", fallback=fallback, client_id="42", smpp_receipt=2,
     )  # fmt: skip
-    assert addressed(template, **changes) == dataclasses.replace(template, **changes)  # type: ignore[arg-type]
