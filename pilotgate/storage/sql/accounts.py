@@ -143,16 +143,6 @@ class AccountStore(SqlCore):
         assert row is not None
         return rows.sender(row, self._sql.time)
 
-    async def set_sender_state(self, sender_id: int, state: SenderState) -> Sender:
-        """Raises NotFoundError for an unknown sender id."""
-        row = await self._sql.one(
-            f"UPDATE senders SET state = %s WHERE id = %s RETURNING {rows.SENDER_COLUMNS}",
-            (state.value, sender_id),
-        )
-        if row is None:
-            raise NotFoundError(f"no sender {sender_id}")
-        return rows.sender(row, self._sql.time)
-
     async def senders(self, account_id: int) -> list[Sender]:
         return await self._all(
             rows.sender,
