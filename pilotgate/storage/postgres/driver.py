@@ -156,12 +156,6 @@ class PostgresDriver:
         return cls(pool)
 
     @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Connection]:
-        with driver_errors():
-            async with self.pool.connection() as conn:
-                yield conn
-
-    @contextlib.asynccontextmanager
     async def tx(self) -> AsyncIterator[Statements]:
         with driver_errors():
             async with self.pool.connection() as conn, conn.transaction():
@@ -186,14 +180,6 @@ class PostgresDriver:
         with driver_errors():
             async with self.pool.connection() as conn:
                 return (await conn.execute(query, args)).rowcount
-
-    async def many(self, query: str, batch: Iterable[Args]) -> int:
-        async with self.connection() as conn:
-            return await PostgresStatements(conn).many(query, batch)
-
-    async def script(self, text: str) -> None:
-        async with self.connection() as conn:
-            await PostgresStatements(conn).script(text)
 
     def time(self, stored: Any) -> datetime:
         # The session time zone is pinned to UTC when a connection opens: already aware UTC.
