@@ -80,11 +80,7 @@ class AccountStore(SqlCore):
 
     async def set_account_state(self, account_id: int, state: AccountState) -> None:
         """Raises NotFoundError for an unknown account."""
-        moved = await self._sql.run(
-            "UPDATE accounts SET state = %s WHERE id = %s", (state.value, account_id)
-        )
-        if moved == 0:
-            raise NotFoundError(f"no account {account_id}")
+        await self._set_account("state", state.value, account_id)
 
     async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
         """Apply `changes`; raises NotFoundError for an unknown account."""
