@@ -15,8 +15,7 @@ the ported numbers' load by COPY and retention by partitions (numbering.py, part
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Self
 
@@ -29,7 +28,7 @@ from ..sql import submitting
 from ..sql.dashboard import EPOCH_DAY
 from ..sql.messages import DRAFT_COLUMNS, Pending
 from ..sql.money import LEDGER
-from .driver import Connection, PostgresDriver, driver_errors
+from .driver import PostgresDriver
 from .numbering import PostgresNumbering
 from .partitions import PostgresPartitions
 
@@ -125,7 +124,8 @@ class PostgresStore(PostgresNumbering, PostgresPartitions, Store):
 
     async def _submit_batch(self, batch: list[Pending]) -> list[Submitted | StorageError]:
         steps = submitting.committing(batch, _POSTGRES)
-        async with self._tx() as conn:
+        async with self._sql.tx() as tx:
+            conn = tx.connection  # psycopg's own: the bulk rows go by COPY and a pipeline
             try:
                 step = next(steps)
                 while True:
@@ -136,13 +136,6 @@ class PostgresStore(PostgresNumbering, PostgresPartitions, Store):
                 written: submitting.Written = done.value
             await _write(conn, written)
         return written.outcomes
-
-    @contextlib.asynccontextmanager
-    async def _tx(self) -> AsyncIterator[Connection]:
-        """A pooled connection inside one transaction, for the batched submit and its COPY."""
-        with driver_errors():
-            async with self._sql.pool.connection() as conn, conn.transaction():
-                yield conn
 
     # per-day statistics ------------------------------------------------------------------------
     async def fold_statistics(self, limit: int) -> int:

@@ -26,7 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from pilotgate.errors import ConflictError, LockBusyError, StorageError
 
-from ..sql.driver import Args, Dialect, Row, Statements
+from ..sql.driver import Args, Dialect, Row
 
 Connection = AsyncConnection[TupleRow]
 
@@ -155,20 +155,11 @@ class PostgresDriver:
             raise
         return cls(pool)
 
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Connection]:
-        with driver_errors():
-            async with self.pool.connection() as conn:
-                yield conn
-
-    @contextlib.asynccontextmanager
-    async def tx(self) -> AsyncIterator[Statements]:
-        with driver_errors():
-            async with self.pool.connection() as conn, conn.transaction():
-                yield PostgresStatements(conn)
+    def tx(self) -> contextlib.AbstractAsyncContextManager[PostgresStatements]:
+        return self.queue_tx(planned=False)
 
     # The three below are the store's most frequent calls: one pooled connection each, without
-    # the layers `connection()` and `PostgresStatements` add around it (API-1 sends on
+    # the layers a transaction and `PostgresStatements` add around it (API-1 sends on
     # PostgreSQL measured 5-7 % slower through them than before the one store).
     async def rows(self, query: str, args: Args = ()) -> list[Row]:
         with driver_errors():
@@ -186,14 +177,6 @@ class PostgresDriver:
         with driver_errors():
             async with self.pool.connection() as conn:
                 return (await conn.execute(query, args)).rowcount
-
-    async def many(self, query: str, batch: Iterable[Args]) -> int:
-        async with self.connection() as conn:
-            return await PostgresStatements(conn).many(query, batch)
-
-    async def script(self, text: str) -> None:
-        async with self.connection() as conn:
-            await PostgresStatements(conn).script(text)
 
     def time(self, stored: Any) -> datetime:
         # The session time zone is pinned to UTC when a connection opens: already aware UTC.
@@ -220,7 +203,7 @@ class PostgresDriver:
     @contextlib.asynccontextmanager
     async def queue_tx(
         self, *, durable: bool = True, planned: bool = True
-    ) -> AsyncIterator[Statements]:
+    ) -> AsyncIterator[PostgresStatements]:
         """`planned`: a queue poll (claim, apply outcomes, expire) planned as an ordered walk
         of its partial index whatever the statistics say. A queue table changes faster than
         autovacuum analyses it: right after a burst the planner still believes it holds a

@@ -80,11 +80,7 @@ class AccountStore(SqlCore):
 
     async def set_account_state(self, account_id: int, state: AccountState) -> None:
         """Raises NotFoundError for an unknown account."""
-        moved = await self._sql.run(
-            "UPDATE accounts SET state = %s WHERE id = %s", (state.value, account_id)
-        )
-        if moved == 0:
-            raise NotFoundError(f"no account {account_id}")
+        await self._set_account("state", state.value, account_id)
 
     async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
         """Apply `changes`; raises NotFoundError for an unknown account."""
@@ -141,16 +137,6 @@ class AccountStore(SqlCore):
             (account_id, name, state.value, description, callback, now),
         )
         assert row is not None
-        return rows.sender(row, self._sql.time)
-
-    async def set_sender_state(self, sender_id: int, state: SenderState) -> Sender:
-        """Raises NotFoundError for an unknown sender id."""
-        row = await self._sql.one(
-            f"UPDATE senders SET state = %s WHERE id = %s RETURNING {rows.SENDER_COLUMNS}",
-            (state.value, sender_id),
-        )
-        if row is None:
-            raise NotFoundError(f"no sender {sender_id}")
         return rows.sender(row, self._sql.time)
 
     async def senders(self, account_id: int) -> list[Sender]:

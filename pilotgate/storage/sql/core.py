@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from pilotgate.errors import LockBusyError
+from pilotgate.errors import LockBusyError, NotFoundError
 
 from ..base import migration_scripts
 from ..migrations import render
@@ -78,6 +78,12 @@ class SqlCore(ABC):
             return []
         query = f"SELECT {source} id {self._sql.int_in} ORDER BY id"
         return await self._all(read, query, (*args, self._sql.ints(wanted)))
+
+    async def _set_account(self, column: str, value: object, account_id: int) -> None:
+        """Set one column of an account; raises NotFoundError for an unknown account."""
+        query = f"UPDATE accounts SET {column} = %s WHERE id = %s"
+        if not await self._sql.run(query, (value, account_id)):
+            raise NotFoundError(f"no account {account_id}")
 
     async def upgrade(self) -> list[str]:
         """Apply the migrations not yet applied, each in its own transaction, in order.

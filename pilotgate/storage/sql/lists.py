@@ -12,8 +12,6 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.errors import NotFoundError
-
 from ..base import Referral, StopEntry
 from . import rows
 from .core import SqlCore
@@ -126,11 +124,7 @@ class ListStore(SqlCore):
 
     async def set_loop_window(self, account_id: int, seconds: int | None) -> None:
         """The account's loop window; None = the gateway's default. NotFoundError if none."""
-        moved = await self._sql.run(
-            "UPDATE accounts SET loop_window = %s WHERE id = %s", (seconds, account_id)
-        )
-        if moved == 0:
-            raise NotFoundError(f"no account {account_id}")
+        await self._set_account("loop_window", seconds, account_id)
 
     # referrals ----------------------------------------------------------------------------
     async def link_referrer(self, account_id: int, referrer_id: int, percent: int) -> bool:

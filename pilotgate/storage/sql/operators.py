@@ -52,11 +52,7 @@ class OperatorStore(SqlCore):
 
     async def set_account_password(self, account_id: int, password_hash: str) -> None:
         """Raises NotFoundError for an unknown account."""
-        changed = await self._sql.run(
-            "UPDATE accounts SET password_hash = %s WHERE id = %s", (password_hash, account_id)
-        )
-        if not changed:
-            raise NotFoundError(f"no account {account_id}")
+        await self._set_account("password_hash", password_hash, account_id)
 
     async def replace_api_keys(self, account_id: int, digest: str, now: datetime) -> None:
         """The account's only key becomes `digest`: every older key stops working."""
