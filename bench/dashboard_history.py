@@ -8,7 +8,10 @@
 
 Fills the database straight through SQL (one account owns every message: the worst case for
 its pages), spread over 90 days, with a realistic mix of statuses, operators, senders and
-phones, and the per-day statistics `submit` would have kept for them. Then starts
+phones, and the per-day statistics `submit` would have kept for them. On PostgreSQL the fill
+goes a day at a time, the housekeeping round's `rotate_partitions` after each, with a
+90-day retention: the id-range partitions production would have by then (a thirtieth of the
+retention each, about 30), not every row in one. Then starts
 `pilotgate serve` without the pipeline on it, logs in to the cabinet and to the console and
 times every page of both (history with each filter, the overview, the console's queue page):
 median and worst of `--rounds` requests, one at a time, over real HTTP. Every page must stay
@@ -36,7 +39,10 @@ OPERATORS = [("Tele2", 395), ("MTS", 435), ("Beeline", 420), ("MegaFon", 410)]
 STATUSES = [(2, 0)] * 900 + [(-1, 601)] * 70 + [(-2, 204)] * 10 + [(1, 0)] * 10 + [(0, 0)] * 10
 DAYS = 90
 OPERATOR = ("bench-operator@example.com", "bench-operator-password")
-FIRST_ID = 10_000
+#: Past the range migration 0030 makes ahead on a new database (10⁷ ids from 10,001): the
+#: ids of an older history whose partitions retention has dropped, so the 90 days filled
+#: are spread over the partitions the round makes as they come, as in production.
+FIRST_ID = 100_000_000
 
 
 def rows(account_id: int, count: int, now: datetime) -> Iterator[tuple[object, ...]]:
@@ -122,33 +128,75 @@ SELECT %(first)s + i, %(first)s + i, %(account)s,
 
 
 def fill_postgres(url: str, account_id: int, count: int, now: datetime) -> None:
+    import asyncio
+
     import psycopg
 
+    from pilotgate.storage.postgres import PostgresStore
+    from pilotgate.storage.postgres.partitions import partition_days
+
     assert STATUSES[0] == (2, 0) and len(STATUSES) == 1000  # _PG_ROWS spells this mix out
-    with psycopg.connect(url, autocommit=True) as conn:
-        # Indexes are built once after the load (as a restore does): maintained row by row,
-        # 10⁷ inserts into a dozen indexes took most of the fill. Same definitions after.
-        indexes = conn.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'messages' "
-            "AND schemaname = current_schema() AND indexname <> 'messages_pkey'"
-        ).fetchall()
-        for name, _ in indexes:
-            conn.execute(f"DROP INDEX {name}")
-        start = now - timedelta(days=DAYS)
-        step = DAYS * 86400 / count
-        for low in range(0, count, 1_000_000):
-            conn.execute(
-                f"INSERT INTO messages ({COLUMNS}) {_PG_ROWS}",
-                {"first": FIRST_ID, "account": account_id, "start": start, "step": step,
-                 "low": low, "high": min(low + 1_000_000, count)},
-            )  # fmt: skip
+    start = now - timedelta(days=DAYS)
+    # A 90-day retention: partitions of 3 days each. The span (the ids of 3 days at this
+    # fill's pace) is passed: the round itself measures the pace on the partition ids have
+    # just entered, which has run less than an hour when the round sees it, so it would take
+    # `SPAN` (10⁷ a day) and put the whole fill in one partition (reported, not changed here).
+    span = max(1, partition_days(start, start - timedelta(days=DAYS)) * count // DAYS)
+    with asyncio.Runner() as loop, psycopg.connect(url, autocommit=True) as conn:
+        store = loop.run(PostgresStore.open(url, min_size=1, max_size=1))
+
+        def advance(taken: int, when: datetime) -> None:
+            """The ids taken so far, then the housekeeping round at `when` (it makes the
+            partition after the one ids are taken in, and drops the empty ones 0030 left)."""
+            conn.execute("SELECT setval('message_ids', %s)", (taken,))
+            loop.run(store.rotate_partitions(when, when - timedelta(days=DAYS), span))
+
+        try:
+            # Indexes are built once after the load (as a restore does): maintained row by
+            # row, 10⁷ inserts into a dozen indexes took most of the fill. Same definitions
+            # after; the partitions made meanwhile get them from the parent's then.
+            indexes = conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'messages' "
+                "AND schemaname = current_schema() AND indexname <> 'messages_pkey'"
+            ).fetchall()
+            for name, _ in indexes:
+                conn.execute(f"DROP INDEX {name}")
+            advance(FIRST_ID - 1, start)
+            step = DAYS * 86400 / count
+            for day in range(DAYS):
+                low, high = day * count // DAYS, (day + 1) * count // DAYS
+                conn.execute(
+                    f"INSERT INTO messages ({COLUMNS}) {_PG_ROWS}",
+                    {"first": FIRST_ID, "account": account_id, "start": start, "step": step,
+                     "low": low, "high": high},
+                )  # fmt: skip
+                advance(FIRST_ID + high - 1, start + timedelta(days=day + 1))
+        finally:
+            loop.run(store.close())
         conn.execute("SET maintenance_work_mem = '512MB'")
         for _, definition in indexes:
-            conn.execute(definition)
+            # A partitioned table's definition reads `ON ONLY messages`: as written it makes
+            # an invalid parent index and none on the partitions (every page then scanned).
+            conn.execute(definition.replace(" ON ONLY ", " ON ", 1))
         conn.execute("SELECT setval('message_ids', %s)", (FIRST_ID + count,))
         conn.execute(AGGREGATE.format(day="floor(extract(epoch FROM created) / 86400)::integer"))
+        invalid = conn.execute(
+            "SELECT count(*) FROM pg_index WHERE NOT indisvalid AND indrelid = 'messages'::regclass"
+        ).fetchone()
+        assert invalid == (0,), f"{invalid} invalid indexes on messages"
         conn.execute("VACUUM ANALYZE messages")
         conn.execute("ANALYZE")
+        layout = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE n > 0), max(n), "
+            "(SELECT count(*) FROM messages_default) FROM (SELECT c.reltuples::bigint AS n "
+            "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'messages'::regclass) AS p"
+        ).fetchone()
+        assert layout is not None
+        print(
+            f"partitions of messages: {layout[0]} ({layout[1]} holding rows, at most "
+            f"{layout[2]:,} each; {layout[3]} rows in the DEFAULT one)"
+        )
 
 
 def login(client: httpx.Client, area: str, email: str, password: str) -> None:

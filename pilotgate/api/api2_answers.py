@@ -23,9 +23,19 @@ def money(kopecks: int) -> int | float:
     return kopecks // 100 if kopecks % 100 == 0 else kopecks / 100
 
 
+#: json.dumps(…, ensure_ascii=False) with the encoder built once: dumps with any option
+#: builds a new encoder per call, which for the ids of a 10,000-item packet cost more than
+#: its whole JSON answer (docs/performance.md).
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def stored_id(ident: Any) -> str:
     """The client's `id` as JSON text, kept with its message; '' when it gave none."""
-    return "" if ident is None else json.dumps(ident, ensure_ascii=False)
+    if ident is None:
+        return ""
+    if type(ident) is int:
+        return int.__repr__(ident)  # what the encoder writes for an int, without its setup
+    return _JSON_TEXT(ident)
 
 
 def _echoed_id(ident: Any) -> Any:

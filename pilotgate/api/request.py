@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import email.parser
 import email.policy
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,8 +97,11 @@ CHARSETS = frozenset(
 _LABEL = re.compile(r"[a-z][a-z0-9._-]{0,39}")
 
 
+@functools.lru_cache(maxsize=256)
 def text_codec(label: str) -> str | None:
-    """The codec name for `charset=`, or None when the label names no charset we accept."""
+    """The codec name for `charset=`, or None when the label names no charset we accept.
+    Cached (a few labels serve nearly every request): each API call asks twice, and the
+    pattern and the codec registry lookup cost more than the rest of `style`."""
     if not _LABEL.fullmatch(label):
         return None
     try:
@@ -136,7 +140,12 @@ def decode(raw: Mapping[str, str]) -> Params:
     if codec is None:
         raise ApiError(11, detail=f"unknown charset {charset_name[:40]!r}")
     values: dict[str, str] = {}
+    utf8 = codec == "utf-8"
     for key, value in raw.items():
+        if utf8 and value.isascii():
+            # ASCII bytes are the same characters in UTF-8: no round trip through bytes.
+            values[key] = value.replace("\x00", "")
+            continue
         try:
             # NUL has no meaning in any parameter and PostgreSQL cannot store it in text:
             # it is dropped (our decision; `send=%00` is then an empty text, error 220).

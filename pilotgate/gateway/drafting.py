@@ -16,7 +16,7 @@ from pilotgate.domain import (
 )
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.channels import CHECK_TEXTS, SPECIAL_SENDERS, VIBER_MAX_CHARS, Channel
-from pilotgate.domain.messages import Draft, Status
+from pilotgate.domain.messages import Status, Template
 from pilotgate.errors import ApiError
 
 from .core import VOICE_MAX_CHARS, GatewayCore, SendRequest, _SenderNames
@@ -30,7 +30,7 @@ class Drafting(GatewayCore):
         now: datetime,
         names: _SenderNames,
         guard: protections.Protections,
-    ) -> Draft:
+    ) -> Template:
         """What one text decides whatever its recipients: channel, sender, parts, schedule,
         ttl and callback; errors in the order API-1 has always checked them, then the
         account's content filters (247, 248; contract §17.3)."""
@@ -57,21 +57,16 @@ class Drafting(GatewayCore):
             if ttl
             else timedelta(seconds=self.policy.default_validity_seconds)
         )
-        return Draft(
-            phone="",
+        return Template(
             sender=sender,
             text=request.text,
             parts=parts,
             channel=channel,
-            price=0,
             status=Status.SCHEDULED if when else Status.ACCEPTED,
-            error=0,
             send_datetime=when,
             ttl=ttl,
             callback=callback,
             callback_method=method if callback else None,
-            country="",
-            operator="",
             test=request.test,
             expires_at=(when or now) + validity,
             fallback=fallback,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pilotgate.domain import hybrid, phones, routing
 from pilotgate.domain.accounts import Account
 from pilotgate.domain.channels import Channel
-from pilotgate.domain.messages import Draft, Status
+from pilotgate.domain.messages import Draft, Status, Template, addressed
 from pilotgate.domain.numbering import Numbering
 from pilotgate.domain.tariffs import Tariff
 
@@ -27,7 +27,7 @@ class Pricing(GatewayCore):
     @staticmethod
     def _per_recipient(
         raw: Sequence[str],
-        template: Draft,
+        template: Template,
         tariff: Tariff,
         table: routing.RoutingTable | None,
         emulator: str,
@@ -64,7 +64,7 @@ class Pricing(GatewayCore):
                     template.fallback, checked.phone, tariff, table, emulator, known
                 )
             drafts.append(
-                dataclasses.replace(
+                addressed(
                     template,
                     phone=checked.phone,
                     price=price,

@@ -4,7 +4,6 @@ keyset, the ledger, callback attempts and the per-day statistics."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -90,16 +89,3 @@ class SenderVerdict:
     name: str
     state: str
     reason: str
-
-
-def day_groups(
-    rows: Iterable[tuple[int, int, int, str, int]],
-) -> list[tuple[int, int, int, str, int, int]]:
-    """(account_id, day, status, operator, count, spend) of new messages given as
-    (account_id, day, status, operator, price): what `submit` adds to the statistics."""
-    groups: dict[tuple[int, int, int, str], list[int]] = {}
-    for account_id, day, status, operator, price in rows:
-        group = groups.setdefault((account_id, day, status, operator), [0, 0])
-        group[0] += 1
-        group[1] += price
-    return [(*key, count, spend) for key, (count, spend) in sorted(groups.items())]

@@ -5,13 +5,21 @@ console's password checks on `OperatorStore`...); `Store` is all of them. There 
 implementation, so each role is the class that implements it (storage/sql/, over a dialect's
 driver), re-exported here: the callers above storage import the roles from this module only
 (pyproject.toml's contracts), never storage.sql itself (docs/decisions.md "The role is the
-class")."""
+class").
+
+Each role is written once, so its signatures and their docstrings exist once. The few methods
+whose statements differ by database are abstract in their role (`MessageStore._flush_soon`,
+`DashboardReads.fold_statistics`/`daily_stats`, `NumberingStore._load_ported`,
+`RetentionStore.rotate_partitions`): each dialect's store (sqlite/__init__.py,
+postgres/__init__.py) implements them or puts its own parts before `Store`, and one it forgot
+cannot be built (abc refuses it, mypy says which)."""
 
 from __future__ import annotations
 
 from .sql.accounts import AccountStore
 from .sql.audit import AuditStore
 from .sql.callbacks import CallbackStore
+from .sql.core import SchemaStore
 from .sql.dashboard import DashboardReads
 from .sql.held import HeldStore
 from .sql.idempotency import IdempotencyStore
@@ -24,11 +32,37 @@ from .sql.protections import ProtectionStore
 from .sql.queue import OutboxStore
 from .sql.rates import RateStore
 from .sql.retention import RetentionStore
-from .sql.schema import SchemaStore
 from .sql.smpp import SmppStore
 from .sql.smpp_deliveries import SmppDeliveryStore
-from .sql.store import Store
 from .sql.two_way import TwoWayStore
+
+
+class Store(
+    AccountStore,
+    HeldStore,
+    IdempotencyStore,
+    ProtectionStore,
+    RateStore,
+    MessageStore,
+    OutboxStore,
+    LinkStore,
+    CallbackStore,
+    ListStore,
+    TwoWayStore,
+    OperatorStore,
+    DashboardReads,
+    AuditStore,
+    SmppStore,
+    SmppDeliveryStore,
+    SchemaStore,
+    NumberingStore,
+    RetentionStore,
+):
+    """Persistence for PilotGate: every role. One implementation, two drivers; what
+    bootstrap builds (`SqliteStore`, `PostgresStore`) and what a caller that needs more
+    than one role names. Every method is one transaction; the drivers translate their
+    exceptions into `pilotgate.errors.StorageError` (and its subclasses), once."""
+
 
 __all__ = [
     "AccountStore",

@@ -7,6 +7,7 @@ partition once. The migration itself keeps every row and every lookup."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -321,5 +322,38 @@ async def test_a_callbacks_partition_leaves_only_once_every_callback_in_it_is_do
         await _rotate(store, CUT, partition)
         assert partition not in await _partitions(store, "callbacks")
         assert await _one(store, "SELECT count(*) FROM callbacks") == 1
+    finally:
+        await store.close()
+
+
+async def test_a_new_partition_is_sized_by_the_pace_of_the_one_before(postgres_dsn: str) -> None:
+    """The next partition is made as the first ids enter the last one, too soon to time it:
+    the pace comes from the partition before, which ran its whole span (here 10⁶ ids in
+    two days, so a partition of 30 days, retention off, holds 1.5·10⁷ ids, not the
+    `SPAN` × 30 assumed without a measured pace)."""
+    store = await PostgresStore.open(postgres_dsn)
+    try:
+        await store.upgrade()
+        account = await new_account(store, balance=100_000)
+        await _fresh_partitions(store)  # the next ids go to a partition of SPAN ids
+        for table in TABLES:  # ... whose last id is taken: the one after holds 10⁶
+            low = int(await _one(store, f"SELECT last_value + 1 FROM {SEQUENCES[table]}"))  # type: ignore[call-overload]
+            await store._sql.run("SELECT setval(%s, %s)", (SEQUENCES[table], low + SPAN - 1))
+        await store.rotate_partitions(NOW, None, 1_000_000)
+        start = NOW - timedelta(days=2)
+        first = (await store.submit(account.id, [draft()], start)).server_ids[0]
+        await store._sql.run("SELECT setval('message_ids', %s)", (first + 1_000_000 - 1,))
+        await store.rotate_partitions(NOW, None, SPAN)
+        latest = (await store.submit(account.id, [draft()], NOW)).server_ids[0]
+        assert await _holding(store, "messages", latest) == f"messages_p{first + 1_000_000}"
+        await store.rotate_partitions(NOW, None)  # the span from the measured pace
+        made = await _one(
+            store,
+            "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.relname = %s",
+            (f"messages_p{first + 1_000_000 + SPAN}",),
+        )
+        low = first + 1_000_000 + SPAN
+        high = low + 15_000_000
+        assert made == f"FOR VALUES FROM ('{low}') TO ('{high}')"
     finally:
         await store.close()

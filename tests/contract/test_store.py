@@ -645,12 +645,12 @@ async def test_senders(store: Store) -> None:
     # Names are unique per account only.
     theirs = await store.add_sender(other.id, "INFORM", "", "", SenderState.PENDING, NOW)
 
-    approved = await store.set_sender_state(inform.id, SenderState.APPROVED)
+    approved = await store.set_sender_verdict(inform.id, SenderState.APPROVED, "", NOW)
     assert approved.state is SenderState.APPROVED and approved.id == inform.id
     assert await store.senders(account.id) == [approved, shop]
     assert await store.senders(other.id) == [theirs]
     with pytest.raises(NotFoundError):
-        await store.set_sender_state(999_999, SenderState.REJECTED)
+        await store.set_sender_verdict(999_999, SenderState.REJECTED, "", NOW)
 
 
 # tariffs ----------------------------------------------------------------------------------------

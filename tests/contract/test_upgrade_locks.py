@@ -13,6 +13,7 @@ import pytest
 from pilotgate.errors import LockBusyError
 from pilotgate.storage.postgres import PostgresStore
 from pilotgate.storage.sql import core
+from tests.postgres import fresh_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -106,3 +107,48 @@ async def test_two_processes_building_one_index_record_it_once(
     finally:
         await one.close()
         await two.close()
+
+
+async def _waiting_on_advisory(dsn: str) -> bool:
+    """Whether a session waits for this schema's upgrade lock (other tests' locks aside)."""
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        cursor = await conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) "
+            "= hashtextextended(current_schema() || '/' || 'pilotgate.upgrade', 0)"
+        )
+        row = await cursor.fetchone()
+        return row is not None and row[0] > 0
+
+
+async def test_the_upgrade_lock_holds_within_a_schema_and_not_across_schemas(
+    postgres_dsn: str,
+) -> None:
+    """Two installations in schemas of one database upgrade side by side; two processes of
+    one installation still take turns."""
+    store = await PostgresStore.open(postgres_dsn, max_size=2)
+    holder = await psycopg.AsyncConnection.connect(postgres_dsn)
+    try:
+        await store.upgrade()
+        # A process of this installation in the middle of a migration.
+        await holder.execute("BEGIN")
+        await holder.execute(store._sql.upgrade_lock)
+        with fresh_schema() as other_dsn:
+            other = await PostgresStore.open(other_dsn, max_size=2)
+            try:
+                # Another schema's whole upgrade does not wait for it (a hang fails here).
+                applied = await asyncio.wait_for(other.upgrade(), timeout=60)
+                assert applied, "the other schema was migrated from nothing"
+            finally:
+                await other.close()
+        # This schema's next migration waits for it, and applies once it is released.
+        migrating = asyncio.create_task(store._migrate(*MIGRATION))
+        while not await _waiting_on_advisory(postgres_dsn):
+            assert not migrating.done(), "the migration did not wait for the upgrade lock"
+            await asyncio.sleep(0.01)
+        assert not migrating.done()
+        await holder.execute("COMMIT")
+        assert await asyncio.wait_for(migrating, timeout=60) is True
+    finally:
+        await holder.close()
+        await store.close()

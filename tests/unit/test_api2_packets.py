@@ -3,11 +3,12 @@ values, and which commands and per-item errors a document yields (contract §12)
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from pilotgate.api import documents
+from pilotgate.api import api2_answers, documents
 from pilotgate.domain import packets
 from pilotgate.errors import ApiError
 
@@ -171,3 +172,14 @@ def test_other_commands() -> None:
 )
 def test_credentials_of_the_wrong_type(doc: dict[str, Any], code: int) -> None:
     assert code_of(packets.credentials, doc) == code
+
+
+@pytest.mark.parametrize(
+    "ident",
+    [0, 7, -12, 2**63 - 1, 1.5, -0.25, 1e300, "abc", "", "тест", 'q"\\', "\u2028", True, False],
+)
+def test_a_stored_id_is_the_json_text_of_the_id(ident: Any) -> None:
+    """stored_id skips json.dumps's per-call setup: the text must still be what dumps
+    writes, byte for byte (check answers it back parsed from that text)."""
+    assert api2_answers.stored_id(ident) == json.dumps(ident, ensure_ascii=False)
+    assert api2_answers.stored_id(None) == ""

@@ -26,7 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from pilotgate.errors import ConflictError, LockBusyError, StorageError
 
-from ..sql.driver import Args, Dialect, Row, Statements
+from ..sql.driver import Args, Dialect, Row
 
 Connection = AsyncConnection[TupleRow]
 
@@ -95,14 +95,23 @@ class PostgresStatements:
             await self.connection.execute(text.encode("utf-8"))
 
 
+def schema_lock(name: str) -> str:
+    """A transaction's advisory lock on `name` (an SQL expression) within the schema the
+    session works in: advisory locks are database-wide, and one schema's work must not wait
+    for another's."""
+    return f"SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '/' || {name}, 0))"
+
+
 class PostgresDriver:
     """The pool; each statement borrows a connection for itself, a transaction for its
     block."""
 
     bytewise = 'COLLATE "C"'
     dialect: Dialect = "postgres"
-    #: The advisory lock that serialises `upgrade` across processes ("pilotgat" in ASCII).
-    upgrade_lock = "SELECT pg_advisory_xact_lock(8100124630752649588)"
+    #: The advisory lock that serialises `upgrade` across processes. Its key names the
+    #: schema: installations sharing one database in schemas of their own (staging beside
+    #: production, the tests' schemas) do not queue behind each other's migrations.
+    upgrade_lock = schema_lock("'pilotgate.upgrade'")
     #: A migration first takes every table it touches, waiting at most 100 ms: while it
     #: waits, sends queue behind it; and well under `deadlock_timeout` (1 s), so when an
     #: older node's transaction and the migration wait on each other, the migration gives
@@ -146,20 +155,11 @@ class PostgresDriver:
             raise
         return cls(pool)
 
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[Connection]:
-        with driver_errors():
-            async with self.pool.connection() as conn:
-                yield conn
-
-    @contextlib.asynccontextmanager
-    async def tx(self) -> AsyncIterator[Statements]:
-        with driver_errors():
-            async with self.pool.connection() as conn, conn.transaction():
-                yield PostgresStatements(conn)
+    def tx(self) -> contextlib.AbstractAsyncContextManager[PostgresStatements]:
+        return self.queue_tx(planned=False)
 
     # The three below are the store's most frequent calls: one pooled connection each, without
-    # the layers `connection()` and `PostgresStatements` add around it (API-1 sends on
+    # the layers a transaction and `PostgresStatements` add around it (API-1 sends on
     # PostgreSQL measured 5-7 % slower through them than before the one store).
     async def rows(self, query: str, args: Args = ()) -> list[Row]:
         with driver_errors():
@@ -177,14 +177,6 @@ class PostgresDriver:
         with driver_errors():
             async with self.pool.connection() as conn:
                 return (await conn.execute(query, args)).rowcount
-
-    async def many(self, query: str, batch: Iterable[Args]) -> int:
-        async with self.connection() as conn:
-            return await PostgresStatements(conn).many(query, batch)
-
-    async def script(self, text: str) -> None:
-        async with self.connection() as conn:
-            await PostgresStatements(conn).script(text)
 
     def time(self, stored: Any) -> datetime:
         # The session time zone is pinned to UTC when a connection opens: already aware UTC.
@@ -211,7 +203,7 @@ class PostgresDriver:
     @contextlib.asynccontextmanager
     async def queue_tx(
         self, *, durable: bool = True, planned: bool = True
-    ) -> AsyncIterator[Statements]:
+    ) -> AsyncIterator[PostgresStatements]:
         """`planned`: a queue poll (claim, apply outcomes, expire) planned as an ordered walk
         of its partial index whatever the statistics say. A queue table changes faster than
         autovacuum analyses it: right after a burst the planner still believes it holds a
@@ -239,7 +231,7 @@ class PostgresDriver:
     # The bigint[] cast matters: psycopg sends small ints as smallint[], and a cross-type
     # `= ANY` is a linear scan of the array per row instead of a hash lookup.
     int_in = "= ANY(%s::bigint[])"
-    lock_named = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+    lock_named = schema_lock("%s")
 
     def ints(self, values: Sequence[int]) -> Any:
         return list(values)

@@ -34,6 +34,7 @@ from pilotgate.errors import LockBusyError
 from ..base import Pruned
 from ..sql.driver import Statements
 from ..sql.retention import CARRIED, RetentionStore
+from .driver import schema_lock
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def partition_days(now: datetime, before: datetime | None) -> int:
 #: The tables partitioned by id and the sequence each takes its ids from.
 SEQUENCES = {"messages": "message_ids", "callbacks": "callbacks_id_seq", "ledger": "ledger_id_seq"}
 LOCK_WAIT = "SET LOCAL lock_timeout = '100ms'"
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext('pilotgate.partitions'))"
+_LOCK = schema_lock("'pilotgate.partitions'")
 #: Storage parameters of a new partition, as migration 0032 set them on the existing ones:
 #: a callback job's claim sets only unindexed columns, so with room on its page it is a HOT
 #: update (no index entries; claims then walk fewer dead ones in callbacks_pending).
@@ -151,12 +152,16 @@ class PostgresPartitions(RetentionStore):
                 return  # the common case, decided without a lock
             await tx.run(LOCK_WAIT)
             await tx.run(_LOCK)
-            _, last, top = (await self._ranges(tx, table))[-1]  # another worker may have
+            ranges = await self._ranges(tx, table)  # another worker may have
+            _, last, top = ranges[-1]
             if last is not None and int(taken[0]) < last:
                 return
+            # The pace since the previous partition began: the last one has only just begun
+            # (this runs as its first ids are taken), too soon to tell a day's ids.
+            since = ranges[-2][1] if len(ranges) > 1 else last
             span = span or min(
                 MAX_SPAN,
-                self._partition_days * await self._day_of_ids(tx, table, last, int(taken[0]), now),
+                self._partition_days * await self._day_of_ids(tx, table, since, int(taken[0]), now),
             )
             row = await tx.one(f"SELECT max(id) FROM {table}_default")
             # Ids past the last range went to the DEFAULT partition: a range may not hold them.
@@ -171,8 +176,8 @@ class PostgresPartitions(RetentionStore):
     async def _day_of_ids(
         self, tx: Statements, table: str, low: int | None, taken: int, now: datetime
     ) -> int:
-        """About the ids a day takes, from the current partition's pace (`SPAN` until it
-        has run an hour), so a partition holds about a day whatever the traffic."""
+        """About the ids a day takes, from the pace since the id `low` (`SPAN` until an hour
+        has passed since its row), so a partition holds about a day whatever the traffic."""
         start = -(2**63) if low is None else low
         first = await tx.one(
             f"SELECT id, created FROM {table} WHERE id >= %s ORDER BY id LIMIT 1",

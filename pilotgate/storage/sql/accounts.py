@@ -15,18 +15,17 @@ from ..base import AccountChanges, NewAccount, Sender, TariffInfo
 from . import rows
 from .core import SqlCore
 from .gathered import Gatherer
+from .money import CREDIT, LEDGER
 
 _SELECT_ACCOUNT = f"SELECT {rows.ACCOUNT_COLUMNS} FROM accounts "
 #: The fields of `NewAccount` that are columns of accounts (the key goes to api_keys).
-_NEW_ACCOUNT = (
-    "email, password_hash, name, phone, tariff_id, default_sender, any_sender, allow_ip, "
-    "callback_secret"
-)
+_NEW_ACCOUNT = rows.columns(NewAccount, without={"key_digest"})
 #: The fields of `AccountChanges`, each a column that None leaves as it is.
-_CHANGEABLE = (
-    "name, phone, tariff_id, default_sender, any_sender, allow_ip, status_url, status_method, "
-    "inbound_url, callback_secret"
-)
+_CHANGEABLE = rows.columns(AccountChanges)
+ADD_KEY = "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)"
+_RATE = "prefix, channel, price, country, operator"
+_rate = rows.reader(Rate, _RATE)
+_tariff = rows.reader(TariffInfo, "id, name, rates")
 
 
 class AccountStore(SqlCore):
@@ -42,15 +41,11 @@ class AccountStore(SqlCore):
                 (*rows.values(new, _NEW_ACCOUNT), now),
             )
             assert row is not None
-            await tx.run(
-                "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)",
-                (new.key_digest, row[0], now),
-            )
+            await tx.run(ADD_KEY, (new.key_digest, row[0], now))
         return rows.account(row, self._sql.time)
 
     async def account(self, account_id: int) -> Account | None:
-        row = await self._sql.one(_SELECT_ACCOUNT + "WHERE id = %s", (account_id,))
-        return None if row is None else rows.account(row, self._sql.time)
+        return await self._one(rows.account, _SELECT_ACCOUNT + "WHERE id = %s", (account_id,))
 
     async def account_by_key(self, digest: str) -> Account | None:
         # Every API call asks this: concurrent calls share one statement (sql/gathered.py).
@@ -74,41 +69,34 @@ class AccountStore(SqlCore):
     async def account_by_email(self, email: str) -> Account | None:
         # Case-insensitive (ASCII, in both databases); the unique constraint itself is
         # case-sensitive, hence the deterministic ORDER BY.
-        row = await self._sql.one(
-            _SELECT_ACCOUNT + "WHERE lower(email) = lower(%s) ORDER BY id LIMIT 1", (email,)
+        return await self._one(
+            rows.account,
+            _SELECT_ACCOUNT + "WHERE lower(email) = lower(%s) ORDER BY id LIMIT 1",
+            (email,),
         )
-        return None if row is None else rows.account(row, self._sql.time)
 
     async def accounts(self) -> list[Account]:
-        found = await self._sql.rows(_SELECT_ACCOUNT + "ORDER BY id")
-        return [rows.account(row, self._sql.time) for row in found]
+        return await self._all(rows.account, _SELECT_ACCOUNT + "ORDER BY id")
 
     async def set_account_state(self, account_id: int, state: AccountState) -> None:
         """Raises NotFoundError for an unknown account."""
-        moved = await self._sql.run(
-            "UPDATE accounts SET state = %s WHERE id = %s", (state.value, account_id)
-        )
-        if moved == 0:
-            raise NotFoundError(f"no account {account_id}")
+        await self._set_account("state", state.value, account_id)
 
     async def update_account(self, account_id: int, changes: AccountChanges) -> Account:
         """Apply `changes`; raises NotFoundError for an unknown account."""
         kept = ", ".join(f"{name} = COALESCE(%s, {name})" for name in rows.names(_CHANGEABLE))
-        moved = await self._sql.run(
-            f"UPDATE accounts SET {kept} WHERE id = %s",
+        account = await self._one(
+            rows.account,
+            f"UPDATE accounts SET {kept} WHERE id = %s RETURNING {rows.ACCOUNT_COLUMNS}",
             (*rows.values(changes, _CHANGEABLE), account_id),
         )
-        account = await self.account(account_id)
-        if moved == 0 or account is None:
+        if account is None:
             raise NotFoundError(f"no account {account_id}")
         return account
 
     async def add_api_key(self, account_id: int, digest: str, now: datetime) -> None:
         """Raises ConflictError when the key is taken."""
-        await self._sql.run(
-            "INSERT INTO api_keys (digest, account_id, created) VALUES (%s, %s, %s)",
-            (digest, account_id, now),
-        )
+        await self._sql.run(ADD_KEY, (digest, account_id, now))
 
     async def credit(
         self, account_id: int, amount: int, kind: str, note: str, now: datetime
@@ -116,20 +104,12 @@ class AccountStore(SqlCore):
         """Write a ledger row of `amount` kopecks (negative debits) and return the new
         balance. Raises InsufficientFundsError if the balance would go below zero."""
         async with self._sql.tx() as tx:
-            row = await tx.one(
-                "UPDATE accounts SET balance = balance + %s WHERE id = %s "
-                "AND balance + %s >= 0 RETURNING balance",
-                (amount, account_id, amount),
-            )
+            row = await tx.one(CREDIT, (amount, account_id, amount))
             if row is None:
                 if await tx.one("SELECT 1 FROM accounts WHERE id = %s", (account_id,)):
                     raise InsufficientFundsError(f"account {account_id}")
                 raise NotFoundError(f"no account {account_id}")
-            await tx.run(
-                "INSERT INTO ledger (account_id, amount, kind, note, created) "
-                "VALUES (%s, %s, %s, %s, %s)",
-                (account_id, amount, kind, note, now),
-            )
+            await tx.run(LEDGER, (account_id, amount, kind, None, note, now))
         return int(row[0])
 
     async def ledger_sum(self, account_id: int) -> int:
@@ -159,22 +139,12 @@ class AccountStore(SqlCore):
         assert row is not None
         return rows.sender(row, self._sql.time)
 
-    async def set_sender_state(self, sender_id: int, state: SenderState) -> Sender:
-        """Raises NotFoundError for an unknown sender id."""
-        row = await self._sql.one(
-            f"UPDATE senders SET state = %s WHERE id = %s RETURNING {rows.SENDER_COLUMNS}",
-            (state.value, sender_id),
-        )
-        if row is None:
-            raise NotFoundError(f"no sender {sender_id}")
-        return rows.sender(row, self._sql.time)
-
     async def senders(self, account_id: int) -> list[Sender]:
-        found = await self._sql.rows(
+        return await self._all(
+            rows.sender,
             f"SELECT {rows.SENDER_COLUMNS} FROM senders WHERE account_id = %s ORDER BY id",
             (account_id,),
         )
-        return [rows.sender(row, self._sql.time) for row in found]
 
     # tariffs -----------------------------------------------------------------------------------
     async def replace_tariff(self, tariff_id: int, name: str, rates: Sequence[Rate]) -> None:
@@ -187,26 +157,21 @@ class AccountStore(SqlCore):
             )
             await tx.run("DELETE FROM tariff_rates WHERE tariff_id = %s", (tariff_id,))
             await tx.many(
-                "INSERT INTO tariff_rates (tariff_id, prefix, channel, price, country, "
-                "operator) VALUES (%s, %s, %s, %s, %s, %s)",
-                [(tariff_id, r.prefix, r.channel, r.price, r.country, r.operator) for r in rates],
+                f"INSERT INTO tariff_rates (tariff_id, {_RATE}) VALUES (%s, {rows.marks(_RATE)})",
+                [(tariff_id, *rows.values(rate, _RATE)) for rate in rates],
             )
 
     async def tariff_rates(self, tariff_id: int) -> list[Rate]:
-        found = await self._sql.rows(
-            "SELECT prefix, channel, price, country, operator FROM tariff_rates "
-            f"WHERE tariff_id = %s ORDER BY prefix {self._sql.bytewise}, "
-            f"channel {self._sql.bytewise}",
+        return await self._all(
+            _rate,
+            f"SELECT {_RATE} FROM tariff_rates WHERE tariff_id = %s "
+            f"ORDER BY prefix {self._sql.bytewise}, channel {self._sql.bytewise}",
             (tariff_id,),
         )
-        return [
-            Rate(prefix=row[0], channel=row[1], price=row[2], country=row[3], operator=row[4])
-            for row in found
-        ]
 
     async def tariffs(self) -> list[TariffInfo]:
-        found = await self._sql.rows(
+        return await self._all(
+            _tariff,
             "SELECT t.id, t.name, COUNT(r.prefix) FROM tariffs t LEFT JOIN tariff_rates r "
-            "ON r.tariff_id = t.id GROUP BY t.id, t.name ORDER BY t.id"
+            "ON r.tariff_id = t.id GROUP BY t.id, t.name ORDER BY t.id",
         )
-        return [TariffInfo(id=row[0], name=row[1], rates=row[2]) for row in found]

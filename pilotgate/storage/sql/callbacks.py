@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
 
 from pilotgate.domain import codes
 from pilotgate.domain.messages import Message
@@ -12,9 +11,6 @@ from pilotgate.domain.messages import Message
 from ..base import CallbackJob, CallbackResult, InboundSms, QueueStats
 from . import rows
 from .core import SqlCore
-from .driver import Row
-
-T = TypeVar("T")
 
 #: The partial index of each queue state (migration 0001).
 _STATUS_INDEXES = (
@@ -95,25 +91,11 @@ class CallbackStore(SqlCore):
 
     async def messages_by_ids(self, ids: Sequence[int]) -> list[Message]:
         """Messages by server_id, whatever their account (for the pipeline only)."""
-        return await self._by_ids(f"{rows.MESSAGE_COLUMNS} FROM messages", ids, rows.message)
+        return await self._by_ids(rows.message, f"{rows.MESSAGE_COLUMNS} FROM messages WHERE", ids)
 
     async def inbound_by_ids(self, ids: Sequence[int]) -> list[InboundSms]:
         """Inbound SMS by id, whatever their account (for the pipeline only)."""
-        return await self._by_ids(f"{rows.INBOUND_COLUMNS} FROM inbound", ids, rows.inbound)
-
-    async def _by_ids(
-        self, source: str, ids: Sequence[int], read: Callable[[Row, rows.Time], T]
-    ) -> list[T]:
-        """The rows of `source` ("columns FROM table") with these ids, each `read`, in id
-        order: one statement with the ids as one parameter (`Driver.int_in`)."""
-        wanted = rows.ids_within(ids)
-        if not wanted:
-            return []
-        sql = self._sql
-        found = await sql.rows(
-            f"SELECT {source} WHERE id {sql.int_in} ORDER BY id", (sql.ints(wanted),)
-        )
-        return [read(row, sql.time) for row in found]
+        return await self._by_ids(rows.inbound, f"{rows.INBOUND_COLUMNS} FROM inbound WHERE", ids)
 
     async def callback_backlog(self, now: datetime) -> tuple[int, int]:
         """(pending jobs, pending jobs already due)."""
@@ -136,25 +118,36 @@ class CallbackStore(SqlCore):
             f"(SELECT COUNT(*) FROM messages{sql.indexed_by(index)} WHERE status = {status}), "
             for status, index in _STATUS_INDEXES
         )
+        # The counts take no parameter (the oldest due_at is compared with `now` here): a
+        # prepared statement without parameters keeps one plan, where PostgreSQL plans one
+        # with parameters afresh each time, every subquery over each of its ~30 partitions
+        # (74-131 ms of planning at 10⁷ messages on a loaded machine, then 0.05 ms;
+        # docs/performance.md). Only the in-doubt count needs the clock: one subquery, 4-7 ms.
         row = await sql.one(
             f"SELECT {counts}"
-            "(SELECT MIN(due_at) FROM messages WHERE status = 0 AND due_at <= %s), "
-            "(SELECT COUNT(*) FROM messages WHERE status = 0 "
-            f"AND handing = {sql.true} AND lease_until < %s), "
-            "(SELECT COUNT(*) FROM messages WHERE status = -1 AND error = %s)",
-            (now, now, codes.HANDOVER_UNKNOWN),
+            "(SELECT MIN(due_at) FROM messages WHERE status = 0), "
+            "(SELECT COUNT(*) FROM messages WHERE status = -1 "
+            f"AND error = {int(codes.HANDOVER_UNKNOWN)})"
         )
-        assert row is not None
-        accepted, handed_over, scheduled, held, oldest, in_doubt, unknown = row
+        doubt = await sql.one(
+            f"SELECT COUNT(*) FROM messages WHERE status = 0 AND handing = {sql.true} "
+            "AND lease_until < %s",
+            (now,),
+        )
+        assert row is not None and doubt is not None
+        accepted, handed_over, scheduled, held, first_due, unknown = row
+        oldest = None if first_due is None else sql.time(first_due)
+        # Nothing is due yet when even the first queued message is due later.
+        waited = 0.0 if oldest is None or oldest > now else (now - oldest).total_seconds()
         pending, due = await self.callback_backlog(now)
         return QueueStats(
             accepted=int(accepted),
             handed_over=int(handed_over),
             scheduled=int(scheduled),
-            oldest_due_seconds=0.0 if oldest is None else (now - sql.time(oldest)).total_seconds(),
+            oldest_due_seconds=waited,
             callbacks_pending=pending,
             callbacks_due=due,
-            in_doubt=int(in_doubt),
+            in_doubt=int(doubt[0]),
             handover_unknown=int(unknown),
             held=int(held),
         )

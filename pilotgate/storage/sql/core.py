@@ -1,5 +1,7 @@
 """The base every part of the one SQL store shares: its driver, and the upgrade that applies
-the migrations (storage/migrations/) in the driver's dialect."""
+the migrations (storage/migrations/) in the driver's dialect; and what the readiness probe
+asks of them (`SchemaStore`, `/readyz`): which migrations this release knows that the
+database has not recorded, one cheap statement, so a load balancer may ask every few seconds."""
 
 from __future__ import annotations
 
@@ -7,15 +9,19 @@ import asyncio
 import logging
 import re
 from abc import ABC
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from pilotgate.errors import LockBusyError
+from pilotgate.errors import LockBusyError, NotFoundError
 
 from ..base import migration_scripts
 from ..migrations import render
-from .driver import Driver
+from .driver import Args, Driver
+from .rows import MAX_ID, Read
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How often a migration that found its tables busy is tried again (about six minutes in all).
 UPGRADE_ATTEMPTS = 70
@@ -50,6 +56,34 @@ class SqlCore(ABC):
     it (storage/roles.py); ABC, so a store missing a dialect's part cannot be built."""
 
     _sql: Driver
+
+    async def _one(self, read: Read[T], query: str, args: Args = ()) -> T | None:
+        """The first row of `query` as its record, or None."""
+        row = await self._sql.one(query, args)
+        return None if row is None else read(row, self._sql.time)
+
+    async def _all(self, read: Read[T], query: str, args: Args = ()) -> list[T]:
+        """Every row of `query` as its record, in the statement's order."""
+        return [read(row, self._sql.time) for row in await self._sql.rows(query, args)]
+
+    async def _by_ids(
+        self, read: Read[T], source: str, ids: Sequence[int], args: Args = ()
+    ) -> list[T]:
+        """The rows of `source` ("columns FROM table WHERE", then `args`' conditions and AND)
+        whose id is one of `ids`, each `read`, in id order: one statement with the ids as one
+        parameter (`Driver.int_in`). Ids are 64-bit in both databases: a larger one names
+        nothing, and would fail the statement rather than find nothing."""
+        wanted = [i for i in ids if -MAX_ID <= i <= MAX_ID]
+        if not wanted:
+            return []
+        query = f"SELECT {source} id {self._sql.int_in} ORDER BY id"
+        return await self._all(read, query, (*args, self._sql.ints(wanted)))
+
+    async def _set_account(self, column: str, value: object, account_id: int) -> None:
+        """Set one column of an account; raises NotFoundError for an unknown account."""
+        query = f"UPDATE accounts SET {column} = %s WHERE id = %s"
+        if not await self._sql.run(query, (value, account_id)):
+            raise NotFoundError(f"no account {account_id}")
 
     async def upgrade(self) -> list[str]:
         """Apply the migrations not yet applied, each in its own transaction, in order.
@@ -170,6 +204,20 @@ class SqlCore(ABC):
 
     async def close(self) -> None:
         await self._sql.close()
+
+
+class SchemaStore(SqlCore):
+    """What the readiness probe reads (`/readyz`)."""
+
+    async def pending_migrations(self) -> list[str]:
+        """Names of this release's migrations the database has not recorded, in order;
+        raises StorageError when the database cannot be reached."""
+        # A database restored from an older backup, or one a newer release's `db upgrade`
+        # has not reached yet, is reachable but not current: names it lacks are pending.
+        # Names it has that we do not know (a newer release upgraded it) are not our
+        # concern: migrations only add, so this release still runs on it.
+        recorded = {row[0] for row in await self._sql.rows("SELECT name FROM schema_migrations")}
+        return [name for name, _ in migration_scripts(self._sql.dialect) if name not in recorded]
 
 
 def _code(part: str) -> str:

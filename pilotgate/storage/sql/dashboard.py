@@ -22,9 +22,9 @@ from .driver import Row
 from .retention import ORDER_SLACK, first_id
 
 EPOCH_DAY = date(1970, 1, 1)
-_LEDGER = "id, amount, kind, note, created"
+_LEDGER = rows.columns(LedgerEntry)
 _ledger_entry = rows.reader(LedgerEntry, _LEDGER)
-_ATTEMPTS = "status, error, url, created, attempts, last_error, done_at, failed"
+_ATTEMPTS = rows.columns(CallbackAttempt)
 _attempt = rows.reader(CallbackAttempt, _ATTEMPTS)
 
 
@@ -90,31 +90,31 @@ class DashboardReads(SqlCore):
             if value is not None:
                 where.append(clause)
                 args.append(value)
-        found = await self._sql.rows(
+        messages = await self._all(
+            rows.message,
             f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE {' AND '.join(where)} "
             "ORDER BY id DESC LIMIT %s",
             (*args, limit),
         )
-        messages = [rows.message(row, self._sql.time) for row in found]
-        return HistoryPage(messages=messages, searched_to=lowest if len(found) < limit else None)
+        return HistoryPage(messages=messages, searched_to=lowest if len(messages) < limit else None)
 
     async def ledger(self, account_id: int, before_id: int | None, limit: int) -> list[LedgerEntry]:
         """The account's ledger rows, newest first, keyset-paged on id."""
-        found = await self._sql.rows(
+        return await self._all(
+            _ledger_entry,
             f"SELECT {_LEDGER} FROM ledger WHERE account_id = %s "
             "AND id < %s ORDER BY id DESC LIMIT %s",
             (account_id, before_id if before_id is not None else rows.MAX_ID, limit),
         )
-        return [_ledger_entry(row, self._sql.time) for row in found]
 
     async def callback_attempts(self, account_id: int, server_id: int) -> list[CallbackAttempt]:
         """The status callback jobs of one of the account's messages, oldest first."""
-        found = await self._sql.rows(
+        return await self._all(
+            _attempt,
             f"SELECT {_ATTEMPTS} FROM callbacks "
             "WHERE kind = 'status' AND ref = %s AND account_id = %s ORDER BY id",
             (server_id, account_id),
         )
-        return [_attempt(row, self._sql.time) for row in found]
 
     # per-day statistics (storage/*/dashboard.py) ---------------------------------------------
     @abstractmethod

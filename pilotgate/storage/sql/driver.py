@@ -21,9 +21,9 @@ Args = Sequence[Any]
 Dialect = Literal["sqlite", "postgres"]
 
 
-class Statements(Protocol):
-    """What runs statements: the driver itself (each statement its own transaction) or an open
-    transaction."""
+class OneStatement(Protocol):
+    """What runs a statement: the driver itself (each statement its own transaction) or an
+    open transaction."""
 
     async def rows(self, query: str, args: Args = ()) -> list[Row]: ...
 
@@ -33,6 +33,10 @@ class Statements(Protocol):
     async def run(self, query: str, args: Args = ()) -> int:
         """Execute; how many rows it changed."""
 
+
+class Statements(OneStatement, Protocol):
+    """An open transaction: batches and scripts run only inside one."""
+
     async def many(self, query: str, batch: Iterable[Args]) -> int:
         """Execute once per argument tuple; how many rows changed in all."""
 
@@ -40,7 +44,7 @@ class Statements(Protocol):
         """Execute a script of several statements without parameters (a migration)."""
 
 
-class Driver(Statements, Protocol):
+class Driver(OneStatement, Protocol):
     dialect: Dialect
     #: The collation that orders text by bytes whatever the database's locale.
     bytewise: str

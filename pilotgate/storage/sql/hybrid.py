@@ -14,6 +14,7 @@ from datetime import datetime
 from pilotgate.domain import hybrid
 
 from .driver import Driver, Statements
+from .money import CREDIT, LEDGER
 
 #: The messages of a list (the driver appends how `id` is one of them) that are in a status
 #: (%s), leased by an owner when one is given (%s, %s), and have a fallback plan.
@@ -61,18 +62,10 @@ async def fall_back(
         entry = hybrid.ledger_entry(price, plan)
         if entry is not None:
             amount, kind = entry
-            paid = await tx.one(
-                "UPDATE accounts SET balance = balance + %s WHERE id = %s "
-                "AND balance + %s >= 0 RETURNING balance",
-                (amount, account_id, amount),
-            )
-            if paid is None:
+            if await tx.one(CREDIT, (amount, account_id, amount)) is None:
                 continue  # cannot pay the SMS: the Viber leg's failure stands
-            await tx.run(
-                "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                "VALUES (%s, %s, %s, %s, %s, %s)",
-                (account_id, amount, kind, server_id, "VIBERSMS sent as SMS", now),
-            )
+            note = "VIBERSMS sent as SMS"
+            await tx.run(LEDGER, (account_id, amount, kind, server_id, note, now))
         await tx.run(
             _REQUEUE,
             (plan.sender, hybrid.VIBERSMS, plan.parts, plan.price, plan.route, now, now,

@@ -14,6 +14,13 @@ from ..base import ConnectorInfo, LinkLease
 from . import rows
 from .core import SqlCore
 
+_lease = rows.reader(LinkLease, "name, owner, until")
+_ROUTE = rows.columns(Route)
+#: A route's connectors are stored as one comma-separated text.
+_route = rows.reader(
+    Route, _ROUTE, convert={"connectors": lambda v, t: routing.parse_connectors(v)}
+)
+
 
 class LinkStore(SqlCore):
     """Connectors, routes, our numbers and the leases on links."""
@@ -31,10 +38,9 @@ class LinkStore(SqlCore):
         )
 
     async def connectors(self) -> list[ConnectorInfo]:
-        found = await self._sql.rows(
-            f"SELECT {rows.CONNECTOR_COLUMNS} FROM connectors ORDER BY name"
+        return await self._all(
+            rows.connector, f"SELECT {rows.CONNECTOR_COLUMNS} FROM connectors ORDER BY name"
         )
-        return [rows.connector(row, self._sql.time) for row in found]
 
     async def set_connector_enabled(self, name: str, enabled: bool) -> None:
         """Raises NotFoundError for an unknown connector."""
@@ -72,25 +78,16 @@ class LinkStore(SqlCore):
         )
 
     async def routes(self) -> list[Route]:
-        return [
-            Route(
-                prefix=row[0],
-                channel=row[1],
-                connectors=routing.parse_connectors(row[2]),
-                hlr_unreliable=bool(row[3]),
-                operator=row[4],
-            )
-            for row in await self._sql.rows(
-                "SELECT prefix, channel, connectors, hlr_unreliable, operator FROM routes "
-                f"ORDER BY prefix {self._sql.bytewise}, channel, operator"
-            )
-        ]
+        return await self._all(
+            _route,
+            f"SELECT {_ROUTE} FROM routes ORDER BY prefix {self._sql.bytewise}, channel, operator",
+        )
 
     async def save_route(self, route: Route) -> None:
         """Create or replace the route of (prefix, channel)."""
         await self._sql.run(
-            "INSERT INTO routes (prefix, channel, connectors, hlr_unreliable, operator) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (prefix, channel, operator) DO UPDATE SET "
+            f"INSERT INTO routes ({_ROUTE}) VALUES ({rows.marks(_ROUTE)}) "
+            "ON CONFLICT (prefix, channel, operator) DO UPDATE SET "
             "connectors = excluded.connectors, hlr_unreliable = excluded.hlr_unreliable",
             (
                 route.prefix,
@@ -141,8 +138,7 @@ class LinkStore(SqlCore):
         await self._sql.run("DELETE FROM link_leases WHERE name = %s AND owner = %s", (name, owner))
 
     async def link_leases(self) -> list[LinkLease]:
-        found = await self._sql.rows("SELECT name, owner, until FROM link_leases ORDER BY name")
-        return [LinkLease(name=row[0], owner=row[1], until=self._sql.time(row[2])) for row in found]
+        return await self._all(_lease, "SELECT name, owner, until FROM link_leases ORDER BY name")
 
     async def save_link_state(self, name: str, state: str) -> None:
         """Record what the link's owner sees (JSON), for `connector list`."""

@@ -12,9 +12,8 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from pilotgate.errors import NotFoundError
-
 from ..base import Referral, StopEntry
+from . import rows
 from .core import SqlCore
 from .gathered import Gatherer
 from .retention import first_id
@@ -23,6 +22,12 @@ _GLOBAL = 0
 #: Checks of up to this many phones are gathered with other requests' (sql/gathered.py);
 #: a larger one is a statement of its own already.
 _GATHERED_PHONES = 100
+
+
+#: PostgreSQL's SUM(bigint) is numeric: int() keeps it exact.
+_referral = rows.reader(
+    Referral, "account_id, email, percent, commission", convert={"commission": lambda v, t: int(v)}
+)
 
 
 def stop_key(account_id: int | None) -> int:
@@ -78,12 +83,8 @@ class ListStore(SqlCore):
             return set()
         if len(phones) <= _GATHERED_PHONES:
             return await self._stop_checks.ask((account_id, phones))
-        found = await self._sql.rows(
-            "SELECT DISTINCT phone FROM stop_list WHERE account_id IN (0, %s) "
-            f"AND phone {self._sql.text_in}",
-            (account_id, self._sql.texts(phones)),
-        )
-        return {row[0] for row in found}
+        (stopped,) = await self._stopped_together([(account_id, phones)])
+        return stopped
 
     @functools.cached_property
     def _stop_checks(self) -> Gatherer[tuple[int, Sequence[str]], set[str]]:
@@ -129,11 +130,7 @@ class ListStore(SqlCore):
 
     async def set_loop_window(self, account_id: int, seconds: int | None) -> None:
         """The account's loop window; None = the gateway's default. NotFoundError if none."""
-        moved = await self._sql.run(
-            "UPDATE accounts SET loop_window = %s WHERE id = %s", (seconds, account_id)
-        )
-        if moved == 0:
-            raise NotFoundError(f"no account {account_id}")
+        await self._set_account("loop_window", seconds, account_id)
 
     # referrals ----------------------------------------------------------------------------
     async def link_referrer(self, account_id: int, referrer_id: int, percent: int) -> bool:
@@ -166,14 +163,10 @@ class ListStore(SqlCore):
             return linked > 0
 
     async def referrals(self, referrer_id: int) -> list[Referral]:
-        found = await self._sql.rows(
+        return await self._all(
+            _referral,
             "SELECT a.id, a.email, a.referral_percent, COALESCE((SELECT SUM(l.amount) "
             "FROM ledger l WHERE l.account_id = a.referrer_id AND l.kind = 'referral' "
             "AND l.ref = a.id), 0) FROM accounts a WHERE a.referrer_id = %s ORDER BY a.id",
             (referrer_id,),
         )
-        # PostgreSQL's SUM(bigint) is numeric: int() keeps it exact.
-        return [
-            Referral(account_id=row[0], email=row[1], percent=row[2], commission=int(row[3]))
-            for row in found
-        ]

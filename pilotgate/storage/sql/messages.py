@@ -1,10 +1,9 @@
 """The store's messages as the API sees them (submit, check, history); with the cancels
 (sql/cancels.py) and replaces (sql/replaces.py) of scheduled ones, `MessageStore`.
 
-How `submit`'s group commit writes stays with each dialect (`_flush_soon`:
-sqlite/messages.py, postgres/messages.py): synchronous in SQLite, a flusher task with COPY in
-PostgreSQL. What both write, the queueing of a submit and how both answer the waiting callers
-is here.
+How `submit`'s group commit writes stays with each dialect (`_flush_soon`: `SqliteStore`,
+`PostgresStore`): synchronous in SQLite, a flusher task with COPY in PostgreSQL. What both
+write, the queueing of a submit and how both answer the waiting callers is here.
 """
 
 from __future__ import annotations
@@ -130,15 +129,8 @@ class MessageStore(SqlCancels, SqlReplaces):
 
     async def messages_by_id(self, account_id: int, ids: Sequence[int]) -> list[Message]:
         """The account's own messages among `ids` (others' ids are simply absent)."""
-        wanted = rows.ids_within(ids)
-        if not wanted:
-            return []
-        found = await self._sql.rows(
-            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages "
-            f"WHERE account_id = %s AND id {self._sql.int_in} ORDER BY id",
-            (account_id, self._sql.ints(wanted)),
-        )
-        return [rows.message(row, self._sql.time) for row in found]
+        source = f"{rows.MESSAGE_COLUMNS} FROM messages WHERE account_id = %s AND"
+        return await self._by_ids(rows.message, source, ids, (account_id,))
 
     async def find_messages(
         self,
@@ -172,5 +164,4 @@ class MessageStore(SqlCancels, SqlReplaces):
                 "ORDER BY id DESC LIMIT %s OFFSET %s"
             )
             args = (account_id, bound, since, limit, offset)
-        found = await self._sql.rows(_SELECT_MESSAGE + query, args)
-        return [rows.message(row, self._sql.time) for row in found]
+        return await self._all(rows.message, _SELECT_MESSAGE + query, args)

@@ -15,11 +15,11 @@ from ..dashboard import Operator, SenderVerdict
 from . import rows
 from .core import SqlCore
 
-_OPERATOR_COLUMNS = "id, email, password_hash, created"
+_OPERATOR_COLUMNS = rows.columns(Operator)
 _operator = rows.reader(Operator, _OPERATOR_COLUMNS)
-_verdict = rows.reader(
-    SenderVerdict, "id, account_id, name, state, reason", renamed={"id": "sender_id"}
-)
+_SELECT_OPERATOR = f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE "
+_VERDICT = "id, account_id, name, state, reason"
+_verdict = rows.reader(SenderVerdict, _VERDICT, renamed={"id": "sender_id"})
 
 
 class OperatorStore(SqlCore):
@@ -40,16 +40,10 @@ class OperatorStore(SqlCore):
         return _operator(row, self._sql.time)
 
     async def operator(self, operator_id: int) -> Operator | None:
-        row = await self._sql.one(
-            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE id = %s", (operator_id,)
-        )
-        return None if row is None else _operator(row, self._sql.time)
+        return await self._one(_operator, _SELECT_OPERATOR + "id = %s", (operator_id,))
 
     async def operator_by_email(self, email: str) -> Operator | None:
-        row = await self._sql.one(
-            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE email = %s", (email,)
-        )
-        return None if row is None else _operator(row, self._sql.time)
+        return await self._one(_operator, _SELECT_OPERATOR + "email = %s", (email,))
 
     async def set_operator_password(self, operator_id: int, password_hash: str) -> None:
         await self._sql.run(
@@ -58,11 +52,7 @@ class OperatorStore(SqlCore):
 
     async def set_account_password(self, account_id: int, password_hash: str) -> None:
         """Raises NotFoundError for an unknown account."""
-        changed = await self._sql.run(
-            "UPDATE accounts SET password_hash = %s WHERE id = %s", (password_hash, account_id)
-        )
-        if not changed:
-            raise NotFoundError(f"no account {account_id}")
+        await self._set_account("password_hash", password_hash, account_id)
 
     async def replace_api_keys(self, account_id: int, digest: str, now: datetime) -> None:
         """The account's only key becomes `digest`: every older key stops working."""
@@ -75,10 +65,8 @@ class OperatorStore(SqlCore):
         """Every account's sender names (in `state`), oldest first."""
         select = f"SELECT {rows.SENDER_COLUMNS} FROM senders "
         if state is None:
-            found = await self._sql.rows(select + "ORDER BY id")
-        else:
-            found = await self._sql.rows(select + "WHERE state = %s ORDER BY id", (state.value,))
-        return [rows.sender(row, self._sql.time) for row in found]
+            return await self._all(rows.sender, select + "ORDER BY id")
+        return await self._all(rows.sender, select + "WHERE state = %s ORDER BY id", (state.value,))
 
     async def set_sender_verdict(
         self, sender_id: int, state: SenderState, reason: str, now: datetime
@@ -106,15 +94,7 @@ class OperatorStore(SqlCore):
 
     async def sender_verdicts(self, ids: Sequence[int]) -> list[SenderVerdict]:
         """The verdicts of these sender ids (for the callback worker)."""
-        wanted = rows.ids_within(ids)
-        if not wanted:
-            return []
-        found = await self._sql.rows(
-            "SELECT id, account_id, name, state, reason FROM senders "
-            f"WHERE id {self._sql.int_in} ORDER BY id",
-            (self._sql.ints(wanted),),
-        )
-        return [_verdict(row, self._sql.time) for row in found]
+        return await self._by_ids(_verdict, f"{_VERDICT} FROM senders WHERE", ids)
 
     # lockout and the session secret ----------------------------------------------------------
     async def login_failures(self, who: str, since: datetime) -> int:

@@ -17,6 +17,7 @@ from ..base import Handover, Refusal
 from .core import SqlCore
 from .driver import Statements
 from .hybrid import fall_back
+from .money import LEDGER
 
 _PART = (("connector", "text"), ("remote_id", "text"), ("server_id", "bigint"), ("part", "int"))
 #: A receipt's columns; named apart from message_parts' so that RETURNING needs no table name
@@ -190,11 +191,8 @@ class SqlReceipts(SqlCore):
                         "UPDATE accounts SET balance = balance + %s WHERE id = %s",
                         (row[1], row[0]),
                     )
-                    await tx.run(
-                        "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-                        "VALUES (%s, %s, 'refund', %s, %s, %s)",
-                        (row[0], row[1], r.server_id, f"error {r.error}", now),
-                    )
+                    note = f"error {r.error}"
+                    await tx.run(LEDGER, (row[0], row[1], "refund", r.server_id, note, now))
         return applied
 
     async def pending_parts(self, connector: str, limit: int) -> list[str]:

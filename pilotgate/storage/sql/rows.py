@@ -3,8 +3,9 @@
 A mapper is made from the record's own fields (`reader`): the columns of a statement name
 the fields in order, and each value is converted by its field's type, so a column added to a
 record is read by adding it to the column list, and a list out of step with the record fails
-at import. Times are read through the driver's `time`; booleans come back as 0/1 from
-SQLite, hence `bool()`; enums are built from their stored value.
+at import; a record whose fields are its table's columns makes its list itself (`columns`).
+Times are read through the driver's `time`; booleans come back as 0/1 from SQLite, hence
+`bool()`; enums are built from their stored value.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dataclasses
 import enum
 import types
 import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,6 +29,8 @@ Time = Callable[[Any], datetime]
 T = TypeVar("T")
 #: A column's value and the driver's `time` to what its field holds.
 Convert = Callable[[Any, Time], Any]
+#: A mapper: a row and the driver's `time` to a record.
+Read = Callable[[Row, Time], T]
 
 #: What `submit` writes; reads add the columns the pipeline fills in later.
 INSERT_COLUMNS = (
@@ -36,23 +39,22 @@ INSERT_COLUMNS = (
     "country, operator, test, route, ping_route"
 )
 MESSAGE_COLUMNS = INSERT_COLUMNS + ", details, client_id"
-ACCOUNT_COLUMNS = (
-    "id, email, password_hash, name, phone, tariff_id, default_sender, any_sender, allow_ip, "
-    "state, referrer_id, balance, created, status_url, status_method, inbound_url, "
-    "callback_secret, loop_window"
-)
-SENDER_COLUMNS = "id, account_id, name, state, description, callback, created"
-INBOUND_COLUMNS = "id, account_id, phone, num, text, created, server_id"
-CALLBACK_COLUMNS = "id, kind, account_id, ref, url, method, status, error, attempts, created"
+
+
+def columns(record: type, *, without: Collection[str] = ()) -> str:
+    """The column list of a record whose fields are its table's columns: the fields, in
+    order, less `without`."""
+    fields = dataclasses.fields(typing.cast(Any, record))
+    return ", ".join(f.name for f in fields if f.name not in without)
+
+
+ACCOUNT_COLUMNS = columns(Account)
+SENDER_COLUMNS = columns(Sender)
+INBOUND_COLUMNS = columns(InboundSms)
+CALLBACK_COLUMNS = columns(CallbackJob)
 
 #: Ids are 64-bit in both databases; a larger number names nothing, so it is simply not found.
 MAX_ID = 2**63 - 1
-
-
-def ids_within(ids: Sequence[int]) -> list[int]:
-    """The ids a 64-bit column can hold: the others name nothing, and would fail the
-    statement rather than find nothing."""
-    return [i for i in ids if -MAX_ID <= i <= MAX_ID]
 
 
 def names(columns: str) -> list[str]:
@@ -77,7 +79,7 @@ def reader(
     *,
     renamed: Mapping[str, str] | None = None,
     convert: Mapping[str, Convert] | None = None,
-) -> Callable[[Row, Time], T]:
+) -> Read[T]:
     """The mapper of rows of `columns` (a statement's list, in order) to `record`: each
     column fills the field of its name (or of `renamed[name]`), converted by the field's
     type unless `convert` names another way. Raises TypeError at once (at import) when a
@@ -102,7 +104,7 @@ def reader(
     # CPU time a mapper written by hand takes, a loop over the fields in nearly twice that
     # (docs/decisions.md). Only field names of `record`, checked above, go into the text.
     exec(f"def read(row, time):\n    return record({arguments})", namespace)  # noqa: S102
-    read: Callable[[Row, Time], T] = namespace["read"]
+    read: Read[T] = namespace["read"]
     return read
 
 
@@ -141,5 +143,5 @@ message = reader(
 sender = reader(Sender, SENDER_COLUMNS)
 callback = reader(CallbackJob, CALLBACK_COLUMNS)
 inbound = reader(InboundSms, INBOUND_COLUMNS)
-CONNECTOR_COLUMNS = "name, kind, settings, enabled, mps, handed, heartbeat, state"
+CONNECTOR_COLUMNS = columns(ConnectorInfo)
 connector = reader(ConnectorInfo, CONNECTOR_COLUMNS)

@@ -1,9 +1,8 @@
 """The group commit of `submit`, written once for both dialects and doing no I/O itself:
 `committing` yields each statement to run in the batch's transaction and is sent its rows
 back; it returns each submit's outcome and the rows to insert in bulk. Each dialect only
-runs it (sqlite/messages.py synchronously on the raw connection, postgres/messages.py
-awaiting each statement, then COPY or a pipeline for the bulk rows) and allocates the ids
-its way (`Ids`).
+runs it (SqliteStore synchronously on the raw connection, PostgresStore awaiting each
+statement, then COPY or a pipeline for the bulk rows) and allocates the ids its way (`Ids`).
 
 In order: the SMS-pumping rules (velocity.judging, before any account row is locked), then
 the debits, then the ids, handed out sorted in request order to the submits that were
@@ -13,22 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from pilotgate.domain import limits, pumping
+from pilotgate.domain import limits, pumping, submits
 from pilotgate.domain.idempotency import WINDOW
 from pilotgate.domain.messages import Draft
 from pilotgate.errors import CapReachedError, InsufficientFundsError, KeyClaimedError, StorageError
 
 from ..base import Submitted
-from ..dashboard import day_groups
 from . import velocity
 from .idempotency import CLAIM
 from .messages import Pending, draft_row
 from .protections import COUNT
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEBIT = (
     "UPDATE accounts SET balance = balance - %s WHERE id = %s AND balance >= %s RETURNING balance"
 )
@@ -47,21 +44,18 @@ class SubmitDialect:
     """What the shared group commit needs to know of a database: how it writes a time
     (`stamp`) and reads one back (`time`), and the statement that locks an account's row
     before its claim and caps (PostgreSQL; SQLite's write transaction already holds the
-    whole database). `grouped`: one debit per account per batch, for the sum of its
-    unguarded submits (PostgreSQL, where each statement is a round trip); else one per
-    submit, in request order."""
+    whole database)."""
 
     stamp: Callable[[datetime], Any]
     time: Callable[[Any], datetime]
     lock: str | None
-    grouped: bool
 
 
 @dataclass(slots=True)
 class Written:
     """What a batch commits: each submit's outcome, and the rows the runner inserts in
-    bulk (messages in `messages.DRAFT_COLUMNS` order, the ledger's for `LEDGER`,
-    the per-day statistics as `dashboard.day_groups` gives them)."""
+    bulk (messages in `messages.DRAFT_COLUMNS` order, the ledger's for `money.LEDGER`,
+    the per-day statistics as `domain.submits.day_groups` gives them)."""
 
     outcomes: list[Submitted | StorageError]
     messages: list[tuple[Any, ...]] = field(default_factory=list)
@@ -72,12 +66,6 @@ class Written:
 #: One step of the group commit: a statement (sql with `%s` placeholders, args) or `Ids`.
 Step = tuple[str, Sequence[Any]] | Ids
 Steps = Generator[Step, velocity.Rows, Written]
-
-#: The statement for `Written.ledger`'s rows.
-LEDGER = (
-    "INSERT INTO ledger (account_id, amount, kind, ref, note, created) "
-    "VALUES (%s, %s, %s, %s, %s, %s)"
-)
 
 
 class _Refused(Exception):
@@ -117,12 +105,12 @@ def committing(batch: Sequence[Pending], dialect: SubmitDialect) -> Steps:
             written.ledger.append(
                 (account_id, -cost, "send", first, f"{len(drafts)} messages", created)
             )
-        day = (now - _EPOCH).days
+        day = submits.day(now)
         days.extend((account_id, day, int(d.status), d.operator, d.price) for d in drafts)
         written.outcomes[index] = Submitted(
             server_ids=server_ids, balance=balances[index], held=velocity.held(drafts)
         )
-    written.days = day_groups(days)
+    written.days = submits.day_groups(days)
     return written
 
 
@@ -134,18 +122,9 @@ def _debits(
 ) -> Generator[Step, velocity.Rows, dict[int, int]]:
     """Debit each submit (and claim and count a guarded one, within a savepoint): its new
     balance by its index; a refused one gets its error in `outcomes` and writes nothing.
-    Grouped: in account order, each account's unguarded submits first, so two processes'
-    batches lock account rows in one order and cannot deadlock."""
+    Account by account (`submits.by_account`), each account's unguarded submits first."""
     balances: dict[int, int] = {}
-    groups: list[list[int]]
-    if dialect.grouped:
-        by_account: dict[int, list[int]] = {}
-        for index in sorted(range(len(batch)), key=lambda i: batch[i][0]):
-            by_account.setdefault(batch[index][0], []).append(index)
-        groups = list(by_account.values())
-    else:
-        groups = [[index] for index in range(len(batch))]
-    for indexes in groups:
+    for indexes in submits.by_account([pending[0] for pending in batch]):
         account_id = batch[indexes[0]][0]
         # Unguarded (or guarded only by the velocity counters, which take no lock).
         plain = [i for i in indexes if not _locks(batch[i][4])]
@@ -186,16 +165,11 @@ def _debit_plain(
     balance as if debited one after the other; else one by one, so the ones the money
     covers still go."""
     if len(indexes) > 1:
-        # Held messages are not charged yet, but the balance must cover them too.
-        costs = [pumping.charged(drafts_of[index]) for index in indexes]
-        total = sum(costs)
-        need = sum(draft.price for index in indexes for draft in drafts_of[index])
-        returned = yield _DEBIT, (total, account_id, need)
+        costs, needs = zip(*(submits.cost(drafts_of[index]) for index in indexes), strict=True)
+        returned = yield _DEBIT, (sum(costs), account_id, sum(needs))
         if returned:
-            left = int(returned[0][0]) + total
-            for index, cost in zip(indexes, costs, strict=True):
-                left -= cost
-                balances[index] = left
+            each = submits.balances(int(returned[0][0]), costs)
+            balances.update(zip(indexes, each, strict=True))
             return
     for index in indexes:
         try:
@@ -205,8 +179,7 @@ def _debit_plain(
 
 
 def _debit_one(account_id: int, drafts: Sequence[Draft]) -> Generator[Step, velocity.Rows, int]:
-    # Held messages are not charged yet, but the balance must cover them too.
-    cost, need = pumping.charged(drafts), sum(draft.price for draft in drafts)
+    cost, need = submits.cost(drafts)
     returned = yield _DEBIT, (cost, account_id, need)
     if not returned:
         raise _Refused(InsufficientFundsError(f"account {account_id} cannot pay {need}"))

@@ -20,6 +20,8 @@ _OPEN = (
     "WHERE m.sender_orig = '2WAY' AND m.phone {among} "
     "AND m.created >= %s AND m.status != -2 GROUP BY m.phone, m.sender"
 )
+_pool_number = rows.reader(PoolNumber, "number, prefix, connector")
+_match = rows.reader(TwoWayMatch, "server_id, account_id")
 
 
 class TwoWayStore(SqlCore):
@@ -40,10 +42,9 @@ class TwoWayStore(SqlCore):
 
     async def pool_numbers(self) -> list[PoolNumber]:
         """The whole pool, by number."""
-        found = await self._sql.rows(
-            "SELECT number, prefix, connector FROM number_pool ORDER BY number"
+        return await self._all(
+            _pool_number, "SELECT number, prefix, connector FROM number_pool ORDER BY number"
         )
-        return [PoolNumber(number=row[0], prefix=row[1], connector=row[2]) for row in found]
 
     async def two_way_open(
         self, phones: Sequence[str], since: datetime
@@ -60,23 +61,23 @@ class TwoWayStore(SqlCore):
     async def part_match(self, connector: str, remote_id: str) -> TwoWayMatch | None:
         """The message whose part `connector` took as `remote_id` (a relay's upstream names
         it in a reply to a two-way SMS); None if no hand-over names it."""
-        row = await self._sql.one(
+        return await self._one(
+            _match,
             "SELECT m.id, m.account_id FROM message_parts AS p JOIN messages AS m "
             "ON m.id = p.server_id WHERE p.connector = %s AND p.remote_id = %s",
             (connector, remote_id),
         )
-        return None if row is None else TwoWayMatch(server_id=int(row[0]), account_id=int(row[1]))
 
     async def two_way_match(self, number: str, phone: str, since: datetime) -> TwoWayMatch | None:
         """The newest 2WAY message from `number` to `phone` created at or after `since`, of
         any account, refused ones (-2) excepted; None if there is none."""
-        row = await self._sql.one(
+        return await self._one(
+            _match,
             "SELECT id, account_id FROM messages WHERE sender_orig = '2WAY' AND sender = %s "
             "AND phone = %s AND created >= %s AND status != -2 ORDER BY created DESC, id DESC "
             "LIMIT 1",
             (number, phone, since),
         )
-        return None if row is None else TwoWayMatch(server_id=int(row[0]), account_id=int(row[1]))
 
     # inbound -----------------------------------------------------------------------------------
     async def add_inbound(
@@ -121,14 +122,10 @@ class TwoWayStore(SqlCore):
                 f"RETURNING {rows.INBOUND_COLUMNS}"
             )
             args: tuple[Any, ...] = (account_id,)
-        elif since is None:
+        else:
             query = f"SELECT {rows.INBOUND_COLUMNS} FROM inbound WHERE account_id = %s"
             args = (account_id,)
-        else:
-            query = (
-                f"SELECT {rows.INBOUND_COLUMNS} FROM inbound WHERE account_id = %s AND created > %s"
-            )
-            args = (account_id, since)
-        found = await self._sql.rows(query, args)
-        items = [rows.inbound(row, self._sql.time) for row in found]
+            if since is not None:
+                query, args = query + " AND created > %s", (account_id, since)
+        items = await self._all(rows.inbound, query, args)
         return sorted(items, key=lambda item: item.id, reverse=True)

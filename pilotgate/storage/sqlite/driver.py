@@ -78,40 +78,9 @@ def _driver_errors() -> Iterator[None]:
         raise StorageError(str(exc)) from exc
 
 
-class SqliteStatements:
-    """Statements on the connection: alone each is its own transaction (autocommit)."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-
-    async def rows(self, query: str, args: Args = ()) -> list[Row]:
-        with _driver_errors():
-            return self._connection.execute(sqlite_query(query), _bind(args)).fetchall()
-
-    async def one(self, query: str, args: Args = ()) -> Row | None:
-        with _driver_errors():
-            row: Row | None = self._connection.execute(sqlite_query(query), _bind(args)).fetchone()
-            return row
-
-    async def run(self, query: str, args: Args = ()) -> int:
-        with _driver_errors():
-            return self._connection.execute(sqlite_query(query), _bind(args)).rowcount
-
-    async def many(self, query: str, batch: Iterable[Args]) -> int:
-        with _driver_errors():
-            cursor = self._connection.executemany(
-                sqlite_query(query), (_bind(args) for args in batch)
-            )
-            return max(cursor.rowcount, 0)
-
-    async def script(self, text: str) -> None:
-        with _driver_errors():
-            for statement in _statements(text):
-                self._connection.execute(statement)
-
-
-class SqliteDriver(SqliteStatements):
-    """The connection, its settings and its write transactions."""
+class SqliteDriver:
+    """The connection, its settings and its write transactions; a statement run alone is its
+    own transaction (autocommit)."""
 
     bytewise = "COLLATE BINARY"
     dialect: Dialect = "sqlite"
@@ -132,8 +101,32 @@ class SqliteDriver(SqliteStatements):
             connection.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open SQLite database {path}: {exc}") from exc
-        super().__init__(connection)
         self.connection = connection
+
+    async def rows(self, query: str, args: Args = ()) -> list[Row]:
+        with _driver_errors():
+            return self.connection.execute(sqlite_query(query), _bind(args)).fetchall()
+
+    async def one(self, query: str, args: Args = ()) -> Row | None:
+        with _driver_errors():
+            row: Row | None = self.connection.execute(sqlite_query(query), _bind(args)).fetchone()
+            return row
+
+    async def run(self, query: str, args: Args = ()) -> int:
+        with _driver_errors():
+            return self.connection.execute(sqlite_query(query), _bind(args)).rowcount
+
+    async def many(self, query: str, batch: Iterable[Args]) -> int:
+        with _driver_errors():
+            cursor = self.connection.executemany(
+                sqlite_query(query), (_bind(args) for args in batch)
+            )
+            return max(cursor.rowcount, 0)
+
+    async def script(self, text: str) -> None:
+        with _driver_errors():
+            for statement in _statements(text):
+                self.connection.execute(statement)
 
     @contextlib.asynccontextmanager
     async def tx(self) -> AsyncIterator[Statements]:
