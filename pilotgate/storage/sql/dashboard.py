@@ -19,6 +19,7 @@ from ..dashboard import (
 from . import rows
 from .core import SqlCore
 from .driver import Row
+from .retention import ORDER_SLACK, first_id
 
 EPOCH_DAY = date(1970, 1, 1)
 _LEDGER = rows.columns(LedgerEntry)
@@ -30,16 +31,14 @@ _attempt = rows.reader(CallbackAttempt, _ATTEMPTS)
 class DashboardReads(SqlCore):
     """The cabinet's views: history, ledger, callback attempts and per-day statistics."""
 
-    async def _id_bound(self, account_id: int, when: datetime, first: bool) -> int | None:
-        """The id of the account's first message created at or after `when` (first), or of
-        its last one created before `when`: dates become an id range of the keyset walk."""
-        where, order = (">=", "created, id") if first else ("<", "created DESC, id DESC")
-        row = await self._sql.one(
-            f"SELECT id FROM messages WHERE account_id = %s AND created {where} %s "
-            f"ORDER BY {order} LIMIT 1",
-            (account_id, when),
-        )
-        return None if row is None else int(row[0])
+    async def _id_bound(self, when: datetime, first: bool) -> int | None:
+        """Where the keyset walk starts or stops for a date bound: the lowest id that may be
+        created at or after `when` (first), or the highest that may be created before it;
+        the page's own `created` condition keeps it exact (no index on `created`, 0033)."""
+        found = await first_id(self._sql, "messages", when if first else when + 2 * ORDER_SLACK)
+        if found is None:
+            return None
+        return found if first else found - 1
 
     async def history(
         self, account_id: int, query: HistoryQuery, limit: int, window: int
@@ -50,17 +49,18 @@ class DashboardReads(SqlCore):
         (the bound found through the (account_id, id) index), and says how far it got in
         `searched_to` when it stopped there with older messages unsearched."""
         where, args = ["account_id = %s"], list[Any]([account_id])
-        span, span_args = ["account_id = %s"], [account_id]  # the id range alone: indexed
+        span, span_args = ["account_id = %s"], list[Any]([account_id])  # on (account_id, id)
         for when, first, op in ((query.since, True, ">="), (query.until, False, "<=")):
             if when is None:
                 continue
-            bound = await self._id_bound(account_id, when, first)
+            bound = await self._id_bound(when, first)
             if bound is None:
                 return HistoryPage(messages=[])
             where += [f"id {op} %s", "created >= %s" if first else "created < %s"]
             args += [bound, when]
-            span.append(f"id {op} %s")
-            span_args.append(bound)
+            # The bound is a few seconds wide of the date (ORDER_SLACK): so is the span.
+            span += [f"id {op} %s", "created >= %s" if first else "created < %s"]
+            span_args += [bound, when]
         if query.before_id is not None:
             span.append("id < %s")
             span_args.append(query.before_id)

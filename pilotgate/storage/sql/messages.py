@@ -23,6 +23,7 @@ from ..base import Submitted
 from . import rows
 from .cancels import SqlCancels
 from .replaces import SqlReplaces
+from .retention import first_id
 
 #: A submit waiting for its batch's COMMIT: account, drafts, now, its caller, and what it
 #: must respect besides the balance (its idempotency claim, caps; domain/limits.py), if any.
@@ -154,6 +155,13 @@ class MessageStore(SqlCancels, SqlReplaces):
             query = "WHERE account_id = %s ORDER BY id DESC LIMIT %s OFFSET %s"
             args = (account_id, limit, offset)
         else:
-            query = "WHERE account_id = %s AND created >= %s ORDER BY id DESC LIMIT %s OFFSET %s"
-            args = (account_id, since, limit, offset)
+            # Down the same index to an id bound: there is no index on `created` (0033).
+            bound = await first_id(self._sql, "messages", since)
+            if bound is None:
+                return []
+            query = (
+                "WHERE account_id = %s AND id >= %s AND created >= %s "
+                "ORDER BY id DESC LIMIT %s OFFSET %s"
+            )
+            args = (account_id, bound, since, limit, offset)
         return await self._all(rows.message, _SELECT_MESSAGE + query, args)

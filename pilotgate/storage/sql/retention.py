@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pilotgate.domain.messages import FINAL
 
 from ..base import Pruned
 from .core import SqlCore
-from .driver import Statements
+from .driver import Driver, Statements
 
 _FINAL = ", ".join(str(int(status)) for status in sorted(FINAL))
 #: The kind of the ledger row that stands for every entry removed before it.
@@ -61,6 +61,24 @@ def young_from(table: str) -> str:
         UNION ALL
         SELECT {lo}, {hi}, {young(f"(({lo}) + ({hi})) / 2")} FROM search WHERE lo < hi
     ) SELECT lo, (SELECT min(id) FROM {table}) FROM search WHERE lo >= hi"""
+
+
+#: How far the order of ids and of `created` may disagree (ids are taken before `created` is
+#: stamped, by nodes whose clocks differ a little): `first_id` searches from this much
+#: earlier, so no row created at or after the time it is asked for lies below its answer.
+ORDER_SLACK = timedelta(seconds=10)
+
+
+async def first_id(sql: Driver, table: str, when: datetime) -> int | None:
+    """An id below which every row of `table` was created before `when` (None: no rows).
+    Time filters on messages use it as an id bound on the index they walk anyway (by
+    account, by phone), instead of an index on `created` that every insert and every
+    status move would maintain (migration 0033): the statement that asks keeps its
+    `created` condition, the bound only says where to stop."""
+    row = await sql.one(
+        young_from(table).replace("{true}", sql.true), (when - ORDER_SLACK, when - ORDER_SLACK)
+    )
+    return None if row is None else int(row[0])
 
 
 #: One batch of each kind: the oldest rows below the first young id (`young_from`).
