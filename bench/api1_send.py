@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from common import pilotgate, start_server, throwaway_schema
+from common import bench_account, start_server, throwaway_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,19 +137,7 @@ def main() -> None:
         PILOTGATE_PIPELINE="0" if args.no_pipeline else "1",
         PILOTGATE_PUMPING="0" if args.no_pumping else "1",
     )
-    key = pilotgate(
-        env,
-        "account",
-        "create",
-        "--email",
-        f"bench{os.getpid()}@example.com",
-        "--password",
-        "bench-password",
-        "--balance",
-        "1000000",
-        "--default-sender",
-        "INFORM",
-    ).split()[-1]
+    _, key = bench_account(env, 1_000_000)
     proc, url = start_server(env, args.workers)
     try:
         httpx.get(f"{url}/api.php", params={"apikey": key}).raise_for_status()

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from common import pilotgate, start_server, throwaway_schema
+from common import bench_account, start_server, throwaway_schema
 
 PRICE = 395  # kopecks per one-part SMS to 7908… in the default tariff
 CREDIT = 10_000_000
@@ -115,11 +115,7 @@ def main() -> None:
         # hold them. Off, as `api1_send.py --no-pumping` and `smpp_e2e.py` do.
         PILOTGATE_PUMPING="0",
     )
-    email = f"bench{os.getpid()}@example.com"
-    key = pilotgate(
-        env, "account", "create", "--email", email, "--password", "bench-password",
-        "--balance", str(CREDIT),
-    ).split()[-1]  # fmt: skip
+    _, key = bench_account(env, CREDIT, sender="")
     proc, url = start_server(env, args.workers)
     backend = env["PILOTGATE_DATABASE_URL"].split(":")[0]
     try:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import statistics
@@ -29,22 +28,10 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-from common import pilotgate, throwaway_schema
+from api2_packet import packet
+from common import bench_account, throwaway_schema
 
 Message = MutableMapping[str, Any]
-
-
-def _packet(key: str, count: int, start: int) -> bytes:
-    """As bench/api2_packet.py: `count` different texts to distinct Tele2 numbers."""
-    items = [
-        {
-            "id": start + i,
-            "to": f"7908{(start + i) % 10_000_000:07d}",
-            "text": f"Order {start + i}: your code is {(start + i) * 7919 % 1_000_000:06d}",
-        }
-        for i in range(count)
-    ]
-    return json.dumps({"apikey": key, "send": items}).encode()
 
 
 async def _measure(key: str, sends: int, concurrency: int, packets: int) -> None:
@@ -108,7 +95,7 @@ async def _measure(key: str, sends: int, concurrency: int, packets: int) -> None
     )
     cpus, walls = [], []
     for run in range(packets):
-        body = _packet(key, 10_000, 1_000_000 + run * 10_000)
+        body = packet(key, 10_000, 1_000_000 + run * 10_000)
         cpu, wall = time.process_time(), time.perf_counter()
         answer = await call("POST", "/api2.php", b"", body)
         cpus.append(time.process_time() - cpu)
@@ -138,19 +125,7 @@ def main() -> None:
         PILOTGATE_LOG_LEVEL="warning",
         PILOTGATE_PIPELINE="0",
     )
-    key = pilotgate(
-        dict(os.environ),
-        "account",
-        "create",
-        "--email",
-        f"bench{os.getpid()}@example.com",
-        "--password",
-        "bench-password",
-        "--balance",
-        "10000000",
-        "--default-sender",
-        "INFORM",
-    ).split()[-1]
+    _, key = bench_account(dict(os.environ), 10_000_000)
     try:
         import uvloop
 

@@ -18,6 +18,19 @@ def pilotgate(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def bench_account(
+    env: dict[str, str], balance: int, *, name: str = "bench", sender: str = "INFORM"
+) -> tuple[str, str]:
+    """A throwaway account of this run: (its id, its API key), as `account create` prints
+    them. `sender` is its default sender ("" for none)."""
+    words = pilotgate(
+        env, "account", "create", "--email", f"{name}{os.getpid()}@example.com",
+        "--password", "bench-password", "--balance", str(balance),
+        *(("--default-sender", sender) if sender else ()),
+    ).split()  # fmt: skip
+    return words[1], words[-1]
+
+
 def start_server(
     env: dict[str, str], workers: int, command: str = "serve"
 ) -> tuple[subprocess.Popen[str], str]:

@@ -43,7 +43,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl
 
 import httpx
-from common import pilotgate, start_server, stop_server, throwaway_schema
+from common import bench_account, pilotgate, start_server, stop_server, throwaway_schema
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK"
 BAD = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -500,20 +500,7 @@ def main() -> None:
         port = replies.recv()
         if args.smpp:
             smsc = start_smsc(env, args)
-        created = pilotgate(
-            env,
-            "account",
-            "create",
-            "--email",
-            f"e2e{os.getpid()}@example.com",
-            "--password",
-            "bench-password",
-            "--balance",
-            "10000000",
-            "--default-sender",
-            "INFORM",
-        ).split()
-        account_id, key = created[1], created[-1]
+        account_id, key = bench_account(env, 10_000_000, name="e2e")
         pilotgate(
             env,
             "account",
